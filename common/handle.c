@@ -1,0 +1,184 @@
+/* The handle table (see w2u.h for the contract).
+ *
+ * Slots live in chunks that are allocated once and never moved or freed, so
+ * a look-up reads them without a lock.  Each slot has one 64-bit state word:
+ *   bits 63..32  generation (bumped each time the slot is freed)
+ *   bit  31      closing (the handle was closed; look-ups fail)
+ *   bits 30..0   references to the object in the slot
+ * A look-up takes a reference with one compare-and-swap that also checks the
+ * generation, so it can never take a reference on a freed or reused slot. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "w2u.h"
+
+#define CHUNK_BITS   12
+#define CHUNK_SLOTS  (1u << CHUNK_BITS)
+#define MAX_CHUNKS   256u                      /* 2^20 slots */
+#define GEN_BITS     9                         /* generation bits in a value */
+#define CLOSING      (1ull << 31)
+#define REFS_MASK    (CLOSING - 1)
+
+struct slot {
+    _Atomic uint64_t state;
+    struct w2u_object *_Atomic obj;
+    uint32_t next_free;
+};
+
+static struct slot *_Atomic chunks[MAX_CHUNKS];
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t free_head, free_tail;          /* FIFO, so values are reused late */
+static uint32_t next_unused = 1;               /* slot 0 is never used: value 0 is invalid */
+static _Atomic size_t open_handles;
+
+static inline struct slot *slot_at(uint32_t idx)
+{
+    struct slot *chunk = atomic_load_explicit(&chunks[idx >> CHUNK_BITS], memory_order_acquire);
+    return chunk ? &chunk[idx & (CHUNK_SLOTS - 1)] : NULL;
+}
+
+static inline uintptr_t make_value(uint32_t idx, uint64_t gen)
+{
+    return ((uintptr_t)(gen & ((1u << GEN_BITS) - 1)) << (CHUNK_BITS + 8 + 2)) | ((uintptr_t)idx << 2);
+}
+
+static inline bool decode(uintptr_t value, uint32_t *idx, uint32_t *gen)
+{
+    if (value & 3u || value >> (CHUNK_BITS + 8 + 2 + GEN_BITS))
+        return false;
+    *idx = (uint32_t)(value >> 2) & ((1u << (CHUNK_BITS + 8)) - 1);
+    *gen = (uint32_t)(value >> (CHUNK_BITS + 8 + 2));
+    return *idx != 0;
+}
+
+static inline bool gen_matches(uint64_t state, uint32_t gen)
+{
+    return ((state >> 32) & ((1u << GEN_BITS) - 1)) == gen;
+}
+
+int w2u_handle_alloc(struct w2u_object *obj, const struct w2u_object_ops *ops, uintptr_t *handle)
+{
+    uint32_t idx;
+    struct slot *s;
+
+    pthread_mutex_lock(&table_lock);
+    if (free_head) {
+        idx = free_head;
+        s = slot_at(idx);
+        free_head = s->next_free;
+        if (!free_head)
+            free_tail = 0;
+    } else {
+        idx = next_unused;
+        if (idx >= MAX_CHUNKS * CHUNK_SLOTS) {
+            pthread_mutex_unlock(&table_lock);
+            return -EMFILE;
+        }
+        if (!slot_at(idx)) {
+            struct slot *chunk = calloc(CHUNK_SLOTS, sizeof(*chunk));
+            if (!chunk) {
+                pthread_mutex_unlock(&table_lock);
+                return -ENOMEM;
+            }
+            atomic_store_explicit(&chunks[idx >> CHUNK_BITS], chunk, memory_order_release);
+        }
+        next_unused++;
+        s = slot_at(idx);
+    }
+    pthread_mutex_unlock(&table_lock);
+
+    obj->ops = ops;
+    obj->slot = idx;
+    uint64_t gen = atomic_load_explicit(&s->state, memory_order_relaxed) >> 32;
+    obj->handle = make_value(idx, gen);
+    atomic_store_explicit(&s->obj, obj, memory_order_relaxed);
+    atomic_fetch_add_explicit(&open_handles, 1, memory_order_relaxed);
+    /* Publishing refs = 1 makes the slot visible to look-ups. */
+    atomic_store_explicit(&s->state, (gen << 32) | 1u, memory_order_release);
+    *handle = obj->handle;
+    return 0;
+}
+
+int w2u_handle_lookup(uintptr_t handle, enum w2u_object_type type, struct w2u_object **out)
+{
+    uint32_t idx, gen;
+    struct slot *s;
+
+    *out = NULL;
+    if (!decode(handle, &idx, &gen) || !(s = slot_at(idx)))
+        return -EBADF;
+    uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+    do {
+        if (!gen_matches(st, gen) || (st & CLOSING) || !(st & REFS_MASK))
+            return -EBADF;
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &st, st + 1,
+                                                    memory_order_acquire, memory_order_acquire));
+    struct w2u_object *obj = atomic_load_explicit(&s->obj, memory_order_relaxed);
+    if (type != W2U_OBJ_ANY && obj->ops->type != type) {
+        w2u_object_unref(obj);
+        return -EBADFD;
+    }
+    *out = obj;
+    return 0;
+}
+
+struct w2u_object *w2u_handle_get(uintptr_t handle, enum w2u_object_type type)
+{
+    struct w2u_object *obj;
+    return w2u_handle_lookup(handle, type, &obj) == 0 ? obj : NULL;
+}
+
+void w2u_object_ref(struct w2u_object *obj)
+{
+    atomic_fetch_add_explicit(&slot_at(obj->slot)->state, 1, memory_order_relaxed);
+}
+
+void w2u_object_unref(struct w2u_object *obj)
+{
+    uint32_t idx = obj->slot;
+    struct slot *s = slot_at(idx);
+    uint64_t st = atomic_fetch_sub_explicit(&s->state, 1, memory_order_acq_rel);
+    if ((st & REFS_MASK) != 1)
+        return;
+
+    obj->ops->destroy(obj);
+
+    /* New generation, no references, not closing: stale values now fail. */
+    atomic_store_explicit(&s->obj, NULL, memory_order_relaxed);
+    atomic_store_explicit(&s->state, ((st >> 32) + 1) << 32, memory_order_release);
+    pthread_mutex_lock(&table_lock);
+    s->next_free = 0;
+    if (free_tail)
+        slot_at(free_tail)->next_free = idx;
+    else
+        free_head = idx;
+    free_tail = idx;
+    pthread_mutex_unlock(&table_lock);
+}
+
+int w2u_handle_close(uintptr_t handle)
+{
+    uint32_t idx, gen;
+    struct slot *s;
+
+    if (!decode(handle, &idx, &gen) || !(s = slot_at(idx)))
+        return -EBADF;
+    uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+    do {
+        if (!gen_matches(st, gen) || (st & CLOSING) || !(st & REFS_MASK))
+            return -EBADF;
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &st, st | CLOSING,
+                                                    memory_order_acq_rel, memory_order_acquire));
+    struct w2u_object *obj = atomic_load_explicit(&s->obj, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&open_handles, 1, memory_order_relaxed);
+    if (obj->ops->close)
+        obj->ops->close(obj);
+    w2u_object_unref(obj);   /* the table's reference */
+    return 0;
+}
+
+size_t w2u_handle_count(void)
+{
+    return atomic_load_explicit(&open_handles, memory_order_relaxed);
+}

@@ -1,0 +1,34 @@
+/* Logging: one line per message on stderr, prefixed "ws2uring:". */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "w2u.h"
+
+__thread uint32_t w2u_last_error;
+
+static int debug_state = -1;   /* -1: not read yet */
+
+bool w2u_debug_enabled(void)
+{
+    int s = __atomic_load_n(&debug_state, __ATOMIC_RELAXED);
+    if (s < 0) {
+        const char *v = getenv("WS2URING_DEBUG");
+        s = v && *v && strcmp(v, "0") != 0;
+        __atomic_store_n(&debug_state, s, __ATOMIC_RELAXED);
+    }
+    return s;
+}
+
+void w2u_log(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    int n = snprintf(line, sizeof(line), "ws2uring: ");
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    va_end(ap);
+    /* One write so lines from several threads do not interleave. */
+    fprintf(stderr, "%s\n", line);
+}

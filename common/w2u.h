@@ -1,0 +1,173 @@
+/*
+ * common/ — the pieces every layer of ws2uring shares: Windows status and
+ * error codes, the errno <-> NTSTATUS <-> Win32/WSA table, the handle table,
+ * per-thread last error, futex waits and logging.
+ *
+ * Plain C: no Windows header and no liburing here, so Linux-facing code in
+ * every layer can include it.  The Windows-facing surfaces include Wine's
+ * headers in their own translation units and meet this header only through
+ * plain integer types.
+ */
+#ifndef W2U_COMMON_H
+#define W2U_COMMON_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define W2U_EXPORT __attribute__((visibility("default")))
+
+/* ---- NTSTATUS values (Windows' numbers) ---------------------------------- */
+#define W2U_STATUS_SUCCESS                    0x00000000u
+#define W2U_STATUS_ABANDONED_WAIT_0           0x00000080u
+#define W2U_STATUS_USER_APC                   0x000000C0u
+#define W2U_STATUS_TIMEOUT                    0x00000102u
+#define W2U_STATUS_PENDING                    0x00000103u
+#define W2U_STATUS_BUFFER_OVERFLOW            0x80000005u
+#define W2U_STATUS_NOT_IMPLEMENTED            0xC0000002u
+#define W2U_STATUS_ACCESS_VIOLATION           0xC0000005u
+#define W2U_STATUS_INVALID_HANDLE             0xC0000008u
+#define W2U_STATUS_INVALID_PARAMETER          0xC000000Du
+#define W2U_STATUS_NO_MEMORY                  0xC0000017u
+#define W2U_STATUS_ACCESS_DENIED              0xC0000022u
+#define W2U_STATUS_OBJECT_TYPE_MISMATCH       0xC0000024u
+#define W2U_STATUS_INSUFFICIENT_RESOURCES     0xC000009Au
+#define W2U_STATUS_DEVICE_NOT_READY           0xC00000A3u
+#define W2U_STATUS_PIPE_DISCONNECTED          0xC00000B0u
+#define W2U_STATUS_IO_TIMEOUT                 0xC00000B5u
+#define W2U_STATUS_NOT_SUPPORTED              0xC00000BBu
+#define W2U_STATUS_TOO_MANY_OPENED_FILES      0xC000011Fu
+#define W2U_STATUS_CANCELLED                  0xC0000120u
+#define W2U_STATUS_INVALID_CONNECTION         0xC0000140u
+#define W2U_STATUS_INVALID_ADDRESS_COMPONENT  0xC0000207u
+#define W2U_STATUS_CONNECTION_RESET           0xC000020Du
+#define W2U_STATUS_NOT_FOUND                  0xC0000225u
+#define W2U_STATUS_CONNECTION_REFUSED         0xC0000236u
+#define W2U_STATUS_CONNECTION_ACTIVE          0xC000023Bu
+#define W2U_STATUS_NETWORK_UNREACHABLE        0xC000023Cu
+#define W2U_STATUS_HOST_UNREACHABLE           0xC000023Du
+#define W2U_STATUS_CONNECTION_ABORTED         0xC0000241u
+#define W2U_STATUS_ADDRESS_ALREADY_ASSOCIATED 0xC0000328u
+
+/* ---- Win32 error values used by the lower layers ------------------------- */
+#define W2U_ERROR_SUCCESS              0u
+#define W2U_ERROR_INVALID_FUNCTION     1u
+#define W2U_ERROR_INVALID_HANDLE       6u
+#define W2U_ERROR_NOT_ENOUGH_MEMORY    8u
+#define W2U_ERROR_NOT_SUPPORTED        50u
+#define W2U_ERROR_INVALID_PARAMETER    87u
+#define W2U_ERROR_WAIT_IO_COMPLETION   192u   /* WAIT_IO_COMPLETION */
+#define W2U_ERROR_WAIT_TIMEOUT         258u   /* WAIT_TIMEOUT */
+#define W2U_ERROR_MR_MID_NOT_FOUND     317u   /* what Windows gives an unknown NTSTATUS */
+#define W2U_ERROR_ABANDONED_WAIT_0     735u
+#define W2U_ERROR_OPERATION_ABORTED    995u
+#define W2U_ERROR_IO_PENDING           997u
+
+/* NT_SUCCESS: success and informational statuses. Warnings such as
+ * STATUS_BUFFER_OVERFLOW count as failures, as they do for
+ * GetQueuedCompletionStatus. */
+static inline bool w2u_nt_success(uint32_t status)
+{
+    return (int32_t)status >= 0;
+}
+
+/* ---- the one errno <-> NTSTATUS <-> Win32 <-> WSA table ------------------
+ * Each row says what one Linux condition becomes on the Windows side: the
+ * NTSTATUS stored in OVERLAPPED.Internal, the Win32 error that
+ * GetQueuedCompletionStatus / GetOverlappedResult set, and the WSA error the
+ * synchronous socket calls set.  Rows without an errno (errnum 0) carry
+ * Windows-only statuses (timeouts, APCs).  ws2/ does every conversion for
+ * socket calls through these functions; iocp/ uses only status -> Win32. */
+struct w2u_error_row {
+    int errnum;          /* positive errno, 0 for a Windows-only status */
+    uint32_t status;     /* NTSTATUS */
+    uint32_t win32;      /* RtlNtStatusToDosError(status) */
+    uint32_t wsa;        /* WSA error for the synchronous API */
+};
+
+const struct w2u_error_row *w2u_error_table(size_t *count);
+uint32_t w2u_errno_to_status(int errnum);   /* errnum positive */
+uint32_t w2u_errno_to_wsa(int errnum);
+uint32_t w2u_status_to_win32(uint32_t status);
+
+/* ---- per-thread last error (GetLastError / WSAGetLastError share it) ---- */
+extern __thread uint32_t w2u_last_error;
+
+static inline void w2u_set_error(uint32_t err)
+{
+    w2u_last_error = err;
+}
+
+/* ---- handle table ---------------------------------------------------------
+ * Every object a program can name by HANDLE or SOCKET lives here.  A value
+ * encodes slot index and a generation, so a closed handle stays invalid
+ * while its slot is reused, and values stay below 2^31, multiples of 4 and
+ * never 0 or -1, as on Windows (programs store SOCKETs in ints).
+ *
+ * Lifetime: the table holds one reference, each user (a call in progress,
+ * a request in flight, an associated handle) holds one more.  Close marks the
+ * slot closing (later look-ups fail) and drops the table's reference; the
+ * object is destroyed by whoever drops the last one.  Look-up is lock-free. */
+enum w2u_object_type {
+    W2U_OBJ_ANY = 0,
+    W2U_OBJ_PORT,
+    W2U_OBJ_EVENT,
+    W2U_OBJ_SOCKET,
+    W2U_OBJ_TEST,       /* for unit tests that need an associable handle */
+};
+
+struct w2u_object;
+struct iocp_binding;
+struct w2u_object_ops {
+    enum w2u_object_type type;
+    const char *name;
+    void (*close)(struct w2u_object *obj);    /* handle closed; may be NULL */
+    void (*destroy)(struct w2u_object *obj);  /* last reference gone */
+};
+
+struct w2u_object {
+    const struct w2u_object_ops *ops;
+    uint32_t slot;
+    uintptr_t handle;
+    struct iocp_binding *binding;   /* set by objects that can join a port */
+};
+
+/* 0 and a handle value on success; -ENOMEM or -EMFILE when the table is full. */
+int w2u_handle_alloc(struct w2u_object *obj, const struct w2u_object_ops *ops, uintptr_t *handle);
+/* A new reference, or NULL when the value names no open object of that type
+ * (W2U_OBJ_ANY accepts every type). */
+struct w2u_object *w2u_handle_get(uintptr_t handle, enum w2u_object_type type);
+/* Like w2u_handle_get, but tells an open object of another type (-EBADFD)
+ * apart from no object at all (-EBADF). */
+int w2u_handle_lookup(uintptr_t handle, enum w2u_object_type type, struct w2u_object **out);
+void w2u_object_ref(struct w2u_object *obj);
+void w2u_object_unref(struct w2u_object *obj);
+/* Closes the handle: 0, or -EBADF when it names nothing open (or is being
+ * closed by another thread). */
+int w2u_handle_close(uintptr_t handle);
+/* Open handles (for leak checks in tests; objects may outlive their handle
+ * while references remain, e.g. a thread's link to the port it ran for). */
+size_t w2u_handle_count(void);
+
+/* ---- futex waits ---------------------------------------------------------- */
+/* Deadlines are CLOCK_MONOTONIC nanoseconds; W2U_FOREVER waits forever. */
+#define W2U_FOREVER INT64_MAX
+int64_t w2u_now_ns(void);
+int64_t w2u_deadline_ms(uint32_t ms);   /* 0xFFFFFFFF (INFINITE) -> W2U_FOREVER */
+/* Sleeps while *word == expected, until woken or the deadline: 0, or
+ * -ETIMEDOUT. Spurious returns are possible; callers re-check. */
+int w2u_futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline);
+void w2u_futex_wake(_Atomic uint32_t *word, int count);
+
+/* ---- logging -------------------------------------------------------------- */
+/* WS2URING_DEBUG=1 in the environment turns on debug lines. */
+bool w2u_debug_enabled(void);
+void w2u_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define W2U_DEBUG(...) do { if (w2u_debug_enabled()) w2u_log(__VA_ARGS__); } while (0)
+
+#define W2U_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define W2U_CONTAINER_OF(ptr, type, member) \
+    ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * ws2uring.h — the public native header of ws2uring.
+ *
+ * A Win32 program built natively on Linux includes Wine's <windows.h> (and,
+ * from the Winsock issue on, <winsock2.h>) as usual and links with
+ *     cc prog.c $(pkg-config --cflags --libs ws2uring)
+ * The library provides the Win32 functions those headers declare.  This
+ * header adds what only ws2uring has.
+ */
+#ifndef WS2URING_H
+#define WS2URING_H
+
+#define WS2URING_VERSION_MAJOR 0
+#define WS2URING_VERSION_MINOR 1
+
+/* pkg-config force-includes this header (-include ws2uring.h), before the
+ * program's own includes: it may define macros only, never include Wine's
+ * headers (POSIX headers must come first, see DESIGN.md). */
+
+/* Windows declares these in winbase.h; Wine only in winternl.h. Same
+ * spelling as Wine's, so both definitions can meet. */
+#ifndef FILE_SKIP_COMPLETION_PORT_ON_SUCCESS
+#define FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 0x1
+#endif
+#ifndef FILE_SKIP_SET_EVENT_ON_HANDLE
+#define FILE_SKIP_SET_EVENT_ON_HANDLE        0x2
+#endif
+
+#endif

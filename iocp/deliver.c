@@ -1,0 +1,128 @@
+/* Association of handles with ports, and the one completion path. */
+#include <limits.h>
+
+#include "iocp_internal.h"
+
+/* Association is rare; one lock keeps key and port consistent for readers
+ * that load the port first (they see the key written before it). */
+static pthread_mutex_t assoc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void iocp_binding_init(struct iocp_binding *b)
+{
+    atomic_init(&b->port, NULL);
+    b->own_port = NULL;
+    b->key = 0;
+    atomic_init(&b->modes, 0);
+    atomic_init(&b->signal, 0);
+}
+
+void iocp_binding_release(struct iocp_binding *b)
+{
+    struct iocp_port_sink *sink = atomic_exchange(&b->port, NULL);
+    if (sink)
+        sink->ops->unref(sink);
+}
+
+uint32_t iocp_associate_sink(struct iocp_binding *b, struct iocp_port_sink *sink,
+                             struct iocp_port *own, uintptr_t key)
+{
+    pthread_mutex_lock(&assoc_lock);
+    if (atomic_load_explicit(&b->port, memory_order_relaxed)) {
+        /* Windows: a handle joins one port, once. */
+        pthread_mutex_unlock(&assoc_lock);
+        return W2U_STATUS_INVALID_PARAMETER;
+    }
+    sink->ops->ref(sink);
+    b->key = key;
+    b->own_port = own;
+    atomic_store_explicit(&b->port, sink, memory_order_release);
+    pthread_mutex_unlock(&assoc_lock);
+    return W2U_STATUS_SUCCESS;
+}
+
+uint32_t iocp_associate(uintptr_t file, uintptr_t port_handle, uintptr_t key)
+{
+    struct w2u_object *obj = w2u_handle_get(file, W2U_OBJ_ANY);
+    uint32_t status;
+
+    if (!obj)
+        return W2U_STATUS_INVALID_HANDLE;
+    if (!obj->binding) {
+        w2u_object_unref(obj);
+        return W2U_STATUS_OBJECT_TYPE_MISMATCH;
+    }
+    struct iocp_port *port = iocp_port_get(port_handle);
+    if (!port) {
+        w2u_object_unref(obj);
+        return W2U_STATUS_INVALID_HANDLE;
+    }
+    /* The handle's I/O will go through this port's ring: make it now, so a
+     * machine without io_uring fails here, with an error, not later. */
+    if (iocp_port_ring(port, &status))
+        status = iocp_associate_sink(obj->binding, iocp_port_as_sink(port), port, key);
+    iocp_port_put(port);
+    w2u_object_unref(obj);
+    return status;
+}
+
+uint32_t iocp_set_modes(uintptr_t file, uint32_t modes)
+{
+    if (modes & ~(IOCP_SKIP_PORT_ON_SUCCESS | IOCP_SKIP_EVENT_ON_SUCCESS))
+        return W2U_STATUS_INVALID_PARAMETER;
+    struct w2u_object *obj = w2u_handle_get(file, W2U_OBJ_ANY);
+    if (!obj)
+        return W2U_STATUS_INVALID_HANDLE;
+    if (!obj->binding) {
+        w2u_object_unref(obj);
+        return W2U_STATUS_OBJECT_TYPE_MISMATCH;
+    }
+    /* Windows cannot clear these modes once set: they only add up. */
+    atomic_fetch_or(&obj->binding->modes, modes);
+    w2u_object_unref(obj);
+    return W2U_STATUS_SUCCESS;
+}
+
+static void native_set_event(uintptr_t event)
+{
+    iocp_event_set(event);
+}
+
+void (*iocp_event_sink)(uintptr_t event) = native_set_event;
+
+void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t information,
+                   bool synchronous)
+{
+    struct iocp_binding *b = c->binding;
+    struct iocp_port_sink *sink = b ? atomic_load_explicit(&b->port, memory_order_acquire) : NULL;
+    uint32_t modes = b ? atomic_load_explicit(&b->modes, memory_order_relaxed) : 0;
+    bool skip = synchronous && w2u_nt_success(status);
+    uintptr_t event = 0;
+
+    c->packet.status = status;
+    c->packet.information = information;
+    c->packet.overlapped = c->ov;
+    c->packet.key = sink ? b->key : 0;
+    if (c->ov) {
+        /* Read hEvent before publishing Internal: a program that polls
+         * HasOverlappedIoCompleted may reuse the OVERLAPPED at once. */
+        event = c->ov->event;
+        c->ov->internal_high = information;
+        atomic_store_explicit(&c->ov->internal, status, memory_order_release);
+    }
+    if (event & ~(uintptr_t)1)
+        iocp_event_sink(event & ~(uintptr_t)1);
+    if (b && !(skip && (modes & IOCP_SKIP_EVENT_ON_SUCCESS))) {
+        atomic_fetch_add_explicit(&b->signal, 1, memory_order_release);
+        w2u_futex_wake(&b->signal, INT_MAX);
+    }
+
+    if (c->apc_thread && c->apc.fn) {
+        /* A completion routine: runs on the issuing thread when it waits
+         * alertably; no port packet. */
+        iocp_queue_apc(c->apc_thread, &c->apc);
+    } else if (sink && !(event & 1) && !(skip && (modes & IOCP_SKIP_PORT_ON_SUCCESS))) {
+        sink->ops->push(sink, &c->packet);
+    } else {
+        c->packet.release(&c->packet);
+    }
+}

@@ -1,0 +1,197 @@
+/*
+ * iocp/ — completion ports and completion delivery, plain C.
+ *
+ * Functions return NTSTATUS values (W2U_STATUS_*), as the Nt* layer under
+ * kernel32 does; iocp_win32.c turns them into Win32 results.
+ *
+ * Completion port model
+ * ---------------------
+ * A port is a FIFO of packets in user space plus a LIFO stack of waiting
+ * threads, with Windows' concurrency accounting: a thread that took a packet
+ * is "active" for its port until it waits again (on the port, or blocks in
+ * any ws2uring wait: iocp_block_begin/end), and packets are handed out only
+ * while fewer than NumberOfConcurrentThreads threads are active.
+ *
+ * When handles associated with the port do io_uring I/O, the port owns a
+ * ring for it.  Its CQ is reaped by one waiter at a time, the leader: a
+ * waiter that finds no packet while requests are in flight reaps the ring
+ * (blocking in io_uring_enter) instead of sleeping; the CQE callbacks turn
+ * completions into packets.  Other waiters sleep on futexes and are handed
+ * packets directly, most recent waiter first.  A post that finds only the
+ * leader waiting wakes it with a MSG_RING CQE.  When the leader leaves with a
+ * packet while requests are still in flight, the newest sleeping waiter is
+ * promoted to lead, so completions never wait for a busy thread.
+ *
+ * Delivery
+ * --------
+ * iocp_complete() is the one way a finished operation reaches the program:
+ * it writes OVERLAPPED.Internal/InternalHigh, then feeds the sinks the
+ * request asks for: the handle's port (own port, or another port
+ * implementation such as Wine's, through struct iocp_port_sink), the
+ * OVERLAPPED's event, the handle's own signal, and a completion routine
+ * queued as an APC to the issuing thread.
+ */
+#ifndef W2U_IOCP_H
+#define W2U_IOCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/w2u.h"
+
+struct ur_ring;
+struct iocp_thread;
+
+/* One queued completion. Embedded in the request that completed, or taken
+ * from the port's pool for posted packets. release (if set) runs once the
+ * packet has left the port: dequeued, or dropped when the port closed. */
+struct iocp_packet {
+    struct iocp_packet *next;
+    uintptr_t key;
+    void *overlapped;
+    uint32_t status;
+    uintptr_t information;
+    void (*release)(struct iocp_packet *p);
+};
+
+/* What GetQueuedCompletionStatus(Ex) hands back. */
+struct iocp_entry {
+    uintptr_t key;
+    void *overlapped;
+    uint32_t status;
+    uintptr_t information;
+};
+
+/* The layout of a Windows OVERLAPPED, which this code may not include. */
+struct iocp_overlapped {
+    _Atomic uintptr_t internal;          /* NTSTATUS, STATUS_PENDING in flight */
+    uintptr_t internal_high;             /* bytes transferred */
+    uint32_t offset, offset_high;
+    uintptr_t event;                     /* hEvent; low bit: no port packet */
+};
+
+/* ---- ports ---------------------------------------------------------------- */
+
+/* A destination for packets: ws2uring's own port, or (wine-glue) Wine's. */
+struct iocp_port_sink;
+struct iocp_port_sink_ops {
+    /* Queues the packet; drops it (calling release) if the port is closed. */
+    void (*push)(struct iocp_port_sink *sink, struct iocp_packet *p);
+    /* References, so a binding keeps its port alive. */
+    void (*ref)(struct iocp_port_sink *sink);
+    void (*unref)(struct iocp_port_sink *sink);
+};
+struct iocp_port_sink {
+    const struct iocp_port_sink_ops *ops;
+};
+
+struct iocp_port;
+
+/* concurrency 0 means the number of CPUs. */
+uint32_t iocp_port_create(unsigned concurrency, uintptr_t *handle);
+/* A reference on the port named by handle, or NULL. */
+struct iocp_port *iocp_port_get(uintptr_t handle);
+void iocp_port_put(struct iocp_port *port);
+struct iocp_port_sink *iocp_port_as_sink(struct iocp_port *port);
+/* The port's ring, made on first use: NULL and *status set if io_uring is
+ * unavailable. */
+struct ur_ring *iocp_port_ring(struct iocp_port *port, uint32_t *status);
+/* Call after submitting to the port's ring: makes sure some waiter reaps it. */
+void iocp_port_submitted(struct iocp_port *port);
+/* Runs the callbacks of whatever CQEs the port's ring holds, unless a leader
+ * is reaping it anyway (after cancelling, so requests are freed). */
+void iocp_port_drain(struct iocp_port *port);
+
+/* Threads waiting on the port now, the leader included (diagnostics, tests). */
+unsigned iocp_port_waiters(struct iocp_port *port);
+
+/* PostQueuedCompletionStatus. */
+uint32_t iocp_post(uintptr_t port, uint32_t status, uintptr_t information,
+                   uintptr_t key, void *overlapped);
+/* GetQueuedCompletionStatus(Ex): up to max entries; *removed set.
+ * deadline: CLOCK_MONOTONIC ns, 0 for no wait, W2U_FOREVER.
+ * SUCCESS, TIMEOUT, USER_APC (APCs ran), ABANDONED_WAIT_0 (port closed while
+ * waiting), INVALID_HANDLE. */
+uint32_t iocp_remove(uintptr_t port, struct iocp_entry *entries, unsigned max,
+                     unsigned *removed, int64_t deadline, bool alertable);
+
+/* ---- association (CreateIoCompletionPort on a file handle) ---------------- */
+
+#define IOCP_SKIP_PORT_ON_SUCCESS  1u   /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS */
+#define IOCP_SKIP_EVENT_ON_SUCCESS 2u   /* FILE_SKIP_SET_EVENT_ON_HANDLE */
+
+/* Embedded in every object that can be associated with a port; the object
+ * sets w2u_object.binding to it. */
+struct iocp_binding {
+    struct iocp_port_sink *_Atomic port;  /* NULL until associated */
+    struct iocp_port *own_port;           /* set when port is one of ours */
+    uintptr_t key;
+    _Atomic uint32_t modes;               /* IOCP_SKIP_* */
+    _Atomic uint32_t signal;              /* the handle's own "event": bumped
+                                             per completion, futex word */
+};
+
+void iocp_binding_init(struct iocp_binding *b);
+/* Drops the port reference (when the handle is destroyed). */
+void iocp_binding_release(struct iocp_binding *b);
+/* STATUS_INVALID_PARAMETER if already associated, INVALID_HANDLE for bad
+ * handles, OBJECT_TYPE_MISMATCH when port is not a port. */
+uint32_t iocp_associate(uintptr_t file, uintptr_t port, uintptr_t key);
+uint32_t iocp_associate_sink(struct iocp_binding *b, struct iocp_port_sink *sink,
+                             struct iocp_port *own, uintptr_t key);
+uint32_t iocp_set_modes(uintptr_t file, uint32_t modes);
+
+/* ---- delivery --------------------------------------------------------------- */
+
+/* An APC: fn runs on the target thread during an alertable wait. */
+struct iocp_apc {
+    struct iocp_apc *next;
+    void (*fn)(struct iocp_apc *apc);
+    void (*drop)(struct iocp_apc *apc);   /* if the thread exits first; may be NULL */
+};
+
+struct iocp_completion {
+    struct iocp_packet packet;            /* release: frees the request */
+    struct iocp_binding *binding;         /* NULL: the handle has none */
+    struct iocp_overlapped *ov;           /* NULL: no OVERLAPPED */
+    struct iocp_thread *apc_thread;       /* set with apc.fn: completion routine */
+    struct iocp_apc apc;
+};
+
+/* Delivers a finished operation (see the top of this file). synchronous:
+ * the operation completed in the call that started it, which is when the
+ * SKIP modes apply.  Calls packet.release exactly once, when no sink needs
+ * the request any more. */
+void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t information,
+                   bool synchronous);
+
+/* Event sink for OVERLAPPED.hEvent. Native builds set ws2uring events;
+ * wine-glue replaces it with NtSetEvent. */
+extern void (*iocp_event_sink)(uintptr_t event);
+
+/* ---- events (manual or auto reset) ------------------------------------------ */
+uint32_t iocp_event_create(bool manual_reset, bool initial, uintptr_t *handle);
+uint32_t iocp_event_set(uintptr_t handle);
+uint32_t iocp_event_reset(uintptr_t handle);
+/* SUCCESS, TIMEOUT, USER_APC, INVALID_HANDLE. */
+uint32_t iocp_event_wait(uintptr_t handle, int64_t deadline, bool alertable);
+
+/* ---- threads, APCs and blocking ------------------------------------------------ */
+
+/* The calling thread's state (made on first use, freed at thread exit). */
+struct iocp_thread *iocp_thread_self(void);
+void iocp_thread_ref(struct iocp_thread *t);
+void iocp_thread_unref(struct iocp_thread *t);
+/* Queues apc to t and wakes t if it waits alertably. */
+void iocp_queue_apc(struct iocp_thread *t, struct iocp_apc *apc);
+/* Runs the calling thread's queued APCs; returns how many ran. */
+unsigned iocp_run_apcs(void);
+/* SleepEx: SUCCESS after the time, USER_APC if APCs ran. */
+uint32_t iocp_sleep(int64_t deadline, bool alertable);
+
+/* Around any wait in ws2uring: the thread stops counting as active for its
+ * port, so another waiter may run (Windows does this in the kernel). */
+void iocp_block_begin(void);
+void iocp_block_end(void);
+
+#endif

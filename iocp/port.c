@@ -1,0 +1,511 @@
+/* Completion ports (model: see iocp.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../uring-backend/uring.h"
+#include "iocp_internal.h"
+
+#define PORT_RING_ENTRIES 256u
+#define REAP_BATCH        64u
+
+enum waiter_state { W_WAITING, W_PACKET, W_LEAD, W_ABANDONED };
+
+struct waiter {
+    struct waiter *newer, *older;      /* LIFO stack: top is the newest */
+    struct iocp_thread *thread;
+    _Atomic int state;
+    struct iocp_packet *packet;        /* with W_PACKET */
+};
+
+struct iocp_port {
+    struct w2u_object obj;
+    struct iocp_port_sink sink;
+    pthread_mutex_t lock;
+    struct iocp_packet *head, **tail;
+    size_t queued;
+    struct waiter *top;
+    _Atomic unsigned nwaiters;
+    unsigned active, limit;
+    bool closed;
+    _Atomic bool leader;               /* a thread is reaping the ring */
+    bool kick_pending;                 /* a wake CQE is on its way to the leader */
+    struct ur_ring *_Atomic ring;
+};
+
+/* ---- queue and hand-off, with port->lock held ------------------------------- */
+
+static struct iocp_packet *dequeue(struct iocp_port *port)
+{
+    struct iocp_packet *p = port->head;
+    port->head = p->next;
+    if (!port->head)
+        port->tail = &port->head;
+    port->queued--;
+    return p;
+}
+
+static void waiter_pop(struct iocp_port *port, struct waiter *w)
+{
+    if (w->newer)
+        w->newer->older = w->older;
+    else
+        port->top = w->older;
+    if (w->older)
+        w->older->newer = w->newer;
+    w->newer = w->older = NULL;
+    atomic_fetch_sub_explicit(&port->nwaiters, 1, memory_order_seq_cst);
+}
+
+static void waiter_push(struct iocp_port *port, struct waiter *w)
+{
+    w->newer = NULL;
+    w->older = port->top;
+    if (port->top)
+        port->top->newer = w;
+    port->top = w;
+    atomic_fetch_add_explicit(&port->nwaiters, 1, memory_order_seq_cst);
+}
+
+static void hand(struct iocp_port *port, struct waiter *w, int state, struct iocp_packet *p)
+{
+    waiter_pop(port, w);
+    w->packet = p;
+    atomic_store_explicit(&w->state, state, memory_order_release);
+    iocp_thread_wake(w->thread);
+}
+
+static bool ring_needs_leader(struct iocp_port *port)
+{
+    struct ur_ring *ring = atomic_load_explicit(&port->ring, memory_order_acquire);
+    return ring && !atomic_load_explicit(&port->leader, memory_order_seq_cst) &&
+           ur_ring_inflight(ring) > 0;
+}
+
+/* Hands queued packets to the newest waiters while the concurrency limit
+ * allows; then, if requests are in flight and nobody reaps, makes the
+ * newest remaining waiter the leader. */
+static void dispatch(struct iocp_port *port)
+{
+    while (port->top && port->queued && port->active < port->limit) {
+        port->active++;
+        hand(port, port->top, W_PACKET, dequeue(port));
+    }
+    if (port->top && !port->queued && ring_needs_leader(port))
+        hand(port, port->top, W_LEAD, NULL);
+}
+
+/* Wakes a leader blocked in io_uring_enter so it looks at the queue. */
+static void kick_leader(struct iocp_port *port)
+{
+    if (atomic_load_explicit(&port->leader, memory_order_acquire) && !port->kick_pending) {
+        port->kick_pending = true;
+        ur_post(port->ring, NULL);
+    }
+}
+
+/* ---- the sink: packets in ------------------------------------------------------- */
+
+static void port_push(struct iocp_port_sink *sink, struct iocp_packet *p)
+{
+    struct iocp_port *port = W2U_CONTAINER_OF(sink, struct iocp_port, sink);
+    struct iocp_thread *t = iocp_thread_self();
+
+    p->next = NULL;
+    pthread_mutex_lock(&port->lock);
+    if (port->closed) {
+        pthread_mutex_unlock(&port->lock);
+        if (p->release)
+            p->release(p);
+        return;
+    }
+    /* The leader keeps the first completion it reaps for itself: no hand-off,
+     * no wake-up, the cache stays warm. */
+    if (t->reaping_for == port && !t->kept && port->active < port->limit) {
+        port->active++;
+        t->kept = p;
+        pthread_mutex_unlock(&port->lock);
+        return;
+    }
+    *port->tail = p;
+    port->tail = &p->next;
+    port->queued++;
+    dispatch(port);
+    if (port->queued && !port->top && t->reaping_for != port)
+        kick_leader(port);
+    pthread_mutex_unlock(&port->lock);
+}
+
+static void port_sink_ref(struct iocp_port_sink *sink)
+{
+    w2u_object_ref(&W2U_CONTAINER_OF(sink, struct iocp_port, sink)->obj);
+}
+
+static void port_sink_unref(struct iocp_port_sink *sink)
+{
+    w2u_object_unref(&W2U_CONTAINER_OF(sink, struct iocp_port, sink)->obj);
+}
+
+static const struct iocp_port_sink_ops port_sink_ops = {
+    .push = port_push,
+    .ref = port_sink_ref,
+    .unref = port_sink_unref,
+};
+
+/* ---- object life ------------------------------------------------------------------ */
+
+static void port_close(struct w2u_object *obj)
+{
+    struct iocp_port *port = W2U_CONTAINER_OF(obj, struct iocp_port, obj);
+    struct iocp_packet *list;
+
+    pthread_mutex_lock(&port->lock);
+    port->closed = true;
+    while (port->top)
+        hand(port, port->top, W_ABANDONED, NULL);
+    kick_leader(port);
+    list = port->head;
+    port->head = NULL;
+    port->tail = &port->head;
+    port->queued = 0;
+    pthread_mutex_unlock(&port->lock);
+    /* Packets nobody will dequeue any more. */
+    while (list) {
+        struct iocp_packet *next = list->next;
+        if (list->release)
+            list->release(list);
+        list = next;
+    }
+}
+
+static void port_destroy(struct w2u_object *obj)
+{
+    struct iocp_port *port = W2U_CONTAINER_OF(obj, struct iocp_port, obj);
+    struct ur_ring *ring = atomic_load(&port->ring);
+
+    if (ring) {
+        /* Every handle on this port is gone, and with it its requests; run
+         * the callbacks of any CQE still unread so nothing leaks. */
+        while (ur_reap(ring, 0, UINT32_MAX) > 0)
+            ;
+        ur_ring_destroy(ring);
+    }
+    pthread_mutex_destroy(&port->lock);
+    free(port);
+}
+
+static const struct w2u_object_ops port_ops = {
+    .type = W2U_OBJ_PORT,
+    .name = "completion port",
+    .close = port_close,
+    .destroy = port_destroy,
+};
+
+uint32_t iocp_port_create(unsigned concurrency, uintptr_t *handle)
+{
+    struct iocp_port *port = calloc(1, sizeof(*port));
+    if (!port)
+        return W2U_STATUS_NO_MEMORY;
+    if (!concurrency) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        concurrency = n > 0 ? (unsigned)n : 1;
+    }
+    port->limit = concurrency;
+    port->tail = &port->head;
+    port->sink.ops = &port_sink_ops;
+    pthread_mutex_init(&port->lock, NULL);
+    if (w2u_handle_alloc(&port->obj, &port_ops, handle) < 0) {
+        pthread_mutex_destroy(&port->lock);
+        free(port);
+        return W2U_STATUS_INSUFFICIENT_RESOURCES;
+    }
+    return W2U_STATUS_SUCCESS;
+}
+
+struct iocp_port *iocp_port_get(uintptr_t handle)
+{
+    struct w2u_object *obj = w2u_handle_get(handle, W2U_OBJ_PORT);
+    return obj ? W2U_CONTAINER_OF(obj, struct iocp_port, obj) : NULL;
+}
+
+void iocp_port_put(struct iocp_port *port)
+{
+    w2u_object_unref(&port->obj);
+}
+
+struct iocp_port_sink *iocp_port_as_sink(struct iocp_port *port)
+{
+    return &port->sink;
+}
+
+struct ur_ring *iocp_port_ring(struct iocp_port *port, uint32_t *status)
+{
+    struct ur_ring *ring = atomic_load_explicit(&port->ring, memory_order_acquire);
+    if (ring)
+        return ring;
+    pthread_mutex_lock(&port->lock);
+    ring = atomic_load_explicit(&port->ring, memory_order_relaxed);
+    if (!ring) {
+        int r = ur_ring_create(&ring, PORT_RING_ENTRIES);
+        if (r < 0) {
+            pthread_mutex_unlock(&port->lock);
+            *status = r == -ENOMEM ? W2U_STATUS_NO_MEMORY : W2U_STATUS_NOT_SUPPORTED;
+            return NULL;
+        }
+        atomic_store_explicit(&port->ring, ring, memory_order_release);
+    }
+    pthread_mutex_unlock(&port->lock);
+    return ring;
+}
+
+void iocp_port_submitted(struct iocp_port *port)
+{
+    /* Pairs with the waiter, which announces itself (nwaiters) before it
+     * looks at the ring's in-flight count: one of the two sees the other. */
+    if (atomic_load_explicit(&port->leader, memory_order_seq_cst) ||
+        !atomic_load_explicit(&port->nwaiters, memory_order_seq_cst))
+        return;
+    pthread_mutex_lock(&port->lock);
+    dispatch(port);
+    pthread_mutex_unlock(&port->lock);
+}
+
+void iocp_port_drain(struct iocp_port *port)
+{
+    struct ur_ring *ring = atomic_load_explicit(&port->ring, memory_order_acquire);
+    if (ring)
+        while (ur_reap(ring, 0, UINT32_MAX) > 0)
+            ;
+}
+
+unsigned iocp_port_waiters(struct iocp_port *port)
+{
+    return atomic_load(&port->nwaiters) + (atomic_load(&port->leader) ? 1u : 0u);
+}
+
+/* ---- concurrency accounting --------------------------------------------------------- */
+
+void iocp_port_thread_leave(struct iocp_port *port)
+{
+    pthread_mutex_lock(&port->lock);
+    port->active--;
+    dispatch(port);
+    pthread_mutex_unlock(&port->lock);
+}
+
+void iocp_port_thread_enter(struct iocp_port *port)
+{
+    pthread_mutex_lock(&port->lock);
+    port->active++;
+    pthread_mutex_unlock(&port->lock);
+}
+
+/* The calling thread now runs for port (it took a packet from it). */
+static void thread_took_packet(struct iocp_thread *t, struct iocp_port *port)
+{
+    if (t->assoc != port) {
+        if (t->assoc)
+            iocp_port_put(t->assoc);
+        w2u_object_ref(&port->obj);
+        t->assoc = port;
+    }
+    t->counted = true;
+}
+
+/* ---- posting ---------------------------------------------------------------------------- */
+
+static void post_release(struct iocp_packet *p)
+{
+    free(p);
+}
+
+uint32_t iocp_post(uintptr_t handle, uint32_t status, uintptr_t information,
+                   uintptr_t key, void *overlapped)
+{
+    struct iocp_port *port = iocp_port_get(handle);
+    if (!port)
+        return W2U_STATUS_INVALID_HANDLE;
+    struct iocp_packet *p = malloc(sizeof(*p));
+    if (!p) {
+        iocp_port_put(port);
+        return W2U_STATUS_NO_MEMORY;
+    }
+    p->key = key;
+    p->overlapped = overlapped;
+    p->status = status;
+    p->information = information;
+    p->release = post_release;
+    port_push(&port->sink, p);
+    iocp_port_put(port);
+    return W2U_STATUS_SUCCESS;
+}
+
+/* ---- removing ------------------------------------------------------------------------------- */
+
+static void take(struct iocp_packet *p, struct iocp_entry *e)
+{
+    e->key = p->key;
+    e->overlapped = p->overlapped;
+    e->status = p->status;
+    e->information = p->information;
+    if (p->release)
+        p->release(p);
+}
+
+/* With the lock held, after the caller got its first packet: more for an
+ * Ex batch, without counting the thread again. */
+static unsigned take_more(struct iocp_port *port, struct iocp_entry *entries, unsigned n,
+                          unsigned max)
+{
+    while (n < max && port->queued)
+        take(dequeue(port), &entries[n++]);
+    return n;
+}
+
+/* Reaps the ring as the leader until a packet is kept or the deadline
+ * passes. Called and returns with the lock held. */
+static void lead(struct iocp_port *port, struct iocp_thread *t, int64_t deadline, bool alertable)
+{
+    struct ur_ring *ring = port->ring;
+
+    atomic_store_explicit(&port->leader, true, memory_order_seq_cst);
+    t->reaping_for = port;
+    pthread_mutex_unlock(&port->lock);
+
+    if (alertable) {
+        pthread_mutex_lock(&t->lock);
+        atomic_store(&t->leading_ring, ring);
+        bool apc = atomic_load(&t->apc_pending);
+        pthread_mutex_unlock(&t->lock);
+        if (!apc)
+            ur_reap(ring, deadline, REAP_BATCH);
+        /* Under the lock: an APC queuer that saw the ring has posted to it
+         * before we let the port (and its ring) go. */
+        pthread_mutex_lock(&t->lock);
+        atomic_store(&t->leading_ring, NULL);
+        pthread_mutex_unlock(&t->lock);
+    } else {
+        ur_reap(ring, deadline, REAP_BATCH);
+    }
+
+    pthread_mutex_lock(&port->lock);
+    t->reaping_for = NULL;
+    port->kick_pending = false;
+    atomic_store_explicit(&port->leader, false, memory_order_seq_cst);
+}
+
+uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
+                     unsigned *removed, int64_t deadline, bool alertable)
+{
+    struct iocp_thread *t = iocp_thread_self();
+    struct iocp_port *port;
+    struct waiter w = { .thread = t };
+    uint32_t status;
+    unsigned n = 0;
+
+    *removed = 0;
+    if (!(port = iocp_port_get(handle)))
+        return W2U_STATUS_INVALID_HANDLE;
+
+    /* Waiting on a port ends this thread's active run on its port. */
+    if (t->assoc && t->counted) {
+        t->counted = false;
+        iocp_port_thread_leave(t->assoc);
+    }
+    if (alertable && iocp_run_apcs()) {
+        iocp_port_put(port);
+        return W2U_STATUS_USER_APC;
+    }
+
+    pthread_mutex_lock(&port->lock);
+    for (;;) {
+        /* A completion this thread reaped before a close is still its own. */
+        if (t->kept) {
+            struct iocp_packet *p = t->kept;
+            t->kept = NULL;
+            take(p, &entries[0]);
+            n = take_more(port, entries, 1, max);
+            status = W2U_STATUS_SUCCESS;
+            break;
+        }
+        if (port->closed) {
+            status = W2U_STATUS_ABANDONED_WAIT_0;
+            break;
+        }
+        if (port->queued && port->active < port->limit) {
+            port->active++;
+            take(dequeue(port), &entries[0]);
+            n = take_more(port, entries, 1, max);
+            status = W2U_STATUS_SUCCESS;
+            break;
+        }
+        if (alertable && atomic_load(&t->apc_pending)) {
+            status = W2U_STATUS_USER_APC;
+            break;
+        }
+        if (deadline == 0 || (deadline != W2U_FOREVER && deadline <= w2u_now_ns())) {
+            status = W2U_STATUS_TIMEOUT;
+            break;
+        }
+        /* Announce ourselves before looking at the ring (see
+         * iocp_port_submitted). */
+        waiter_push(port, &w);
+        if (ring_needs_leader(port) && !(port->queued && port->active >= port->limit)) {
+            waiter_pop(port, &w);
+            lead(port, t, deadline, alertable);
+            continue;
+        }
+        atomic_store_explicit(&w.state, W_WAITING, memory_order_relaxed);
+        pthread_mutex_unlock(&port->lock);
+
+        int state;
+        bool timed_out = false;
+        for (;;) {
+            uint32_t seq = atomic_load_explicit(&t->wake, memory_order_acquire);
+            state = atomic_load_explicit(&w.state, memory_order_acquire);
+            if (state != W_WAITING)
+                break;
+            if (alertable && atomic_load_explicit(&t->apc_pending, memory_order_acquire))
+                break;
+            if (w2u_futex_wait(&t->wake, seq, deadline) == -ETIMEDOUT) {
+                timed_out = true;
+                break;
+            }
+        }
+
+        pthread_mutex_lock(&port->lock);
+        state = atomic_load_explicit(&w.state, memory_order_acquire);
+        if (state == W_WAITING) {
+            waiter_pop(port, &w);
+            if (timed_out) {
+                status = W2U_STATUS_TIMEOUT;
+                break;
+            }
+            continue;    /* an APC: the top of the loop reports it */
+        }
+        if (state == W_PACKET) {
+            take(w.packet, &entries[0]);
+            n = take_more(port, entries, 1, max);
+            status = W2U_STATUS_SUCCESS;
+            break;
+        }
+        if (state == W_ABANDONED) {
+            status = W2U_STATUS_ABANDONED_WAIT_0;
+            break;
+        }
+        /* W_LEAD: loop, and lead if the ring still needs it. */
+    }
+    if (status == W2U_STATUS_SUCCESS) {
+        thread_took_packet(t, port);
+        /* Requests are still in flight and we leave: keep someone reaping. */
+        if (port->top && !port->queued && ring_needs_leader(port))
+            hand(port, port->top, W_LEAD, NULL);
+    }
+    pthread_mutex_unlock(&port->lock);
+
+    if (status == W2U_STATUS_USER_APC)
+        iocp_run_apcs();
+    iocp_port_put(port);
+    *removed = n;
+    return status;
+}

@@ -1,0 +1,246 @@
+/* common/: the error table and the handle table (suite common). */
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "../common/w2u.h"
+
+/* ---- error table ---------------------------------------------------------- */
+
+/* Each expectation is Windows' own: the NTSTATUS AFD would complete with,
+ * RtlNtStatusToDosError of it, and the WSA code of the synchronous call. */
+static const struct w2u_error_row expected[] = {
+    { ECANCELED,    0xC0000120u, 995,  995 },
+    { ECONNRESET,   0xC000020Du, 64,   10054 },
+    { ECONNREFUSED, 0xC0000236u, 1225, 10061 },
+    { ECONNABORTED, 0xC0000241u, 1236, 10053 },
+    { ETIMEDOUT,    0xC00000B5u, 121,  10060 },
+    { ENETUNREACH,  0xC000023Cu, 1231, 10051 },
+    { ENETDOWN,     0xC000023Cu, 1231, 10050 },
+    { ENETRESET,    0xC000020Du, 64,   10052 },
+    { EHOSTUNREACH, 0xC000023Du, 1232, 10065 },
+    { EHOSTDOWN,    0xC000023Du, 1232, 10064 },
+    { EADDRINUSE,   0xC0000328u, 1227, 10048 },
+    { EADDRNOTAVAIL,0xC0000207u, 1214, 10049 },
+    { ENOTCONN,     0xC0000140u, 1229, 10057 },
+    { EPIPE,        0xC00000B0u, 233,  10058 },
+    { ESHUTDOWN,    0xC00000B0u, 233,  10058 },
+    { EISCONN,      0xC000023Bu, 1230, 10056 },
+    { EALREADY,     0xC000023Bu, 1230, 10037 },
+    { EAGAIN,       0xC00000A3u, 21,   10035 },
+    { EINPROGRESS,  0xC00000A3u, 21,   10035 },
+    { EINTR,        0xC0000120u, 995,  10004 },
+    { EINVAL,       0xC000000Du, 87,   10022 },
+    { EBADF,        0xC0000008u, 6,    10038 },
+    { ENOTSOCK,     0xC0000024u, 6,    10038 },
+    { EFAULT,       0xC0000005u, 998,  10014 },
+    { ENOMEM,       0xC0000017u, 8,    10055 },
+    { ENOBUFS,      0xC000009Au, 1450, 10055 },
+    { EMFILE,       0xC000011Fu, 4,    10024 },
+    { ENFILE,       0xC000011Fu, 4,    10024 },
+    { EACCES,       0xC0000022u, 5,    10013 },
+    { EPERM,        0xC0000022u, 5,    10013 },
+    { EMSGSIZE,     0x80000005u, 234,  10040 },
+    { EAFNOSUPPORT, 0xC00000BBu, 50,   10047 },
+    { EPROTONOSUPPORT, 0xC00000BBu, 50, 10043 },
+    { ESOCKTNOSUPPORT, 0xC00000BBu, 50, 10044 },
+    { EOPNOTSUPP,   0xC00000BBu, 50,   10045 },
+    { ENOPROTOOPT,  0xC000000Du, 87,   10042 },
+    { EPROTOTYPE,   0xC000000Du, 87,   10041 },
+    { EDESTADDRREQ, 0xC000000Du, 87,   10039 },
+    { ENOSYS,       0xC0000002u, 1,    10045 },
+    { ENOENT,       0xC0000225u, 1168, 10022 },
+    { 0,            0x00000000u, 0,    0 },
+    { 0,            0x00000103u, 997,  997 },
+    { 0,            0x00000102u, 258,  258 },
+    { 0,            0x000000C0u, 192,  192 },
+    { 0,            0x00000080u, 735,  735 },
+};
+
+START_TEST(test_errors_each_entry_maps_as_windows)
+{
+    size_t n;
+    const struct w2u_error_row *rows = w2u_error_table(&n);
+    ck_assert_uint_eq(n, sizeof(expected) / sizeof(expected[0]));
+    for (size_t i = 0; i < n; i++) {
+        const struct w2u_error_row *e = &expected[i];
+        ck_assert_int_eq(rows[i].errnum, e->errnum);
+        ck_assert_uint_eq(rows[i].status, e->status);
+        ck_assert_uint_eq(rows[i].win32, e->win32);
+        ck_assert_uint_eq(rows[i].wsa, e->wsa);
+        if (e->errnum) {
+            ck_assert_uint_eq(w2u_errno_to_status(e->errnum), e->status);
+            ck_assert_uint_eq(w2u_errno_to_wsa(e->errnum), e->wsa);
+        }
+        ck_assert_uint_eq(w2u_status_to_win32(e->status), e->win32);
+    }
+}
+END_TEST
+
+START_TEST(test_errors_unknown_values)
+{
+    ck_assert_uint_eq(w2u_errno_to_wsa(EWOULDBLOCK), 10035);
+    ck_assert_uint_eq(w2u_errno_to_status(ELOOP), 0xC000000Du);
+    ck_assert_uint_eq(w2u_errno_to_wsa(ELOOP), 10022);
+    ck_assert_uint_eq(w2u_status_to_win32(0xC0DEC0DEu), 317);   /* ERROR_MR_MID_NOT_FOUND */
+    ck_assert(w2u_nt_success(0));
+    ck_assert(w2u_nt_success(0x103));
+    ck_assert(!w2u_nt_success(0x80000005u));
+    ck_assert(!w2u_nt_success(0xC0000120u));
+}
+END_TEST
+
+/* ---- handle table ---------------------------------------------------------- */
+
+struct thing {
+    struct w2u_object obj;
+    _Atomic int *closed, *destroyed;
+};
+
+static void thing_close(struct w2u_object *o)
+{
+    atomic_fetch_add(((struct thing *)o)->closed, 1);
+}
+
+static void thing_destroy(struct w2u_object *o)
+{
+    atomic_fetch_add(((struct thing *)o)->destroyed, 1);
+    free(o);
+}
+
+static const struct w2u_object_ops thing_ops = {
+    .type = W2U_OBJ_TEST, .name = "thing", .close = thing_close, .destroy = thing_destroy,
+};
+
+static uintptr_t new_thing(_Atomic int *closed, _Atomic int *destroyed)
+{
+    struct thing *t = calloc(1, sizeof(*t));
+    uintptr_t h;
+    t->closed = closed;
+    t->destroyed = destroyed;
+    ck_assert_int_eq(w2u_handle_alloc(&t->obj, &thing_ops, &h), 0);
+    return h;
+}
+
+START_TEST(test_handles_look_like_windows_handles)
+{
+    _Atomic int c = 0, d = 0;
+    uintptr_t seen[1000];
+    for (int i = 0; i < 1000; i++) {
+        seen[i] = new_thing(&c, &d);
+        ck_assert_uint_ne(seen[i], 0);
+        ck_assert_uint_eq(seen[i] % 4, 0);
+        ck_assert_uint_lt(seen[i], 0x80000000u);
+        for (int j = 0; j < i; j++)
+            ck_assert_uint_ne(seen[i], seen[j]);
+    }
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(w2u_handle_close(seen[i]), 0);
+    ck_assert_int_eq(d, 1000);
+    ck_assert_uint_eq(w2u_handle_count(), 0);
+}
+END_TEST
+
+START_TEST(test_handles_closed_value_stays_invalid)
+{
+    _Atomic int c = 0, d = 0;
+    uintptr_t h = new_thing(&c, &d);
+    ck_assert_int_eq(w2u_handle_close(h), 0);
+    ck_assert_int_eq(c, 1);
+    ck_assert_int_eq(w2u_handle_close(h), -EBADF);
+    ck_assert_ptr_null(w2u_handle_get(h, W2U_OBJ_ANY));
+    /* Reusing the slot gives a different value; the old one stays dead. */
+    for (int i = 0; i < 100; i++) {
+        uintptr_t h2 = new_thing(&c, &d);
+        ck_assert_uint_ne(h2, h);
+        ck_assert_ptr_null(w2u_handle_get(h, W2U_OBJ_ANY));
+        w2u_handle_close(h2);
+    }
+}
+END_TEST
+
+START_TEST(test_handles_reference_outlives_close)
+{
+    _Atomic int c = 0, d = 0;
+    uintptr_t h = new_thing(&c, &d);
+    struct w2u_object *o = w2u_handle_get(h, W2U_OBJ_TEST);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_int_eq(w2u_handle_close(h), 0);
+    ck_assert_int_eq(d, 0);                          /* still in use */
+    ck_assert_ptr_null(w2u_handle_get(h, W2U_OBJ_ANY));
+    w2u_object_unref(o);
+    ck_assert_int_eq(d, 1);
+}
+END_TEST
+
+START_TEST(test_handles_type_checked)
+{
+    _Atomic int c = 0, d = 0;
+    uintptr_t h = new_thing(&c, &d);
+    struct w2u_object *o;
+    ck_assert_ptr_null(w2u_handle_get(h, W2U_OBJ_PORT));
+    ck_assert_int_eq(w2u_handle_lookup(h, W2U_OBJ_PORT, &o), -EBADFD);
+    ck_assert_int_eq(w2u_handle_lookup(h + 4, W2U_OBJ_PORT, &o), -EBADF);
+    ck_assert_int_eq(w2u_handle_lookup(0, W2U_OBJ_ANY, &o), -EBADF);
+    ck_assert_int_eq(w2u_handle_lookup((uintptr_t)-1, W2U_OBJ_ANY, &o), -EBADF);
+    ck_assert_int_eq(w2u_handle_lookup(h | 2, W2U_OBJ_ANY, &o), -EBADF);
+    w2u_handle_close(h);
+}
+END_TEST
+
+struct race { uintptr_t h; _Atomic int go; _Atomic long uses; };
+
+static void *race_user(void *arg)
+{
+    struct race *r = arg;
+    while (!atomic_load(&r->go))
+        ;
+    for (int i = 0; i < 200000; i++) {
+        struct w2u_object *o = w2u_handle_get(r->h, W2U_OBJ_TEST);
+        if (!o)
+            break;
+        atomic_fetch_add(&r->uses, 1);
+        w2u_object_unref(o);
+    }
+    return NULL;
+}
+
+START_TEST(test_handles_close_while_other_thread_uses)
+{
+    for (int round = 0; round < 200; round++) {
+        _Atomic int c = 0, d = 0;
+        struct race r = { .h = new_thing(&c, &d) };
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&th[i], NULL, race_user, &r);
+        atomic_store(&r.go, 1);
+        ck_assert_int_eq(w2u_handle_close(r.h), 0);
+        for (int i = 0; i < 2; i++)
+            pthread_join(th[i], NULL);
+        ck_assert_int_eq(c, 1);
+        ck_assert_int_eq(d, 1);
+    }
+    ck_assert_uint_eq(w2u_handle_count(), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("common");
+    TCase *tc = tcase_create("common");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_errors_each_entry_maps_as_windows);
+    tcase_add_test(tc, test_errors_unknown_values);
+    tcase_add_test(tc, test_handles_look_like_windows_handles);
+    tcase_add_test(tc, test_handles_closed_value_stays_invalid);
+    tcase_add_test(tc, test_handles_reference_outlives_close);
+    tcase_add_test(tc, test_handles_type_checked);
+    tcase_add_test(tc, test_handles_close_while_other_thread_uses);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

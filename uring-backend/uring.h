@@ -1,0 +1,104 @@
+/*
+ * uring-backend/ — the only code in ws2uring that includes <liburing.h>.
+ *
+ * Who owns each ring, and which thread may touch it
+ * -------------------------------------------------
+ * - iocp/ creates every ring: one per completion port (made when the first
+ *   io_uring-backed handle is associated with the port) and one default ring
+ *   for I/O on handles that have no port.  The creator destroys it, after the
+ *   last request on it has completed.
+ * - Submission: ANY thread.  Completion-port workers are many threads, so a
+ *   ring is never set up SINGLE_ISSUER or DEFER_TASKRUN; each ring's
+ *   submission queue is guarded by its own mutex (struct ur_ring.sq_lock).
+ * - Reaping: ONE thread at a time per ring, enforced here (ur_reap returns
+ *   -EBUSY to a second reaper).  For a port ring that is the port's current
+ *   leader waiter (iocp/port.c); for the default ring, the reaper thread that
+ *   iocp/ starts for it.  Completion callbacks run on the reaping thread.
+ * - Posting (ur_post): ANY thread.  It puts a CQE into a ring through
+ *   IORING_OP_MSG_RING sent from one process-wide sender ring (itself guarded
+ *   by a mutex), or, on kernels without MSG_RING, a NOP into the target.
+ *   That is how a thread wakes a reaper blocked in io_uring_enter.
+ * - The probe ring made at start-up is used for the feature probe only.
+ *
+ * Requests: user_data always points at a struct ur_req that the caller
+ * embeds in its own request object; never at a program's OVERLAPPED.  The
+ * caller frees its request only after the callback for its last CQE (for a
+ * cancelled operation that is the victim's CQE: the cancel's own CQE is
+ * consumed here).  CQEs with user_data 0 are internal and skipped.
+ *
+ * Errors are -errno.  When io_uring cannot be used (kernel.io_uring_disabled,
+ * a seccomp profile, an old kernel, missing features) ur_init() says why in
+ * one line on stderr, once, and every ring creation fails with that -errno.
+ */
+#ifndef W2U_URING_H
+#define W2U_URING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct ur_ring;
+struct ur_req;
+
+/* res is the CQE result (-errno on failure); flags are UR_CQE_* below. */
+typedef void (*ur_callback)(struct ur_req *req, int res, uint32_t flags);
+
+struct ur_req {
+    ur_callback cb;
+};
+
+#define UR_CQE_MORE  1u    /* more CQEs will come for this request (multishot) */
+
+struct ur_caps {
+    bool available;
+    int error;                   /* -errno when not available */
+    unsigned features;           /* io_uring_params.features */
+    unsigned nr_ops;             /* opcodes the kernel knows */
+    bool msg_ring;               /* IORING_OP_MSG_RING (5.18) */
+    bool cancel_fd_all;          /* IORING_ASYNC_CANCEL_FD | ALL (5.19) */
+    bool sync_cancel;            /* IORING_REGISTER_SYNC_CANCEL (6.0) */
+    bool accept_multishot;       /* 5.19 */
+    bool recv_multishot;         /* 6.0 */
+    bool send_zc;                /* IORING_OP_SEND_ZC (6.0) */
+    bool socket_op;              /* IORING_OP_SOCKET (5.19) */
+    char kernel[65];             /* uname release */
+};
+
+/* Probes once (thread-safe). 0, or the -errno that makes io_uring unusable. */
+int ur_init(void);
+const struct ur_caps *ur_get_caps(void);
+
+int ur_ring_create(struct ur_ring **out, unsigned entries);
+void ur_ring_destroy(struct ur_ring *ring);
+/* Requests submitted and not yet completed (their last CQE not reaped). */
+unsigned ur_ring_inflight(struct ur_ring *ring);
+
+/* ---- submission: any thread; each call submits at once ------------------ */
+int ur_nop(struct ur_ring *ring, struct ur_req *req);
+int ur_poll(struct ur_ring *ring, struct ur_req *req, int fd, unsigned events);
+int ur_readv(struct ur_ring *ring, struct ur_req *req, int fd,
+             const struct iovec *iov, unsigned nr, uint64_t offset);
+int ur_writev(struct ur_ring *ring, struct ur_req *req, int fd,
+              const struct iovec *iov, unsigned nr, uint64_t offset);
+int ur_timeout(struct ur_ring *ring, struct ur_req *req, uint64_t ns);
+
+/* Cancels the request req; its own CQE then arrives with -ECANCELED (or its
+ * real result if it finished first).  0 or -errno (-ENOENT: not in flight). */
+int ur_cancel(struct ur_ring *ring, struct ur_req *req);
+/* Cancels every request on fd and returns once their CQEs are posted:
+ * the number cancelled (>= 0) or -errno. */
+int ur_cancel_fd(struct ur_ring *ring, int fd);
+
+/* Any thread: makes req's callback run on ring's reaper with res 0.
+ * req == NULL only wakes the reaper. */
+int ur_post(struct ur_ring *ring, struct ur_req *req);
+
+/* ---- reaping: one thread at a time per ring ---------------------------------
+ * Waits until at least one CQE is there or the deadline (CLOCK_MONOTONIC ns,
+ * W2U_FOREVER, or 0 for no wait) passes, then runs the callbacks of up to max
+ * CQEs.  Returns the number of CQEs consumed (internal ones included; 0 on
+ * timeout or a signal), -EBUSY when another thread is reaping this ring, or
+ * -errno. */
+int ur_reap(struct ur_ring *ring, int64_t deadline, unsigned max);
+
+#endif
