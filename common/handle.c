@@ -129,6 +129,15 @@ struct w2u_object *w2u_handle_get(uintptr_t handle, enum w2u_object_type type)
     return w2u_handle_lookup(handle, type, &obj) == 0 ? obj : NULL;
 }
 
+bool w2u_handle_names(uintptr_t handle, const struct w2u_object *obj)
+{
+    uint32_t idx, gen;
+    if (handle != obj->handle || !decode(handle, &idx, &gen))
+        return false;
+    uint64_t st = atomic_load_explicit(&slot_at(idx)->state, memory_order_acquire);
+    return gen_matches(st, gen) && !(st & CLOSING);
+}
+
 void w2u_object_ref(struct w2u_object *obj)
 {
     atomic_fetch_add_explicit(&slot_at(obj->slot)->state, 1, memory_order_relaxed);

@@ -6,7 +6,7 @@
 
 #include "w2u.h"
 
-__thread uint32_t w2u_last_error;
+W2U_TLS uint32_t w2u_last_error;
 
 static int debug_state = -1;   /* -1: not read yet */
 

@@ -92,7 +92,11 @@ uint32_t w2u_errno_to_wsa(int errnum);
 uint32_t w2u_status_to_win32(uint32_t status);
 
 /* ---- per-thread last error (GetLastError / WSAGetLastError share it) ---- */
-extern __thread uint32_t w2u_last_error;
+/* initial-exec: a direct %fs access instead of a __tls_get_addr call on
+ * every Win32 call; ws2uring's few bytes of TLS fit the static TLS surplus
+ * glibc keeps even for a dlopen'ed library. */
+#define W2U_TLS __thread __attribute__((tls_model("initial-exec")))
+extern W2U_TLS uint32_t w2u_last_error;
 
 static inline void w2u_set_error(uint32_t err)
 {
@@ -141,6 +145,10 @@ struct w2u_object *w2u_handle_get(uintptr_t handle, enum w2u_object_type type);
 /* Like w2u_handle_get, but tells an open object of another type (-EBADFD)
  * apart from no object at all (-EBADF). */
 int w2u_handle_lookup(uintptr_t handle, enum w2u_object_type type, struct w2u_object **out);
+/* True while handle still names obj and is not closed: a plain load, for
+ * callers that already hold a reference on obj and only need to know the
+ * program's handle is still valid. */
+bool w2u_handle_names(uintptr_t handle, const struct w2u_object *obj);
 void w2u_object_ref(struct w2u_object *obj);
 void w2u_object_unref(struct w2u_object *obj);
 /* Closes the handle: 0, or -EBADF when it names nothing open (or is being

@@ -119,7 +119,7 @@ uint32_t iocp_event_wait(uintptr_t handle, int64_t deadline, bool alertable)
             status = W2U_STATUS_USER_APC;
             break;
         }
-        if (w2u_futex_wait(&t->wake, seq, deadline) == -ETIMEDOUT) {
+        if (iocp_thread_sleep(t, seq, deadline) == -ETIMEDOUT) {
             status = W2U_STATUS_TIMEOUT;
             break;
         }

@@ -8,6 +8,7 @@
 
 #define PORT_RING_ENTRIES 256u
 #define REAP_BATCH        64u
+#define POOL_MAX          1024u   /* posted packets kept for reuse, per port */
 
 enum waiter_state { W_WAITING, W_PACKET, W_LEAD, W_ABANDONED };
 
@@ -31,7 +32,13 @@ struct iocp_port {
     _Atomic bool leader;               /* a thread is reaping the ring */
     bool kick_pending;                 /* a wake CQE is on its way to the leader */
     struct ur_ring *_Atomic ring;
+    /* Packets of PostQueuedCompletionStatus are recycled here (as Windows
+     * does with lookaside lists): no allocation per post in steady state. */
+    struct iocp_packet *pool;
+    unsigned pooled;
 };
+
+static void post_release(struct iocp_packet *p);
 
 /* ---- queue and hand-off, with port->lock held ------------------------------- */
 
@@ -106,26 +113,19 @@ static void kick_leader(struct iocp_port *port)
 
 /* ---- the sink: packets in ------------------------------------------------------- */
 
-static void port_push(struct iocp_port_sink *sink, struct iocp_packet *p)
+/* With the lock held: queues p and hands it on. false if the port is
+ * closed (the caller releases p after unlocking). */
+static bool push_locked(struct iocp_port *port, struct iocp_thread *t, struct iocp_packet *p)
 {
-    struct iocp_port *port = W2U_CONTAINER_OF(sink, struct iocp_port, sink);
-    struct iocp_thread *t = iocp_thread_self();
-
     p->next = NULL;
-    pthread_mutex_lock(&port->lock);
-    if (port->closed) {
-        pthread_mutex_unlock(&port->lock);
-        if (p->release)
-            p->release(p);
-        return;
-    }
+    if (port->closed)
+        return false;
     /* The leader keeps the first completion it reaps for itself: no hand-off,
      * no wake-up, the cache stays warm. */
     if (t->reaping_for == port && !t->kept && port->active < port->limit) {
         port->active++;
         t->kept = p;
-        pthread_mutex_unlock(&port->lock);
-        return;
+        return true;
     }
     *port->tail = p;
     port->tail = &p->next;
@@ -133,7 +133,18 @@ static void port_push(struct iocp_port_sink *sink, struct iocp_packet *p)
     dispatch(port);
     if (port->queued && !port->top && t->reaping_for != port)
         kick_leader(port);
+    return true;
+}
+
+static void port_push(struct iocp_port_sink *sink, struct iocp_packet *p)
+{
+    struct iocp_port *port = W2U_CONTAINER_OF(sink, struct iocp_port, sink);
+
+    pthread_mutex_lock(&port->lock);
+    bool queued = push_locked(port, iocp_thread_self(), p);
     pthread_mutex_unlock(&port->lock);
+    if (!queued && p->release)
+        p->release(p);
 }
 
 static void port_sink_ref(struct iocp_port_sink *sink)
@@ -189,6 +200,11 @@ static void port_destroy(struct w2u_object *obj)
         while (ur_reap(ring, 0, UINT32_MAX) > 0)
             ;
         ur_ring_destroy(ring);
+    }
+    while (port->pool) {
+        struct iocp_packet *p = port->pool;
+        port->pool = p->next;
+        free(p);
     }
     pthread_mutex_destroy(&port->lock);
     free(port);
@@ -322,12 +338,23 @@ static void post_release(struct iocp_packet *p)
 uint32_t iocp_post(uintptr_t handle, uint32_t status, uintptr_t information,
                    uintptr_t key, void *overlapped)
 {
-    struct iocp_port *port = iocp_port_get(handle);
-    if (!port)
-        return W2U_STATUS_INVALID_HANDLE;
-    struct iocp_packet *p = malloc(sizeof(*p));
-    if (!p) {
-        iocp_port_put(port);
+    struct iocp_thread *t = iocp_thread_self();
+    struct iocp_port *port = t->post_port;
+
+    if (!port || !w2u_handle_names(handle, &port->obj)) {
+        if (!(port = iocp_port_get(handle)))
+            return W2U_STATUS_INVALID_HANDLE;
+        if (t->post_port)
+            iocp_port_put(t->post_port);
+        t->post_port = port;           /* keeps the reference we just took */
+    }
+    pthread_mutex_lock(&port->lock);
+    struct iocp_packet *p = port->pool;
+    if (p) {
+        port->pool = p->next;
+        port->pooled--;
+    } else if (!(p = malloc(sizeof(*p)))) {
+        pthread_mutex_unlock(&port->lock);
         return W2U_STATUS_NO_MEMORY;
     }
     p->key = key;
@@ -335,21 +362,29 @@ uint32_t iocp_post(uintptr_t handle, uint32_t status, uintptr_t information,
     p->status = status;
     p->information = information;
     p->release = post_release;
-    port_push(&port->sink, p);
-    iocp_port_put(port);
-    return W2U_STATUS_SUCCESS;
+    bool queued = push_locked(port, t, p);
+    pthread_mutex_unlock(&port->lock);
+    if (!queued)
+        free(p);    /* closed under us: as if the handle had been invalid */
+    return queued ? W2U_STATUS_SUCCESS : W2U_STATUS_INVALID_HANDLE;
 }
 
 /* ---- removing ------------------------------------------------------------------------------- */
 
-static void take(struct iocp_packet *p, struct iocp_entry *e)
+/* With the lock held: copies the packet out and lets it go. */
+static void take(struct iocp_port *port, struct iocp_packet *p, struct iocp_entry *e)
 {
     e->key = p->key;
     e->overlapped = p->overlapped;
     e->status = p->status;
     e->information = p->information;
-    if (p->release)
+    if (p->release == post_release && port->pooled < POOL_MAX) {
+        p->next = port->pool;
+        port->pool = p;
+        port->pooled++;
+    } else if (p->release) {
         p->release(p);
+    }
 }
 
 /* With the lock held, after the caller got its first packet: more for an
@@ -358,7 +393,7 @@ static unsigned take_more(struct iocp_port *port, struct iocp_entry *entries, un
                           unsigned max)
 {
     while (n < max && port->queued)
-        take(dequeue(port), &entries[n++]);
+        take(port, dequeue(port), &entries[n++]);
     return n;
 }
 
@@ -404,26 +439,42 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
     unsigned n = 0;
 
     *removed = 0;
-    if (!(port = iocp_port_get(handle)))
+    /* The port this thread runs for is referenced by the thread already:
+     * borrow that reference while the program's handle still names it. */
+    bool borrowed = t->assoc && w2u_handle_names(handle, &t->assoc->obj);
+    if (borrowed)
+        port = t->assoc;
+    else if (!(port = iocp_port_get(handle)))
         return W2U_STATUS_INVALID_HANDLE;
 
-    /* Waiting on a port ends this thread's active run on its port. */
-    if (t->assoc && t->counted) {
+    /* Waiting on a port ends this thread's active run on its port; for the
+     * same port that is done below, under the lock we take anyway. */
+    if (t->assoc && t->assoc != port && t->counted) {
         t->counted = false;
         iocp_port_thread_leave(t->assoc);
     }
     if (alertable && iocp_run_apcs()) {
-        iocp_port_put(port);
+        if (t->assoc == port && t->counted) {
+            t->counted = false;
+            iocp_port_thread_leave(port);
+        }
+        if (!borrowed)
+            iocp_port_put(port);
         return W2U_STATUS_USER_APC;
     }
 
     pthread_mutex_lock(&port->lock);
+    if (t->assoc == port && t->counted) {
+        t->counted = false;
+        port->active--;
+        dispatch(port);
+    }
     for (;;) {
         /* A completion this thread reaped before a close is still its own. */
         if (t->kept) {
             struct iocp_packet *p = t->kept;
             t->kept = NULL;
-            take(p, &entries[0]);
+            take(port, p, &entries[0]);
             n = take_more(port, entries, 1, max);
             status = W2U_STATUS_SUCCESS;
             break;
@@ -434,7 +485,7 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
         }
         if (port->queued && port->active < port->limit) {
             port->active++;
-            take(dequeue(port), &entries[0]);
+            take(port, dequeue(port), &entries[0]);
             n = take_more(port, entries, 1, max);
             status = W2U_STATUS_SUCCESS;
             break;
@@ -467,7 +518,7 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
                 break;
             if (alertable && atomic_load_explicit(&t->apc_pending, memory_order_acquire))
                 break;
-            if (w2u_futex_wait(&t->wake, seq, deadline) == -ETIMEDOUT) {
+            if (iocp_thread_sleep(t, seq, deadline) == -ETIMEDOUT) {
                 timed_out = true;
                 break;
             }
@@ -484,7 +535,7 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
             continue;    /* an APC: the top of the loop reports it */
         }
         if (state == W_PACKET) {
-            take(w.packet, &entries[0]);
+            take(port, w.packet, &entries[0]);
             n = take_more(port, entries, 1, max);
             status = W2U_STATUS_SUCCESS;
             break;
@@ -505,7 +556,8 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
 
     if (status == W2U_STATUS_USER_APC)
         iocp_run_apcs();
-    iocp_port_put(port);
+    if (!borrowed)
+        iocp_port_put(port);
     *removed = n;
     return status;
 }

@@ -8,7 +8,7 @@
 
 static pthread_key_t thread_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static __thread struct iocp_thread *self;
+static W2U_TLS struct iocp_thread *self;
 
 static void thread_exit(void *arg);
 
@@ -47,10 +47,23 @@ void iocp_thread_unref(struct iocp_thread *t)
     free(t);
 }
 
+/* The wake word and the sleeping flag pair up (all seq_cst): a waker bumps
+ * the word, then looks at the flag; a sleeper raises the flag, then the
+ * kernel compares the word.  Either the waker sees the flag and calls the
+ * kernel, or the sleeper's futex_wait sees the new word and returns. */
 void iocp_thread_wake(struct iocp_thread *t)
 {
-    atomic_fetch_add_explicit(&t->wake, 1, memory_order_release);
-    w2u_futex_wake(&t->wake, 1);
+    atomic_fetch_add_explicit(&t->wake, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&t->sleeping, memory_order_seq_cst))
+        w2u_futex_wake(&t->wake, 1);
+}
+
+int iocp_thread_sleep(struct iocp_thread *t, uint32_t seq, int64_t deadline)
+{
+    atomic_store_explicit(&t->sleeping, 1, memory_order_seq_cst);
+    int r = w2u_futex_wait(&t->wake, seq, deadline);
+    atomic_store_explicit(&t->sleeping, 0, memory_order_relaxed);
+    return r;
 }
 
 static void thread_exit(void *arg)
@@ -62,6 +75,10 @@ static void thread_exit(void *arg)
             iocp_port_thread_leave(t->assoc);
         iocp_port_put(t->assoc);
         t->assoc = NULL;
+    }
+    if (t->post_port) {
+        iocp_port_put(t->post_port);
+        t->post_port = NULL;
     }
     pthread_mutex_lock(&t->lock);
     t->exited = true;
@@ -142,7 +159,7 @@ uint32_t iocp_sleep(int64_t deadline, bool alertable)
             status = W2U_STATUS_USER_APC;
             break;
         }
-        if (w2u_futex_wait(&t->wake, seq, deadline) == -ETIMEDOUT)
+        if (iocp_thread_sleep(t, seq, deadline) == -ETIMEDOUT)
             break;
     }
     iocp_block_end();
