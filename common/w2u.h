@@ -168,6 +168,32 @@ int64_t w2u_deadline_ms(uint32_t ms);   /* 0xFFFFFFFF (INFINITE) -> W2U_FOREVER 
 int w2u_futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline);
 void w2u_futex_wake(_Atomic uint32_t *word, int count);
 
+/* ---- a small mutex ---------------------------------------------------------
+ * For hot, short critical sections (a port's queue): the uncontended lock
+ * and unlock are one atomic instruction each, inlined, with no call into
+ * glibc (a call from a Win32 entry point also costs saving xmm6-15).
+ * state: 0 free, 1 locked, 2 locked and someone may sleep. */
+struct w2u_mutex {
+    _Atomic uint32_t state;
+};
+#define W2U_MUTEX_INIT { 0 }
+void w2u_mutex_lock_slow(struct w2u_mutex *m);
+void w2u_mutex_wake(struct w2u_mutex *m);
+
+static inline void w2u_mutex_lock(struct w2u_mutex *m)
+{
+    uint32_t c = 0;
+    if (__builtin_expect(!atomic_compare_exchange_strong_explicit(
+                             &m->state, &c, 1, memory_order_acquire, memory_order_relaxed), 0))
+        w2u_mutex_lock_slow(m);
+}
+
+static inline void w2u_mutex_unlock(struct w2u_mutex *m)
+{
+    if (__builtin_expect(atomic_exchange_explicit(&m->state, 0, memory_order_release) == 2, 0))
+        w2u_mutex_wake(m);
+}
+
 /* ---- logging -------------------------------------------------------------- */
 /* WS2URING_DEBUG=1 in the environment turns on debug lines. */
 bool w2u_debug_enabled(void);

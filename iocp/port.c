@@ -22,7 +22,7 @@ struct waiter {
 struct iocp_port {
     struct w2u_object obj;
     struct iocp_port_sink sink;
-    pthread_mutex_t lock;
+    struct w2u_mutex lock;
     struct iocp_packet *head, **tail;
     size_t queued;
     struct waiter *top;
@@ -140,9 +140,9 @@ static void port_push(struct iocp_port_sink *sink, struct iocp_packet *p)
 {
     struct iocp_port *port = W2U_CONTAINER_OF(sink, struct iocp_port, sink);
 
-    pthread_mutex_lock(&port->lock);
+    w2u_mutex_lock(&port->lock);
     bool queued = push_locked(port, iocp_thread_self(), p);
-    pthread_mutex_unlock(&port->lock);
+    w2u_mutex_unlock(&port->lock);
     if (!queued && p->release)
         p->release(p);
 }
@@ -170,7 +170,7 @@ static void port_close(struct w2u_object *obj)
     struct iocp_port *port = W2U_CONTAINER_OF(obj, struct iocp_port, obj);
     struct iocp_packet *list;
 
-    pthread_mutex_lock(&port->lock);
+    w2u_mutex_lock(&port->lock);
     port->closed = true;
     while (port->top)
         hand(port, port->top, W_ABANDONED, NULL);
@@ -179,7 +179,7 @@ static void port_close(struct w2u_object *obj)
     port->head = NULL;
     port->tail = &port->head;
     port->queued = 0;
-    pthread_mutex_unlock(&port->lock);
+    w2u_mutex_unlock(&port->lock);
     /* Packets nobody will dequeue any more. */
     while (list) {
         struct iocp_packet *next = list->next;
@@ -206,7 +206,6 @@ static void port_destroy(struct w2u_object *obj)
         port->pool = p->next;
         free(p);
     }
-    pthread_mutex_destroy(&port->lock);
     free(port);
 }
 
@@ -229,10 +228,8 @@ uint32_t iocp_port_create(unsigned concurrency, uintptr_t *handle)
     port->limit = concurrency;
     port->tail = &port->head;
     port->sink.ops = &port_sink_ops;
-    pthread_mutex_init(&port->lock, NULL);
     if (w2u_handle_alloc(&port->obj, &port_ops, handle) < 0) {
-        pthread_mutex_destroy(&port->lock);
-        free(port);
+            free(port);
         return W2U_STATUS_INSUFFICIENT_RESOURCES;
     }
     return W2U_STATUS_SUCCESS;
@@ -259,18 +256,18 @@ struct ur_ring *iocp_port_ring(struct iocp_port *port, uint32_t *status)
     struct ur_ring *ring = atomic_load_explicit(&port->ring, memory_order_acquire);
     if (ring)
         return ring;
-    pthread_mutex_lock(&port->lock);
+    w2u_mutex_lock(&port->lock);
     ring = atomic_load_explicit(&port->ring, memory_order_relaxed);
     if (!ring) {
         int r = ur_ring_create(&ring, PORT_RING_ENTRIES);
         if (r < 0) {
-            pthread_mutex_unlock(&port->lock);
+            w2u_mutex_unlock(&port->lock);
             *status = r == -ENOMEM ? W2U_STATUS_NO_MEMORY : W2U_STATUS_NOT_SUPPORTED;
             return NULL;
         }
         atomic_store_explicit(&port->ring, ring, memory_order_release);
     }
-    pthread_mutex_unlock(&port->lock);
+    w2u_mutex_unlock(&port->lock);
     return ring;
 }
 
@@ -281,9 +278,9 @@ void iocp_port_submitted(struct iocp_port *port)
     if (atomic_load_explicit(&port->leader, memory_order_seq_cst) ||
         !atomic_load_explicit(&port->nwaiters, memory_order_seq_cst))
         return;
-    pthread_mutex_lock(&port->lock);
+    w2u_mutex_lock(&port->lock);
     dispatch(port);
-    pthread_mutex_unlock(&port->lock);
+    w2u_mutex_unlock(&port->lock);
 }
 
 void iocp_port_drain(struct iocp_port *port)
@@ -303,17 +300,17 @@ unsigned iocp_port_waiters(struct iocp_port *port)
 
 void iocp_port_thread_leave(struct iocp_port *port)
 {
-    pthread_mutex_lock(&port->lock);
+    w2u_mutex_lock(&port->lock);
     port->active--;
     dispatch(port);
-    pthread_mutex_unlock(&port->lock);
+    w2u_mutex_unlock(&port->lock);
 }
 
 void iocp_port_thread_enter(struct iocp_port *port)
 {
-    pthread_mutex_lock(&port->lock);
+    w2u_mutex_lock(&port->lock);
     port->active++;
-    pthread_mutex_unlock(&port->lock);
+    w2u_mutex_unlock(&port->lock);
 }
 
 /* The calling thread now runs for port (it took a packet from it). */
@@ -348,13 +345,13 @@ uint32_t iocp_post(uintptr_t handle, uint32_t status, uintptr_t information,
             iocp_port_put(t->post_port);
         t->post_port = port;           /* keeps the reference we just took */
     }
-    pthread_mutex_lock(&port->lock);
+    w2u_mutex_lock(&port->lock);
     struct iocp_packet *p = port->pool;
     if (p) {
         port->pool = p->next;
         port->pooled--;
     } else if (!(p = malloc(sizeof(*p)))) {
-        pthread_mutex_unlock(&port->lock);
+        w2u_mutex_unlock(&port->lock);
         return W2U_STATUS_NO_MEMORY;
     }
     p->key = key;
@@ -363,7 +360,7 @@ uint32_t iocp_post(uintptr_t handle, uint32_t status, uintptr_t information,
     p->information = information;
     p->release = post_release;
     bool queued = push_locked(port, t, p);
-    pthread_mutex_unlock(&port->lock);
+    w2u_mutex_unlock(&port->lock);
     if (!queued)
         free(p);    /* closed under us: as if the handle had been invalid */
     return queued ? W2U_STATUS_SUCCESS : W2U_STATUS_INVALID_HANDLE;
@@ -405,7 +402,7 @@ static void lead(struct iocp_port *port, struct iocp_thread *t, int64_t deadline
 
     atomic_store_explicit(&port->leader, true, memory_order_seq_cst);
     t->reaping_for = port;
-    pthread_mutex_unlock(&port->lock);
+    w2u_mutex_unlock(&port->lock);
 
     if (alertable) {
         pthread_mutex_lock(&t->lock);
@@ -423,7 +420,7 @@ static void lead(struct iocp_port *port, struct iocp_thread *t, int64_t deadline
         ur_reap(ring, deadline, REAP_BATCH);
     }
 
-    pthread_mutex_lock(&port->lock);
+    w2u_mutex_lock(&port->lock);
     t->reaping_for = NULL;
     port->kick_pending = false;
     atomic_store_explicit(&port->leader, false, memory_order_seq_cst);
@@ -463,7 +460,7 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
         return W2U_STATUS_USER_APC;
     }
 
-    pthread_mutex_lock(&port->lock);
+    w2u_mutex_lock(&port->lock);
     if (t->assoc == port && t->counted) {
         t->counted = false;
         port->active--;
@@ -507,7 +504,7 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
             continue;
         }
         atomic_store_explicit(&w.state, W_WAITING, memory_order_relaxed);
-        pthread_mutex_unlock(&port->lock);
+        w2u_mutex_unlock(&port->lock);
 
         int state;
         bool timed_out = false;
@@ -524,7 +521,7 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
             }
         }
 
-        pthread_mutex_lock(&port->lock);
+        w2u_mutex_lock(&port->lock);
         state = atomic_load_explicit(&w.state, memory_order_acquire);
         if (state == W_WAITING) {
             waiter_pop(port, &w);
@@ -552,7 +549,7 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
         if (port->top && !port->queued && ring_needs_leader(port))
             hand(port, port->top, W_LEAD, NULL);
     }
-    pthread_mutex_unlock(&port->lock);
+    w2u_mutex_unlock(&port->lock);
 
     if (status == W2U_STATUS_USER_APC)
         iocp_run_apcs();

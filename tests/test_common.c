@@ -225,6 +225,34 @@ START_TEST(test_handles_close_while_other_thread_uses)
 }
 END_TEST
 
+/* ---- mutex ---------------------------------------------------------------------- */
+
+struct counted { struct w2u_mutex m; long value; };
+
+static void *add_many(void *arg)
+{
+    struct counted *c = arg;
+    for (int i = 0; i < 200000; i++) {
+        w2u_mutex_lock(&c->m);
+        c->value++;          /* not atomic: only the mutex protects it */
+        w2u_mutex_unlock(&c->m);
+    }
+    return NULL;
+}
+
+START_TEST(test_mutex_excludes_under_contention)
+{
+    struct counted c = { W2U_MUTEX_INIT, 0 };
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, add_many, &c);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_int_eq(c.value, 800000);
+    ck_assert_uint_eq(atomic_load(&c.m.state), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("common");
@@ -237,6 +265,7 @@ int main(void)
     tcase_add_test(tc, test_handles_reference_outlives_close);
     tcase_add_test(tc, test_handles_type_checked);
     tcase_add_test(tc, test_handles_close_while_other_thread_uses);
+    tcase_add_test(tc, test_mutex_excludes_under_contention);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
