@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <windows.h>
 
@@ -226,12 +227,41 @@ START_TEST(test_concurrency_limit_more_workers_than_limit)
         PostQueuedCompletionStatus(port, 0, 1, NULL);
     for (int t = 0; t < 60000 && atomic_load(&done) < 200; t++)
         Sleep(1);
-    ck_assert_int_eq(atomic_load(&done), 200);
+    int finished = atomic_load(&done);
+    ck_assert_int_eq(finished, 200);
     for (int i = 0; i < 4; i++)
         PostQueuedCompletionStatus(port, 0, 0, NULL);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
-    ck_assert_int_eq(atomic_load(&max_running), 1);
+    int most = atomic_load(&max_running);
+    ck_assert_int_eq(most, 1);
+    CloseHandle(port);
+}
+END_TEST
+
+START_TEST(test_concurrency_zero_means_cpu_count)
+{
+    HANDLE port = new_port(0);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    _Atomic int running = 0, max_running = 0, done = 0;
+    struct worker_arg a = { port, &running, &max_running, &done };
+    int workers = (int)cpus + 3;
+    pthread_t th[64];
+    ck_assert_int_lt(workers, 64);
+    for (int i = 0; i < workers; i++)
+        pthread_create(&th[i], NULL, busy_worker, &a);
+    wait_for_waiters(port, (unsigned)workers);
+    for (int i = 0; i < 300; i++)
+        PostQueuedCompletionStatus(port, 0, 1, NULL);
+    for (int t = 0; t < 60000 && atomic_load(&done) < 300; t++)
+        Sleep(1);
+    for (int i = 0; i < workers; i++)
+        PostQueuedCompletionStatus(port, 0, 0, NULL);
+    for (int i = 0; i < workers; i++)
+        pthread_join(th[i], NULL);
+    int finished = atomic_load(&done), most = atomic_load(&max_running);
+    ck_assert_int_eq(finished, 300);
+    ck_assert_int_le(most, cpus);
     CloseHandle(port);
 }
 END_TEST
@@ -842,10 +872,22 @@ START_TEST(test_new_port_for_file)
 }
 END_TEST
 
+static void *other_error(void *arg)
+{
+    SetLastError(5);
+    *(DWORD *)arg = GetLastError();
+    return NULL;
+}
+
 START_TEST(test_last_error_per_thread)
 {
+    DWORD seen = 0;
+    pthread_t th;
     SetLastError(1234);
-    ck_assert_uint_eq(GetLastError(), 1234);
+    pthread_create(&th, NULL, other_error, &seen);
+    pthread_join(th, NULL);
+    ck_assert_uint_eq(seen, 5);
+    ck_assert_uint_eq(GetLastError(), 1234);      /* untouched by the other thread */
 }
 END_TEST
 
@@ -894,6 +936,7 @@ int main(void)
     tcase_add_test(tc, test_dequeue_timeout_infinite);
     tcase_add_test(tc, test_waiters_woken_lifo);
     tcase_add_test(tc, test_concurrency_limit_more_workers_than_limit);
+    tcase_add_test(tc, test_concurrency_zero_means_cpu_count);
     tcase_add_test(tc, test_concurrency_blocked_worker_lets_another_run);
     tcase_add_test(tc, test_close_with_waiters_abandons_them);
     tcase_add_test(tc, test_close_with_packets_queued_frees_them);
