@@ -178,7 +178,11 @@ static void *reap_forever(void *arg)
 {
     struct hold *h = arg;
     atomic_store(&h->in, 1);
-    h->result = ur_reap(h->ring, W2U_FOREVER, 64);
+    /* The main thread's non-blocking reaps may hold the CQ at the moment
+     * we try: keep trying until we are the one blocked in the kernel. */
+    do
+        h->result = ur_reap(h->ring, W2U_FOREVER, 64);
+    while (h->result == -EBUSY);
     return NULL;
 }
 
