@@ -57,6 +57,22 @@ static inline bool gen_matches(uint64_t state, uint32_t gen)
     return ((state >> 32) & ((1u << GEN_BITS) - 1)) == gen;
 }
 
+/* One compare-and-swap on an open slot of generation gen: take a reference
+ * (look-up) or mark it closing (close; the table's reference passes to the
+ * closer).  false when the slot is not open with that generation. */
+static bool slot_take(struct slot *s, uint32_t gen, bool close)
+{
+    uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+    uint64_t next;
+    do {
+        if (!gen_matches(st, gen) || (st & CLOSING) || !(st & REFS_MASK))
+            return false;
+        next = close ? st | CLOSING : st + 1;
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &st, next,
+                                                    memory_order_acq_rel, memory_order_acquire));
+    return true;
+}
+
 int w2u_handle_alloc(struct w2u_object *obj, const struct w2u_object_ops *ops, uintptr_t *handle)
 {
     uint32_t idx;
@@ -106,14 +122,8 @@ int w2u_handle_lookup(uintptr_t handle, enum w2u_object_type type, struct w2u_ob
     struct slot *s;
 
     *out = NULL;
-    if (!decode(handle, &idx, &gen) || !(s = slot_at(idx)))
+    if (!decode(handle, &idx, &gen) || !(s = slot_at(idx)) || !slot_take(s, gen, false))
         return -EBADF;
-    uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-    do {
-        if (!gen_matches(st, gen) || (st & CLOSING) || !(st & REFS_MASK))
-            return -EBADF;
-    } while (!atomic_compare_exchange_weak_explicit(&s->state, &st, st + 1,
-                                                    memory_order_acquire, memory_order_acquire));
     struct w2u_object *obj = atomic_load_explicit(&s->obj, memory_order_relaxed);
     if (type != W2U_OBJ_ANY && obj->ops->type != type) {
         w2u_object_unref(obj);
@@ -171,14 +181,8 @@ int w2u_handle_close(uintptr_t handle)
     uint32_t idx, gen;
     struct slot *s;
 
-    if (!decode(handle, &idx, &gen) || !(s = slot_at(idx)))
+    if (!decode(handle, &idx, &gen) || !(s = slot_at(idx)) || !slot_take(s, gen, true))
         return -EBADF;
-    uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-    do {
-        if (!gen_matches(st, gen) || (st & CLOSING) || !(st & REFS_MASK))
-            return -EBADF;
-    } while (!atomic_compare_exchange_weak_explicit(&s->state, &st, st | CLOSING,
-                                                    memory_order_acq_rel, memory_order_acquire));
     struct w2u_object *obj = atomic_load_explicit(&s->obj, memory_order_relaxed);
     atomic_fetch_sub_explicit(&open_handles, 1, memory_order_relaxed);
     if (obj->ops->close)

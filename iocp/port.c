@@ -195,8 +195,9 @@ static void port_destroy(struct w2u_object *obj)
     struct ur_ring *ring = atomic_load(&port->ring);
 
     if (ring) {
-        /* Every handle on this port is gone, and with it its requests; run
-         * the callbacks of any CQE still unread so nothing leaks. */
+        /* Requests hold their handle and handles hold the port, so none is
+         * in flight now: what is left are internal wake-ups (kicks, APC
+         * posts). Consume them before the ring goes. */
         while (ur_reap(ring, 0, UINT32_MAX) > 0)
             ;
         ur_ring_destroy(ring);
@@ -229,7 +230,7 @@ uint32_t iocp_port_create(unsigned concurrency, uintptr_t *handle)
     port->tail = &port->head;
     port->sink.ops = &port_sink_ops;
     if (w2u_handle_alloc(&port->obj, &port_ops, handle) < 0) {
-            free(port);
+        free(port);
         return W2U_STATUS_INSUFFICIENT_RESOURCES;
     }
     return W2U_STATUS_SUCCESS;

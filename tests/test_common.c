@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "../common/w2u.h"
+#include "suite_main.h"
 
 /* ---- error table ---------------------------------------------------------- */
 
@@ -267,9 +268,5 @@ int main(void)
     tcase_add_test(tc, test_handles_close_while_other_thread_uses);
     tcase_add_test(tc, test_mutex_excludes_under_contention);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

@@ -10,6 +10,7 @@
 #include <windows.h>
 
 #include "iocp_fixture.h"
+#include "suite_main.h"
 
 static HANDLE new_port(DWORD threads)
 {
@@ -638,11 +639,6 @@ START_TEST(test_skip_port_on_success)
 }
 END_TEST
 
-static void routine(void *ctx)
-{
-    atomic_fetch_add((_Atomic int *)ctx, 1);
-}
-
 START_TEST(test_sink_completion_routine_runs_when_alertable)
 {
     HANDLE port = new_port(0);
@@ -655,7 +651,7 @@ START_TEST(test_sink_completion_routine_runs_when_alertable)
 
     memset(&o, 0, sizeof(o));
     CreateIoCompletionPort(file, port, 3, 0);
-    fx_file_complete((uintptr_t)file, &o, 0, 1, 0, routine, &ran);
+    fx_file_complete((uintptr_t)file, &o, 0, 1, 0, count_apc, &ran);
     ck_assert(HasOverlappedIoCompleted(&o));
     ck_assert_int_eq(atomic_load(&ran), 0);            /* not until alertable */
     ck_assert_uint_eq(SleepEx(0, FALSE), 0);
@@ -957,9 +953,5 @@ int main(void)
     tcase_add_test(tc, test_last_error_per_thread);
     tcase_add_test(tc, test_unavailable_io_uring_fails_cleanly);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

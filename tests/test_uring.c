@@ -9,6 +9,7 @@
 
 #include "../common/w2u.h"
 #include "../uring-backend/uring.h"
+#include "suite_main.h"
 
 struct rec {
     struct ur_req ur;
@@ -276,9 +277,5 @@ int main(void)
     tcase_add_test(tc, test_many_threads_submit_at_once);
     tcase_add_test(tc, test_timeout_request_fires);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }
