@@ -1,0 +1,718 @@
+/* Winsock core through the Win32 API, linked as a program links (suite ws2).
+ * winsock2.h must come before any header that pulls in <sys/select.h>. */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "suite_main.h"
+
+static void start(void)
+{
+    WSADATA d;
+    ck_assert_int_eq(WSAStartup(MAKEWORD(2, 2), &d), 0);
+}
+
+static void stop(void)
+{
+    ck_assert_int_eq(WSACleanup(), 0);
+}
+
+/* An address on loopback, port 0, of family af (AF_INET or AF_INET6). */
+static int loopback(int af, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (af == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return sizeof(*in);
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_addr.s6_addr[15] = 1;
+    return sizeof(*in6);
+}
+
+/* A listening TCP socket on loopback; its address in *ss. */
+static SOCKET listener(int af, struct sockaddr_storage *ss, int *len)
+{
+    SOCKET l = socket(af, SOCK_STREAM, IPPROTO_TCP);
+    ck_assert(l != INVALID_SOCKET);
+    *len = loopback(af, ss);
+    ck_assert_int_eq(bind(l, (struct sockaddr *)ss, *len), 0);
+    ck_assert_int_eq(getsockname(l, (struct sockaddr *)ss, len), 0);
+    ck_assert_int_eq(listen(l, SOMAXCONN), 0);
+    return l;
+}
+
+/* A connected pair over loopback TCP. */
+static void tcp_pair(int af, SOCKET *client, SOCKET *server)
+{
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(af, &ss, &len);
+    *client = socket(af, SOCK_STREAM, 0);
+    ck_assert(*client != INVALID_SOCKET);
+    ck_assert_int_eq(connect(*client, (struct sockaddr *)&ss, len), 0);
+    *server = accept(l, NULL, NULL);
+    ck_assert(*server != INVALID_SOCKET);
+    ck_assert_int_eq(closesocket(l), 0);
+}
+
+/* ---- start-up ------------------------------------------------------------- */
+
+START_TEST(test_startup_negotiates_versions)
+{
+    WSADATA d;
+    ck_assert_int_eq(WSAStartup(MAKEWORD(2, 2), &d), 0);
+    ck_assert_uint_eq(d.wVersion, MAKEWORD(2, 2));
+    ck_assert_uint_eq(d.wHighVersion, MAKEWORD(2, 2));
+    ck_assert_str_eq(d.szDescription, "WinSock 2.0");
+    ck_assert_str_eq(d.szSystemStatus, "Running");
+    ck_assert_uint_eq(d.iMaxSockets, 0);
+    ck_assert_int_eq(WSAStartup(MAKEWORD(1, 1), &d), 0);
+    ck_assert_uint_eq(d.wVersion, MAKEWORD(1, 1));
+    ck_assert_uint_eq(d.iMaxSockets, 32767);
+    ck_assert_int_eq(WSAStartup(MAKEWORD(3, 0), &d), 0);       /* above 2.2: 2.2 */
+    ck_assert_uint_eq(d.wVersion, MAKEWORD(2, 2));
+    ck_assert_int_eq(WSAStartup(MAKEWORD(2, 7), &d), 0);
+    ck_assert_uint_eq(d.wVersion, MAKEWORD(2, 2));
+    ck_assert_int_eq(WSAStartup(MAKEWORD(0, 9), &d), WSAVERNOTSUPPORTED);
+    ck_assert_int_eq(WSAStartup(MAKEWORD(2, 2), NULL), WSAEFAULT);
+    /* Four successful start-ups need four clean-ups. */
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(WSACleanup(), 0);
+    ck_assert_int_eq(WSACleanup(), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSANOTINITIALISED);
+}
+END_TEST
+
+START_TEST(test_calls_before_startup_fail)
+{
+    char buf[4];
+    struct sockaddr_in in = { .sin_family = AF_INET };
+    ck_assert(socket(AF_INET, SOCK_STREAM, 0) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSANOTINITIALISED);
+    ck_assert_int_eq(closesocket(4), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSANOTINITIALISED);
+    ck_assert_int_eq(bind(4, (struct sockaddr *)&in, sizeof(in)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSANOTINITIALISED);
+    ck_assert_int_eq(recv(4, buf, 4, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSANOTINITIALISED);
+    /* And again after the last clean-up. */
+    start();
+    SOCKET s = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert(s != INVALID_SOCKET);
+    stop();
+    ck_assert(socket(AF_INET, SOCK_STREAM, 0) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSANOTINITIALISED);
+    ck_assert_int_eq(closesocket(s), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSANOTINITIALISED);
+}
+END_TEST
+
+/* ---- creation ------------------------------------------------------------------ */
+
+START_TEST(test_socket_values_shaped_like_handles)
+{
+    start();
+    SOCKET s[50];
+    for (int i = 0; i < 50; i++) {
+        s[i] = socket(i % 2 ? AF_INET6 : AF_INET, i % 3 ? SOCK_STREAM : SOCK_DGRAM, 0);
+        ck_assert(s[i] != INVALID_SOCKET);
+        ck_assert(s[i] != 0);
+        ck_assert_uint_eq(s[i] % 4, 0);
+        ck_assert_uint_lt(s[i], 0x80000000u);
+    }
+    for (int i = 0; i < 50; i++)
+        ck_assert_int_eq(closesocket(s[i]), 0);
+    stop();
+}
+END_TEST
+
+START_TEST(test_socket_bad_arguments)
+{
+    start();
+    ck_assert(socket(1234, SOCK_STREAM, 0) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAEAFNOSUPPORT);
+    ck_assert(socket(AF_INET, 99, 0) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAESOCKTNOSUPPORT);
+    ck_assert(socket(AF_INET, SOCK_STREAM, IPPROTO_UDP) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAEPROTONOSUPPORT);
+    ck_assert(socket(AF_INET6, SOCK_DGRAM, IPPROTO_TCP) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAEPROTONOSUPPORT);
+    SOCKET s = WSASocketA(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
+                          WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    ck_assert(s != INVALID_SOCKET);
+    closesocket(s);
+    s = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert(s != INVALID_SOCKET);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+/* ---- TCP and UDP on loopback ------------------------------------------------------- */
+
+static void tcp_echo(int af)
+{
+    SOCKET c, s;
+    char buf[64];
+    tcp_pair(af, &c, &s);
+    ck_assert_int_eq(send(c, "ping", 4, 0), 4);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 4);
+    ck_assert_int_eq(memcmp(buf, "ping", 4), 0);
+    ck_assert_int_eq(send(s, "pong!", 5, 0), 5);
+    ck_assert_int_eq(recv(c, buf, sizeof(buf), 0), 5);
+    ck_assert_int_eq(memcmp(buf, "pong!", 5), 0);
+
+    /* Names: the peer of one end is the local name of the other. */
+    struct sockaddr_storage a, b;
+    int al = sizeof(a), bl = sizeof(b);
+    ck_assert_int_eq(getpeername(c, (struct sockaddr *)&a, &al), 0);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&b, &bl), 0);
+    ck_assert_int_eq(al, bl);
+    ck_assert_int_eq(a.ss_family, af);
+    ck_assert_int_eq(memcmp(&a, &b, (size_t)al), 0);
+
+    /* Orderly shutdown: the peer reads 0. */
+    ck_assert_int_eq(shutdown(c, SD_SEND), 0);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 0);
+    ck_assert_int_eq(closesocket(c), 0);
+    ck_assert_int_eq(closesocket(s), 0);
+}
+
+START_TEST(test_tcp_echo_ipv4)
+{
+    start();
+    tcp_echo(AF_INET);
+    stop();
+}
+END_TEST
+
+START_TEST(test_tcp_echo_ipv6)
+{
+    start();
+    tcp_echo(AF_INET6);
+    stop();
+}
+END_TEST
+
+struct reader { SOCKET s; char *buf; int got, want; };
+
+static void *drain(void *arg)
+{
+    struct reader *r = arg;
+    int n;
+    while (r->got < r->want && (n = recv(r->s, r->buf + r->got, 65536, 0)) > 0)
+        r->got += n;
+    return NULL;
+}
+
+START_TEST(test_tcp_large_blocking_send_completes_whole)
+{
+    /* A blocking stream send returns only once all bytes are sent, while
+     * the peer drains slowly in another thread. */
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    enum { SIZE = 8 << 20 };
+    char *out = malloc(SIZE), *in = malloc(SIZE);
+    for (int i = 0; i < SIZE; i++)
+        out[i] = (char)(i * 7);
+    pthread_t th;
+    struct reader r = { s, in, 0, SIZE };
+    pthread_create(&th, NULL, drain, &r);
+    ck_assert_int_eq(send(c, out, SIZE, 0), SIZE);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(r.got, SIZE);
+    ck_assert_int_eq(memcmp(in, out, SIZE), 0);
+    free(out);
+    free(in);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+static void udp_round_trip(int af)
+{
+    struct sockaddr_storage a, b, from;
+    int al = loopback(af, &a), bl = loopback(af, &b), fl = sizeof(from);
+    SOCKET x = socket(af, SOCK_DGRAM, 0), y = socket(af, SOCK_DGRAM, IPPROTO_UDP);
+    char buf[16];
+    ck_assert_int_eq(bind(x, (struct sockaddr *)&a, al), 0);
+    ck_assert_int_eq(bind(y, (struct sockaddr *)&b, bl), 0);
+    ck_assert_int_eq(getsockname(x, (struct sockaddr *)&a, &al), 0);
+    ck_assert_int_eq(getsockname(y, (struct sockaddr *)&b, &bl), 0);
+    ck_assert_int_eq(sendto(x, "datagram", 8, 0, (struct sockaddr *)&b, bl), 8);
+    ck_assert_int_eq(recvfrom(y, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl), 8);
+    ck_assert_int_eq(memcmp(buf, "datagram", 8), 0);
+    ck_assert_int_eq(fl, al);
+    ck_assert_int_eq(from.ss_family, af);
+    ck_assert_int_eq(memcmp(&from, &a, (size_t)al), 0);
+    /* Too tiny a buffer: WSAEMSGSIZE, with the start of the datagram. */
+    ck_assert_int_eq(sendto(x, "0123456789", 10, 0, (struct sockaddr *)&b, bl), 10);
+    ck_assert_int_eq(recv(y, buf, 4, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEMSGSIZE);
+    ck_assert_int_eq(memcmp(buf, "0123", 4), 0);
+    /* Connected UDP: plain send and recv. */
+    ck_assert_int_eq(connect(x, (struct sockaddr *)&b, bl), 0);
+    ck_assert_int_eq(send(x, "c", 1, 0), 1);
+    ck_assert_int_eq(recv(y, buf, sizeof(buf), 0), 1);
+    closesocket(x);
+    closesocket(y);
+}
+
+START_TEST(test_udp_ipv4)
+{
+    start();
+    udp_round_trip(AF_INET);
+    stop();
+}
+END_TEST
+
+START_TEST(test_udp_ipv6)
+{
+    start();
+    udp_round_trip(AF_INET6);
+    stop();
+}
+END_TEST
+
+START_TEST(test_ipv6_socket_is_v6only)
+{
+    /* Windows' default: an IPv6 socket bound to :: does not get IPv4. */
+    start();
+    SOCKET l6 = socket(AF_INET6, SOCK_STREAM, 0), c4 = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in6 any6 = { .sin6_family = AF_INET6 };
+    int len = sizeof(any6);
+    ck_assert_int_eq(bind(l6, (struct sockaddr *)&any6, len), 0);
+    ck_assert_int_eq(getsockname(l6, (struct sockaddr *)&any6, &len), 0);
+    ck_assert_int_eq(listen(l6, 1), 0);
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = any6.sin6_port,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(connect(c4, (struct sockaddr *)&to, sizeof(to)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAECONNREFUSED);
+    closesocket(l6);
+    closesocket(c4);
+    stop();
+}
+END_TEST
+
+START_TEST(test_wsasend_wsarecv_scatter_gather)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    char a[] = "scatter", b[] = "-gather";
+    WSABUF out[2] = { { 7, a }, { 7, b } };
+    DWORD sent = 0, got = 0, flags = 0;
+    ck_assert_int_eq(WSASend(c, out, 2, &sent, 0, NULL, NULL), 0);
+    ck_assert_uint_eq(sent, 14);
+    char x[5], y[9];
+    WSABUF in[2] = { { 5, x }, { 9, y } };
+    ck_assert_int_eq(WSARecv(s, in, 2, &got, &flags, NULL, NULL), 0);
+    ck_assert_uint_eq(got, 14);
+    ck_assert_int_eq(memcmp(x, "scatt", 5), 0);
+    ck_assert_int_eq(memcmp(y, "er-gather", 9), 0);
+    /* Overlapped forms are not there yet: a clear error, never silent. */
+    WSAOVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    ck_assert_int_eq(WSARecv(s, in, 2, &got, &flags, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    /* Missing out-pointers. */
+    ck_assert_int_eq(WSASend(c, out, 2, NULL, 0, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSARecv(s, in, 2, &got, NULL, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+/* ---- non-blocking mode ------------------------------------------------------------------ */
+
+START_TEST(test_nonblocking_calls_would_block)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    u_long on = 1, n = 99;
+    char buf[8];
+    ck_assert_int_eq(ioctlsocket(l, FIONBIO, &on), 0);
+    ck_assert(accept(l, NULL, NULL) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAEWOULDBLOCK);
+
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(ioctlsocket(c, FIONBIO, &on), 0);
+    int r = connect(c, (struct sockaddr *)&ss, len);
+    if (r == SOCKET_ERROR) {
+        ck_assert_int_eq(WSAGetLastError(), WSAEWOULDBLOCK);
+        /* Asked again while it runs, or once it is done. */
+        r = connect(c, (struct sockaddr *)&ss, len);
+        ck_assert_int_eq(r, SOCKET_ERROR);
+        int e = WSAGetLastError();
+        ck_assert(e == WSAEALREADY || e == WSAEISCONN);
+    }
+    /* Bounded wait for the handshake, then it reports itself connected. */
+    for (int i = 0; i < 5000; i++) {
+        r = connect(c, (struct sockaddr *)&ss, len);
+        if (r == SOCKET_ERROR && WSAGetLastError() == WSAEISCONN)
+            break;
+        Sleep(1);
+    }
+    ck_assert_int_eq(r, SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEISCONN);
+
+    SOCKET s = accept(l, NULL, NULL);
+    ck_assert(s != INVALID_SOCKET);
+    /* The accepted socket inherits non-blocking mode. */
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEWOULDBLOCK);
+    ck_assert_int_eq(ioctlsocket(s, FIONREAD, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(send(c, "abc", 3, 0), 3);
+    for (int i = 0; i < 5000 && ioctlsocket(s, FIONREAD, &n) == 0 && n < 3; i++)
+        Sleep(1);
+    ck_assert_int_eq(ioctlsocket(s, FIONREAD, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), MSG_PEEK), 3);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 3);
+    on = 0;
+    ck_assert_int_eq(ioctlsocket(s, FIONBIO, &on), 0);
+    ck_assert_int_eq(ioctlsocket(s, SIOCATMARK, &n), 0);
+    ck_assert_uint_eq(n, 1);     /* TRUE: no urgent data waiting */
+    ck_assert_int_eq(ioctlsocket(s, FIONBIO, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(ioctlsocket(s, 0x12345678, &n), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    closesocket(c);
+    closesocket(s);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
+START_TEST(test_nonblocking_connect_completes_without_second_connect)
+{
+    /* Programs wait for writability instead of calling connect again: the
+     * socket must be usable once the handshake is done. */
+    start();
+    struct sockaddr_storage ss, peer;
+    int len, pl = sizeof(peer);
+    SOCKET l = listener(AF_INET, &ss, &len);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    u_long on = 1;
+    char buf[4];
+    ck_assert_int_eq(ioctlsocket(c, FIONBIO, &on), 0);
+    int r = connect(c, (struct sockaddr *)&ss, len);
+    ck_assert(r == 0 || WSAGetLastError() == WSAEWOULDBLOCK);
+    SOCKET s = INVALID_SOCKET;
+    for (int i = 0; i < 5000 && s == INVALID_SOCKET; i++) {
+        s = accept(l, NULL, NULL);     /* blocking listener: returns once done */
+    }
+    ck_assert(s != INVALID_SOCKET);
+    ck_assert_int_eq(getpeername(c, (struct sockaddr *)&peer, &pl), 0);
+    ck_assert_int_eq(send(c, "ok", 2, 0), 2);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 2);
+    ck_assert_int_eq(send(s, "k", 1, 0), 1);
+    for (int i = 0; i < 5000 && (r = recv(c, buf, sizeof(buf), 0)) == SOCKET_ERROR; i++)
+        Sleep(1);
+    ck_assert_int_eq(r, 1);
+    closesocket(c);
+    closesocket(s);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
+/* ---- bad input -------------------------------------------------------------------------------- */
+
+START_TEST(test_bad_invalid_and_closed_socket)
+{
+    start();
+    SOCKET closed = socket(AF_INET, SOCK_STREAM, 0);
+    closesocket(closed);
+    SOCKET bad[] = { 0, INVALID_SOCKET, 0x1234, 3, closed };
+    struct sockaddr_in in = { .sin_family = AF_INET };
+    int len = sizeof(in);
+    char buf[4];
+    u_long v = 0;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        SOCKET s = bad[i];
+#define NOTSOCK(call) do { ck_assert_int_eq((call), SOCKET_ERROR); \
+                           ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK); } while (0)
+        NOTSOCK(closesocket(s));
+        NOTSOCK(bind(s, (struct sockaddr *)&in, len));
+        NOTSOCK(listen(s, 1));
+        NOTSOCK(connect(s, (struct sockaddr *)&in, len));
+        NOTSOCK(send(s, "x", 1, 0));
+        NOTSOCK(recv(s, buf, 4, 0));
+        NOTSOCK(sendto(s, "x", 1, 0, (struct sockaddr *)&in, len));
+        NOTSOCK(recvfrom(s, buf, 4, 0, NULL, NULL));
+        NOTSOCK(shutdown(s, SD_BOTH));
+        NOTSOCK(getsockname(s, (struct sockaddr *)&in, &len));
+        NOTSOCK(getpeername(s, (struct sockaddr *)&in, &len));
+        NOTSOCK(ioctlsocket(s, FIONBIO, &v));
+        ck_assert(accept(s, NULL, NULL) == INVALID_SOCKET);
+        ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+#undef NOTSOCK
+    }
+    /* A completion port is a handle, not a socket. */
+    HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0);
+    ck_assert_int_eq(closesocket((SOCKET)port), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+START_TEST(test_bad_addresses_and_lengths)
+{
+    start();
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0), s6 = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
+    char tiny[4];
+    int len;
+    ck_assert_int_eq(bind(s, NULL, sizeof(in)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&in, sizeof(in) - 1), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&in6, sizeof(in6)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEAFNOSUPPORT);
+    ck_assert_int_eq(bind(s6, (struct sockaddr *)&in, sizeof(in)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEAFNOSUPPORT);
+    struct sockaddr bogus = { .sa_family = 999 };
+    ck_assert_int_eq(connect(s, &bogus, sizeof(bogus)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEAFNOSUPPORT);
+    /* Names into too tiny a buffer. */
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&in, sizeof(in)), 0);
+    len = sizeof(tiny);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)tiny, &len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&in, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(listen(s, 5), 0);
+    len = 4;
+    ck_assert(accept(s, (struct sockaddr *)tiny, &len) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(send(s, NULL, 5, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(recv(s, tiny, -1, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    closesocket(s);
+    closesocket(s6);
+    stop();
+}
+END_TEST
+
+START_TEST(test_bad_call_order)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len = loopback(AF_INET, &ss);
+    char buf[4];
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    /* listen, getsockname on an unbound socket; recv, getpeername unconnected. */
+    ck_assert_int_eq(listen(s, 1), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&ss, &len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(recv(s, buf, 4, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTCONN);
+    ck_assert_int_eq(getpeername(s, (struct sockaddr *)&ss, &len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTCONN);
+    ck_assert_int_eq(shutdown(s, SD_SEND), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTCONN);
+    ck_assert(accept(s, NULL, NULL) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    /* Bound twice; an address in use. */
+    len = loopback(AF_INET, &ss);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&ss, len), 0);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&ss, len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&ss, &len), 0);
+    ck_assert_int_eq(listen(s, 1), 0);
+    SOCKET t = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(t, (struct sockaddr *)&ss, len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEADDRINUSE);
+    /* UDP: listen is not for datagrams; recv before bind can never end. */
+    SOCKET u = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(recv(u, buf, 4, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    len = loopback(AF_INET, &ss);
+    ck_assert_int_eq(bind(u, (struct sockaddr *)&ss, len), 0);
+    ck_assert_int_eq(listen(u, 1), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert_int_eq(send(u, "x", 1, 0), SOCKET_ERROR);          /* no peer */
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTCONN);
+    ck_assert_int_eq(shutdown(s, 7), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    closesocket(u);
+    closesocket(t);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+START_TEST(test_connect_to_closed_port_refused)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    closesocket(l);          /* the port is free again: nothing listens */
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAECONNREFUSED);
+    closesocket(c);
+    stop();
+}
+END_TEST
+
+START_TEST(test_send_and_recv_after_shutdown)
+{
+    start();
+    SOCKET c, s;
+    char buf[4];
+    tcp_pair(AF_INET, &c, &s);
+    ck_assert_int_eq(shutdown(c, SD_SEND), 0);
+    ck_assert_int_eq(send(c, "x", 1, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAESHUTDOWN);
+    ck_assert_int_eq(shutdown(s, SD_RECEIVE), 0);
+    ck_assert_int_eq(recv(s, buf, 4, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAESHUTDOWN);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+/* ---- threads ------------------------------------------------------------------------------------- */
+
+struct blocked { SOCKET s; int result, error; _Atomic int started; };
+
+static void *block_in_recv(void *arg)
+{
+    struct blocked *b = arg;
+    char buf[4];
+    atomic_store(&b->started, 1);
+    b->result = recv(b->s, buf, sizeof(buf), 0);
+    b->error = WSAGetLastError();
+    return NULL;
+}
+
+static void *block_in_accept(void *arg)
+{
+    struct blocked *b = arg;
+    atomic_store(&b->started, 1);
+    b->result = accept(b->s, NULL, NULL) == INVALID_SOCKET ? SOCKET_ERROR : 0;
+    b->error = WSAGetLastError();
+    return NULL;
+}
+
+START_TEST(test_close_wakes_blocked_calls)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    struct blocked r = { .s = s }, a = { .s = l };
+    pthread_t tr, ta;
+    pthread_create(&tr, NULL, block_in_recv, &r);
+    pthread_create(&ta, NULL, block_in_accept, &a);
+    while (!atomic_load(&r.started) || !atomic_load(&a.started))
+        Sleep(1);
+    Sleep(50);                          /* let both block in the kernel */
+    ck_assert_int_eq(closesocket(s), 0);
+    ck_assert_int_eq(closesocket(l), 0);
+    pthread_join(tr, NULL);
+    pthread_join(ta, NULL);
+    ck_assert_int_eq(r.result, SOCKET_ERROR);
+    ck_assert_int_eq(r.error, WSAEINTR);
+    ck_assert_int_eq(a.result, SOCKET_ERROR);
+    ck_assert_int_eq(a.error, WSAEINTR);
+    closesocket(c);
+    stop();
+}
+END_TEST
+
+struct racer { SOCKET s; _Atomic int *go; };
+
+static void *use_socket(void *arg)
+{
+    struct racer *r = arg;
+    char buf[4];
+    u_long n;
+    while (!atomic_load(r->go))
+        ;
+    for (int i = 0; i < 2000; i++) {
+        send(r->s, "x", 1, 0);
+        recv(r->s, buf, sizeof(buf), 0);
+        ioctlsocket(r->s, FIONREAD, &n);
+    }
+    return NULL;
+}
+
+START_TEST(test_close_while_another_thread_uses)
+{
+    start();
+    for (int round = 0; round < 50; round++) {
+        SOCKET c, s;
+        tcp_pair(AF_INET, &c, &s);
+        u_long on = 1;
+        ioctlsocket(s, FIONBIO, &on);
+        _Atomic int go = 0;
+        struct racer r = { s, &go };
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&th[i], NULL, use_socket, &r);
+        atomic_store(&go, 1);
+        closesocket(s);
+        closesocket(s);            /* the second close: WSAENOTSOCK, no crash */
+        for (int i = 0; i < 2; i++)
+            pthread_join(th[i], NULL);
+        closesocket(c);
+    }
+    stop();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ws2");
+    TCase *tc = tcase_create("ws2");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_startup_negotiates_versions);
+    tcase_add_test(tc, test_calls_before_startup_fail);
+    tcase_add_test(tc, test_socket_values_shaped_like_handles);
+    tcase_add_test(tc, test_socket_bad_arguments);
+    tcase_add_test(tc, test_tcp_echo_ipv4);
+    tcase_add_test(tc, test_tcp_echo_ipv6);
+    tcase_add_test(tc, test_tcp_large_blocking_send_completes_whole);
+    tcase_add_test(tc, test_udp_ipv4);
+    tcase_add_test(tc, test_udp_ipv6);
+    tcase_add_test(tc, test_ipv6_socket_is_v6only);
+    tcase_add_test(tc, test_wsasend_wsarecv_scatter_gather);
+    tcase_add_test(tc, test_nonblocking_calls_would_block);
+    tcase_add_test(tc, test_nonblocking_connect_completes_without_second_connect);
+    tcase_add_test(tc, test_bad_invalid_and_closed_socket);
+    tcase_add_test(tc, test_bad_addresses_and_lengths);
+    tcase_add_test(tc, test_bad_call_order);
+    tcase_add_test(tc, test_connect_to_closed_port_refused);
+    tcase_add_test(tc, test_send_and_recv_after_shutdown);
+    tcase_add_test(tc, test_close_wakes_blocked_calls);
+    tcase_add_test(tc, test_close_while_another_thread_uses);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,659 @@
+/* Socket objects and the synchronous calls (see ws2.h for the model). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../iocp/iocp.h"
+#include "ws2.h"
+
+#define MAX_BUFS 64     /* WSABUF entries per call, as Windows' own limit */
+
+struct ws2_socket {
+    struct w2u_object obj;
+    struct iocp_binding binding;
+    int fd;
+    int wake_fd;                   /* eventfd for blocking waits, or -1 */
+    int family, type, protocol;    /* Linux values */
+    uint32_t flags;                /* WSA_FLAG_* */
+    _Atomic bool nonblocking;      /* Windows mode (FIONBIO) */
+    _Atomic bool closing;
+    pthread_mutex_t lock;          /* state below */
+    bool bound, listening, connected, connecting;
+    bool shut_send, shut_recv;
+    uint32_t rcvtimeo, sndtimeo;   /* ms, 0 = no limit */
+};
+
+/* errno of the last system call as a negative WSA error. */
+static int wsa_errno(void)
+{
+    return -(int)w2u_errno_to_wsa(errno);
+}
+
+/* ---- object life ------------------------------------------------------------ */
+
+static void socket_close(struct w2u_object *obj)
+{
+    struct ws2_socket *s = W2U_CONTAINER_OF(obj, struct ws2_socket, obj);
+    pthread_mutex_lock(&s->lock);
+    atomic_store(&s->closing, true);
+    /* Threads blocked in this socket wake up and fail with WSAEINTR. */
+    if (s->wake_fd >= 0)
+        eventfd_write(s->wake_fd, 1);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void socket_destroy(struct w2u_object *obj)
+{
+    struct ws2_socket *s = W2U_CONTAINER_OF(obj, struct ws2_socket, obj);
+    iocp_binding_release(&s->binding);
+    close(s->fd);
+    if (s->wake_fd >= 0)
+        close(s->wake_fd);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static const struct w2u_object_ops socket_ops = {
+    .type = W2U_OBJ_SOCKET,
+    .name = "socket",
+    .close = socket_close,
+    .destroy = socket_destroy,
+};
+
+int ws2_socket_get(uintptr_t h, struct ws2_socket **out)
+{
+    int r = ws2_check_started();
+    *out = NULL;
+    if (r < 0)
+        return r;
+    struct w2u_object *obj = w2u_handle_get(h, W2U_OBJ_SOCKET);
+    if (!obj)
+        return -W2U_WSAENOTSOCK;
+    *out = W2U_CONTAINER_OF(obj, struct ws2_socket, obj);
+    return 0;
+}
+
+void ws2_socket_put(struct ws2_socket *s)
+{
+    w2u_object_unref(&s->obj);
+}
+
+/* Wraps fd in a new socket object and handle. */
+static int socket_new(int fd, int family, int type, int protocol, uint32_t flags, uintptr_t *out,
+                      struct ws2_socket **sock)
+{
+    struct ws2_socket *s = calloc(1, sizeof(*s));
+    if (!s) {
+        close(fd);
+        return -W2U_WSAENOBUFS;
+    }
+    s->fd = fd;
+    s->wake_fd = -1;
+    s->family = family;
+    s->type = type;
+    s->protocol = protocol;
+    s->flags = flags;
+    pthread_mutex_init(&s->lock, NULL);
+    iocp_binding_init(&s->binding);
+    s->obj.binding = &s->binding;
+    if (w2u_handle_alloc(&s->obj, &socket_ops, out) < 0) {
+        socket_destroy(&s->obj);
+        return -W2U_WSAEMFILE;
+    }
+    if (sock)
+        *sock = s;
+    return 0;
+}
+
+int ws2_socket_create(int af, int type, int protocol, uint32_t flags, uintptr_t *out)
+{
+    int r = ws2_check_started();
+    if (r < 0)
+        return r;
+
+    /* AF_UNSPEC: the first catalog entry that serves type and protocol. */
+    if (af == W2U_AF_UNSPEC)
+        af = W2U_AF_INET;
+    int family = ws2_af_to_linux(af);
+    if (family < 0)
+        return -W2U_WSAEAFNOSUPPORT;
+    if (type != W2U_SOCK_STREAM && type != W2U_SOCK_DGRAM)
+        return -W2U_WSAESOCKTNOSUPPORT;
+    if (family == AF_UNIX) {
+        /* Windows' AF_UNIX serves stream sockets only. */
+        if (type != W2U_SOCK_STREAM)
+            return -W2U_WSAESOCKTNOSUPPORT;
+        if (protocol != 0)
+            return -W2U_WSAEPROTONOSUPPORT;
+    } else if (protocol == 0) {
+        protocol = type == W2U_SOCK_STREAM ? W2U_IPPROTO_TCP : W2U_IPPROTO_UDP;
+    } else if ((type == W2U_SOCK_STREAM) != (protocol == W2U_IPPROTO_TCP) ||
+               (type == W2U_SOCK_DGRAM) != (protocol == W2U_IPPROTO_UDP)) {
+        return -W2U_WSAEPROTONOSUPPORT;
+    }
+
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd < 0)
+        return wsa_errno();
+    if (family == AF_INET6) {
+        /* Windows' default: an IPv6 socket does not take IPv4 traffic. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    return socket_new(fd, family, type, protocol, flags, out, NULL);
+}
+
+int ws2_close(uintptr_t h)
+{
+    int r = ws2_check_started();
+    if (r < 0)
+        return r;
+    struct w2u_object *obj;
+    if (w2u_handle_lookup(h, W2U_OBJ_SOCKET, &obj) < 0)
+        return -W2U_WSAENOTSOCK;
+    w2u_object_unref(obj);
+    /* Two threads closing at once: one wins, the other gets WSAENOTSOCK. */
+    return w2u_handle_close(h) < 0 ? -W2U_WSAENOTSOCK : 0;
+}
+
+/* ---- blocking waits ----------------------------------------------------------- */
+
+static int wake_fd(struct ws2_socket *s)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->wake_fd < 0)
+        s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int fd = s->wake_fd;
+    pthread_mutex_unlock(&s->lock);
+    return fd;
+}
+
+/* Waits for events on the socket: 0, -WSAETIMEDOUT after timeout_ms (0: no
+ * limit), -WSAEINTR when the socket is closed meanwhile. */
+static int wait_socket(struct ws2_socket *s, short events, uint32_t timeout_ms)
+{
+    struct pollfd p[2] = { { .fd = s->fd, .events = events }, { .fd = wake_fd(s), .events = POLLIN } };
+    int64_t deadline = timeout_ms ? w2u_deadline_ms(timeout_ms) : W2U_FOREVER;
+    int r;
+
+    iocp_block_begin();
+    for (;;) {
+        if (atomic_load(&s->closing)) {
+            r = -W2U_WSAEINTR;
+            break;
+        }
+        int ms = -1;
+        if (deadline != W2U_FOREVER) {
+            int64_t left = deadline - w2u_now_ns();
+            if (left <= 0) {
+                r = -W2U_WSAETIMEDOUT;
+                break;
+            }
+            ms = (int)((left + 999999) / 1000000);
+        }
+        int n = poll(p, p[1].fd >= 0 ? 2 : 1, ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = wsa_errno();
+            break;
+        }
+        if (n > 0 && !(p[1].fd >= 0 && p[1].revents)) {
+            r = 0;
+            break;
+        }
+    }
+    iocp_block_end();
+    return r;
+}
+
+/* A non-blocking connect finishes in the kernel without telling us: while
+ * the socket is marked connecting, ask the kernel whether it has a peer. */
+static void refresh_connect(struct ws2_socket *s)
+{
+    if (!s->connecting)
+        return;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    pthread_mutex_lock(&s->lock);
+    if (s->connecting && getpeername(s->fd, (struct sockaddr *)&ss, &sl) == 0) {
+        s->connecting = false;
+        s->connected = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- calls ---------------------------------------------------------------------- */
+
+int ws2_bind(uintptr_t h, const void *addr, int len)
+{
+    struct ws2_socket *s;
+    struct sockaddr_storage ss;
+    unsigned sl;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    r = ws2_addr_to_linux(addr, len, &ss, &sl);
+    if (r == 0 && ss.ss_family != s->family)
+        r = -W2U_WSAEAFNOSUPPORT;
+    if (r == 0) {
+        pthread_mutex_lock(&s->lock);
+        if (s->bound)
+            r = -W2U_WSAEINVAL;
+        else if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0)
+            r = wsa_errno();
+        else
+            s->bound = true;
+        pthread_mutex_unlock(&s->lock);
+    }
+    ws2_socket_put(s);
+    return r;
+}
+
+int ws2_listen(uintptr_t h, int backlog)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&s->lock);
+    if (s->type != SOCK_STREAM)
+        r = -W2U_WSAEOPNOTSUPP;
+    else if (s->connected)
+        r = -W2U_WSAEISCONN;
+    else if (!s->bound)
+        r = -W2U_WSAEINVAL;      /* Linux would bind a port; Windows refuses */
+    else if (listen(s->fd, backlog < 0 ? 0 : backlog > 4096 ? 4096 : backlog) < 0)
+        r = wsa_errno();
+    else
+        s->listening = true;
+    pthread_mutex_unlock(&s->lock);
+    ws2_socket_put(s);
+    return r;
+}
+
+int ws2_accept(uintptr_t h, void *addr, int *len, uintptr_t *out)
+{
+    struct ws2_socket *s, *ns;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if (!s->listening) {
+        r = -W2U_WSAEINVAL;
+        goto out;
+    }
+    if ((addr && !len) || (len && *len < (int)sizeof(struct sockaddr_in) && s->family != AF_UNIX)) {
+        r = -W2U_WSAEFAULT;
+        goto out;
+    }
+    for (;;) {
+        sl = sizeof(ss);
+        int fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            r = socket_new(fd, s->family, s->type, s->protocol, s->flags, out, &ns);
+            if (r < 0)
+                break;
+            /* The accepted socket takes the listening socket's properties. */
+            ns->bound = ns->connected = true;
+            atomic_store(&ns->nonblocking, atomic_load(&s->nonblocking));
+            if (addr && (r = ws2_addr_from_linux(&ss, sl, addr, len)) < 0) {
+                w2u_handle_close(*out);
+                *out = 0;
+            }
+            break;
+        }
+        if (errno == ECONNABORTED || errno == EINTR)
+            continue;        /* the peer gave up before we took it: next one */
+        if (errno != EAGAIN) {
+            r = wsa_errno();
+            break;
+        }
+        if (atomic_load(&s->nonblocking)) {
+            r = -W2U_WSAEWOULDBLOCK;
+            break;
+        }
+        if ((r = wait_socket(s, POLLIN, 0)) < 0)
+            break;
+    }
+out:
+    ws2_socket_put(s);
+    return r;
+}
+
+int ws2_connect(uintptr_t h, const void *addr, int len)
+{
+    struct ws2_socket *s;
+    struct sockaddr_storage ss;
+    unsigned sl;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if ((r = ws2_addr_to_linux(addr, len, &ss, &sl)) < 0)
+        goto out;
+    if (ss.ss_family != s->family) {
+        r = -W2U_WSAEAFNOSUPPORT;
+        goto out;
+    }
+    if (s->listening) {
+        r = -W2U_WSAEINVAL;
+        goto out;
+    }
+    if (connect(s->fd, (struct sockaddr *)&ss, sl) == 0) {
+        pthread_mutex_lock(&s->lock);
+        /* Linux reports a finished non-blocking connect by answering the
+         * next connect with 0; Windows says the socket is connected. */
+        if (s->connecting && s->type == SOCK_STREAM)
+            r = -W2U_WSAEISCONN;
+        s->connected = s->bound = true;
+        s->connecting = false;
+        pthread_mutex_unlock(&s->lock);
+        goto out;
+    }
+    if (errno == EISCONN) {
+        pthread_mutex_lock(&s->lock);
+        s->connected = true;
+        s->connecting = false;
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (errno != EINPROGRESS) {
+        r = wsa_errno();
+        goto out;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->connecting = s->bound = true;
+    pthread_mutex_unlock(&s->lock);
+    if (atomic_load(&s->nonblocking)) {
+        r = -W2U_WSAEWOULDBLOCK;
+        goto out;
+    }
+    if ((r = wait_socket(s, POLLOUT, 0)) < 0)
+        goto out;
+    int err = 0;
+    socklen_t el = sizeof(err);
+    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+    pthread_mutex_lock(&s->lock);
+    s->connecting = false;
+    s->connected = err == 0;
+    pthread_mutex_unlock(&s->lock);
+    if (err)
+        r = -(int)w2u_errno_to_wsa(err);
+out:
+    ws2_socket_put(s);
+    return r;
+}
+
+int ws2_shutdown(uintptr_t h, int how)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    static const int linux_how[] = { SHUT_RD, SHUT_WR, SHUT_RDWR };
+    if (how < W2U_SD_RECEIVE || how > W2U_SD_BOTH) {
+        r = -W2U_WSAEINVAL;
+    } else if (s->type == SOCK_STREAM && (refresh_connect(s), !s->connected)) {
+        r = -W2U_WSAENOTCONN;
+    } else {
+        pthread_mutex_lock(&s->lock);
+        if (shutdown(s->fd, linux_how[how]) < 0 && errno != ENOTCONN) {
+            r = wsa_errno();
+        } else {
+            s->shut_recv |= how != W2U_SD_SEND;
+            s->shut_send |= how != W2U_SD_RECEIVE;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    ws2_socket_put(s);
+    return r;
+}
+
+/* WSABUFs -> iovecs; -WSAEFAULT for a NULL buffer with a length. */
+static int make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, size_t *total)
+{
+    if (count > MAX_BUFS || (count && !bufs))
+        return count > MAX_BUFS ? -W2U_WSAEINVAL : -W2U_WSAEFAULT;
+    *total = 0;
+    for (unsigned i = 0; i < count; i++) {
+        if (!bufs[i].buf && bufs[i].len)
+            return -W2U_WSAEFAULT;
+        iov[i].iov_base = bufs[i].buf;
+        iov[i].iov_len = bufs[i].len;
+        *total += bufs[i].len;
+    }
+    return 0;
+}
+
+/* Drops the first n bytes from an iovec array (after a partial send). */
+static void iov_advance(struct iovec **iov, size_t *count, size_t n)
+{
+    while (*count && n >= (*iov)->iov_len) {
+        n -= (*iov)->iov_len;
+        (*iov)++;
+        (*count)--;
+    }
+    if (*count) {
+        (*iov)->iov_base = (char *)(*iov)->iov_base + n;
+        (*iov)->iov_len -= n;
+    }
+}
+
+int ws2_send(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int flags,
+             const void *addr, int addrlen)
+{
+    struct ws2_socket *s;
+    struct iovec iovs[MAX_BUFS], *iov = iovs;
+    struct sockaddr_storage ss;
+    struct msghdr msg = { 0 };
+    size_t total, sent = 0, left = count;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if ((r = make_iov(bufs, count, iovs, &total)) < 0)
+        goto out;
+    if (flags & ~(W2U_MSG_OOB | W2U_MSG_DONTROUTE)) {
+        r = -W2U_WSAEOPNOTSUPP;
+        goto out;
+    }
+    if (s->shut_send) {
+        r = -W2U_WSAESHUTDOWN;
+        goto out;
+    }
+    /* A destination matters only to datagram sockets; Windows ignores it
+     * on connected streams. */
+    if (addr && s->type == SOCK_DGRAM) {
+        unsigned sl;
+        if ((r = ws2_addr_to_linux(addr, addrlen, &ss, &sl)) < 0)
+            goto out;
+        if (ss.ss_family != s->family) {
+            r = -W2U_WSAEAFNOSUPPORT;
+            goto out;
+        }
+        msg.msg_name = &ss;
+        msg.msg_namelen = sl;
+    }
+    int lflags = MSG_NOSIGNAL | (flags & W2U_MSG_OOB ? MSG_OOB : 0) |
+                 (flags & W2U_MSG_DONTROUTE ? MSG_DONTROUTE : 0);
+    for (;;) {
+        msg.msg_iov = iov;
+        msg.msg_iovlen = left;
+        ssize_t n = sendmsg(s->fd, &msg, lflags);
+        if (n >= 0) {
+            sent += (size_t)n;
+            /* A blocking stream send returns once everything is sent. */
+            if (sent >= total || s->type != SOCK_STREAM || atomic_load(&s->nonblocking))
+                break;
+            iov_advance(&iov, &left, (size_t)n);
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN) {
+            if (errno == EPIPE)
+                r = s->shut_send ? -W2U_WSAESHUTDOWN : -W2U_WSAECONNRESET;
+            else if (errno == EDESTADDRREQ)
+                r = -W2U_WSAENOTCONN;
+            else
+                r = wsa_errno();
+            break;
+        }
+        if (atomic_load(&s->nonblocking)) {
+            if (!sent)
+                r = -W2U_WSAEWOULDBLOCK;
+            break;
+        }
+        if ((r = wait_socket(s, POLLOUT, s->sndtimeo)) < 0)
+            break;
+    }
+    if (r == 0)
+        r = sent > INT32_MAX ? INT32_MAX : (int)sent;
+out:
+    ws2_socket_put(s);
+    return r;
+}
+
+int ws2_recv(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int *flags,
+             void *addr, int *addrlen)
+{
+    struct ws2_socket *s;
+    struct iovec iov[MAX_BUFS];
+    struct sockaddr_storage ss;
+    size_t total;
+    int in = flags ? *flags : 0;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if ((r = make_iov(bufs, count, iov, &total)) < 0)
+        goto out;
+    if (in & ~(W2U_MSG_OOB | W2U_MSG_PEEK | W2U_MSG_WAITALL)) {
+        r = -W2U_WSAEOPNOTSUPP;
+        goto out;
+    }
+    if ((addr && !addrlen) || (addrlen && *addrlen < (int)sizeof(struct sockaddr_in) && s->family != AF_UNIX)) {
+        r = -W2U_WSAEFAULT;
+        goto out;
+    }
+    if (s->shut_recv) {
+        r = -W2U_WSAESHUTDOWN;
+        goto out;
+    }
+    refresh_connect(s);
+    if (s->type == SOCK_STREAM && !s->connected) {
+        r = -W2U_WSAENOTCONN;
+        goto out;
+    }
+    if (s->type == SOCK_DGRAM && !s->bound) {
+        r = -W2U_WSAEINVAL;      /* nothing could ever arrive */
+        goto out;
+    }
+    int lflags = (in & W2U_MSG_OOB ? MSG_OOB : 0) | (in & W2U_MSG_PEEK ? MSG_PEEK : 0) |
+                 (in & W2U_MSG_WAITALL ? MSG_WAITALL : 0);
+    for (;;) {
+        struct msghdr msg = { .msg_name = &ss, .msg_namelen = sizeof(ss),
+                              .msg_iov = iov, .msg_iovlen = count };
+        ssize_t n = recvmsg(s->fd, &msg, lflags | MSG_DONTWAIT);
+        if (n >= 0) {
+            if (s->type == SOCK_DGRAM && (msg.msg_flags & MSG_TRUNC)) {
+                r = -W2U_WSAEMSGSIZE;  /* the buffer holds the start of it */
+                break;
+            }
+            if (addr && s->type == SOCK_DGRAM &&
+                (r = ws2_addr_from_linux(&ss, msg.msg_namelen, addr, addrlen)) < 0)
+                break;
+            if (flags)
+                *flags = 0;
+            r = (int)n;
+            break;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN) {
+            r = wsa_errno();
+            break;
+        }
+        if (atomic_load(&s->nonblocking)) {
+            r = -W2U_WSAEWOULDBLOCK;
+            break;
+        }
+        if ((r = wait_socket(s, (in & W2U_MSG_OOB) ? POLLPRI : POLLIN, s->rcvtimeo)) < 0)
+            break;
+    }
+out:
+    ws2_socket_put(s);
+    return r;
+}
+
+static int sock_name(uintptr_t h, void *addr, int *len, bool peer)
+{
+    struct ws2_socket *s;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if (peer)
+        refresh_connect(s);
+    if (!addr || !len)
+        r = -W2U_WSAEFAULT;
+    else if (peer ? !s->connected : !s->bound)
+        r = peer ? -W2U_WSAENOTCONN : -W2U_WSAEINVAL;
+    else if ((peer ? getpeername : getsockname)(s->fd, (struct sockaddr *)&ss, &sl) < 0)
+        r = wsa_errno();
+    else
+        r = ws2_addr_from_linux(&ss, sl, addr, len);
+    ws2_socket_put(s);
+    return r;
+}
+
+int ws2_getsockname(uintptr_t h, void *addr, int *len)
+{
+    return sock_name(h, addr, len, false);
+}
+
+int ws2_getpeername(uintptr_t h, void *addr, int *len)
+{
+    return sock_name(h, addr, len, true);
+}
+
+int ws2_ioctl(uintptr_t h, uint32_t cmd, uint32_t *arg)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if (!arg) {
+        r = -W2U_WSAEFAULT;
+    } else if (cmd == W2U_FIONBIO) {
+        atomic_store(&s->nonblocking, *arg != 0);
+    } else if (cmd == W2U_FIONREAD) {
+        int n = 0;
+        if (s->listening)
+            r = -W2U_WSAEINVAL;
+        else if (ioctl(s->fd, FIONREAD, &n) < 0)
+            r = wsa_errno();
+        else
+            *arg = (uint32_t)n;
+    } else if (cmd == W2U_SIOCATMARK) {
+        int at = 0;
+        if (s->type != SOCK_STREAM)
+            r = -W2U_WSAEINVAL;
+        else if (ioctl(s->fd, SIOCATMARK, &at) < 0)
+            r = wsa_errno();
+        else
+            *arg = !at;    /* Windows: TRUE when no urgent data is waiting */
+    } else {
+        r = -W2U_WSAEINVAL;
+    }
+    ws2_socket_put(s);
+    return r;
+}

@@ -1,0 +1,129 @@
+/*
+ * ws2/ — Winsock semantics, plain C (Linux-facing).
+ *
+ * Calls take Windows values (address families, flags, sockaddr bytes in
+ * Windows layout) and return >= 0 on success or a negative WSA error
+ * (-W2U_WSAENOTSOCK ...); ws2_win32.c turns that into SOCKET_ERROR plus
+ * WSASetLastError.  errno is converted right after each system call through
+ * the one table in common/status.c.
+ *
+ * Sockets: the Linux fd is always O_NONBLOCK.  A blocking Windows call tries
+ * the system call, then waits in poll() on the fd and the socket's wake
+ * eventfd, so closesocket from another thread wakes it (W2U_WSAEINTR).  The fd
+ * is closed only when the last reference goes: a closed SOCKET value never
+ * reaches a reused fd.
+ */
+#ifndef W2U_WS2_H
+#define W2U_WS2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/w2u.h"
+
+/* ---- Windows values the core needs (winsock2.h numbers) ------------------ */
+#define W2U_AF_UNSPEC   0
+#define W2U_AF_UNIX     1
+#define W2U_AF_INET     2
+#define W2U_AF_INET6    23
+
+#define W2U_SOCK_STREAM 1
+#define W2U_SOCK_DGRAM  2
+
+#define W2U_IPPROTO_IP   0
+#define W2U_IPPROTO_TCP  6
+#define W2U_IPPROTO_UDP  17
+
+#define W2U_MSG_OOB       0x1
+#define W2U_MSG_PEEK      0x2
+#define W2U_MSG_DONTROUTE 0x4
+#define W2U_MSG_WAITALL   0x8
+
+#define W2U_SD_RECEIVE 0
+#define W2U_SD_SEND    1
+#define W2U_SD_BOTH    2
+
+#define W2U_FLAG_OVERLAPPED         0x01   /* WSA_FLAG_OVERLAPPED */
+#define W2U_FLAG_NO_HANDLE_INHERIT  0x80
+
+enum {
+    W2U_WSAEINTR = 10004, W2U_WSAEBADF = 10009, W2U_WSAEACCES = 10013, W2U_WSAEFAULT = 10014,
+    W2U_WSAEINVAL = 10022, W2U_WSAEMFILE = 10024, W2U_WSAEWOULDBLOCK = 10035,
+    W2U_WSAEINPROGRESS = 10036, W2U_WSAEALREADY = 10037, W2U_WSAENOTSOCK = 10038,
+    W2U_WSAEDESTADDRREQ = 10039, W2U_WSAEMSGSIZE = 10040, W2U_WSAEPROTOTYPE = 10041,
+    W2U_WSAENOPROTOOPT = 10042, W2U_WSAEPROTONOSUPPORT = 10043, W2U_WSAESOCKTNOSUPPORT = 10044,
+    W2U_WSAEOPNOTSUPP = 10045, W2U_WSAEPFNOSUPPORT = 10046, W2U_WSAEAFNOSUPPORT = 10047,
+    W2U_WSAEADDRINUSE = 10048, W2U_WSAEADDRNOTAVAIL = 10049, W2U_WSAENETDOWN = 10050,
+    W2U_WSAENETUNREACH = 10051, W2U_WSAENETRESET = 10052, W2U_WSAECONNABORTED = 10053,
+    W2U_WSAECONNRESET = 10054, W2U_WSAENOBUFS = 10055, W2U_WSAEISCONN = 10056,
+    W2U_WSAENOTCONN = 10057, W2U_WSAESHUTDOWN = 10058, W2U_WSAETIMEDOUT = 10060,
+    W2U_WSAECONNREFUSED = 10061, W2U_WSAEHOSTUNREACH = 10065,
+    W2U_WSASYSNOTREADY = 10091, W2U_WSAVERNOTSUPPORTED = 10092, W2U_WSANOTINITIALISED = 10093,
+};
+
+/* ---- start-up -------------------------------------------------------------- */
+
+struct ws2_startup_info {
+    uint16_t version, high_version;
+    const char *description, *status;
+    unsigned short max_sockets, max_udp_dg;
+};
+/* WSAStartup: 0 or a WSA error (returned, as WSAStartup does). */
+int ws2_startup(uint16_t requested, struct ws2_startup_info *info);
+/* WSACleanup: 0 or -W2U_WSANOTINITIALISED. */
+int ws2_cleanup(void);
+/* 0 while started, -W2U_WSANOTINITIALISED otherwise. */
+int ws2_check_started(void);
+
+/* ---- sockets ----------------------------------------------------------------- */
+
+struct ws2_socket;
+
+/* The socket a value names, with a reference; -WSANOTSOCK if none. */
+int ws2_socket_get(uintptr_t s, struct ws2_socket **out);
+void ws2_socket_put(struct ws2_socket *sock);
+
+/* socket / WSASocket: af, type, protocol in Windows values. */
+int ws2_socket_create(int af, int type, int protocol, uint32_t flags, uintptr_t *out);
+int ws2_close(uintptr_t s);
+
+int ws2_bind(uintptr_t s, const void *addr, int len);
+int ws2_listen(uintptr_t s, int backlog);
+/* addr/len may be NULL (then both must be). Returns 0 and the new SOCKET. */
+int ws2_accept(uintptr_t s, void *addr, int *len, uintptr_t *out);
+int ws2_connect(uintptr_t s, const void *addr, int len);
+int ws2_shutdown(uintptr_t s, int how);
+
+/* Scatter/gather send and receive; bytes transferred, or -WSA error.
+ * addr (sendto/recvfrom) may be NULL; flags are W2U_MSG_*. */
+struct ws2_buf {
+    uint32_t len;
+    void *buf;
+};
+int ws2_send(uintptr_t s, const struct ws2_buf *bufs, unsigned count, int flags,
+             const void *addr, int addrlen);
+int ws2_recv(uintptr_t s, const struct ws2_buf *bufs, unsigned count, int *flags,
+             void *addr, int *addrlen);
+
+int ws2_getsockname(uintptr_t s, void *addr, int *len);
+int ws2_getpeername(uintptr_t s, void *addr, int *len);
+
+/* ioctlsocket commands it knows (Windows values). */
+#define W2U_FIONBIO   0x8004667Eu
+#define W2U_FIONREAD  0x4004667Fu
+#define W2U_SIOCATMARK 0x40047307u
+int ws2_ioctl(uintptr_t s, uint32_t cmd, uint32_t *arg);
+
+/* ---- addresses ------------------------------------------------------------------- */
+
+/* Windows sockaddr bytes -> Linux; -W2U_WSAEFAULT (too short), -W2U_WSAEAFNOSUPPORT. */
+struct sockaddr_storage;
+int ws2_addr_to_linux(const void *waddr, int wlen, struct sockaddr_storage *out, unsigned *outlen);
+/* Linux -> Windows into buf of *len bytes; *len set to the Windows size.
+ * -W2U_WSAEFAULT if it does not fit. */
+int ws2_addr_from_linux(const struct sockaddr_storage *addr, unsigned addrlen, void *buf, int *len);
+int ws2_af_to_linux(int af);
+int ws2_af_from_linux(int af);
+
+#endif

@@ -1,0 +1,293 @@
+/* The native Win32 surface of ws2/: Winsock calls with Windows types.
+ *
+ * Names that glibc also exports (socket, bind, send, select, getaddrinfo...)
+ * are defined here as ws2u_NAME and exported as __wrap_NAME too: programs
+ * link with -Wl,--wrap=NAME (pkg-config adds it), so their calls reach
+ * ws2uring while glibc's own symbols stay untouched for everyone else.
+ * Header macros cannot do this: Wine's winsock.h #undefs select. */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <string.h>
+
+#include "ws2.h"
+#include "ws2_win32.h"
+
+_Static_assert(AF_INET6 == W2U_AF_INET6, "AF_INET6");
+_Static_assert(FIONBIO == W2U_FIONBIO && FIONREAD == W2U_FIONREAD, "FIONBIO");
+_Static_assert(SIOCATMARK == W2U_SIOCATMARK, "SIOCATMARK");
+_Static_assert(sizeof(WSABUF) == 16 && offsetof(WSABUF, buf) == 8, "WSABUF");
+_Static_assert(WSAENOTSOCK == W2U_WSAENOTSOCK && WSANOTINITIALISED == W2U_WSANOTINITIALISED, "WSA");
+
+/* r < 0 is a WSA error: set it, return the call's failure value. */
+static int result(int r)
+{
+    if (r < 0) {
+        w2u_set_error((uint32_t)-r);
+        return SOCKET_ERROR;
+    }
+    return r;
+}
+
+static SOCKET socket_result(int r, uintptr_t s)
+{
+    if (r < 0) {
+        w2u_set_error((uint32_t)-r);
+        return INVALID_SOCKET;
+    }
+    return (SOCKET)s;
+}
+
+/* ---- start-up and errors ------------------------------------------------------ */
+
+W2U_EXPORT int WINAPI WSAStartup(WORD version, LPWSADATA data)
+{
+    struct ws2_startup_info info;
+    if (!data)
+        return WSAEFAULT;
+    int r = ws2_startup(version, &info);
+    if (r)
+        return r;
+    memset(data, 0, sizeof(*data));
+    data->wVersion = info.version;
+    data->wHighVersion = info.high_version;
+    strcpy(data->szDescription, info.description);
+    strcpy(data->szSystemStatus, info.status);
+    data->iMaxSockets = info.max_sockets;
+    data->iMaxUdpDg = info.max_udp_dg;
+    return 0;
+}
+
+W2U_EXPORT int WINAPI WSACleanup(void)
+{
+    return result(ws2_cleanup());
+}
+
+W2U_EXPORT int WINAPI WSAGetLastError(void)
+{
+    return (int)w2u_last_error;
+}
+
+W2U_EXPORT void WINAPI WSASetLastError(int err)
+{
+    w2u_set_error((uint32_t)err);
+}
+
+/* ---- sockets ------------------------------------------------------------------------ */
+
+WRAPPED(SOCKET, socket, (int af, int type, int protocol))
+{
+    uintptr_t s = 0;
+    /* socket() makes sockets usable for overlapped I/O, as on Windows. */
+    int r = ws2_socket_create(af, type, protocol, W2U_FLAG_OVERLAPPED, &s);
+    return socket_result(r, s);
+}
+
+static SOCKET wsa_socket(int af, int type, int protocol, int info_af, int info_type,
+                         int info_protocol, bool have_info, DWORD flags)
+{
+    uintptr_t s = 0;
+    /* FROM_PROTOCOL_INFO (-1) takes the value from the WSAPROTOCOL_INFO. */
+    if (have_info) {
+        if (af == FROM_PROTOCOL_INFO)
+            af = info_af;
+        if (type == FROM_PROTOCOL_INFO)
+            type = info_type;
+        if (protocol == FROM_PROTOCOL_INFO)
+            protocol = info_protocol;
+    }
+    int r = ws2_socket_create(af, type, protocol, flags, &s);
+    return socket_result(r, s);
+}
+
+W2U_EXPORT SOCKET WINAPI WSASocketA(int af, int type, int protocol, LPWSAPROTOCOL_INFOA info,
+                                    GROUP group, DWORD flags)
+{
+    (void)group;   /* socket groups were never implemented by Windows either */
+    return wsa_socket(af, type, protocol, info ? info->iAddressFamily : 0,
+                      info ? info->iSocketType : 0, info ? info->iProtocol : 0, info != NULL, flags);
+}
+
+W2U_EXPORT SOCKET WINAPI WSASocketW(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info,
+                                    GROUP group, DWORD flags)
+{
+    (void)group;
+    return wsa_socket(af, type, protocol, info ? info->iAddressFamily : 0,
+                      info ? info->iSocketType : 0, info ? info->iProtocol : 0, info != NULL, flags);
+}
+
+W2U_EXPORT int WINAPI closesocket(SOCKET s)
+{
+    return result(ws2_close(s));
+}
+
+WRAPPED(int, bind, (SOCKET s, const struct sockaddr *addr, int len))
+{
+    return result(ws2_bind(s, addr, len));
+}
+
+WRAPPED(int, listen, (SOCKET s, int backlog))
+{
+    return result(ws2_listen(s, backlog));
+}
+
+WRAPPED(SOCKET, accept, (SOCKET s, struct sockaddr *addr, int *len))
+{
+    uintptr_t ns = 0;
+    int r = ws2_accept(s, addr, len, &ns);
+    return socket_result(r, ns);
+}
+
+WRAPPED(int, connect, (SOCKET s, const struct sockaddr *addr, int len))
+{
+    return result(ws2_connect(s, addr, len));
+}
+
+WRAPPED(int, shutdown, (SOCKET s, int how))
+{
+    return result(ws2_shutdown(s, how));
+}
+
+WRAPPED(int, getsockname, (SOCKET s, struct sockaddr *addr, int *len))
+{
+    return result(ws2_getsockname(s, addr, len));
+}
+
+WRAPPED(int, getpeername, (SOCKET s, struct sockaddr *addr, int *len))
+{
+    return result(ws2_getpeername(s, addr, len));
+}
+
+W2U_EXPORT int WINAPI ioctlsocket(SOCKET s, LONG cmd, u_long *arg)
+{
+    uint32_t v = arg ? (uint32_t)*arg : 0;
+    int r = ws2_ioctl(s, (uint32_t)cmd, arg ? &v : NULL);
+    if (r >= 0 && arg)
+        *arg = v;
+    return result(r);
+}
+
+/* ---- send and receive --------------------------------------------------------------------- */
+
+WRAPPED(int, send, (SOCKET s, const char *buf, int len, int flags))
+{
+    if (len < 0)
+        return result(-W2U_WSAEFAULT);
+    struct ws2_buf b = { (uint32_t)len, (void *)buf };
+    return result(ws2_send(s, &b, 1, flags, NULL, 0));
+}
+
+WRAPPED(int, sendto, (SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to,
+                      int tolen))
+{
+    if (len < 0)
+        return result(-W2U_WSAEFAULT);
+    struct ws2_buf b = { (uint32_t)len, (void *)buf };
+    return result(ws2_send(s, &b, 1, flags, to, tolen));
+}
+
+WRAPPED(int, recv, (SOCKET s, char *buf, int len, int flags))
+{
+    if (len < 0)
+        return result(-W2U_WSAEFAULT);
+    struct ws2_buf b = { (uint32_t)len, buf };
+    return result(ws2_recv(s, &b, 1, &flags, NULL, NULL));
+}
+
+WRAPPED(int, recvfrom, (SOCKET s, char *buf, int len, int flags, struct sockaddr *from,
+                        int *fromlen))
+{
+    if (len < 0)
+        return result(-W2U_WSAEFAULT);
+    struct ws2_buf b = { (uint32_t)len, buf };
+    return result(ws2_recv(s, &b, 1, &flags, from, fromlen));
+}
+
+/* Overlapped and completion-routine forms arrive with the overlapped step;
+ * until then they fail clearly instead of running synchronously behind the
+ * program's back. */
+static int no_overlapped_yet(const char *name)
+{
+    w2u_log("%s with an OVERLAPPED or completion routine is not implemented yet", name);
+    return result(-W2U_WSAEOPNOTSUPP);
+}
+
+static int wsa_send(const char *name, SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent,
+                    DWORD flags, const struct sockaddr *to, int tolen, LPWSAOVERLAPPED ov,
+                    LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    if (ov || routine)
+        return no_overlapped_yet(name);
+    if (!sent)
+        return result(-W2U_WSAEFAULT);
+    int r = ws2_send(s, (const struct ws2_buf *)bufs, count, (int)flags, to, tolen);
+    if (r < 0)
+        return result(r);
+    *sent = (DWORD)r;
+    return 0;
+}
+
+static int wsa_recv(const char *name, SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
+                    LPDWORD flags, struct sockaddr *from, int *fromlen, LPWSAOVERLAPPED ov,
+                    LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    if (ov || routine)
+        return no_overlapped_yet(name);
+    if (!received || !flags)
+        return result(-W2U_WSAEFAULT);
+    int f = (int)*flags;
+    int r = ws2_recv(s, (const struct ws2_buf *)bufs, count, &f, from, fromlen);
+    if (r < 0)
+        return result(r);
+    *received = (DWORD)r;
+    *flags = (DWORD)f;
+    return 0;
+}
+
+W2U_EXPORT int WINAPI WSASend(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
+                              LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    return wsa_send("WSASend", s, bufs, count, sent, flags, NULL, 0, ov, routine);
+}
+
+W2U_EXPORT int WINAPI WSASendTo(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
+                                const struct sockaddr *to, int tolen, LPWSAOVERLAPPED ov,
+                                LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    return wsa_send("WSASendTo", s, bufs, count, sent, flags, to, tolen, ov, routine);
+}
+
+W2U_EXPORT int WINAPI WSARecv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
+                              LPDWORD flags, LPWSAOVERLAPPED ov,
+                              LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    return wsa_recv("WSARecv", s, bufs, count, received, flags, NULL, NULL, ov, routine);
+}
+
+W2U_EXPORT int WINAPI WSARecvFrom(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
+                                  LPDWORD flags, struct sockaddr *from, LPINT fromlen,
+                                  LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    return wsa_recv("WSARecvFrom", s, bufs, count, received, flags, from, fromlen, ov, routine);
+}
+
+/* ---- byte order (Wine's headers inline these; PE programs import them) ------ */
+
+WRAPPED(u_long, htonl, (u_long v))
+{
+    return __builtin_bswap32((uint32_t)v);
+}
+
+WRAPPED(u_short, htons, (u_short v))
+{
+    return __builtin_bswap16(v);
+}
+
+WRAPPED(u_long, ntohl, (u_long v))
+{
+    return __builtin_bswap32((uint32_t)v);
+}
+
+WRAPPED(u_short, ntohs, (u_short v))
+{
+    return __builtin_bswap16(v);
+}
