@@ -433,6 +433,176 @@ START_TEST(test_nonblocking_connect_completes_without_second_connect)
 }
 END_TEST
 
+/* ---- select and WSAPoll ------------------------------------------------------------------ */
+
+static const struct timeval zero_tv = { 0, 0 }, five_s = { 5, 0 };
+
+START_TEST(test_select_read_write_and_listen)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    fd_set rd, wr;
+    FD_ZERO(&rd);
+    FD_SET(l, &rd);
+    ck_assert_int_eq(select(0, &rd, NULL, NULL, &zero_tv), 0);   /* nobody yet */
+    ck_assert_uint_eq(rd.fd_count, 0);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), 0);
+    FD_ZERO(&rd);
+    FD_SET(l, &rd);
+    ck_assert_int_eq(select(0, &rd, NULL, NULL, &five_s), 1);    /* a connection waits */
+    ck_assert(FD_ISSET(l, &rd));
+    SOCKET s = accept(l, NULL, NULL);
+
+    FD_ZERO(&rd);
+    FD_SET(s, &rd);
+    FD_ZERO(&wr);
+    FD_SET(c, &wr);
+    FD_SET(s, &wr);
+    /* Both writable, nothing to read: 2, and the read set is emptied. */
+    ck_assert_int_eq(select(0, &rd, &wr, NULL, &zero_tv), 2);
+    ck_assert_uint_eq(rd.fd_count, 0);
+    ck_assert_uint_eq(wr.fd_count, 2);
+    ck_assert_int_eq(send(c, "x", 1, 0), 1);
+    FD_ZERO(&rd);
+    FD_SET(s, &rd);
+    FD_ZERO(&wr);
+    FD_SET(s, &wr);
+    /* One socket in two sets counts twice. */
+    ck_assert_int_eq(select(0, &rd, &wr, NULL, &five_s), 2);
+    ck_assert(FD_ISSET(s, &rd) && FD_ISSET(s, &wr));
+    /* A peer that closes makes the socket readable (recv gives 0). */
+    char buf[4];
+    recv(s, buf, sizeof(buf), 0);
+    closesocket(c);
+    FD_ZERO(&rd);
+    FD_SET(s, &rd);
+    ck_assert_int_eq(select(0, &rd, NULL, NULL, &five_s), 1);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 0);
+    closesocket(s);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
+START_TEST(test_select_failed_connect_is_exception)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    closesocket(l);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    u_long on = 1;
+    ioctlsocket(c, FIONBIO, &on);
+    int r = connect(c, (struct sockaddr *)&ss, len);
+    ck_assert(r == SOCKET_ERROR && WSAGetLastError() == WSAEWOULDBLOCK);
+    fd_set wr, ex;
+    FD_ZERO(&wr);
+    FD_SET(c, &wr);
+    FD_ZERO(&ex);
+    FD_SET(c, &ex);
+    ck_assert_int_eq(select(0, NULL, &wr, &ex, &five_s), 1);
+    ck_assert_uint_eq(wr.fd_count, 0);          /* not writable */
+    ck_assert(FD_ISSET(c, &ex));
+    closesocket(c);
+    stop();
+}
+END_TEST
+
+START_TEST(test_select_unconnected_socket_not_ready)
+{
+    start();
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    fd_set rd, wr;
+    FD_ZERO(&rd);
+    FD_SET(c, &rd);
+    FD_ZERO(&wr);
+    FD_SET(c, &wr);
+    struct timeval tv = { 0, 30000 };
+    ck_assert_int_eq(select(0, &rd, &wr, NULL, &tv), 0);
+    closesocket(c);
+    stop();
+}
+END_TEST
+
+START_TEST(test_select_bad_input)
+{
+    start();
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    fd_set rd;
+    ck_assert_int_eq(select(0, NULL, NULL, NULL, &zero_tv), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    FD_ZERO(&rd);
+    ck_assert_int_eq(select(0, &rd, NULL, NULL, &zero_tv), SOCKET_ERROR);   /* empty */
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    FD_SET(c, &rd);
+    FD_SET((SOCKET)0x1234, &rd);
+    ck_assert_int_eq(select(0, &rd, NULL, NULL, &zero_tv), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    FD_ZERO(&rd);
+    FD_SET(c, &rd);
+    struct timeval neg = { -1, 0 };
+    ck_assert_int_eq(select(0, &rd, NULL, NULL, &neg), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    closesocket(c);
+    stop();
+}
+END_TEST
+
+START_TEST(test_wsapoll_readiness_and_invalid)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    WSAPOLLFD p[3] = { { s, POLLRDNORM, 0 }, { c, POLLWRNORM, 0 }, { (SOCKET)0x1234, POLLRDNORM, 0 } };
+    /* Writable c, invalid third: 2 without waiting. */
+    ck_assert_int_eq(WSAPoll(p, 3, 5000), 2);
+    ck_assert_int_eq(p[0].revents, 0);
+    ck_assert_int_eq(p[1].revents, POLLWRNORM);
+    ck_assert_int_eq(p[2].revents, POLLNVAL);
+    ck_assert_int_eq(send(c, "y", 1, 0), 1);
+    p[1].events = 0;
+    ck_assert_int_eq(WSAPoll(p, 2, 5000), 1);
+    ck_assert_int_eq(p[0].revents, POLLRDNORM);
+    ck_assert_int_eq(p[1].revents, 0);
+    ck_assert_int_eq(WSAPoll(p, 1, 0), 1);       /* still there: level-triggered */
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+START_TEST(test_wsapoll_failed_connect_and_bad_input)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    closesocket(l);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    u_long on = 1;
+    ioctlsocket(c, FIONBIO, &on);
+    connect(c, (struct sockaddr *)&ss, len);
+    WSAPOLLFD p = { c, POLLWRNORM, 0 };
+    ck_assert_int_eq(WSAPoll(&p, 1, 5000), 1);
+    ck_assert(p.revents & POLLERR);
+    ck_assert(p.revents & POLLHUP);
+    ck_assert(!(p.revents & POLLWRNORM));
+    ck_assert_int_eq(WSAPoll(NULL, 1, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSAPoll(&p, 0, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    p.events = 0x4000;
+    ck_assert_int_eq(WSAPoll(&p, 1, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    closesocket(c);
+    stop();
+}
+END_TEST
+
 /* ---- bad input -------------------------------------------------------------------------------- */
 
 START_TEST(test_bad_invalid_and_closed_socket)
@@ -706,6 +876,12 @@ int main(void)
     tcase_add_test(tc, test_wsasend_wsarecv_scatter_gather);
     tcase_add_test(tc, test_nonblocking_calls_would_block);
     tcase_add_test(tc, test_nonblocking_connect_completes_without_second_connect);
+    tcase_add_test(tc, test_select_read_write_and_listen);
+    tcase_add_test(tc, test_select_failed_connect_is_exception);
+    tcase_add_test(tc, test_select_unconnected_socket_not_ready);
+    tcase_add_test(tc, test_select_bad_input);
+    tcase_add_test(tc, test_wsapoll_readiness_and_invalid);
+    tcase_add_test(tc, test_wsapoll_failed_connect_and_bad_input);
     tcase_add_test(tc, test_bad_invalid_and_closed_socket);
     tcase_add_test(tc, test_bad_addresses_and_lengths);
     tcase_add_test(tc, test_bad_call_order);

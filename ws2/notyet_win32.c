@@ -16,13 +16,6 @@ void ws2_not_yet(const char *name, _Atomic int *logged)
     w2u_set_error(W2U_WSAEOPNOTSUPP);
 }
 
-WRAPPED(int, select, (int n, fd_set *r, fd_set *w, fd_set *e, const struct timeval *t))
-{
-    (void)n; (void)r; (void)w; (void)e; (void)t;
-    NOT_YET("select");
-    return SOCKET_ERROR;
-}
-
 WRAPPED(int, getsockopt, (SOCKET s, int level, int name, char *value, int *len))
 {
     (void)s; (void)level; (void)name; (void)value; (void)len;

@@ -14,23 +14,7 @@
 
 #include "../iocp/iocp.h"
 #include "ws2.h"
-
-#define MAX_BUFS 64     /* WSABUF entries per call, as Windows' own limit */
-
-struct ws2_socket {
-    struct w2u_object obj;
-    struct iocp_binding binding;
-    int fd;
-    int wake_fd;                   /* eventfd for blocking waits, or -1 */
-    int family, type, protocol;    /* Linux values */
-    uint32_t flags;                /* WSA_FLAG_* */
-    _Atomic bool nonblocking;      /* Windows mode (FIONBIO) */
-    _Atomic bool closing;
-    pthread_mutex_t lock;          /* state below */
-    bool bound, listening, connected, connecting;
-    bool shut_send, shut_recv;
-    uint32_t rcvtimeo, sndtimeo;   /* ms, 0 = no limit */
-};
+#include "ws2_private.h"
 
 /* errno of the last system call as a negative WSA error. */
 static int wsa_errno(void)
@@ -218,7 +202,7 @@ static int wait_socket(struct ws2_socket *s, short events, uint32_t timeout_ms)
 
 /* A non-blocking connect finishes in the kernel without telling us: while
  * the socket is marked connecting, ask the kernel whether it has a peer. */
-static void refresh_connect(struct ws2_socket *s)
+void ws2_refresh_connect(struct ws2_socket *s)
 {
     if (!s->connecting)
         return;
@@ -402,7 +386,7 @@ int ws2_shutdown(uintptr_t h, int how)
     static const int linux_how[] = { SHUT_RD, SHUT_WR, SHUT_RDWR };
     if (how < W2U_SD_RECEIVE || how > W2U_SD_BOTH) {
         r = -W2U_WSAEINVAL;
-    } else if (s->type == SOCK_STREAM && (refresh_connect(s), !s->connected)) {
+    } else if (s->type == SOCK_STREAM && (ws2_refresh_connect(s), !s->connected)) {
         r = -W2U_WSAENOTCONN;
     } else {
         pthread_mutex_lock(&s->lock);
@@ -547,7 +531,7 @@ int ws2_recv(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int *flags
         r = -W2U_WSAESHUTDOWN;
         goto out;
     }
-    refresh_connect(s);
+    ws2_refresh_connect(s);
     if (s->type == SOCK_STREAM && !s->connected) {
         r = -W2U_WSAENOTCONN;
         goto out;
@@ -602,7 +586,7 @@ static int sock_name(uintptr_t h, void *addr, int *len, bool peer)
     if (r < 0)
         return r;
     if (peer)
-        refresh_connect(s);
+        ws2_refresh_connect(s);
     if (!addr || !len)
         r = -W2U_WSAEFAULT;
     else if (peer ? !s->connected : !s->bound)

@@ -115,6 +115,34 @@ int ws2_getpeername(uintptr_t s, void *addr, int *len);
 #define W2U_SIOCATMARK 0x40047307u
 int ws2_ioctl(uintptr_t s, uint32_t cmd, uint32_t *arg);
 
+/* ---- readiness ------------------------------------------------------------------ */
+
+/* WSAPoll's bits (Windows values). */
+#define W2U_POLLERR    0x0001
+#define W2U_POLLHUP    0x0002
+#define W2U_POLLNVAL   0x0004
+#define W2U_POLLWRNORM 0x0010
+#define W2U_POLLWRBAND 0x0020
+#define W2U_POLLRDNORM 0x0100
+#define W2U_POLLRDBAND 0x0200
+#define W2U_POLLPRI    0x0400
+
+/* select()'s sets, as requests for ws2_poll in select mode. */
+#define W2U_SEL_READ   1u
+#define W2U_SEL_WRITE  2u
+#define W2U_SEL_EXCEPT 4u
+
+struct ws2_poll_entry {
+    uintptr_t socket;
+    uint16_t events;     /* W2U_POLL* (WSAPoll) or W2U_SEL_* (select) */
+    uint16_t revents;
+};
+/* Waits until an entry is ready or the deadline (CLOCK_MONOTONIC ns, 0, or
+ * W2U_FOREVER); returns how many entries have revents set.  select mode
+ * uses W2U_SEL_* and fails the call on a non-socket (-WSAENOTSOCK); WSAPoll
+ * mode reports it as POLLNVAL. */
+int ws2_poll(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode);
+
 /* ---- addresses ------------------------------------------------------------------- */
 
 /* Windows sockaddr bytes -> Linux; -W2U_WSAEFAULT (too short), -W2U_WSAEAFNOSUPPORT. */

@@ -7,6 +7,7 @@
  * Header macros cannot do this: Wine's winsock.h #undefs select. */
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ws2.h"
@@ -15,6 +16,9 @@
 _Static_assert(AF_INET6 == W2U_AF_INET6, "AF_INET6");
 _Static_assert(FIONBIO == W2U_FIONBIO && FIONREAD == W2U_FIONREAD, "FIONBIO");
 _Static_assert(SIOCATMARK == W2U_SIOCATMARK, "SIOCATMARK");
+_Static_assert(POLLRDNORM == W2U_POLLRDNORM && POLLWRNORM == W2U_POLLWRNORM &&
+               POLLRDBAND == W2U_POLLRDBAND && POLLERR == W2U_POLLERR &&
+               POLLHUP == W2U_POLLHUP && POLLNVAL == W2U_POLLNVAL, "POLL*");
 _Static_assert(sizeof(WSABUF) == 16 && offsetof(WSABUF, buf) == 8, "WSABUF");
 _Static_assert(WSAENOTSOCK == W2U_WSAENOTSOCK && WSANOTINITIALISED == W2U_WSANOTINITIALISED, "WSA");
 
@@ -290,4 +294,99 @@ WRAPPED(u_long, ntohl, (u_long v))
 WRAPPED(u_short, ntohs, (u_short v))
 {
     return __builtin_bswap16(v);
+}
+
+/* ---- readiness ------------------------------------------------------------------------ */
+
+/* Windows' fd_set is { count; SOCKET array[count] } of any FD_SETSIZE the
+ * program chose: only fd_count entries are read or written. */
+struct any_fd_set {
+    u_int fd_count;
+    SOCKET fd_array[];
+};
+
+#define SELECT_STACK 192
+
+WRAPPED(int, select, (int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timeval *timeout))
+{
+    struct any_fd_set *sets[3] = { (struct any_fd_set *)rd, (struct any_fd_set *)wr,
+                                   (struct any_fd_set *)ex };
+    static const uint16_t kinds[3] = { W2U_SEL_READ, W2U_SEL_WRITE, W2U_SEL_EXCEPT };
+    struct ws2_poll_entry stack[SELECT_STACK], *e = stack;
+    unsigned n = 0;
+
+    (void)nfds;      /* ignored by Windows */
+    for (int k = 0; k < 3; k++)
+        if (sets[k])
+            n += sets[k]->fd_count;
+    /* No socket at all: Windows refuses, it is not a sleep. */
+    if (n == 0)
+        return result(ws2_check_started() < 0 ? -W2U_WSANOTINITIALISED : -W2U_WSAEINVAL);
+    if (timeout && (timeout->tv_sec < 0 || timeout->tv_usec < 0))
+        return result(-W2U_WSAEINVAL);
+    if (n > SELECT_STACK && !(e = malloc(n * sizeof(*e))))
+        return result(-W2U_WSAENOBUFS);
+    n = 0;
+    for (int k = 0; k < 3; k++)
+        for (u_int i = 0; sets[k] && i < sets[k]->fd_count; i++)
+            e[n++] = (struct ws2_poll_entry){ .socket = sets[k]->fd_array[i], .events = kinds[k] };
+
+    int64_t deadline = W2U_FOREVER;
+    if (timeout)
+        deadline = (timeout->tv_sec == 0 && timeout->tv_usec == 0) ? 0 :
+                   w2u_now_ns() + (int64_t)timeout->tv_sec * 1000000000 + (int64_t)timeout->tv_usec * 1000;
+    int r = ws2_poll(e, n, deadline, true);
+    if (r >= 0) {
+        /* Each set keeps only its ready sockets, in order. */
+        unsigned j = 0;
+        for (int k = 0; k < 3; k++) {
+            if (!sets[k])
+                continue;
+            u_int kept = 0;
+            for (u_int i = 0; i < sets[k]->fd_count; i++, j++)
+                if (e[j].revents)
+                    sets[k]->fd_array[kept++] = sets[k]->fd_array[i];
+            sets[k]->fd_count = kept;
+        }
+    }
+    if (e != stack)
+        free(e);
+    return result(r);
+}
+
+W2U_EXPORT int WINAPI __WSAFDIsSet(SOCKET s, fd_set *set)
+{
+    const struct any_fd_set *fs = (const struct any_fd_set *)set;
+    for (u_int i = 0; fs && i < fs->fd_count; i++)
+        if (fs->fd_array[i] == s)
+            return 1;
+    return 0;
+}
+
+W2U_EXPORT int WINAPI WSAPoll(WSAPOLLFD *fds, ULONG count, int timeout)
+{
+    const SHORT known = POLLRDNORM | POLLRDBAND | POLLPRI | POLLWRNORM | POLLWRBAND;
+    struct ws2_poll_entry stack[SELECT_STACK], *e = stack;
+
+    if (ws2_check_started() < 0)
+        return result(-W2U_WSANOTINITIALISED);
+    if (!fds)
+        return result(-W2U_WSAEFAULT);
+    if (!count)
+        return result(-W2U_WSAEINVAL);
+    for (ULONG i = 0; i < count; i++)
+        if (fds[i].events & ~known)
+            return result(-W2U_WSAEINVAL);
+    if (count > SELECT_STACK && !(e = malloc(count * sizeof(*e))))
+        return result(-W2U_WSAENOBUFS);
+    for (ULONG i = 0; i < count; i++)
+        e[i] = (struct ws2_poll_entry){ .socket = fds[i].fd, .events = (uint16_t)fds[i].events };
+    int64_t deadline = timeout < 0 ? W2U_FOREVER : timeout == 0 ? 0 : w2u_deadline_ms((uint32_t)timeout);
+    int r = ws2_poll(e, count, deadline, false);
+    if (r >= 0)
+        for (ULONG i = 0; i < count; i++)
+            fds[i].revents = (SHORT)e[i].revents;
+    if (e != stack)
+        free(e);
+    return result(r);
 }
