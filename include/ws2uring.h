@@ -26,4 +26,15 @@
 #define FILE_SKIP_SET_EVENT_ON_HANDLE        0x2
 #endif
 
+/* Windows' ws2ipdef.h has these TCP options; Wine 8's headers lack them. */
+#ifndef TCP_KEEPIDLE
+#define TCP_KEEPIDLE  3
+#endif
+#ifndef TCP_KEEPCNT
+#define TCP_KEEPCNT   16
+#endif
+#ifndef TCP_KEEPINTVL
+#define TCP_KEEPINTVL 17
+#endif
+
 #endif

@@ -603,6 +603,232 @@ START_TEST(test_wsapoll_failed_connect_and_bad_input)
 }
 END_TEST
 
+/* ---- options ------------------------------------------------------------------------------ */
+
+static int get_int(SOCKET s, int level, int name)
+{
+    int v = -12345, len = sizeof(v);
+    ck_assert_int_eq(getsockopt(s, level, name, (char *)&v, &len), 0);
+    ck_assert_int_eq(len, (int)sizeof(int));
+    return v;
+}
+
+static void set_int(SOCKET s, int level, int name, int v)
+{
+    ck_assert_int_eq(setsockopt(s, level, name, (const char *)&v, sizeof(v)), 0);
+}
+
+START_TEST(test_options_bool_and_int_round_trip)
+{
+    start();
+    SOCKET t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+    static const int tcp_bools[][2] = { { SOL_SOCKET, SO_KEEPALIVE }, { SOL_SOCKET, SO_OOBINLINE },
+                                        { IPPROTO_TCP, TCP_NODELAY } };
+    for (size_t i = 0; i < 3; i++) {
+        set_int(t, tcp_bools[i][0], tcp_bools[i][1], 7);        /* any non-zero is TRUE */
+        ck_assert_int_eq(get_int(t, tcp_bools[i][0], tcp_bools[i][1]), 1);
+        set_int(t, tcp_bools[i][0], tcp_bools[i][1], 0);
+        ck_assert_int_eq(get_int(t, tcp_bools[i][0], tcp_bools[i][1]), 0);
+    }
+    set_int(u, SOL_SOCKET, SO_BROADCAST, 1);
+    ck_assert_int_eq(get_int(u, SOL_SOCKET, SO_BROADCAST), 1);
+    set_int(t, IPPROTO_TCP, TCP_KEEPIDLE, 30);
+    ck_assert_int_eq(get_int(t, IPPROTO_TCP, TCP_KEEPALIVE), 30);
+    set_int(t, IPPROTO_TCP, TCP_KEEPINTVL, 5);
+    ck_assert_int_eq(get_int(t, IPPROTO_TCP, TCP_KEEPINTVL), 5);
+    set_int(t, IPPROTO_TCP, TCP_KEEPCNT, 4);
+    ck_assert_int_eq(get_int(t, IPPROTO_TCP, TCP_KEEPCNT), 4);
+    set_int(u, IPPROTO_IP, IP_TTL, 33);
+    ck_assert_int_eq(get_int(u, IPPROTO_IP, IP_TTL), 33);
+    set_int(u, IPPROTO_IP, IP_TOS, 0x10);
+    ck_assert_int_eq(get_int(u, IPPROTO_IP, IP_TOS), 0x10);
+    /* Multicast TTL and loop also take one byte, as Unix-minded code passes. */
+    unsigned char ttl = 9;
+    ck_assert_int_eq(setsockopt(u, IPPROTO_IP, IP_MULTICAST_TTL, (char *)&ttl, 1), 0);
+    ck_assert_int_eq(get_int(u, IPPROTO_IP, IP_MULTICAST_TTL), 9);
+    set_int(u, IPPROTO_IP, IP_MULTICAST_LOOP, 0);
+    ck_assert_int_eq(get_int(u, IPPROTO_IP, IP_MULTICAST_LOOP), 0);
+    set_int(u, IPPROTO_IP, IP_PKTINFO, 1);
+    ck_assert_int_eq(get_int(u, IPPROTO_IP, IP_PKTINFO), 1);
+    /* Buffer sizes read back as set (Linux itself reports double). */
+    set_int(t, SOL_SOCKET, SO_RCVBUF, 65536);
+    ck_assert_int_eq(get_int(t, SOL_SOCKET, SO_RCVBUF), 65536);
+    set_int(t, SOL_SOCKET, SO_SNDBUF, 32768);
+    ck_assert_int_eq(get_int(t, SOL_SOCKET, SO_SNDBUF), 32768);
+    closesocket(t);
+    closesocket(u);
+    stop();
+}
+END_TEST
+
+START_TEST(test_options_read_only_values)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len), u = socket(AF_INET6, SOCK_DGRAM, 0);
+    ck_assert_int_eq(get_int(l, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+    ck_assert_int_eq(get_int(u, SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
+    ck_assert_int_eq(get_int(l, SOL_SOCKET, SO_ACCEPTCONN), 1);
+    ck_assert_int_eq(get_int(l, SOL_SOCKET, SO_ERROR), 0);
+    ck_assert_int_eq(get_int(u, SOL_SOCKET, SO_MAX_MSG_SIZE), 65507);
+    /* Windows' default: IPv6 sockets are v6-only. */
+    ck_assert_int_eq(get_int(u, IPPROTO_IPV6, IPV6_V6ONLY), 1);
+    set_int(u, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+    ck_assert_int_eq(get_int(u, IPPROTO_IPV6, IPV6_V6ONLY), 0);
+    set_int(u, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 12);
+    ck_assert_int_eq(get_int(u, IPPROTO_IPV6, IPV6_UNICAST_HOPS), 12);
+    int v = SOCK_DGRAM;
+    ck_assert_int_eq(setsockopt(l, SOL_SOCKET, SO_TYPE, (char *)&v, sizeof(v)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOPROTOOPT);
+
+    /* SO_ERROR reports a failed non-blocking connect as a WSA code. */
+    closesocket(l);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    u_long on = 1;
+    ioctlsocket(c, FIONBIO, &on);
+    connect(c, (struct sockaddr *)&ss, len);
+    fd_set ex;
+    FD_ZERO(&ex);
+    FD_SET(c, &ex);
+    ck_assert_int_eq(select(0, NULL, NULL, &ex, &five_s), 1);
+    ck_assert_int_eq(get_int(c, SOL_SOCKET, SO_ERROR), WSAECONNREFUSED);
+    closesocket(c);
+    closesocket(u);
+    stop();
+}
+END_TEST
+
+START_TEST(test_options_linger_windows_layout)
+{
+    start();
+    SOCKET t = socket(AF_INET, SOCK_STREAM, 0);
+    struct linger l = { 1, 5 }, back = { 9, 9 };
+    int len = sizeof(back);
+    ck_assert_uint_eq(sizeof(l), 4);                 /* two u_shorts on Windows */
+    ck_assert_int_eq(setsockopt(t, SOL_SOCKET, SO_LINGER, (char *)&l, sizeof(l)), 0);
+    ck_assert_int_eq(getsockopt(t, SOL_SOCKET, SO_LINGER, (char *)&back, &len), 0);
+    ck_assert_int_eq(len, 4);
+    ck_assert_uint_eq(back.l_onoff, 1);
+    ck_assert_uint_eq(back.l_linger, 5);
+    ck_assert_int_eq(get_int(t, SOL_SOCKET, SO_DONTLINGER), 0);
+    set_int(t, SOL_SOCKET, SO_DONTLINGER, 1);         /* off, time kept */
+    len = sizeof(back);
+    ck_assert_int_eq(getsockopt(t, SOL_SOCKET, SO_LINGER, (char *)&back, &len), 0);
+    ck_assert_uint_eq(back.l_onoff, 0);
+    ck_assert_uint_eq(back.l_linger, 5);
+    ck_assert_int_eq(get_int(t, SOL_SOCKET, SO_DONTLINGER), 1);
+    /* Linger is for streams. */
+    SOCKET u = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(setsockopt(u, SOL_SOCKET, SO_LINGER, (char *)&l, sizeof(l)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOPROTOOPT);
+    closesocket(u);
+    closesocket(t);
+    stop();
+}
+END_TEST
+
+START_TEST(test_options_receive_timeout_in_ms)
+{
+    start();
+    SOCKET c, s;
+    char buf[4];
+    tcp_pair(AF_INET, &c, &s);
+    set_int(s, SOL_SOCKET, SO_RCVTIMEO, 40);
+    ck_assert_int_eq(get_int(s, SOL_SOCKET, SO_RCVTIMEO), 40);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAETIMEDOUT);
+    set_int(s, SOL_SOCKET, SO_SNDTIMEO, 1000);
+    ck_assert_int_eq(get_int(s, SOL_SOCKET, SO_SNDTIMEO), 1000);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+START_TEST(test_options_reuse_and_exclusive)
+{
+    start();
+    SOCKET a = socket(AF_INET, SOCK_DGRAM, 0), b = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_storage ss;
+    int len = loopback(AF_INET, &ss);
+    set_int(a, SOL_SOCKET, SO_REUSEADDR, 1);
+    ck_assert_int_eq(get_int(a, SOL_SOCKET, SO_REUSEADDR), 1);
+    int one = 1;
+    ck_assert_int_eq(setsockopt(a, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (char *)&one, sizeof(one)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    set_int(b, SOL_SOCKET, SO_REUSEADDR, 1);
+    ck_assert_int_eq(bind(a, (struct sockaddr *)&ss, len), 0);
+    ck_assert_int_eq(getsockname(a, (struct sockaddr *)&ss, &len), 0);
+    ck_assert_int_eq(bind(b, (struct sockaddr *)&ss, len), 0);      /* shared port */
+    SOCKET x = socket(AF_INET, SOCK_DGRAM, 0);
+    set_int(x, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
+    ck_assert_int_eq(get_int(x, SOL_SOCKET, SO_EXCLUSIVEADDRUSE), 1);
+    ck_assert_int_eq(setsockopt(x, SOL_SOCKET, SO_REUSEADDR, (char *)&one, sizeof(one)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    closesocket(a);
+    closesocket(b);
+    closesocket(x);
+    stop();
+}
+END_TEST
+
+START_TEST(test_options_multicast_membership)
+{
+    start();
+    SOCKET u = socket(AF_INET, SOCK_DGRAM, 0), u6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct ip_mreq m = { { .s_addr = htonl(0xEF010203) }, { .s_addr = htonl(INADDR_LOOPBACK) } };
+    ck_assert_int_eq(setsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP, (char *)&m, sizeof(m)), 0);
+    ck_assert_int_eq(setsockopt(u, IPPROTO_IP, IP_DROP_MEMBERSHIP, (char *)&m, sizeof(m)), 0);
+    ck_assert_int_eq(setsockopt(u, IPPROTO_IP, IP_DROP_MEMBERSHIP, (char *)&m, sizeof(m)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEADDRNOTAVAIL);
+    ck_assert_int_eq(setsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP, (char *)&m, sizeof(m) - 1), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    struct ipv6_mreq m6;
+    memset(&m6, 0, sizeof(m6));
+    m6.ipv6mr_multiaddr.s6_addr[0] = 0xff;
+    m6.ipv6mr_multiaddr.s6_addr[1] = 0x02;
+    m6.ipv6mr_multiaddr.s6_addr[15] = 0x33;
+    m6.ipv6mr_interface = 1;        /* loopback */
+    ck_assert_int_eq(setsockopt(u6, IPPROTO_IPV6, IPV6_JOIN_GROUP, (char *)&m6, sizeof(m6)), 0);
+    ck_assert_int_eq(setsockopt(u6, IPPROTO_IPV6, IPV6_LEAVE_GROUP, (char *)&m6, sizeof(m6)), 0);
+    closesocket(u);
+    closesocket(u6);
+    stop();
+}
+END_TEST
+
+START_TEST(test_options_bad_input)
+{
+    start();
+    SOCKET t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+    SOCKET t6 = socket(AF_INET6, SOCK_STREAM, 0);
+    int v = 1, len = 2;
+#define FAILS_WITH(call, err) do { ck_assert_int_eq((call), SOCKET_ERROR); \
+                                   ck_assert_int_eq(WSAGetLastError(), (err)); } while (0)
+    FAILS_WITH(getsockopt(t, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, &len), WSAEFAULT);
+    FAILS_WITH(getsockopt(t, SOL_SOCKET, SO_KEEPALIVE, NULL, &len), WSAEFAULT);
+    FAILS_WITH(getsockopt(t, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, NULL), WSAEFAULT);
+    FAILS_WITH(setsockopt(t, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, 2), WSAEFAULT);
+    FAILS_WITH(setsockopt(t, SOL_SOCKET, SO_KEEPALIVE, NULL, 4), WSAEFAULT);
+    len = sizeof(v);
+    FAILS_WITH(getsockopt(t, 1234, 1, (char *)&v, &len), WSAEINVAL);        /* unknown level */
+    FAILS_WITH(getsockopt(t, SOL_SOCKET, 0x7777, (char *)&v, &len), WSAENOPROTOOPT);
+    FAILS_WITH(setsockopt(u, IPPROTO_TCP, TCP_NODELAY, (char *)&v, sizeof(v)), WSAENOPROTOOPT);
+    FAILS_WITH(setsockopt(u, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, sizeof(v)), WSAENOPROTOOPT);
+    FAILS_WITH(setsockopt(t6, IPPROTO_IP, IP_TTL, (char *)&v, sizeof(v)), WSAEINVAL);
+    FAILS_WITH(setsockopt(t, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&v, sizeof(v)), WSAEINVAL);
+    FAILS_WITH(getsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP, (char *)&v, &len), WSAENOPROTOOPT);
+    FAILS_WITH(setsockopt((SOCKET)0x1234, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, sizeof(v)), WSAENOTSOCK);
+    FAILS_WITH(getsockopt((SOCKET)0x1234, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, &len), WSAENOTSOCK);
+#undef FAILS_WITH
+    closesocket(t);
+    closesocket(u);
+    closesocket(t6);
+    stop();
+}
+END_TEST
+
 /* ---- bad input -------------------------------------------------------------------------------- */
 
 START_TEST(test_bad_invalid_and_closed_socket)
@@ -882,6 +1108,13 @@ int main(void)
     tcase_add_test(tc, test_select_bad_input);
     tcase_add_test(tc, test_wsapoll_readiness_and_invalid);
     tcase_add_test(tc, test_wsapoll_failed_connect_and_bad_input);
+    tcase_add_test(tc, test_options_bool_and_int_round_trip);
+    tcase_add_test(tc, test_options_read_only_values);
+    tcase_add_test(tc, test_options_linger_windows_layout);
+    tcase_add_test(tc, test_options_receive_timeout_in_ms);
+    tcase_add_test(tc, test_options_reuse_and_exclusive);
+    tcase_add_test(tc, test_options_multicast_membership);
+    tcase_add_test(tc, test_options_bad_input);
     tcase_add_test(tc, test_bad_invalid_and_closed_socket);
     tcase_add_test(tc, test_bad_addresses_and_lengths);
     tcase_add_test(tc, test_bad_call_order);

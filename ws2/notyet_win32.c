@@ -16,20 +16,6 @@ void ws2_not_yet(const char *name, _Atomic int *logged)
     w2u_set_error(W2U_WSAEOPNOTSUPP);
 }
 
-WRAPPED(int, getsockopt, (SOCKET s, int level, int name, char *value, int *len))
-{
-    (void)s; (void)level; (void)name; (void)value; (void)len;
-    NOT_YET("getsockopt");
-    return SOCKET_ERROR;
-}
-
-WRAPPED(int, setsockopt, (SOCKET s, int level, int name, const char *value, int len))
-{
-    (void)s; (void)level; (void)name; (void)value; (void)len;
-    NOT_YET("setsockopt");
-    return SOCKET_ERROR;
-}
-
 WRAPPED(int, gethostname, (char *name, int len))
 {
     (void)name; (void)len;

@@ -143,6 +143,58 @@ struct ws2_poll_entry {
  * mode reports it as POLLNVAL. */
 int ws2_poll(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode);
 
+/* ---- options ------------------------------------------------------------------------ */
+
+#define W2U_SOL_SOCKET            0xffff
+#define W2U_SO_DEBUG              0x0001
+#define W2U_SO_ACCEPTCONN         0x0002
+#define W2U_SO_REUSEADDR          0x0004
+#define W2U_SO_KEEPALIVE          0x0008
+#define W2U_SO_DONTROUTE          0x0010
+#define W2U_SO_BROADCAST          0x0020
+#define W2U_SO_LINGER             0x0080
+#define W2U_SO_OOBINLINE          0x0100
+#define W2U_SO_DONTLINGER         ((int)~W2U_SO_LINGER)
+#define W2U_SO_EXCLUSIVEADDRUSE   ((int)~W2U_SO_REUSEADDR)
+#define W2U_SO_SNDBUF             0x1001
+#define W2U_SO_RCVBUF             0x1002
+#define W2U_SO_RCVLOWAT           0x1004
+#define W2U_SO_SNDTIMEO           0x1005
+#define W2U_SO_RCVTIMEO           0x1006
+#define W2U_SO_ERROR              0x1007
+#define W2U_SO_TYPE               0x1008
+#define W2U_SO_MAX_MSG_SIZE       0x2003
+#define W2U_SO_CONDITIONAL_ACCEPT 0x3002
+
+#define W2U_IPPROTO_IPV6          41
+#define W2U_TCP_NODELAY           1
+#define W2U_TCP_KEEPIDLE          3      /* also TCP_KEEPALIVE */
+#define W2U_TCP_MAXSEG            4
+#define W2U_TCP_KEEPCNT           16
+#define W2U_TCP_KEEPINTVL         17
+
+#define W2U_IP_TOS                3
+#define W2U_IP_TTL                4
+#define W2U_IP_MULTICAST_IF       9
+#define W2U_IP_MULTICAST_TTL      10
+#define W2U_IP_MULTICAST_LOOP     11
+#define W2U_IP_ADD_MEMBERSHIP     12
+#define W2U_IP_DROP_MEMBERSHIP    13
+#define W2U_IP_PKTINFO            19
+
+#define W2U_IPV6_UNICAST_HOPS     4
+#define W2U_IPV6_MULTICAST_IF     9
+#define W2U_IPV6_MULTICAST_HOPS   10
+#define W2U_IPV6_MULTICAST_LOOP   11
+#define W2U_IPV6_JOIN_GROUP       12
+#define W2U_IPV6_LEAVE_GROUP      13
+#define W2U_IPV6_PKTINFO          19
+#define W2U_IPV6_V6ONLY           27
+
+/* 0, or a negative WSA error; level and name in Windows values. */
+int ws2_getsockopt(uintptr_t s, int level, int name, void *val, int *len);
+int ws2_setsockopt(uintptr_t s, int level, int name, const void *val, int len);
+
 /* ---- addresses ------------------------------------------------------------------- */
 
 /* Windows sockaddr bytes -> Linux; -W2U_WSAEFAULT (too short), -W2U_WSAEAFNOSUPPORT. */

@@ -22,6 +22,8 @@ struct ws2_socket {
     bool bound, listening, connected, connecting;
     bool shut_send, shut_recv;
     uint32_t rcvtimeo, sndtimeo;   /* ms, 0 = no limit */
+    bool reuse, exclusive;         /* SO_REUSEADDR, SO_EXCLUSIVEADDRUSE */
+    bool conditional_accept;       /* SO_CONDITIONAL_ACCEPT */
 };
 
 /* Marks a finished non-blocking connect as connected (see socket.c). */

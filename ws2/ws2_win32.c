@@ -16,6 +16,34 @@
 _Static_assert(AF_INET6 == W2U_AF_INET6, "AF_INET6");
 _Static_assert(FIONBIO == W2U_FIONBIO && FIONREAD == W2U_FIONREAD, "FIONBIO");
 _Static_assert(SIOCATMARK == W2U_SIOCATMARK, "SIOCATMARK");
+_Static_assert(SOL_SOCKET == W2U_SOL_SOCKET && SO_REUSEADDR == W2U_SO_REUSEADDR &&
+               SO_KEEPALIVE == W2U_SO_KEEPALIVE && SO_BROADCAST == W2U_SO_BROADCAST &&
+               SO_LINGER == W2U_SO_LINGER && SO_OOBINLINE == W2U_SO_OOBINLINE &&
+               (int)SO_DONTLINGER == W2U_SO_DONTLINGER &&
+               (int)SO_EXCLUSIVEADDRUSE == W2U_SO_EXCLUSIVEADDRUSE &&
+               SO_SNDBUF == W2U_SO_SNDBUF && SO_RCVBUF == W2U_SO_RCVBUF &&
+               SO_RCVLOWAT == W2U_SO_RCVLOWAT && SO_SNDTIMEO == W2U_SO_SNDTIMEO &&
+               SO_RCVTIMEO == W2U_SO_RCVTIMEO && SO_ERROR == W2U_SO_ERROR &&
+               SO_TYPE == W2U_SO_TYPE && SO_ACCEPTCONN == W2U_SO_ACCEPTCONN &&
+               SO_DEBUG == W2U_SO_DEBUG && SO_DONTROUTE == W2U_SO_DONTROUTE &&
+               SO_MAX_MSG_SIZE == W2U_SO_MAX_MSG_SIZE &&
+               SO_CONDITIONAL_ACCEPT == W2U_SO_CONDITIONAL_ACCEPT, "SOL_SOCKET options");
+_Static_assert(TCP_NODELAY == W2U_TCP_NODELAY && TCP_KEEPALIVE == W2U_TCP_KEEPIDLE &&
+               TCP_MAXSEG == W2U_TCP_MAXSEG && IPPROTO_IPV6 == W2U_IPPROTO_IPV6, "TCP options");
+_Static_assert(IP_TOS == W2U_IP_TOS && IP_TTL == W2U_IP_TTL &&
+               IP_MULTICAST_IF == W2U_IP_MULTICAST_IF && IP_MULTICAST_TTL == W2U_IP_MULTICAST_TTL &&
+               IP_MULTICAST_LOOP == W2U_IP_MULTICAST_LOOP &&
+               IP_ADD_MEMBERSHIP == W2U_IP_ADD_MEMBERSHIP &&
+               IP_DROP_MEMBERSHIP == W2U_IP_DROP_MEMBERSHIP && IP_PKTINFO == W2U_IP_PKTINFO,
+               "IP options");
+_Static_assert(IPV6_UNICAST_HOPS == W2U_IPV6_UNICAST_HOPS &&
+               IPV6_MULTICAST_IF == W2U_IPV6_MULTICAST_IF &&
+               IPV6_MULTICAST_HOPS == W2U_IPV6_MULTICAST_HOPS &&
+               IPV6_MULTICAST_LOOP == W2U_IPV6_MULTICAST_LOOP &&
+               IPV6_JOIN_GROUP == W2U_IPV6_JOIN_GROUP && IPV6_LEAVE_GROUP == W2U_IPV6_LEAVE_GROUP &&
+               IPV6_PKTINFO == W2U_IPV6_PKTINFO && IPV6_V6ONLY == W2U_IPV6_V6ONLY, "IPv6 options");
+_Static_assert(sizeof(struct ip_mreq) == 8 && sizeof(struct ipv6_mreq) == 20, "mreq");
+_Static_assert(sizeof(struct linger) == 4, "Windows linger is two u_shorts");
 _Static_assert(POLLRDNORM == W2U_POLLRDNORM && POLLWRNORM == W2U_POLLWRNORM &&
                POLLRDBAND == W2U_POLLRDBAND && POLLERR == W2U_POLLERR &&
                POLLHUP == W2U_POLLHUP && POLLNVAL == W2U_POLLNVAL, "POLL*");
@@ -159,6 +187,16 @@ WRAPPED(int, getsockname, (SOCKET s, struct sockaddr *addr, int *len))
 WRAPPED(int, getpeername, (SOCKET s, struct sockaddr *addr, int *len))
 {
     return result(ws2_getpeername(s, addr, len));
+}
+
+WRAPPED(int, getsockopt, (SOCKET s, int level, int name, char *value, int *len))
+{
+    return result(ws2_getsockopt(s, level, name, value, len));
+}
+
+WRAPPED(int, setsockopt, (SOCKET s, int level, int name, const char *value, int len))
+{
+    return result(ws2_setsockopt(s, level, name, value, len));
 }
 
 W2U_EXPORT int WINAPI ioctlsocket(SOCKET s, LONG cmd, u_long *arg)
