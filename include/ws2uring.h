@@ -26,6 +26,17 @@
 #define FILE_SKIP_SET_EVENT_ON_HANDLE        0x2
 #endif
 
+/* Wine's winsock headers declare gethostname only for MinGW/MSVC builds
+ * (glibc's <unistd.h> has its own).  A native Win32 program calling it
+ * would reach glibc's, or an implicit declaration with the wrong calling
+ * convention: map it to ws2uring's Windows one.  A file that also includes
+ * <unistd.h> then fails to compile ("conflicting types"), loudly rather
+ * than calling the wrong function. */
+#if !defined(__MINGW32__) && !defined(_MSC_VER)
+#define gethostname ws2u_gethostname
+__attribute__((ms_abi)) int ws2u_gethostname(char *name, int namelen);
+#endif
+
 /* Windows' ws2ipdef.h has these TCP options; Wine 8's headers lack them. */
 #ifndef TCP_KEEPIDLE
 #define TCP_KEEPIDLE  3

@@ -2,7 +2,8 @@
 # bookworm when it is missing, and configures build folders.
 
 # Debian packages the build, the tests and the benchmarks need.
-WS2URING_PACKAGES="gcc meson ninja-build pkg-config liburing-dev check libwine-dev"
+# netbase: /etc/services and /etc/protocols for getservbyname & co.
+WS2URING_PACKAGES="gcc meson ninja-build pkg-config liburing-dev check libwine-dev netbase"
 
 ws2u_ensure_packages() {
     local missing=() p

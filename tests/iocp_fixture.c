@@ -260,6 +260,11 @@ size_t fx_handles_open(void)
     return w2u_handle_count();
 }
 
+long fx_cpu_count(void)
+{
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 int fx_without_io_uring(int (*body)(void), char *err, unsigned errlen)
 {
     int p[2];

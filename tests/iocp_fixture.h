@@ -30,6 +30,7 @@ void fx_queue_apc(void *thread, void (*fn)(void *ctx), void *ctx);
 unsigned fx_port_waiters(uintptr_t port);
 unsigned fx_requests_live(void);
 size_t fx_handles_open(void);
+long fx_cpu_count(void);
 
 /* Runs body in a child process whose seccomp filter makes io_uring_setup
  * fail with EPERM; returns the child's exit status, with its stderr copied

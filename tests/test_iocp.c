@@ -5,7 +5,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <windows.h>
 
@@ -243,7 +242,7 @@ END_TEST
 START_TEST(test_concurrency_zero_means_cpu_count)
 {
     HANDLE port = new_port(0);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long cpus = fx_cpu_count();
     _Atomic int running = 0, max_running = 0, done = 0;
     struct worker_arg a = { port, &running, &max_running, &done };
     int workers = (int)cpus + 3;

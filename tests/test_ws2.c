@@ -829,6 +829,275 @@ START_TEST(test_options_bad_input)
 }
 END_TEST
 
+/* ---- name resolution (no network needed: localhost, own name, numeric) ---------------------- */
+
+START_TEST(test_resolve_localhost_ipv6_first)
+{
+    start();
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_CANONNAME }, *res;
+    ck_assert_int_eq(getaddrinfo("localhost", "80", &hints, &res), 0);
+    ck_assert_ptr_nonnull(res);
+    ck_assert_int_eq(res->ai_family, AF_INET6);
+    ck_assert_uint_eq(res->ai_addrlen, sizeof(struct sockaddr_in6));
+    ck_assert_int_eq(res->ai_socktype, SOCK_STREAM);
+    ck_assert_int_eq(res->ai_protocol, IPPROTO_TCP);
+    ck_assert_str_eq(res->ai_canonname, "localhost");
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)res->ai_addr;
+    ck_assert_int_eq(a6->sin6_family, AF_INET6);
+    ck_assert_uint_eq(ntohs(a6->sin6_port), 80);
+    ck_assert_uint_eq(a6->sin6_addr.s6_addr[15], 1);
+    struct addrinfo *v4 = res->ai_next;
+    ck_assert_ptr_nonnull(v4);
+    ck_assert_int_eq(v4->ai_family, AF_INET);
+    ck_assert_uint_eq(v4->ai_addrlen, sizeof(struct sockaddr_in));
+    ck_assert_uint_eq(((struct sockaddr_in *)v4->ai_addr)->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+    ck_assert_ptr_null(v4->ai_next);
+    freeaddrinfo(res);
+    /* One family asked for: one answer. */
+    hints.ai_family = AF_INET;
+    hints.ai_flags = 0;
+    ck_assert_int_eq(getaddrinfo("LOCALHOST", NULL, &hints, &res), 0);
+    ck_assert_int_eq(res->ai_family, AF_INET);
+    ck_assert_ptr_null(res->ai_next);
+    freeaddrinfo(res);
+    stop();
+}
+END_TEST
+
+START_TEST(test_resolve_numeric_and_passive)
+{
+    start();
+    struct addrinfo hints = { .ai_flags = AI_NUMERICHOST }, *res;
+    /* No socket type asked: one entry per address, type and protocol 0. */
+    ck_assert_int_eq(getaddrinfo("192.0.2.7", "25", &hints, &res), 0);
+    ck_assert_int_eq(res->ai_family, AF_INET);
+    ck_assert_int_eq(res->ai_socktype, 0);
+    ck_assert_int_eq(res->ai_protocol, 0);
+    ck_assert_ptr_null(res->ai_next);
+    ck_assert_uint_eq(ntohs(((struct sockaddr_in *)res->ai_addr)->sin_port), 25);
+    freeaddrinfo(res);
+    ck_assert_int_eq(getaddrinfo("2001:db8::5", NULL, &hints, &res), 0);
+    ck_assert_int_eq(res->ai_family, AF_INET6);
+    freeaddrinfo(res);
+    struct addrinfo passive = { .ai_flags = AI_PASSIVE, .ai_family = AF_INET,
+                                .ai_socktype = SOCK_DGRAM };
+    ck_assert_int_eq(getaddrinfo(NULL, "5353", &passive, &res), 0);
+    ck_assert_uint_eq(((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr, 0);
+    ck_assert_int_eq(res->ai_protocol, IPPROTO_UDP);
+    freeaddrinfo(res);
+    /* The machine's own name resolves without DNS. */
+    char me[256];
+    ck_assert_int_eq(gethostname(me, sizeof(me)), 0);
+    ck_assert_int_eq(getaddrinfo(me, NULL, NULL, &res), 0);
+    ck_assert_ptr_nonnull(res);
+    freeaddrinfo(res);
+    stop();
+}
+END_TEST
+
+START_TEST(test_resolve_errors_are_wsa_codes)
+{
+    start();
+    struct addrinfo hints = { 0 }, *res = (struct addrinfo *)1;
+    ck_assert_int_eq(getaddrinfo(NULL, NULL, NULL, &res), WSAHOST_NOT_FOUND);
+    ck_assert_int_eq(WSAGetLastError(), WSAHOST_NOT_FOUND);
+    ck_assert_ptr_null(res);
+    hints.ai_flags = AI_NUMERICHOST;
+    ck_assert_int_eq(getaddrinfo("not.numeric", NULL, &hints, &res), WSAHOST_NOT_FOUND);
+    hints.ai_flags = 0;
+    hints.ai_family = 99;
+    ck_assert_int_eq(getaddrinfo("localhost", NULL, &hints, &res), WSAEAFNOSUPPORT);
+    hints.ai_family = 0;
+    hints.ai_socktype = 99;
+    ck_assert_int_eq(getaddrinfo("localhost", NULL, &hints, &res), WSAESOCKTNOSUPPORT);
+    hints.ai_socktype = 0;
+    hints.ai_flags = 0x40000000;
+    ck_assert_int_eq(getaddrinfo("localhost", NULL, &hints, &res), WSAEINVAL);
+    hints.ai_flags = 0;
+    ck_assert_int_eq(getaddrinfo("localhost", "no-such-service-here", &hints, &res), WSATYPE_NOT_FOUND);
+    struct addrinfo other = { 0 };
+    hints.ai_next = &other;         /* output fields of hints must be empty */
+    ck_assert_int_eq(getaddrinfo("localhost", NULL, &hints, &res), WSANO_RECOVERY);
+    hints.ai_next = NULL;
+    ck_assert_int_eq(getaddrinfo("localhost", NULL, &hints, NULL), WSAEINVAL);
+    freeaddrinfo(NULL);             /* harmless */
+    stop();
+}
+END_TEST
+
+START_TEST(test_resolve_wide_forms)
+{
+    start();
+    static const WCHAR localhost[] = { 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't', 0 };
+    static const WCHAR port[] = { '4', '4', '3', 0 };
+    ADDRINFOW hints = { .ai_family = AF_INET, .ai_flags = AI_CANONNAME, .ai_socktype = SOCK_STREAM }, *res;
+    ck_assert_int_eq(GetAddrInfoW(localhost, port, &hints, &res), 0);
+    ck_assert_int_eq(res->ai_family, AF_INET);
+    ck_assert_uint_eq(ntohs(((struct sockaddr_in *)res->ai_addr)->sin_port), 443);
+    ck_assert_int_eq(memcmp(res->ai_canonname, localhost, sizeof(localhost)), 0);
+    WCHAR host[64], serv[16];
+    ck_assert_int_eq(GetNameInfoW(res->ai_addr, (socklen_t)res->ai_addrlen, host, 64, serv, 16,
+                                  NI_NUMERICHOST | NI_NUMERICSERV), 0);
+    static const WCHAR lo_text[] = { '1', '2', '7', '.', '0', '.', '0', '.', '1', 0 };
+    ck_assert_int_eq(memcmp(host, lo_text, sizeof(lo_text)), 0);
+    ck_assert(serv[0] == '4' && serv[1] == '4' && serv[2] == '3' && serv[3] == 0);
+    FreeAddrInfoW(res);
+    stop();
+}
+END_TEST
+
+START_TEST(test_getnameinfo_names_and_numbers)
+{
+    start();
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(80),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    char host[NI_MAXHOST], serv[NI_MAXSERV];
+    ck_assert_int_eq(getnameinfo((struct sockaddr *)&in, sizeof(in), host, sizeof(host), serv,
+                                 sizeof(serv), 0), 0);
+    ck_assert_str_eq(host, "localhost");
+    ck_assert_str_eq(serv, "http");
+    ck_assert_int_eq(getnameinfo((struct sockaddr *)&in, sizeof(in), host, sizeof(host), serv,
+                                 sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV), 0);
+    ck_assert_str_eq(host, "127.0.0.1");
+    ck_assert_str_eq(serv, "80");
+    struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(22) };
+    in6.sin6_addr.s6_addr[15] = 1;
+    ck_assert_int_eq(getnameinfo((struct sockaddr *)&in6, sizeof(in6), host, sizeof(host), serv,
+                                 sizeof(serv), NI_NUMERICHOST), 0);
+    ck_assert_str_eq(host, "::1");
+    ck_assert_str_eq(serv, "ssh");
+    ck_assert_int_eq(getnameinfo((struct sockaddr *)&in, sizeof(in) - 4, host, sizeof(host), NULL, 0, 0),
+                     WSAEFAULT);
+    struct sockaddr bad = { .sa_family = 77 };
+    ck_assert_int_eq(getnameinfo(&bad, sizeof(bad), host, sizeof(host), NULL, 0, 0), WSAEAFNOSUPPORT);
+    ck_assert_int_eq(getnameinfo((struct sockaddr *)&in, sizeof(in), NULL, 0, NULL, 0, 0),
+                     WSAHOST_NOT_FOUND);
+    stop();
+}
+END_TEST
+
+START_TEST(test_hostent_servent_protoent)
+{
+    start();
+    struct hostent *he = gethostbyname("localhost");
+    ck_assert_ptr_nonnull(he);
+    ck_assert_int_eq(he->h_addrtype, AF_INET);
+    ck_assert_int_eq(he->h_length, 4);
+    ck_assert_ptr_nonnull(he->h_addr_list[0]);
+    ck_assert_int_eq(memcmp(he->h_addr_list[0], "\x7f\0\0\1", 4), 0);
+    he = gethostbyname("10.9.8.7");
+    ck_assert_ptr_nonnull(he);
+    ck_assert_int_eq(memcmp(he->h_addr_list[0], "\x0a\x09\x08\x07", 4), 0);
+    he = gethostbyaddr("\x7f\0\0\1", 4, AF_INET);
+    ck_assert_ptr_nonnull(he);
+    ck_assert_str_eq(he->h_name, "localhost");
+    ck_assert_ptr_null(gethostbyaddr("\x7f\0\0\1", 3, AF_INET));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_ptr_null(gethostbyaddr("\x7f\0\0\1", 4, 77));
+    ck_assert_int_eq(WSAGetLastError(), WSAEAFNOSUPPORT);
+
+    char name[256];
+    ck_assert_int_eq(gethostname(name, sizeof(name)), 0);
+    ck_assert_uint_gt(strlen(name), 0);
+    ck_assert_int_eq(gethostname(name, 1), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(gethostname(NULL, 10), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+
+    struct servent *se = getservbyname("http", "tcp");
+    ck_assert_ptr_nonnull(se);
+    ck_assert_int_eq(se->s_port, (short)htons(80));
+    ck_assert_str_eq(se->s_proto, "tcp");
+    se = getservbyport(htons(22), "tcp");
+    ck_assert_ptr_nonnull(se);
+    ck_assert_str_eq(se->s_name, "ssh");
+    ck_assert_ptr_null(getservbyname("no-such-service-here", NULL));
+    ck_assert_int_eq(WSAGetLastError(), WSANO_DATA);
+    struct protoent *pe = getprotobyname("tcp");
+    ck_assert_ptr_nonnull(pe);
+    ck_assert_int_eq(pe->p_proto, 6);
+    pe = getprotobynumber(17);
+    ck_assert_ptr_nonnull(pe);
+    ck_assert_str_eq(pe->p_name, "udp");
+    ck_assert_ptr_null(getprotobynumber(250));
+    ck_assert_int_eq(WSAGetLastError(), WSANO_DATA);
+    stop();
+}
+END_TEST
+
+START_TEST(test_address_text_conversions)
+{
+    start();
+    ck_assert_uint_eq(inet_addr("1.2.3.4"), htonl(0x01020304));
+    ck_assert_uint_eq(inet_addr("10.1"), htonl(0x0a000001));      /* classic short forms */
+    ck_assert_uint_eq(inet_addr("0x7f.1"), htonl(0x7f000001));
+    ck_assert_uint_eq(inet_addr(""), INADDR_NONE);
+    ck_assert_uint_eq(inet_addr("bogus"), INADDR_NONE);
+    ck_assert_uint_eq(inet_addr(NULL), INADDR_NONE);
+    struct in_addr ia = { .s_addr = htonl(0xC0A80001) };
+    ck_assert_str_eq(inet_ntoa(ia), "192.168.0.1");
+
+    unsigned char a6[16];
+    char text[INET6_ADDRSTRLEN];
+    ck_assert_int_eq(inet_pton(AF_INET6, "fe80::1:2", a6), 1);
+    ck_assert_str_eq(inet_ntop(AF_INET6, a6, text, sizeof(text)), "fe80::1:2");
+    ck_assert_int_eq(inet_pton(AF_INET, "1.2.3", a6), 0);            /* pton is strict */
+    ck_assert_int_eq(inet_pton(77, "1.2.3.4", a6), -1);
+    ck_assert_int_eq(WSAGetLastError(), WSAEAFNOSUPPORT);
+    ck_assert_ptr_null(inet_ntop(AF_INET6, a6, text, 4));
+    ck_assert_int_eq(WSAGetLastError(), ERROR_INVALID_PARAMETER);
+
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    ck_assert_int_eq(WSAStringToAddressA("1.2.3.4:8080", AF_INET, NULL, (struct sockaddr *)&ss, &len), 0);
+    ck_assert_int_eq(len, (int)sizeof(struct sockaddr_in));
+    ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
+    len = sizeof(ss);
+    ck_assert_int_eq(WSAStringToAddressA("[::1]:443", AF_INET6, NULL, (struct sockaddr *)&ss, &len), 0);
+    ck_assert_uint_eq(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 443);
+    len = sizeof(ss);
+    ck_assert_int_eq(WSAStringToAddressA("fe80::1%3", AF_INET6, NULL, (struct sockaddr *)&ss, &len), 0);
+    ck_assert_uint_eq(((struct sockaddr_in6 *)&ss)->sin6_scope_id, 3);
+    len = sizeof(ss);
+    ck_assert_int_eq(WSAStringToAddressA("1.2.3.4:99999", AF_INET, NULL, (struct sockaddr *)&ss, &len),
+                     SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    len = 4;
+    ck_assert_int_eq(WSAStringToAddressA("1.2.3.4", AF_INET, NULL, (struct sockaddr *)&ss, &len),
+                     SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(len, (int)sizeof(struct sockaddr_in));
+
+    char out[64];
+    DWORD outlen = sizeof(out);
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(80),
+                              .sin_addr.s_addr = htonl(0x01020304) };
+    ck_assert_int_eq(WSAAddressToStringA((struct sockaddr *)&in, sizeof(in), NULL, out, &outlen), 0);
+    ck_assert_str_eq(out, "1.2.3.4:80");
+    ck_assert_uint_eq(outlen, 11);                     /* with the NUL */
+    in.sin_port = 0;
+    outlen = sizeof(out);
+    ck_assert_int_eq(WSAAddressToStringA((struct sockaddr *)&in, sizeof(in), NULL, out, &outlen), 0);
+    ck_assert_str_eq(out, "1.2.3.4");
+    struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(443) };
+    in6.sin6_addr.s6_addr[15] = 1;
+    outlen = sizeof(out);
+    ck_assert_int_eq(WSAAddressToStringA((struct sockaddr *)&in6, sizeof(in6), NULL, out, &outlen), 0);
+    ck_assert_str_eq(out, "[::1]:443");
+    outlen = 3;
+    ck_assert_int_eq(WSAAddressToStringA((struct sockaddr *)&in6, sizeof(in6), NULL, out, &outlen),
+                     SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_uint_eq(outlen, 10);
+    WCHAR wout[64];
+    outlen = 64;
+    ck_assert_int_eq(WSAAddressToStringW((struct sockaddr *)&in6, sizeof(in6), NULL, wout, &outlen), 0);
+    ck_assert(wout[0] == '[' && wout[1] == ':' && wout[8] == '3' && wout[9] == 0);
+    stop();
+}
+END_TEST
+
 /* ---- bad input -------------------------------------------------------------------------------- */
 
 START_TEST(test_bad_invalid_and_closed_socket)
@@ -1115,6 +1384,13 @@ int main(void)
     tcase_add_test(tc, test_options_reuse_and_exclusive);
     tcase_add_test(tc, test_options_multicast_membership);
     tcase_add_test(tc, test_options_bad_input);
+    tcase_add_test(tc, test_resolve_localhost_ipv6_first);
+    tcase_add_test(tc, test_resolve_numeric_and_passive);
+    tcase_add_test(tc, test_resolve_errors_are_wsa_codes);
+    tcase_add_test(tc, test_resolve_wide_forms);
+    tcase_add_test(tc, test_getnameinfo_names_and_numbers);
+    tcase_add_test(tc, test_hostent_servent_protoent);
+    tcase_add_test(tc, test_address_text_conversions);
     tcase_add_test(tc, test_bad_invalid_and_closed_socket);
     tcase_add_test(tc, test_bad_addresses_and_lengths);
     tcase_add_test(tc, test_bad_call_order);

@@ -9,9 +9,11 @@
     W2U_EXPORT ret WINAPI __wrap_##name args __attribute__((alias("ws2u_" #name))); \
     W2U_EXPORT ret WINAPI ws2u_##name args
 
-/* For exports not written yet: one log line per function, then the error. */
-void ws2_not_yet(const char *name, _Atomic int *logged);
-#define NOT_YET(name) \
-    do { static _Atomic int logged_; ws2_not_yet(name, &logged_); } while (0)
+/* Sets the thread's WSA error and returns SOCKET_ERROR. */
+static inline int result_error(int err)
+{
+    w2u_set_error((uint32_t)err);
+    return -1;
+}
 
 #endif

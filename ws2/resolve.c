@@ -1,0 +1,525 @@
+/* The namespace provider's Linux side: name and service resolution through
+ * glibc, with Windows' flags, families, error codes and answers.  Results
+ * are plain lists; resolve_win32.c lays them out as Windows structures. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ws2.h"
+#include "ws2_resolve.h"
+
+/* ---- per-thread result buffers (gethostbyname & co. return them) ------------ */
+
+static pthread_key_t buffer_key;
+static pthread_once_t buffer_once = PTHREAD_ONCE_INIT;
+
+static void make_buffer_key(void)
+{
+    pthread_key_create(&buffer_key, free);
+}
+
+void *ws2_thread_buffer(size_t size)
+{
+    pthread_once(&buffer_once, make_buffer_key);
+    struct { size_t size; } *b = pthread_getspecific(buffer_key);
+    if (b && b->size >= size)
+        return b + 1;
+    void *n = realloc(b, sizeof(*b) + size);
+    if (!n)
+        return NULL;
+    b = n;
+    b->size = size;
+    pthread_setspecific(buffer_key, b);
+    return b + 1;
+}
+
+/* ---- getaddrinfo -------------------------------------------------------------- */
+
+static int eai_to_wsa(int eai)
+{
+    switch (eai) {
+    case 0:             return 0;
+    case EAI_NONAME:    return W2U_WSAHOST_NOT_FOUND;
+    case EAI_ADDRFAMILY: return W2U_WSAHOST_NOT_FOUND;
+    case EAI_AGAIN:     return W2U_WSATRY_AGAIN;
+    case EAI_FAIL:      return W2U_WSANO_RECOVERY;
+    case EAI_NODATA:    return W2U_WSANO_DATA;
+    case EAI_SERVICE:   return W2U_WSATYPE_NOT_FOUND;
+    case EAI_SOCKTYPE:  return W2U_WSAESOCKTNOSUPPORT;
+    case EAI_FAMILY:    return W2U_WSAEAFNOSUPPORT;
+    case EAI_MEMORY:    return W2U_WSA_NOT_ENOUGH_MEMORY;
+    case EAI_BADFLAGS:  return W2U_WSAEINVAL;
+    case EAI_OVERFLOW:  return W2U_WSAEFAULT;
+    case EAI_SYSTEM:    return w2u_errno_to_wsa(errno);
+    default:            return W2U_WSANO_RECOVERY;
+    }
+}
+
+static const struct { int w, l; } ai_flag_map[] = {
+    { W2U_AI_PASSIVE, AI_PASSIVE }, { W2U_AI_CANONNAME, AI_CANONNAME },
+    { W2U_AI_NUMERICHOST, AI_NUMERICHOST }, { W2U_AI_NUMERICSERV, AI_NUMERICSERV },
+    { W2U_AI_ALL, AI_ALL }, { W2U_AI_ADDRCONFIG, AI_ADDRCONFIG }, { W2U_AI_V4MAPPED, AI_V4MAPPED },
+};
+/* Windows-only flags that change nothing here (DNS-security, file-server
+ * hints); they are accepted, as Windows accepts them. */
+#define AI_WINDOWS_ONLY (W2U_AI_NON_AUTHORITATIVE | W2U_AI_SECURE | W2U_AI_RETURN_PREFERRED_NAMES | \
+                         W2U_AI_FQDN | W2U_AI_FILESERVER)
+
+static int linux_ai_flags(int wflags, int *out)
+{
+    int known = AI_WINDOWS_ONLY, l = 0;
+    for (size_t i = 0; i < W2U_ARRAY_SIZE(ai_flag_map); i++) {
+        known |= ai_flag_map[i].w;
+        if (wflags & ai_flag_map[i].w)
+            l |= ai_flag_map[i].l;
+    }
+    if (wflags & ~known)
+        return W2U_WSAEINVAL;
+    *out = l;
+    return 0;
+}
+
+void ws2_ai_free(struct ws2_ai *ai)
+{
+    while (ai) {
+        struct ws2_ai *next = ai->next;
+        free(ai->canonname);
+        free(ai);
+        ai = next;
+    }
+}
+
+/* Appends glibc's answers, in Windows form, to *tail. */
+static int append(struct addrinfo *res, bool collapse, struct ws2_ai ***tail, struct ws2_ai *head)
+{
+    for (struct addrinfo *a = res; a; a = a->ai_next) {
+        if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) || a->ai_socktype == SOCK_RAW)
+            continue;
+        if (collapse) {
+            /* No socket type asked: Windows gives each address once, with
+             * type and protocol 0; glibc gives one per type. */
+            bool seen = false;
+            for (struct ws2_ai *e = head; e && !seen; e = e->next)
+                seen = e->addrlen == a->ai_addrlen && !memcmp(e->addr, a->ai_addr, a->ai_addrlen) &&
+                       e->family == ws2_af_from_linux(a->ai_family);
+            if (seen)
+                continue;
+        }
+        struct ws2_ai *e = calloc(1, sizeof(*e));
+        if (!e)
+            return W2U_WSA_NOT_ENOUGH_MEMORY;
+        e->family = ws2_af_from_linux(a->ai_family);
+        e->socktype = collapse ? 0 : a->ai_socktype;
+        e->protocol = collapse ? 0 : a->ai_protocol;
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof(ss));
+        memcpy(&ss, a->ai_addr, a->ai_addrlen);
+        int wl = sizeof(e->addr);
+        ws2_addr_from_linux(&ss, a->ai_addrlen, e->addr, &wl);
+        e->addrlen = (unsigned)wl;
+        **tail = e;
+        *tail = &e->next;
+        if (!head)
+            head = e;
+    }
+    return 0;
+}
+
+/* Windows answers "localhost" itself, without a hosts file or network:
+ * ::1 and 127.0.0.1, IPv6 first. */
+static bool is_localhost(const char *node)
+{
+    return node && !strcasecmp(node, "localhost");
+}
+
+/* So it does for its own name, from its interfaces: with no network (and
+ * no hosts entry) a DNS query for it would only time out. */
+static bool is_own_name(const char *node)
+{
+    char me[256];
+    if (!node || gethostname(me, sizeof(me)) < 0)
+        return false;
+    me[sizeof(me) - 1] = 0;
+    return !strcasecmp(node, me);
+}
+
+/* Numeric text of the addresses to answer for node: up to max entries of
+ * INET6_ADDRSTRLEN, IPv6 first. */
+static unsigned own_addresses(const char *node, char (*text)[INET6_ADDRSTRLEN], unsigned max)
+{
+    unsigned n = 0;
+    if (is_localhost(node)) {
+        strcpy(text[n++], "::1");
+        strcpy(text[n++], "127.0.0.1");
+        return n;
+    }
+    struct ifaddrs *ifa, *i;
+    if (getifaddrs(&ifa) < 0)
+        return 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int family = pass == 0 ? AF_INET6 : AF_INET;
+        for (i = ifa; i && n < max; i = i->ifa_next) {
+            if (!i->ifa_addr || i->ifa_addr->sa_family != family)
+                continue;
+            const void *a = family == AF_INET ? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr :
+                                                (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+            /* Link-local IPv6 needs a scope to be of use; skip it. */
+            if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)a))
+                continue;
+            inet_ntop(family, a, text[n++], INET6_ADDRSTRLEN);
+        }
+    }
+    freeifaddrs(ifa);
+    return n;
+}
+
+int ws2_getaddrinfo(const char *node, const char *service, const struct ws2_ai_hints *hints,
+                    struct ws2_ai **out)
+{
+    struct ws2_ai_hints none = { 0 };
+    struct addrinfo lh;
+    struct ws2_ai *head = NULL, **tail = &head;
+    int r;
+
+    *out = NULL;
+    if (!node && !service)
+        return W2U_WSAHOST_NOT_FOUND;
+    if (!hints)
+        hints = &none;
+    memset(&lh, 0, sizeof(lh));
+    if ((r = linux_ai_flags(hints->flags, &lh.ai_flags)) != 0)
+        return r;
+    if ((hints->flags & W2U_AI_CANONNAME) && !node)
+        return W2U_WSAEINVAL;
+    if (hints->family != W2U_AF_UNSPEC && hints->family != W2U_AF_INET && hints->family != W2U_AF_INET6)
+        return W2U_WSAEAFNOSUPPORT;
+    if (hints->socktype != 0 && hints->socktype != W2U_SOCK_STREAM && hints->socktype != W2U_SOCK_DGRAM &&
+        hints->socktype != 3 /* SOCK_RAW */)
+        return W2U_WSAESOCKTNOSUPPORT;
+    lh.ai_family = ws2_af_to_linux(hints->family);
+    lh.ai_socktype = hints->socktype;
+    lh.ai_protocol = hints->protocol;
+    bool collapse = hints->socktype == 0 && hints->protocol == 0;
+
+    if ((is_localhost(node) || is_own_name(node)) && !(hints->flags & W2U_AI_NUMERICHOST)) {
+        char text[16][INET6_ADDRSTRLEN];
+        unsigned n = own_addresses(node, text, 16);
+        lh.ai_flags = (lh.ai_flags & ~(AI_CANONNAME | AI_ADDRCONFIG)) | AI_NUMERICHOST;
+        for (unsigned i = 0; i < n && !r; i++) {
+            struct addrinfo *res;
+            int family = strchr(text[i], ':') ? AF_INET6 : AF_INET;
+            if (lh.ai_family != AF_UNSPEC && lh.ai_family != family)
+                continue;
+            int e = getaddrinfo(text[i], service, &lh, &res);
+            if (e) {
+                r = eai_to_wsa(e);
+                break;
+            }
+            r = append(res, collapse, &tail, head);
+            freeaddrinfo(res);
+        }
+        if (!r && head && (hints->flags & W2U_AI_CANONNAME) && !(head->canonname = strdup(node)))
+            r = W2U_WSA_NOT_ENOUGH_MEMORY;
+    } else {
+        struct addrinfo *res;
+        int e = getaddrinfo(node, service, &lh, &res);
+        if (e)
+            return eai_to_wsa(e);
+        r = append(res, collapse, &tail, head);
+        if (!r && head && res->ai_canonname && !(head->canonname = strdup(res->ai_canonname)))
+            r = W2U_WSA_NOT_ENOUGH_MEMORY;
+        freeaddrinfo(res);
+    }
+    if (!r && !head)
+        r = W2U_WSAHOST_NOT_FOUND;
+    if (r) {
+        ws2_ai_free(head);
+        return r;
+    }
+    *out = head;
+    return 0;
+}
+
+/* ---- getnameinfo ----------------------------------------------------------------- */
+
+static const struct { int w, l; } ni_flag_map[] = {
+    { W2U_NI_NOFQDN, NI_NOFQDN }, { W2U_NI_NUMERICHOST, NI_NUMERICHOST },
+    { W2U_NI_NAMEREQD, NI_NAMEREQD }, { W2U_NI_NUMERICSERV, NI_NUMERICSERV }, { W2U_NI_DGRAM, NI_DGRAM },
+};
+
+int ws2_getnameinfo(const void *addr, int addrlen, char *host, size_t hostlen, char *serv,
+                    size_t servlen, int wflags)
+{
+    struct sockaddr_storage ss;
+    unsigned sl;
+    int lflags = 0, known = 0;
+    int r = ws2_addr_to_linux(addr, addrlen, &ss, &sl);
+    if (r < 0)
+        return -r;
+    if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+        return W2U_WSAEAFNOSUPPORT;
+    for (size_t i = 0; i < W2U_ARRAY_SIZE(ni_flag_map); i++) {
+        known |= ni_flag_map[i].w;
+        if (wflags & ni_flag_map[i].w)
+            lflags |= ni_flag_map[i].l;
+    }
+    if (wflags & ~known)
+        return W2U_WSAEINVAL;
+    if ((!host || !hostlen) && (!serv || !servlen))
+        return W2U_WSAHOST_NOT_FOUND;
+    /* Loopback names itself, as on Windows, without a hosts file. */
+    if (host && hostlen && !(wflags & W2U_NI_NUMERICHOST)) {
+        static const unsigned char v6lo[16] = { [15] = 1 };
+        bool lo = ss.ss_family == AF_INET ?
+                  ((const struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_LOOPBACK) :
+                  !memcmp(&((const struct sockaddr_in6 *)&ss)->sin6_addr, v6lo, 16);
+        if (lo) {
+            if (hostlen < sizeof("localhost"))
+                return W2U_WSAEFAULT;
+            strcpy(host, "localhost");
+            host = NULL;
+            hostlen = 0;
+            if (!serv || !servlen)
+                return 0;      /* nothing left to ask glibc */
+        }
+    }
+    int e = getnameinfo((struct sockaddr *)&ss, sl, host, (socklen_t)hostlen, serv,
+                        (socklen_t)servlen, lflags);
+    return eai_to_wsa(e);
+}
+
+/* ---- host name, services, protocols ---------------------------------------------- */
+
+int ws2_gethostname(char *name, int len)
+{
+    char buf[256];
+    if (!name)
+        return W2U_WSAEFAULT;
+    if (gethostname(buf, sizeof(buf)) < 0)
+        return w2u_errno_to_wsa(errno);
+    buf[sizeof(buf) - 1] = 0;
+    if (len <= (int)strlen(buf))
+        return W2U_WSAEFAULT;
+    strcpy(name, buf);
+    return 0;
+}
+
+/* glibc's reentrant database look-ups, into a plain record. */
+static int copy_names(const char *name, char **aliases, struct ws2_db_entry *e)
+{
+    e->name = strdup(name);
+    size_t n = 0;
+    while (aliases && aliases[n])
+        n++;
+    e->aliases = calloc(n + 1, sizeof(char *));
+    if (!e->name || !e->aliases)
+        return W2U_WSA_NOT_ENOUGH_MEMORY;
+    for (size_t i = 0; i < n; i++)
+        if (!(e->aliases[i] = strdup(aliases[i])))
+            return W2U_WSA_NOT_ENOUGH_MEMORY;
+    return 0;
+}
+
+void ws2_db_entry_clear(struct ws2_db_entry *e)
+{
+    free(e->name);
+    free(e->proto);
+    for (size_t i = 0; e->aliases && e->aliases[i]; i++)
+        free(e->aliases[i]);
+    free(e->aliases);
+    memset(e, 0, sizeof(*e));
+}
+
+int ws2_getserv(const char *name, int port, const char *proto, struct ws2_db_entry *e)
+{
+    struct servent se, *res = NULL;
+    char buf[4096];
+    memset(e, 0, sizeof(*e));
+    if (name)
+        getservbyname_r(name, proto, &se, buf, sizeof(buf), &res);
+    else
+        getservbyport_r(port, proto, &se, buf, sizeof(buf), &res);
+    if (!res)
+        return W2U_WSANO_DATA;
+    int r = copy_names(res->s_name, res->s_aliases, e);
+    e->number = res->s_port;        /* network order, as Windows keeps it */
+    if (!r && !(e->proto = strdup(res->s_proto)))
+        r = W2U_WSA_NOT_ENOUGH_MEMORY;
+    if (r)
+        ws2_db_entry_clear(e);
+    return r;
+}
+
+int ws2_getproto(const char *name, int number, struct ws2_db_entry *e)
+{
+    struct protoent pe, *res = NULL;
+    char buf[4096];
+    memset(e, 0, sizeof(*e));
+    if (name)
+        getprotobyname_r(name, &pe, buf, sizeof(buf), &res);
+    else
+        getprotobynumber_r(number, &pe, buf, sizeof(buf), &res);
+    if (!res)
+        return W2U_WSANO_DATA;
+    int r = copy_names(res->p_name, res->p_aliases, e);
+    e->number = res->p_proto;
+    if (r)
+        ws2_db_entry_clear(e);
+    return r;
+}
+
+/* ---- text <-> address --------------------------------------------------------------- */
+
+int ws2_inet_aton(const char *cp, void *out4)
+{
+    return inet_aton(cp, (struct in_addr *)out4);
+}
+
+int ws2_inet_pton(int wfamily, const char *src, void *dst)
+{
+    int family = wfamily == W2U_AF_INET ? AF_INET : wfamily == W2U_AF_INET6 ? AF_INET6 : -1;
+    if (family < 0)
+        return -W2U_WSAEAFNOSUPPORT;
+    if (!src || !dst)
+        return -W2U_WSAEFAULT;
+    return inet_pton(family, src, dst);
+}
+
+int ws2_inet_ntop(int wfamily, const void *src, char *dst, size_t size)
+{
+    int family = wfamily == W2U_AF_INET ? AF_INET : wfamily == W2U_AF_INET6 ? AF_INET6 : -1;
+    if (family < 0)
+        return -W2U_WSAEAFNOSUPPORT;
+    if (!src || !dst || !inet_ntop(family, src, dst, (socklen_t)size))
+        return -(int)W2U_ERROR_INVALID_PARAMETER;   /* what Windows sets for these */
+    return 0;
+}
+
+/* "a.b.c.d[:port]" and "[v6[%scope]]:port" / "v6[%scope]", into a Windows
+ * sockaddr. */
+int ws2_string_to_addr(const char *str, int wfamily, void *addr, int *len)
+{
+    struct sockaddr_storage ss;
+    char host[INET6_ADDRSTRLEN + 32];
+    unsigned long port = 0;
+    const char *p;
+
+    if (!str || !len)
+        return W2U_WSAEFAULT;
+    memset(&ss, 0, sizeof(ss));
+    if (wfamily == W2U_AF_INET) {
+        p = strchr(str, ':');
+        size_t n = p ? (size_t)(p - str) : strlen(str);
+        if (n >= sizeof(host))
+            return W2U_WSAEINVAL;
+        memcpy(host, str, n);
+        host[n] = 0;
+        if (p) {
+            char *end;
+            port = strtoul(p + 1, &end, 10);
+            if (!p[1] || *end || port > 65535)
+                return W2U_WSAEINVAL;
+        }
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)port);
+        if (!inet_aton(host, &in->sin_addr))
+            return W2U_WSAEINVAL;
+    } else if (wfamily == W2U_AF_INET6) {
+        const char *start = str, *end;
+        if (*str == '[') {
+            start = str + 1;
+            if (!(end = strchr(start, ']')))
+                return W2U_WSAEINVAL;
+            if (end[1] == ':') {
+                char *e;
+                port = strtoul(end + 2, &e, 10);
+                if (!end[2] || *e || port > 65535)
+                    return W2U_WSAEINVAL;
+            } else if (end[1]) {
+                return W2U_WSAEINVAL;
+            }
+        } else {
+            end = start + strlen(start);
+        }
+        size_t n = (size_t)(end - start);
+        if (n >= sizeof(host))
+            return W2U_WSAEINVAL;
+        memcpy(host, start, n);
+        host[n] = 0;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        char *pct = strchr(host, '%');
+        if (pct) {
+            char *e;
+            *pct = 0;
+            in6->sin6_scope_id = (uint32_t)strtoul(pct + 1, &e, 10);
+            if (!pct[1] || *e)
+                return W2U_WSAEINVAL;
+        }
+        if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+            return W2U_WSAEINVAL;
+    } else {
+        return W2U_WSAEINVAL;
+    }
+    int need = wfamily == W2U_AF_INET ? (int)sizeof(struct sockaddr_in) : (int)sizeof(struct sockaddr_in6);
+    if (!addr || *len < need) {
+        *len = need;
+        return W2U_WSAEFAULT;
+    }
+    ws2_addr_from_linux(&ss, (unsigned)need, addr, len);
+    return 0;
+}
+
+/* Windows' text for an address: "1.2.3.4:80", "[::1]:80", "::1", "fe80::1%3";
+ * the port only when it is not 0.  *len counts the NUL; too small gives
+ * WSAEFAULT and the length needed. */
+int ws2_addr_to_string(const void *addr, int addrlen, char *out, unsigned *len)
+{
+    struct sockaddr_storage ss;
+    unsigned sl;
+    char host[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 24];
+    if (!addr || !len)
+        return W2U_WSAEFAULT;
+    int r = ws2_addr_to_linux(addr, addrlen, &ss, &sl);
+    if (r < 0)
+        return r == -W2U_WSAEAFNOSUPPORT ? W2U_WSAEINVAL : -r;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        if (in->sin_port)
+            snprintf(text, sizeof(text), "%s:%u", host, ntohs(in->sin_port));
+        else
+            snprintf(text, sizeof(text), "%s", host);
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+        char scope[16] = "";
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        if (in6->sin6_scope_id)
+            snprintf(scope, sizeof(scope), "%%%u", in6->sin6_scope_id);
+        if (in6->sin6_port)
+            snprintf(text, sizeof(text), "[%s%s]:%u", host, scope, ntohs(in6->sin6_port));
+        else
+            snprintf(text, sizeof(text), "%s%s", host, scope);
+    } else {
+        return W2U_WSAEINVAL;
+    }
+    unsigned need = (unsigned)strlen(text) + 1;
+    if (!out || *len < need) {
+        *len = need;
+        return W2U_WSAEFAULT;
+    }
+    memcpy(out, text, need);
+    *len = need;
+    return 0;
+}

@@ -1,0 +1,601 @@
+/* Name resolution with Windows structures: ADDRINFOA/W (whose field order
+ * differs from glibc's addrinfo), hostent/servent/protoent in Windows
+ * layout kept per thread, and the A/W text conversions. */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws2.h"
+#include "ws2_resolve.h"
+#include "ws2_win32.h"
+
+_Static_assert(AI_PASSIVE == W2U_AI_PASSIVE && AI_CANONNAME == W2U_AI_CANONNAME &&
+               AI_NUMERICHOST == W2U_AI_NUMERICHOST && AI_NUMERICSERV == W2U_AI_NUMERICSERV &&
+               AI_ALL == W2U_AI_ALL && AI_ADDRCONFIG == W2U_AI_ADDRCONFIG &&
+               AI_V4MAPPED == W2U_AI_V4MAPPED, "AI_*");
+_Static_assert(NI_NOFQDN == W2U_NI_NOFQDN && NI_NUMERICHOST == W2U_NI_NUMERICHOST &&
+               NI_NAMEREQD == W2U_NI_NAMEREQD && NI_NUMERICSERV == W2U_NI_NUMERICSERV &&
+               NI_DGRAM == W2U_NI_DGRAM, "NI_*");
+_Static_assert(WSAHOST_NOT_FOUND == W2U_WSAHOST_NOT_FOUND && WSANO_DATA == W2U_WSANO_DATA &&
+               WSATRY_AGAIN == W2U_WSATRY_AGAIN && WSANO_RECOVERY == W2U_WSANO_RECOVERY &&
+               WSATYPE_NOT_FOUND == W2U_WSATYPE_NOT_FOUND, "WSA resolver errors");
+
+/* ---- UTF-16 <-> UTF-8 (WCHAR is 16-bit whatever wchar_t is) ------------------------ */
+
+static char *utf8_from_w(const WCHAR *w)
+{
+    size_t n = 0, cap;
+    if (!w)
+        return NULL;
+    while (w[n])
+        n++;
+    cap = n * 3 + 1;
+    char *out = malloc(cap), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = w[i];
+        if (c >= 0xD800 && c < 0xDC00 && i + 1 < n && w[i + 1] >= 0xDC00 && w[i + 1] < 0xE000)
+            c = 0x10000 + ((c - 0xD800) << 10) + (w[++i] - 0xDC00);
+        if (c < 0x80) {
+            *o++ = (char)c;
+        } else if (c < 0x800) {
+            *o++ = (char)(0xC0 | c >> 6);
+            *o++ = (char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            *o++ = (char)(0xE0 | c >> 12);
+            *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (c & 0x3F));
+        } else {
+            *o++ = (char)(0xF0 | c >> 18);
+            *o++ = (char)(0x80 | ((c >> 12) & 0x3F));
+            *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+/* Into out[cap] WCHARs; false if it does not fit. Names here are ASCII or
+ * UTF-8 from the resolver. */
+static bool w_from_utf8(const char *s, WCHAR *out, size_t cap)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t c = *p++;
+        if (c >= 0xF0 && p[0] && p[1] && p[2]) {
+            c = ((c & 0x07) << 18) | ((p[0] & 0x3Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+            p += 3;
+        } else if (c >= 0xE0 && p[0] && p[1]) {
+            c = ((c & 0x0F) << 12) | ((p[0] & 0x3Fu) << 6) | (p[1] & 0x3Fu);
+            p += 2;
+        } else if (c >= 0xC0 && p[0]) {
+            c = ((c & 0x1F) << 6) | (p[0] & 0x3Fu);
+            p += 1;
+        }
+        if (c >= 0x10000) {
+            if (o + 2 >= cap)
+                return false;
+            c -= 0x10000;
+            out[o++] = (WCHAR)(0xD800 + (c >> 10));
+            out[o++] = (WCHAR)(0xDC00 + (c & 0x3FF));
+        } else {
+            if (o + 1 >= cap)
+                return false;
+            out[o++] = (WCHAR)c;
+        }
+    }
+    if (o >= cap)
+        return false;
+    out[o] = 0;
+    return true;
+}
+
+/* ---- getaddrinfo family ----------------------------------------------------------------- */
+
+static int ai_error(int err)
+{
+    w2u_set_error((uint32_t)err);
+    return err;
+}
+
+static int check_ai_args(bool hints_dirty, void *res)
+{
+    if (!res)
+        return WSAEINVAL;
+    /* Windows: the output-only fields of hints must be empty. */
+    if (hints_dirty)
+        return WSANO_RECOVERY;
+    return 0;
+}
+
+/* Copies the common fields of one answer into a Windows node. */
+#define FILL_NODE(node, a, flags_)                                   \
+    do {                                                             \
+        (node)->ai_flags = (flags_);                                 \
+        (node)->ai_family = (a)->family;                             \
+        (node)->ai_socktype = (a)->socktype;                         \
+        (node)->ai_protocol = (a)->protocol;                         \
+        (node)->ai_addrlen = (a)->addrlen;                           \
+        (node)->ai_addr = (struct sockaddr *)((node) + 1);           \
+        memcpy((node) + 1, (a)->addr, (a)->addrlen);                 \
+    } while (0)
+
+WRAPPED(void, freeaddrinfo, (struct addrinfo *ai))
+{
+    /* Each node is one allocation with its address and name. */
+    while (ai) {
+        struct addrinfo *next = ai->ai_next;
+        free(ai);
+        ai = next;
+    }
+}
+
+WRAPPED(int, getaddrinfo, (const char *node, const char *service, const struct addrinfo *hints,
+                           struct addrinfo **res))
+{
+    struct ws2_ai_hints h = { 0 };
+    struct ws2_ai *list;
+    int r;
+
+    if (res)
+        *res = NULL;
+    if ((r = check_ai_args(hints && (hints->ai_addrlen || hints->ai_canonname ||
+                                           hints->ai_addr || hints->ai_next), res)))
+        return ai_error(r);
+    if (hints)
+        h = (struct ws2_ai_hints){ hints->ai_flags, hints->ai_family, hints->ai_socktype, hints->ai_protocol };
+    if ((r = ws2_getaddrinfo(node, service, &h, &list)))
+        return ai_error(r);
+    struct addrinfo *head = NULL, **tail = &head;
+    for (struct ws2_ai *a = list; a; a = a->next) {
+        size_t cn = a->canonname ? strlen(a->canonname) + 1 : 0;
+        struct addrinfo *n = calloc(1, sizeof(*n) + sizeof(a->addr) + cn);
+        if (!n) {
+            ws2u_freeaddrinfo(head);
+            ws2_ai_free(list);
+            return ai_error(WSA_NOT_ENOUGH_MEMORY);
+        }
+        FILL_NODE(n, a, h.flags);
+        if (cn) {
+            n->ai_canonname = (char *)(n + 1) + sizeof(a->addr);
+            memcpy(n->ai_canonname, a->canonname, cn);
+        }
+        *tail = n;
+        tail = &n->ai_next;
+    }
+    ws2_ai_free(list);
+    *res = head;
+    return 0;
+}
+
+W2U_EXPORT int WINAPI GetAddrInfoW(const WCHAR *node, const WCHAR *service, const ADDRINFOW *hints,
+                                   ADDRINFOW **res)
+{
+    struct ws2_ai_hints h = { 0 };
+    struct ws2_ai *list;
+    int r;
+
+    if (res)
+        *res = NULL;
+    if ((r = check_ai_args(hints && (hints->ai_addrlen || hints->ai_canonname ||
+                                           hints->ai_addr || hints->ai_next), res)))
+        return ai_error(r);
+    char *n8 = utf8_from_w(node), *s8 = utf8_from_w(service);
+    if ((node && !n8) || (service && !s8)) {
+        free(n8);
+        free(s8);
+        return ai_error(WSA_NOT_ENOUGH_MEMORY);
+    }
+    if (hints)
+        h = (struct ws2_ai_hints){ hints->ai_flags, hints->ai_family, hints->ai_socktype, hints->ai_protocol };
+    r = ws2_getaddrinfo(n8, s8, &h, &list);
+    free(n8);
+    free(s8);
+    if (r)
+        return ai_error(r);
+    ADDRINFOW *head = NULL, **tail = &head;
+    for (struct ws2_ai *a = list; a; a = a->next) {
+        size_t cn = a->canonname ? strlen(a->canonname) + 1 : 0;
+        ADDRINFOW *n = calloc(1, sizeof(*n) + sizeof(a->addr) + cn * sizeof(WCHAR));
+        if (!n) {
+            FreeAddrInfoW(head);
+            ws2_ai_free(list);
+            return ai_error(WSA_NOT_ENOUGH_MEMORY);
+        }
+        FILL_NODE(n, a, h.flags);
+        if (cn) {
+            n->ai_canonname = (WCHAR *)((char *)(n + 1) + sizeof(a->addr));
+            w_from_utf8(a->canonname, n->ai_canonname, cn);
+        }
+        *tail = n;
+        tail = &n->ai_next;
+    }
+    ws2_ai_free(list);
+    *res = head;
+    return 0;
+}
+
+W2U_EXPORT void WINAPI FreeAddrInfoW(ADDRINFOW *ai)
+{
+    while (ai) {
+        ADDRINFOW *next = ai->ai_next;
+        free(ai);
+        ai = next;
+    }
+}
+
+WRAPPED(int, getnameinfo, (const SOCKADDR *sa, socklen_t salen, char *host, DWORD hostlen,
+                           char *serv, DWORD servlen, int flags))
+{
+    int r = ws2_getnameinfo(sa, (int)salen, host, hostlen, serv, servlen, flags);
+    return r ? ai_error(r) : 0;
+}
+
+W2U_EXPORT INT WINAPI GetNameInfoW(const SOCKADDR *sa, socklen_t salen, WCHAR *host, DWORD hostlen,
+                                   WCHAR *serv, DWORD servlen, INT flags)
+{
+    char h8[NI_MAXHOST], s8[NI_MAXSERV];
+    int r = ws2_getnameinfo(sa, (int)salen, host ? h8 : NULL, host ? sizeof(h8) : 0,
+                            serv ? s8 : NULL, serv ? sizeof(s8) : 0, flags);
+    if (!r && host && hostlen && !w_from_utf8(h8, host, hostlen))
+        r = WSAEFAULT;
+    if (!r && serv && servlen && !w_from_utf8(s8, serv, servlen))
+        r = WSAEFAULT;
+    return r ? ai_error(r) : 0;
+}
+
+/* ---- hostent, servent, protoent ----------------------------------------------------------- */
+
+/* Lays out a hostent (Windows layout) with its strings and addresses in
+ * the calling thread's buffer. */
+static struct hostent *make_hostent(const char *name, char **aliases, int family, int alen,
+                                    const unsigned char *addrs, int count)
+{
+    size_t nal = 0, size = sizeof(struct hostent) + strlen(name) + 1;
+    while (aliases && aliases[nal])
+        size += strlen(aliases[nal++]) + 1;
+    size += (nal + 1 + (size_t)count + 1) * sizeof(char *) + (size_t)count * (size_t)alen + 16;
+    struct hostent *he = ws2_thread_buffer(size);
+    if (!he) {
+        w2u_set_error(WSA_NOT_ENOUGH_MEMORY);
+        return NULL;
+    }
+    char **ptrs = (char **)(he + 1);
+    he->h_aliases = ptrs;
+    he->h_addr_list = ptrs + nal + 1;
+    char *data = (char *)(he->h_addr_list + count + 1);
+    for (int i = 0; i < count; i++) {
+        he->h_addr_list[i] = data;
+        memcpy(data, addrs + (size_t)i * (size_t)alen, (size_t)alen);
+        data += alen;
+    }
+    he->h_addr_list[count] = NULL;
+    he->h_name = data;
+    strcpy(data, name);
+    data += strlen(name) + 1;
+    for (size_t i = 0; i < nal; i++) {
+        he->h_aliases[i] = data;
+        strcpy(data, aliases[i]);
+        data += strlen(aliases[i]) + 1;
+    }
+    he->h_aliases[nal] = NULL;
+    he->h_addrtype = (short)family;
+    he->h_length = (short)alen;
+    return he;
+}
+
+WRAPPED(struct hostent *, gethostbyname, (const char *name))
+{
+    char local[256];
+    unsigned char addrs[4 * 32];
+    int count = 0;
+
+    if (ws2_check_started() < 0) {
+        w2u_set_error(WSANOTINITIALISED);
+        return NULL;
+    }
+    if (!name || !*name) {
+        /* The local host, as Windows answers NULL and "". */
+        int r = ws2_gethostname(local, sizeof(local));
+        if (r) {
+            w2u_set_error((uint32_t)r);
+            return NULL;
+        }
+        name = local;
+    }
+    struct ws2_ai_hints h = { W2U_AI_CANONNAME, W2U_AF_INET, 0, 0 };
+    struct ws2_ai *list;
+    int r = ws2_getaddrinfo(name, NULL, &h, &list);
+    if (r) {
+        w2u_set_error(r == WSANO_DATA ? WSANO_DATA : WSAHOST_NOT_FOUND);
+        return NULL;
+    }
+    for (struct ws2_ai *a = list; a && count < 32; a = a->next)
+        memcpy(addrs + 4 * count++, &((struct sockaddr_in *)a->addr)->sin_addr, 4);
+    struct hostent *he = make_hostent(list->canonname ? list->canonname : name, NULL, AF_INET, 4,
+                                      addrs, count);
+    ws2_ai_free(list);
+    return he;
+}
+
+WRAPPED(struct hostent *, gethostbyaddr, (const char *addr, int len, int type))
+{
+    struct sockaddr_storage ss;
+    char host[NI_MAXHOST];
+    int salen;
+
+    if (ws2_check_started() < 0) {
+        w2u_set_error(WSANOTINITIALISED);
+        return NULL;
+    }
+    memset(&ss, 0, sizeof(ss));
+    if (type == AF_INET) {
+        if (!addr || len < 4) {
+            w2u_set_error(WSAEFAULT);
+            return NULL;
+        }
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, addr, 4);
+        salen = sizeof(*in);
+        len = 4;
+    } else if (type == AF_INET6) {
+        if (!addr || len < 16) {
+            w2u_set_error(WSAEFAULT);
+            return NULL;
+        }
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        in6->sin6_family = AF_INET6;
+        memcpy(&in6->sin6_addr, addr, 16);
+        salen = sizeof(*in6);
+        len = 16;
+    } else {
+        w2u_set_error(WSAEAFNOSUPPORT);
+        return NULL;
+    }
+    int r = ws2_getnameinfo(&ss, salen, host, sizeof(host), NULL, 0, NI_NAMEREQD);
+    if (r) {
+        w2u_set_error(WSAHOST_NOT_FOUND);
+        return NULL;
+    }
+    return make_hostent(host, NULL, type, len, (const unsigned char *)addr, 1);
+}
+
+WRAPPED(int, gethostname, (char *name, int len))
+{
+    if (ws2_check_started() < 0)
+        return result_error(WSANOTINITIALISED);
+    int r = ws2_gethostname(name, len);
+    return r ? result_error(r) : 0;
+}
+
+/* servent: on 64-bit Windows s_proto comes before s_port; Wine's header
+ * knows, so the compiler lays it out right. */
+static struct servent *make_servent(const struct ws2_db_entry *e)
+{
+    size_t nal = 0, size = sizeof(struct servent) + strlen(e->name) + strlen(e->proto) + 2;
+    while (e->aliases[nal])
+        size += strlen(e->aliases[nal++]) + 1;
+    size += (nal + 1) * sizeof(char *);
+    struct servent *se = ws2_thread_buffer(size);
+    if (!se)
+        return NULL;
+    char **al = (char **)(se + 1);
+    char *data = (char *)(al + nal + 1);
+    se->s_aliases = al;
+    for (size_t i = 0; i < nal; i++) {
+        al[i] = data;
+        data = stpcpy(data, e->aliases[i]) + 1;
+    }
+    al[nal] = NULL;
+    se->s_name = data;
+    data = stpcpy(data, e->name) + 1;
+    se->s_proto = data;
+    strcpy(data, e->proto);
+    se->s_port = (short)e->number;
+    return se;
+}
+
+static struct servent *servent_result(int r, struct ws2_db_entry *e)
+{
+    struct servent *se = NULL;
+    if (r == 0 && !(se = make_servent(e)))
+        r = WSA_NOT_ENOUGH_MEMORY;
+    ws2_db_entry_clear(e);
+    if (r)
+        w2u_set_error((uint32_t)r);
+    return se;
+}
+
+WRAPPED(struct servent *, getservbyname, (const char *name, const char *proto))
+{
+    struct ws2_db_entry e;
+    if (ws2_check_started() < 0 || !name) {
+        w2u_set_error(ws2_check_started() < 0 ? WSANOTINITIALISED : WSAEFAULT);
+        return NULL;
+    }
+    return servent_result(ws2_getserv(name, 0, proto, &e), &e);
+}
+
+WRAPPED(struct servent *, getservbyport, (int port, const char *proto))
+{
+    struct ws2_db_entry e;
+    if (ws2_check_started() < 0) {
+        w2u_set_error(WSANOTINITIALISED);
+        return NULL;
+    }
+    return servent_result(ws2_getserv(NULL, port, proto, &e), &e);
+}
+
+static struct protoent *protoent_result(int r, struct ws2_db_entry *e)
+{
+    struct protoent *pe = NULL;
+    if (r == 0) {
+        size_t nal = 0, size = sizeof(struct protoent) + strlen(e->name) + 1;
+        while (e->aliases[nal])
+            size += strlen(e->aliases[nal++]) + 1;
+        size += (nal + 1) * sizeof(char *);
+        if ((pe = ws2_thread_buffer(size))) {
+            char **al = (char **)(pe + 1);
+            char *data = (char *)(al + nal + 1);
+            pe->p_aliases = al;
+            for (size_t i = 0; i < nal; i++) {
+                al[i] = data;
+                data = stpcpy(data, e->aliases[i]) + 1;
+            }
+            al[nal] = NULL;
+            pe->p_name = data;
+            strcpy(data, e->name);
+            pe->p_proto = (short)e->number;
+        } else {
+            r = WSA_NOT_ENOUGH_MEMORY;
+        }
+    }
+    ws2_db_entry_clear(e);
+    if (r)
+        w2u_set_error((uint32_t)r);
+    return pe;
+}
+
+WRAPPED(struct protoent *, getprotobyname, (const char *name))
+{
+    struct ws2_db_entry e;
+    if (ws2_check_started() < 0 || !name) {
+        w2u_set_error(ws2_check_started() < 0 ? WSANOTINITIALISED : WSAEFAULT);
+        return NULL;
+    }
+    return protoent_result(ws2_getproto(name, 0, &e), &e);
+}
+
+WRAPPED(struct protoent *, getprotobynumber, (int number))
+{
+    struct ws2_db_entry e;
+    if (ws2_check_started() < 0) {
+        w2u_set_error(WSANOTINITIALISED);
+        return NULL;
+    }
+    return protoent_result(ws2_getproto(NULL, number, &e), &e);
+}
+
+/* ---- text and addresses ------------------------------------------------------------------- */
+
+WRAPPED(ULONG, inet_addr, (const char *cp))
+{
+    struct in_addr a;
+    /* The classic a.b.c.d / a.b.c / a.b / a forms, octal and hex parts. */
+    if (!cp || !*cp || !ws2_inet_aton(cp, &a))
+        return INADDR_NONE;
+    return a.s_addr;
+}
+
+WRAPPED(char *, inet_ntoa, (struct in_addr in))
+{
+    char *buf = ws2_thread_buffer(16);
+    if (!buf)
+        return NULL;
+    const unsigned char *b = (const unsigned char *)&in;
+    snprintf(buf, 16, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+    return buf;
+}
+
+WRAPPED(INT, inet_pton, (INT family, const char *src, void *dst))
+{
+    int r = ws2_inet_pton(family, src, dst);
+    return r < 0 ? result_error(-r) : r;
+}
+
+WRAPPED(const char *, inet_ntop, (INT family, void *src, char *dst, SIZE_T size))
+{
+    int r = ws2_inet_ntop(family, src, dst, size);
+    if (r < 0) {
+        w2u_set_error((uint32_t)-r);
+        return NULL;
+    }
+    return dst;
+}
+
+W2U_EXPORT INT WINAPI InetPtonW(INT family, const WCHAR *src, void *dst)
+{
+    char *s8 = utf8_from_w(src);
+    if (src && !s8)
+        return result_error(WSA_NOT_ENOUGH_MEMORY);
+    int r = ws2_inet_pton(family, s8, dst);
+    free(s8);
+    return r < 0 ? result_error(-r) : r;
+}
+
+W2U_EXPORT const WCHAR *WINAPI InetNtopW(INT family, void *src, WCHAR *dst, SIZE_T size)
+{
+    char buf[INET6_ADDRSTRLEN];
+    int r = ws2_inet_ntop(family, src, buf, sizeof(buf));
+    if (r == 0 && (!dst || !w_from_utf8(buf, dst, size)))
+        r = -W2U_ERROR_INVALID_PARAMETER;
+    if (r < 0) {
+        w2u_set_error((uint32_t)-r);
+        return NULL;
+    }
+    return dst;
+}
+
+W2U_EXPORT INT WINAPI WSAStringToAddressA(char *str, INT family, WSAPROTOCOL_INFOA *info,
+                                          SOCKADDR *addr, INT *len)
+{
+    (void)info;
+    if (ws2_check_started() < 0)
+        return result_error(WSANOTINITIALISED);
+    int r = ws2_string_to_addr(str, family, addr, len);
+    return r ? result_error(r) : 0;
+}
+
+W2U_EXPORT INT WINAPI WSAStringToAddressW(WCHAR *str, INT family, WSAPROTOCOL_INFOW *info,
+                                          SOCKADDR *addr, INT *len)
+{
+    (void)info;
+    if (ws2_check_started() < 0)
+        return result_error(WSANOTINITIALISED);
+    char *s8 = utf8_from_w(str);
+    if (str && !s8)
+        return result_error(WSA_NOT_ENOUGH_MEMORY);
+    int r = ws2_string_to_addr(s8, family, addr, len);
+    free(s8);
+    return r ? result_error(r) : 0;
+}
+
+W2U_EXPORT INT WINAPI WSAAddressToStringA(SOCKADDR *addr, DWORD addrlen, WSAPROTOCOL_INFOA *info,
+                                          char *out, DWORD *outlen)
+{
+    (void)info;
+    if (ws2_check_started() < 0)
+        return result_error(WSANOTINITIALISED);
+    unsigned len = outlen ? *outlen : 0;
+    int r = ws2_addr_to_string(addr, (int)addrlen, out, outlen ? &len : NULL);
+    if (outlen)
+        *outlen = len;
+    return r ? result_error(r) : 0;
+}
+
+W2U_EXPORT INT WINAPI WSAAddressToStringW(SOCKADDR *addr, DWORD addrlen, WSAPROTOCOL_INFOW *info,
+                                          WCHAR *out, DWORD *outlen)
+{
+    char buf[INET6_ADDRSTRLEN + 24];
+    unsigned len = sizeof(buf);
+    (void)info;
+    if (ws2_check_started() < 0)
+        return result_error(WSANOTINITIALISED);
+    if (!outlen)
+        return result_error(WSAEFAULT);
+    int r = ws2_addr_to_string(addr, (int)addrlen, buf, &len);
+    if (r == 0 && (!out || *outlen < len)) {
+        r = WSAEFAULT;              /* len is the characters needed, NUL included */
+    } else if (r == 0) {
+        w_from_utf8(buf, out, *outlen);
+    }
+    if (r == 0 || r == WSAEFAULT)
+        *outlen = len;
+    return r ? result_error(r) : 0;
+}

@@ -1,0 +1,79 @@
+/* Between resolve.c (Linux side) and resolve_win32.c (Windows structures). */
+#ifndef W2U_WS2_RESOLVE_H
+#define W2U_WS2_RESOLVE_H
+
+#include <stddef.h>
+
+/* Windows values. */
+#define W2U_WSAHOST_NOT_FOUND     11001
+#define W2U_WSATRY_AGAIN          11002
+#define W2U_WSANO_RECOVERY        11003
+#define W2U_WSANO_DATA            11004
+#define W2U_WSATYPE_NOT_FOUND     10109
+#define W2U_WSA_NOT_ENOUGH_MEMORY 8
+
+#define W2U_AI_PASSIVE                0x00001
+#define W2U_AI_CANONNAME              0x00002
+#define W2U_AI_NUMERICHOST            0x00004
+#define W2U_AI_NUMERICSERV            0x00008
+#define W2U_AI_ALL                    0x00100
+#define W2U_AI_ADDRCONFIG             0x00400
+#define W2U_AI_V4MAPPED               0x00800
+#define W2U_AI_NON_AUTHORITATIVE      0x04000
+#define W2U_AI_SECURE                 0x08000
+#define W2U_AI_RETURN_PREFERRED_NAMES 0x10000
+#define W2U_AI_FQDN                   0x20000
+#define W2U_AI_FILESERVER             0x40000
+
+#define W2U_NI_NOFQDN       0x01
+#define W2U_NI_NUMERICHOST  0x02
+#define W2U_NI_NAMEREQD     0x04
+#define W2U_NI_NUMERICSERV  0x08
+#define W2U_NI_DGRAM        0x10
+
+struct ws2_ai_hints {
+    int flags, family, socktype, protocol;     /* Windows values */
+};
+
+/* One answer, the address already in Windows layout. */
+struct ws2_ai {
+    int family, socktype, protocol;
+    unsigned addrlen;
+    unsigned char addr[28];
+    char *canonname;          /* first entry only, when asked */
+    struct ws2_ai *next;
+};
+
+/* Functions below return 0 or a positive WSA error (getaddrinfo style). */
+int ws2_getaddrinfo(const char *node, const char *service, const struct ws2_ai_hints *hints,
+                    struct ws2_ai **out);
+void ws2_ai_free(struct ws2_ai *ai);
+int ws2_getnameinfo(const void *addr, int addrlen, char *host, size_t hostlen, char *serv,
+                    size_t servlen, int flags);
+int ws2_gethostname(char *name, int len);
+
+/* A services or protocols database record. */
+struct ws2_db_entry {
+    char *name;
+    char **aliases;           /* NULL-terminated */
+    char *proto;              /* services only */
+    int number;               /* port (network order) or protocol number */
+};
+int ws2_getserv(const char *name, int port, const char *proto, struct ws2_db_entry *e);
+int ws2_getproto(const char *name, int number, struct ws2_db_entry *e);
+void ws2_db_entry_clear(struct ws2_db_entry *e);
+
+/* inet_addr's parser (a.b.c.d, a.b.c, a.b, a; octal and hex): 1 or 0. */
+int ws2_inet_aton(const char *cp, void *out4);
+/* inet_pton: 1, 0 (not an address), or -WSA error.  inet_ntop: 0 or -error. */
+int ws2_inet_pton(int family, const char *src, void *dst);
+int ws2_inet_ntop(int family, const void *src, char *dst, size_t size);
+/* WSAStringToAddress / WSAAddressToString (see resolve.c). */
+int ws2_string_to_addr(const char *str, int family, void *addr, int *len);
+int ws2_addr_to_string(const void *addr, int addrlen, char *out, unsigned *len);
+
+/* A per-thread buffer of at least size bytes, kept until the next call on
+ * the same thread (Windows' hostent/servent/inet_ntoa results live so). */
+void *ws2_thread_buffer(size_t size);
+
+#endif
