@@ -1,6 +1,7 @@
 /* Native event objects (WSACreateEvent and OVERLAPPED.hEvent natively). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "iocp_internal.h"
 
@@ -78,42 +79,110 @@ uint32_t iocp_event_reset(uintptr_t handle)
     return W2U_STATUS_SUCCESS;
 }
 
-uint32_t iocp_event_wait(uintptr_t handle, int64_t deadline, bool alertable)
+/* Takes one wait's worth of the event if it is signalled (an auto-reset
+ * event is consumed). With ev->lock held. */
+static bool try_take(struct iocp_event *ev)
+{
+    if (!ev->signaled)
+        return false;
+    if (!ev->manual)
+        ev->signaled = false;
+    return true;
+}
+
+static int by_address(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(struct iocp_event *const *)a, y = (uintptr_t)*(struct iocp_event *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Wait-all: takes every event at once or none, holding all their locks
+ * (taken in address order, so two such waits cannot deadlock). */
+static bool try_take_all(struct iocp_event **evs, unsigned n)
+{
+    struct iocp_event *sorted[IOCP_MAX_WAIT];
+    memcpy(sorted, evs, n * sizeof(*evs));
+    qsort(sorted, n, sizeof(*sorted), by_address);
+    for (unsigned i = 0; i < n; i++)
+        if (i == 0 || sorted[i] != sorted[i - 1])
+            pthread_mutex_lock(&sorted[i]->lock);
+    bool all = true;
+    for (unsigned i = 0; i < n && all; i++)
+        all = sorted[i]->signaled;
+    if (all)
+        for (unsigned i = 0; i < n; i++)
+            if (!sorted[i]->manual)
+                sorted[i]->signaled = false;
+    for (unsigned i = n; i-- > 0;)
+        if (i == 0 || sorted[i] != sorted[i - 1])
+            pthread_mutex_unlock(&sorted[i]->lock);
+    return all;
+}
+
+static void waiter_add(struct iocp_event *ev, struct event_waiter *w)
+{
+    w->prev = NULL;
+    w->next = ev->waiters;
+    if (ev->waiters)
+        ev->waiters->prev = w;
+    ev->waiters = w;
+}
+
+static void waiter_remove(struct iocp_event *ev, struct event_waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        ev->waiters = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+}
+
+uint32_t iocp_event_wait_many(const uintptr_t *handles, unsigned n, bool all, int64_t deadline,
+                              bool alertable, unsigned *index)
 {
     struct iocp_thread *t = iocp_thread_self();
-    struct event_waiter w = { .thread = t };
-    struct iocp_event *ev = event_get(handle);
-    uint32_t status;
-    bool listed = false;
+    struct iocp_event *evs[IOCP_MAX_WAIT];
+    struct event_waiter ws[IOCP_MAX_WAIT];
+    uint32_t status = W2U_STATUS_SUCCESS;
+    unsigned got = 0;
 
-    if (!ev)
-        return W2U_STATUS_INVALID_HANDLE;
+    *index = 0;
+    if (!n || n > IOCP_MAX_WAIT || !handles)
+        return W2U_STATUS_INVALID_PARAMETER;
+    for (; got < n; got++)
+        if (!(evs[got] = event_get(handles[got]))) {
+            status = W2U_STATUS_INVALID_HANDLE;
+            goto out;
+        }
     if (alertable && iocp_run_apcs()) {
-        w2u_object_unref(&ev->obj);
-        return W2U_STATUS_USER_APC;
+        status = W2U_STATUS_USER_APC;
+        goto out;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        ws[i].thread = t;
+        pthread_mutex_lock(&evs[i]->lock);
+        waiter_add(evs[i], &ws[i]);
+        pthread_mutex_unlock(&evs[i]->lock);
     }
     iocp_block_begin();
     for (;;) {
         /* Read the wake word before looking, so a set between the look and
          * the sleep is not missed. */
         uint32_t seq = atomic_load_explicit(&t->wake, memory_order_acquire);
-        pthread_mutex_lock(&ev->lock);
-        if (ev->signaled) {
-            if (!ev->manual)
-                ev->signaled = false;
-            pthread_mutex_unlock(&ev->lock);
-            status = W2U_STATUS_SUCCESS;
+        bool done = false;
+        if (all) {
+            done = try_take_all(evs, n);
+        } else {
+            for (unsigned i = 0; i < n && !done; i++) {
+                pthread_mutex_lock(&evs[i]->lock);
+                if ((done = try_take(evs[i])))
+                    *index = i;     /* the lowest signalled index, as Windows */
+                pthread_mutex_unlock(&evs[i]->lock);
+            }
+        }
+        if (done)
             break;
-        }
-        if (!listed) {
-            w.prev = NULL;
-            w.next = ev->waiters;
-            if (ev->waiters)
-                ev->waiters->prev = &w;
-            ev->waiters = &w;
-            listed = true;
-        }
-        pthread_mutex_unlock(&ev->lock);
         if (alertable && atomic_load_explicit(&t->apc_pending, memory_order_acquire)) {
             iocp_run_apcs();
             status = W2U_STATUS_USER_APC;
@@ -124,17 +193,29 @@ uint32_t iocp_event_wait(uintptr_t handle, int64_t deadline, bool alertable)
             break;
         }
     }
-    if (listed) {
-        pthread_mutex_lock(&ev->lock);
-        if (w.prev)
-            w.prev->next = w.next;
-        else
-            ev->waiters = w.next;
-        if (w.next)
-            w.next->prev = w.prev;
-        pthread_mutex_unlock(&ev->lock);
-    }
     iocp_block_end();
-    w2u_object_unref(&ev->obj);
+    for (unsigned i = 0; i < n; i++) {
+        pthread_mutex_lock(&evs[i]->lock);
+        waiter_remove(evs[i], &ws[i]);
+        pthread_mutex_unlock(&evs[i]->lock);
+    }
+out:
+    for (unsigned i = 0; i < got; i++)
+        w2u_object_unref(&evs[i]->obj);
     return status;
+}
+
+uint32_t iocp_event_wait(uintptr_t handle, int64_t deadline, bool alertable)
+{
+    unsigned index;
+    return iocp_event_wait_many(&handle, 1, false, deadline, alertable, &index);
+}
+
+uint32_t iocp_event_close(uintptr_t handle)
+{
+    struct w2u_object *obj;
+    if (w2u_handle_lookup(handle, W2U_OBJ_EVENT, &obj) < 0)
+        return W2U_STATUS_INVALID_HANDLE;
+    w2u_object_unref(obj);
+    return w2u_handle_close(handle) < 0 ? W2U_STATUS_INVALID_HANDLE : W2U_STATUS_SUCCESS;
 }

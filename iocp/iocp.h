@@ -175,6 +175,13 @@ uint32_t iocp_event_set(uintptr_t handle);
 uint32_t iocp_event_reset(uintptr_t handle);
 /* SUCCESS, TIMEOUT, USER_APC, INVALID_HANDLE. */
 uint32_t iocp_event_wait(uintptr_t handle, int64_t deadline, bool alertable);
+/* Up to IOCP_MAX_WAIT events: any (lowest signalled index in *index) or all.
+ * Also INVALID_PARAMETER for a bad count. */
+#define IOCP_MAX_WAIT 64
+uint32_t iocp_event_wait_many(const uintptr_t *handles, unsigned n, bool all, int64_t deadline,
+                              bool alertable, unsigned *index);
+/* Closes an event handle; INVALID_HANDLE if it names no event. */
+uint32_t iocp_event_close(uintptr_t handle);
 
 /* ---- threads, APCs and blocking ------------------------------------------------ */
 

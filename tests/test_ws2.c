@@ -1098,6 +1098,245 @@ START_TEST(test_address_text_conversions)
 }
 END_TEST
 
+/* ---- WSA events and WSAEventSelect ---------------------------------------------------------- */
+
+START_TEST(test_wsaevents_manual_reset_and_multiple_waits)
+{
+    start();
+    WSAEVENT ev[3];
+    for (int i = 0; i < 3; i++)
+        ck_assert_ptr_nonnull(ev[i] = WSACreateEvent());
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, ev, FALSE, 0, FALSE), WSA_WAIT_TIMEOUT);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(3, ev, FALSE, 20, FALSE), WSA_WAIT_TIMEOUT);
+    ck_assert(WSASetEvent(ev[2]));
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(3, ev, FALSE, WSA_INFINITE, FALSE), WSA_WAIT_EVENT_0 + 2);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(3, ev, FALSE, 0, FALSE), WSA_WAIT_EVENT_0 + 2); /* manual */
+    ck_assert(WSASetEvent(ev[1]));
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(3, ev, FALSE, 0, FALSE), WSA_WAIT_EVENT_0 + 1); /* lowest */
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(3, ev, TRUE, 0, FALSE), WSA_WAIT_TIMEOUT);     /* not all */
+    ck_assert(WSASetEvent(ev[0]));
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(3, ev, TRUE, 0, FALSE), WSA_WAIT_EVENT_0);
+    ck_assert(WSAResetEvent(ev[0]) && WSAResetEvent(ev[1]) && WSAResetEvent(ev[2]));
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(3, ev, FALSE, 0, FALSE), WSA_WAIT_TIMEOUT);
+    /* Bad input. */
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(0, ev, FALSE, 0, FALSE), WSA_WAIT_FAILED);
+    ck_assert_int_eq(WSAGetLastError(), WSA_INVALID_PARAMETER);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(65, ev, FALSE, 0, FALSE), WSA_WAIT_FAILED);
+    ck_assert_int_eq(WSAGetLastError(), WSA_INVALID_PARAMETER);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, NULL, FALSE, 0, FALSE), WSA_WAIT_FAILED);
+    ck_assert_int_eq(WSAGetLastError(), WSA_INVALID_PARAMETER);
+    WSAEVENT bogus = (WSAEVENT)(uintptr_t)0x1234;
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &bogus, FALSE, 0, FALSE), WSA_WAIT_FAILED);
+    ck_assert_int_eq(WSAGetLastError(), WSA_INVALID_HANDLE);
+    for (int i = 0; i < 3; i++)
+        ck_assert(WSACloseEvent(ev[i]));
+    ck_assert(!WSACloseEvent(ev[0]));
+    ck_assert_int_eq(WSAGetLastError(), WSA_INVALID_HANDLE);
+    ck_assert(!WSASetEvent(ev[0]));
+    ck_assert_int_eq(WSAGetLastError(), WSA_INVALID_HANDLE);
+    stop();
+}
+END_TEST
+
+/* Waits (bounded) until the socket's record holds all of want; returns
+ * what was recorded, errors in err[]. */
+static LONG wait_net(SOCKET s, WSAEVENT ev, LONG want, int err[FD_MAX_EVENTS])
+{
+    LONG seen = 0;
+    for (int i = 0; i < 50 && (seen & want) != want; i++) {
+        if (WSAWaitForMultipleEvents(1, &ev, FALSE, 200, FALSE) != WSA_WAIT_EVENT_0)
+            continue;
+        WSANETWORKEVENTS ne;
+        ck_assert_int_eq(WSAEnumNetworkEvents(s, ev, &ne), 0);
+        for (int b = 0; b < FD_MAX_EVENTS; b++)
+            if (ne.lNetworkEvents & (1 << b))
+                err[b] = ne.iErrorCode[b];
+        seen |= ne.lNetworkEvents;
+    }
+    return seen;
+}
+
+/* True if nothing is recorded within ms (used only where the answer must
+ * be "nothing": it cannot fail when the code is right). */
+static BOOL quiet(SOCKET s, WSAEVENT ev, DWORD ms)
+{
+    if (WSAWaitForMultipleEvents(1, &ev, FALSE, ms, FALSE) == WSA_WAIT_TIMEOUT)
+        return TRUE;
+    WSANETWORKEVENTS ne;
+    WSAEnumNetworkEvents(s, ev, &ne);
+    return ne.lNetworkEvents == 0;
+}
+
+START_TEST(test_eventselect_accept_read_rearm_close)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len, err[FD_MAX_EVENTS] = { 0 };
+    char buf[8];
+    SOCKET l = listener(AF_INET, &ss, &len);
+    WSAEVENT ev = WSACreateEvent();
+    ck_assert_int_eq(WSAEventSelect(l, ev, FD_ACCEPT), 0);
+    ck_assert(quiet(l, ev, 30));
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), 0);
+    ck_assert(wait_net(l, ev, FD_ACCEPT, err) & FD_ACCEPT);
+    ck_assert_int_eq(err[FD_ACCEPT_BIT], 0);
+    SOCKET s = accept(l, NULL, NULL);
+    ck_assert(s != INVALID_SOCKET);
+
+    WSAEVENT sev = WSACreateEvent();
+    ck_assert_int_eq(WSAEventSelect(s, sev, FD_READ | FD_WRITE | FD_CLOSE), 0);
+    /* Connected and writable: FD_WRITE at once. */
+    ck_assert(wait_net(s, sev, FD_WRITE, err) & FD_WRITE);
+    ck_assert_int_eq(send(c, "12345678", 8, 0), 8);
+    ck_assert(wait_net(s, sev, FD_READ, err) & FD_READ);
+    /* Latched: more data, no new FD_READ until we receive. */
+    ck_assert_int_eq(send(c, "more", 4, 0), 4);
+    ck_assert(quiet(s, sev, 50));
+    ck_assert_int_eq(recv(s, buf, 4, 0), 4);            /* data remains: FD_READ again */
+    ck_assert(wait_net(s, sev, FD_READ, err) & FD_READ);
+    int got = 0, n;
+    while ((n = recv(s, buf, sizeof(buf), 0)) > 0)
+        got += n;
+    ck_assert_int_eq(got, 8);
+    ck_assert_int_eq(WSAGetLastError(), WSAEWOULDBLOCK);   /* selected: non-blocking */
+    /* Back to blocking mode is refused while selected. */
+    u_long off = 0;
+    ck_assert_int_eq(ioctlsocket(s, FIONBIO, &off), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    /* The peer closes gracefully: FD_CLOSE with 0. */
+    closesocket(c);
+    ck_assert(wait_net(s, sev, FD_CLOSE, err) & FD_CLOSE);
+    ck_assert_int_eq(err[FD_CLOSE_BIT], 0);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 0);
+    closesocket(s);
+    closesocket(l);
+    WSACloseEvent(ev);
+    WSACloseEvent(sev);
+    stop();
+}
+END_TEST
+
+START_TEST(test_eventselect_write_latched_until_wouldblock)
+{
+    start();
+    SOCKET c, s;
+    int err[FD_MAX_EVENTS] = { 0 };
+    tcp_pair(AF_INET, &c, &s);
+    int bufsize = 4096;
+    setsockopt(c, SOL_SOCKET, SO_SNDBUF, (char *)&bufsize, sizeof(bufsize));
+    setsockopt(s, SOL_SOCKET, SO_RCVBUF, (char *)&bufsize, sizeof(bufsize));
+    WSAEVENT ev = WSACreateEvent();
+    ck_assert_int_eq(WSAEventSelect(c, ev, FD_WRITE), 0);
+    ck_assert(wait_net(c, ev, FD_WRITE, err) & FD_WRITE);
+    /* Sends that succeed do not bring FD_WRITE back. */
+    ck_assert_int_eq(send(c, "x", 1, 0), 1);
+    ck_assert(quiet(c, ev, 50));
+    /* Fill the pipe until a send has to wait... */
+    static char chunk[65536];
+    int r;
+    while ((r = send(c, chunk, sizeof(chunk), 0)) > 0)
+        ;
+    ck_assert_int_eq(WSAGetLastError(), WSAEWOULDBLOCK);
+    /* ...then drain it: FD_WRITE is recorded again. */
+    static char buf[65536];
+    u_long on = 1;
+    ioctlsocket(s, FIONBIO, &on);
+    for (int i = 0; i < 2000 && WSAWaitForMultipleEvents(1, &ev, FALSE, 0, FALSE) != WSA_WAIT_EVENT_0; i++)
+        if (recv(s, buf, sizeof(buf), 0) == SOCKET_ERROR)
+            Sleep(1);
+    ck_assert(wait_net(c, ev, FD_WRITE, err) & FD_WRITE);
+    closesocket(c);
+    closesocket(s);
+    WSACloseEvent(ev);
+    stop();
+}
+END_TEST
+
+START_TEST(test_eventselect_connect_results)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len, err[FD_MAX_EVENTS] = { 0 };
+    SOCKET l = listener(AF_INET, &ss, &len);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    WSAEVENT ev = WSACreateEvent();
+    ck_assert_int_eq(WSAEventSelect(c, ev, FD_CONNECT | FD_WRITE), 0);
+    int r = connect(c, (struct sockaddr *)&ss, len);
+    ck_assert(r == 0 || WSAGetLastError() == WSAEWOULDBLOCK);
+    ck_assert((wait_net(c, ev, FD_CONNECT | FD_WRITE, err) & (FD_CONNECT | FD_WRITE)) == (FD_CONNECT | FD_WRITE));
+    ck_assert_int_eq(err[FD_CONNECT_BIT], 0);
+    closesocket(c);
+    /* Refused: FD_CONNECT carries the error. */
+    closesocket(l);
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(WSAEventSelect(c, ev, FD_CONNECT), 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEWOULDBLOCK);
+    ck_assert(wait_net(c, ev, FD_CONNECT, err) & FD_CONNECT);
+    ck_assert_int_eq(err[FD_CONNECT_BIT], WSAECONNREFUSED);
+    closesocket(c);
+    WSACloseEvent(ev);
+    stop();
+}
+END_TEST
+
+START_TEST(test_eventselect_reset_close_has_error)
+{
+    start();
+    SOCKET c, s;
+    int err[FD_MAX_EVENTS] = { 0 };
+    tcp_pair(AF_INET, &c, &s);
+    WSAEVENT ev = WSACreateEvent();
+    ck_assert_int_eq(WSAEventSelect(s, ev, FD_CLOSE), 0);
+    struct linger abortive = { 1, 0 };
+    ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_LINGER, (char *)&abortive, sizeof(abortive)), 0);
+    closesocket(c);                 /* RST */
+    ck_assert(wait_net(s, ev, FD_CLOSE, err) & FD_CLOSE);
+    ck_assert_int_eq(err[FD_CLOSE_BIT], WSAECONNRESET);
+    closesocket(s);
+    WSACloseEvent(ev);
+    stop();
+}
+END_TEST
+
+START_TEST(test_eventselect_bad_input_and_cancel)
+{
+    start();
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    WSAEVENT ev = WSACreateEvent();
+    WSANETWORKEVENTS ne;
+    ck_assert_int_eq(WSAEventSelect((SOCKET)0x1234, ev, FD_READ), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    ck_assert_int_eq(WSAEventSelect(s, ev, 0x10000), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(WSAEventSelect(s, (WSAEVENT)(uintptr_t)0x1234, FD_READ), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(WSAEnumNetworkEvents(s, ev, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSAEnumNetworkEvents((SOCKET)0x1234, ev, &ne), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    /* An idle stream socket records nothing (Linux would call it hung up). */
+    ck_assert_int_eq(WSAEventSelect(s, ev, FD_READ | FD_WRITE | FD_CLOSE), 0);
+    ck_assert(quiet(s, ev, 50));
+    /* Cancelling leaves the socket non-blocking, as Windows does. */
+    ck_assert_int_eq(WSAEventSelect(s, NULL, 0), 0);
+    struct sockaddr_storage ss;
+    int len = loopback(AF_INET, &ss);
+    SOCKET u = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(bind(u, (struct sockaddr *)&ss, len), 0);
+    ck_assert_int_eq(WSAEventSelect(u, ev, FD_READ), 0);
+    ck_assert_int_eq(WSAEventSelect(u, NULL, 0), 0);
+    char buf[4];
+    ck_assert_int_eq(recv(u, buf, sizeof(buf), 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEWOULDBLOCK);
+    closesocket(u);
+    closesocket(s);
+    WSACloseEvent(ev);
+    stop();
+}
+END_TEST
+
 /* ---- bad input -------------------------------------------------------------------------------- */
 
 START_TEST(test_bad_invalid_and_closed_socket)
@@ -1391,6 +1630,12 @@ int main(void)
     tcase_add_test(tc, test_getnameinfo_names_and_numbers);
     tcase_add_test(tc, test_hostent_servent_protoent);
     tcase_add_test(tc, test_address_text_conversions);
+    tcase_add_test(tc, test_wsaevents_manual_reset_and_multiple_waits);
+    tcase_add_test(tc, test_eventselect_accept_read_rearm_close);
+    tcase_add_test(tc, test_eventselect_write_latched_until_wouldblock);
+    tcase_add_test(tc, test_eventselect_connect_results);
+    tcase_add_test(tc, test_eventselect_reset_close_has_error);
+    tcase_add_test(tc, test_eventselect_bad_input_and_cancel);
     tcase_add_test(tc, test_bad_invalid_and_closed_socket);
     tcase_add_test(tc, test_bad_addresses_and_lengths);
     tcase_add_test(tc, test_bad_call_order);

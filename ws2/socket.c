@@ -27,6 +27,7 @@ static int wsa_errno(void)
 static void socket_close(struct w2u_object *obj)
 {
     struct ws2_socket *s = W2U_CONTAINER_OF(obj, struct ws2_socket, obj);
+    ws2_es_detach(s);
     pthread_mutex_lock(&s->lock);
     atomic_store(&s->closing, true);
     /* Threads blocked in this socket wake up and fail with WSAEINTR. */
@@ -202,17 +203,22 @@ static int wait_socket(struct ws2_socket *s, short events, uint32_t timeout_ms)
 
 /* A non-blocking connect finishes in the kernel without telling us: while
  * the socket is marked connecting, ask the kernel whether it has a peer. */
-void ws2_refresh_connect(struct ws2_socket *s)
+void ws2_refresh_connect_locked(struct ws2_socket *s)
 {
-    if (!s->connecting)
-        return;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    pthread_mutex_lock(&s->lock);
     if (s->connecting && getpeername(s->fd, (struct sockaddr *)&ss, &sl) == 0) {
         s->connecting = false;
         s->connected = true;
     }
+}
+
+void ws2_refresh_connect(struct ws2_socket *s)
+{
+    if (!s->connecting)
+        return;
+    pthread_mutex_lock(&s->lock);
+    ws2_refresh_connect_locked(s);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -261,6 +267,7 @@ int ws2_listen(uintptr_t h, int backlog)
     else
         s->listening = true;
     pthread_mutex_unlock(&s->lock);
+    ws2_es_state_changed(s);
     ws2_socket_put(s);
     return r;
 }
@@ -291,6 +298,7 @@ int ws2_accept(uintptr_t h, void *addr, int *len, uintptr_t *out)
             /* The accepted socket takes the listening socket's properties. */
             ns->bound = ns->connected = true;
             atomic_store(&ns->nonblocking, atomic_load(&s->nonblocking));
+            ws2_es_inherit(s, ns);
             if (addr && (r = ws2_addr_from_linux(&ss, sl, addr, len)) < 0) {
                 w2u_handle_close(*out);
                 *out = 0;
@@ -310,6 +318,7 @@ int ws2_accept(uintptr_t h, void *addr, int *len, uintptr_t *out)
         if ((r = wait_socket(s, POLLIN, 0)) < 0)
             break;
     }
+    ws2_es_reenable(s, W2U_FD_ACCEPT);
 out:
     ws2_socket_put(s);
     return r;
@@ -373,6 +382,7 @@ int ws2_connect(uintptr_t h, const void *addr, int len)
     if (err)
         r = -(int)w2u_errno_to_wsa(err);
 out:
+    ws2_es_state_changed(s);
     ws2_socket_put(s);
     return r;
 }
@@ -494,6 +504,8 @@ int ws2_send(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int flags,
         if (atomic_load(&s->nonblocking)) {
             if (!sent)
                 r = -W2U_WSAEWOULDBLOCK;
+            /* Windows records FD_WRITE again once this send had to wait. */
+            ws2_es_reenable(s, W2U_FD_WRITE);
             break;
         }
         if ((r = wait_socket(s, POLLOUT, s->sndtimeo)) < 0)
@@ -572,6 +584,8 @@ int ws2_recv(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int *flags
         if ((r = wait_socket(s, (in & W2U_MSG_OOB) ? POLLPRI : POLLIN, s->rcvtimeo)) < 0)
             break;
     }
+    /* Any receive re-enables FD_READ (FD_OOB for urgent data). */
+    ws2_es_reenable(s, (in & W2U_MSG_OOB) ? W2U_FD_OOB : W2U_FD_READ);
 out:
     ws2_socket_put(s);
     return r;
@@ -618,7 +632,11 @@ int ws2_ioctl(uintptr_t h, uint32_t cmd, uint32_t *arg)
     if (!arg) {
         r = -W2U_WSAEFAULT;
     } else if (cmd == W2U_FIONBIO) {
-        atomic_store(&s->nonblocking, *arg != 0);
+        /* An event-selected socket cannot go back to blocking mode. */
+        if (!*arg && s->es_mask)
+            r = -W2U_WSAEINVAL;
+        else
+            atomic_store(&s->nonblocking, *arg != 0);
     } else if (cmd == W2U_FIONREAD) {
         int n = 0;
         if (s->listening)

@@ -143,6 +143,25 @@ struct ws2_poll_entry {
  * mode reports it as POLLNVAL. */
 int ws2_poll(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode);
 
+/* ---- WSAEventSelect -------------------------------------------------------------------- */
+
+#define W2U_FD_READ       0x01
+#define W2U_FD_WRITE      0x02
+#define W2U_FD_OOB        0x04
+#define W2U_FD_ACCEPT     0x08
+#define W2U_FD_CONNECT    0x10
+#define W2U_FD_CLOSE      0x20
+#define W2U_FD_MAX_EVENTS 10
+
+struct ws2_network_events {
+    uint32_t events;
+    int errors[W2U_FD_MAX_EVENTS];
+};
+/* event: a ws2uring event handle; mask 0 cancels. */
+int ws2_event_select(uintptr_t s, uintptr_t event, uint32_t mask);
+/* Takes and clears the record; resets event if non-zero. */
+int ws2_enum_network_events(uintptr_t s, uintptr_t event, struct ws2_network_events *out);
+
 /* ---- options ------------------------------------------------------------------------ */
 
 #define W2U_SOL_SOCKET            0xffff

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../iocp/iocp.h"
 #include "ws2.h"
 #include "ws2_win32.h"
 
@@ -426,5 +427,88 @@ W2U_EXPORT int WINAPI WSAPoll(WSAPOLLFD *fds, ULONG count, int timeout)
             fds[i].revents = (SHORT)e[i].revents;
     if (e != stack)
         free(e);
+    return result(r);
+}
+
+/* ---- WSA events and WSAEventSelect ------------------------------------------------------------ */
+
+_Static_assert(FD_READ == W2U_FD_READ && FD_WRITE == W2U_FD_WRITE && FD_OOB == W2U_FD_OOB &&
+               FD_ACCEPT == W2U_FD_ACCEPT && FD_CONNECT == W2U_FD_CONNECT &&
+               FD_CLOSE == W2U_FD_CLOSE && FD_MAX_EVENTS == W2U_FD_MAX_EVENTS, "FD_*");
+_Static_assert(WSA_MAXIMUM_WAIT_EVENTS == IOCP_MAX_WAIT, "wait limit");
+
+W2U_EXPORT WSAEVENT WINAPI WSACreateEvent(void)
+{
+    uintptr_t h;
+    uint32_t status = iocp_event_create(true, false, &h);   /* manual reset, not set */
+    if (status != W2U_STATUS_SUCCESS) {
+        w2u_set_error(WSA_NOT_ENOUGH_MEMORY);
+        return WSA_INVALID_EVENT;
+    }
+    return (WSAEVENT)h;
+}
+
+static BOOL event_result(uint32_t status)
+{
+    if (status == W2U_STATUS_SUCCESS)
+        return TRUE;
+    w2u_set_error(WSA_INVALID_HANDLE);
+    return FALSE;
+}
+
+W2U_EXPORT BOOL WINAPI WSASetEvent(WSAEVENT e)
+{
+    return event_result(iocp_event_set((uintptr_t)e));
+}
+
+W2U_EXPORT BOOL WINAPI WSAResetEvent(WSAEVENT e)
+{
+    return event_result(iocp_event_reset((uintptr_t)e));
+}
+
+W2U_EXPORT BOOL WINAPI WSACloseEvent(WSAEVENT e)
+{
+    return event_result(iocp_event_close((uintptr_t)e));
+}
+
+W2U_EXPORT DWORD WINAPI WSAWaitForMultipleEvents(DWORD count, const WSAEVENT *events, BOOL all,
+                                                 DWORD timeout, BOOL alertable)
+{
+    uintptr_t handles[IOCP_MAX_WAIT];
+    unsigned index;
+    if (!count || count > WSA_MAXIMUM_WAIT_EVENTS || !events) {
+        w2u_set_error(WSA_INVALID_PARAMETER);
+        return WSA_WAIT_FAILED;
+    }
+    for (DWORD i = 0; i < count; i++)
+        handles[i] = (uintptr_t)events[i];
+    int64_t deadline = timeout == 0 ? 0 : w2u_deadline_ms(timeout);
+    switch (iocp_event_wait_many(handles, count, all != 0, deadline, alertable != 0, &index)) {
+    case W2U_STATUS_SUCCESS:  return WSA_WAIT_EVENT_0 + index;
+    case W2U_STATUS_TIMEOUT:  return WSA_WAIT_TIMEOUT;
+    case W2U_STATUS_USER_APC: return WSA_WAIT_IO_COMPLETION;
+    case W2U_STATUS_INVALID_PARAMETER:
+        w2u_set_error(WSA_INVALID_PARAMETER);
+        return WSA_WAIT_FAILED;
+    default:
+        w2u_set_error(WSA_INVALID_HANDLE);
+        return WSA_WAIT_FAILED;
+    }
+}
+
+W2U_EXPORT int WINAPI WSAEventSelect(SOCKET s, WSAEVENT event, LONG events)
+{
+    return result(ws2_event_select(s, (uintptr_t)event, (uint32_t)events));
+}
+
+W2U_EXPORT int WINAPI WSAEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS out)
+{
+    struct ws2_network_events ne;
+    int r = ws2_enum_network_events(s, (uintptr_t)event, out ? &ne : NULL);
+    if (r >= 0 && out) {
+        out->lNetworkEvents = (LONG)ne.events;
+        for (int i = 0; i < FD_MAX_EVENTS; i++)
+            out->iErrorCode[i] = ne.errors[i];
+    }
     return result(r);
 }

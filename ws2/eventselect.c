@@ -1,0 +1,288 @@
+/* WSAEventSelect: network events recorded per socket with Windows'
+ * re-enabling rules, signalled through the program's event.
+ *
+ * One watcher thread waits in epoll on every event-selected socket (its
+ * data is the SOCKET value, looked up again on each wake-up, so a socket
+ * closed meanwhile is simply gone).  The epoll interest of a socket is
+ * exactly what may be recorded now, so level-triggered epoll never spins:
+ * - FD_READ, once recorded, is not recorded again until a receive call
+ *   re-enables it (and is then at once, if data is still there);
+ * - FD_WRITE after connect/accept, then only after a send failed with
+ *   WSAEWOULDBLOCK;
+ * - FD_ACCEPT again after accept; FD_CONNECT and FD_CLOSE once;
+ * - an idle stream socket (neither connected, connecting nor listening) is
+ *   not watched at all: Linux calls it hung up, Windows says nothing. */
+#include <errno.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ws2_private.h"
+
+#define ALL_EVENTS 0x3FFu          /* FD_READ .. FD_ADDRESS_LIST_CHANGE */
+
+static int epfd = -1;
+static int epfd_error;
+static pthread_once_t watcher_once = PTHREAD_ONCE_INIT;
+
+static int bit_index(uint32_t bit)
+{
+    return __builtin_ctz(bit);
+}
+
+/* The epoll events this socket needs now. With s->lock held. */
+static uint32_t interest(const struct ws2_socket *s)
+{
+    uint32_t want = s->es_mask & s->es_enabled, ev = 0;
+    if (!s->es_mask)
+        return 0;
+    if (s->listening) {
+        if (want & W2U_FD_ACCEPT)
+            ev |= EPOLLIN;
+    } else if (s->connecting) {
+        if (want & (W2U_FD_CONNECT | W2U_FD_WRITE))
+            ev |= EPOLLOUT;
+    } else if (s->connected || s->type == SOCK_DGRAM) {
+        if ((want & W2U_FD_READ) && !s->es_eof)
+            ev |= EPOLLIN;
+        if ((want & W2U_FD_OOB) && !s->es_eof)
+            ev |= EPOLLPRI;
+        if (want & W2U_FD_WRITE)
+            ev |= EPOLLOUT;
+        if ((want & W2U_FD_CLOSE) && s->type == SOCK_STREAM)
+            ev |= EPOLLRDHUP;
+    }
+    return ev;
+}
+
+/* Brings the socket's epoll registration in line with interest(). With
+ * s->lock held. A socket with nothing to watch leaves epoll: EPOLLHUP and
+ * EPOLLERR are reported even for an empty interest. */
+static void sync_epoll(struct ws2_socket *s)
+{
+    uint32_t ev = interest(s);
+    if (ev == s->es_epoll || epfd < 0)
+        return;
+    struct epoll_event e = { .events = ev, .data.u64 = s->obj.handle };
+    if (!ev)
+        epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    else if (!s->es_epoll)
+        epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &e);
+    else
+        epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &e);
+    s->es_epoll = ev;
+}
+
+/* Records events in the socket's network event record and signals the
+ * program's event. With s->lock held. */
+static void record(struct ws2_socket *s, uint32_t bits, int error)
+{
+    bits &= s->es_mask & s->es_enabled;
+    if (!bits)
+        return;
+    for (uint32_t b = bits; b; b &= b - 1)
+        s->es_errors[bit_index(b & -b)] = error;
+    s->es_pending |= bits;
+    s->es_enabled &= ~bits;
+    if (s->es_event)
+        iocp_event_sink(s->es_event);
+}
+
+static int socket_error(struct ws2_socket *s)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    return err;
+}
+
+/* What epoll reported, in Windows network events. With s->lock held. */
+static void process(struct ws2_socket *s, uint32_t rev)
+{
+    if (s->listening) {
+        if (rev & EPOLLIN)
+            record(s, W2U_FD_ACCEPT, 0);
+    } else if (s->connecting) {
+        int err = socket_error(s);
+        s->connecting = false;
+        if (err) {
+            record(s, W2U_FD_CONNECT, (int)w2u_errno_to_wsa(err));
+        } else {
+            s->connected = true;
+            record(s, W2U_FD_CONNECT, 0);
+            record(s, W2U_FD_WRITE, 0);
+        }
+    } else {
+        if (rev & EPOLLIN) {
+            int avail = 0;
+            /* At the end of a stream, EPOLLIN means EOF, not data. */
+            if (s->type == SOCK_DGRAM || (ioctl(s->fd, FIONREAD, &avail) == 0 && avail > 0))
+                record(s, W2U_FD_READ, 0);
+        }
+        if (rev & EPOLLPRI)
+            record(s, W2U_FD_OOB, 0);
+        if (rev & EPOLLOUT)
+            record(s, W2U_FD_WRITE, 0);
+        if (s->type == SOCK_STREAM && (rev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+            int err = (rev & EPOLLERR) ? socket_error(s) : 0;
+            s->es_eof = true;
+            record(s, W2U_FD_CLOSE, err ? (int)w2u_errno_to_wsa(err) : 0);
+        }
+    }
+    sync_epoll(s);
+}
+
+static void *watcher(void *arg)
+{
+    struct epoll_event evs[64];
+    (void)arg;
+    for (;;) {
+        int n = epoll_wait(epfd, evs, 64, -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < n; i++) {
+            struct w2u_object *obj = w2u_handle_get((uintptr_t)evs[i].data.u64, W2U_OBJ_SOCKET);
+            if (!obj)
+                continue;          /* closed since: its registration is gone too */
+            struct ws2_socket *s = W2U_CONTAINER_OF(obj, struct ws2_socket, obj);
+            pthread_mutex_lock(&s->lock);
+            if (s->es_epoll)
+                process(s, evs[i].events);
+            pthread_mutex_unlock(&s->lock);
+            w2u_object_unref(obj);
+        }
+    }
+    return NULL;
+}
+
+static void start_watcher(void)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) {
+        epfd_error = -(int)w2u_errno_to_wsa(errno);
+        return;
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, watcher, NULL) != 0) {
+        close(epfd);
+        epfd = -1;
+        epfd_error = -W2U_WSAENOBUFS;
+    }
+    pthread_attr_destroy(&attr);
+}
+
+int ws2_event_select(uintptr_t h, uintptr_t event, uint32_t mask)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if (mask & ~ALL_EVENTS) {
+        r = -W2U_WSAEINVAL;
+        goto out;
+    }
+    if (mask) {
+        /* The event must be one the sink can set. */
+        struct w2u_object *ev = w2u_handle_get(event, W2U_OBJ_EVENT);
+        if (!ev) {
+            r = -W2U_WSAEINVAL;
+            goto out;
+        }
+        w2u_object_unref(ev);
+        pthread_once(&watcher_once, start_watcher);
+        if (epfd < 0) {
+            r = epfd_error;
+            goto out;
+        }
+    }
+    pthread_mutex_lock(&s->lock);
+    /* A new selection replaces the old one and clears the record. */
+    atomic_store(&s->nonblocking, true);
+    s->es_event = mask ? event : 0;
+    s->es_mask = mask;
+    s->es_pending = 0;
+    s->es_enabled = ALL_EVENTS;
+    ws2_refresh_connect_locked(s);
+    sync_epoll(s);
+    pthread_mutex_unlock(&s->lock);
+out:
+    ws2_socket_put(s);
+    return r;
+}
+
+int ws2_enum_network_events(uintptr_t h, uintptr_t event, struct ws2_network_events *out)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if (!out) {
+        r = -W2U_WSAEFAULT;
+        goto done;
+    }
+    pthread_mutex_lock(&s->lock);
+    out->events = s->es_pending;
+    for (int i = 0; i < W2U_FD_MAX_EVENTS; i++)
+        out->errors[i] = (s->es_pending & (1u << i)) ? s->es_errors[i] : 0;
+    s->es_pending = 0;
+    /* Reset under the lock: a record made after it sets the event again. */
+    if (event && iocp_event_reset(event) != W2U_STATUS_SUCCESS)
+        r = -W2U_WSAEINVAL;
+    pthread_mutex_unlock(&s->lock);
+done:
+    ws2_socket_put(s);
+    return r;
+}
+
+/* ---- hooks from the socket calls ---------------------------------------------------- */
+
+void ws2_es_reenable(struct ws2_socket *s, uint32_t bits)
+{
+    if (!s->es_mask)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->es_enabled |= bits;
+    sync_epoll(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void ws2_es_state_changed(struct ws2_socket *s)
+{
+    if (!s->es_mask)
+        return;
+    pthread_mutex_lock(&s->lock);
+    sync_epoll(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void ws2_es_inherit(struct ws2_socket *from, struct ws2_socket *to)
+{
+    if (!from->es_mask)
+        return;
+    pthread_mutex_lock(&from->lock);
+    uint32_t mask = from->es_mask;
+    uintptr_t event = from->es_event;
+    pthread_mutex_unlock(&from->lock);
+    /* The accepted socket starts with the listener's selection. */
+    pthread_mutex_lock(&to->lock);
+    to->es_mask = mask;
+    to->es_event = event;
+    to->es_enabled = ALL_EVENTS;
+    sync_epoll(to);
+    pthread_mutex_unlock(&to->lock);
+}
+
+void ws2_es_detach(struct ws2_socket *s)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->es_epoll && epfd >= 0)
+        epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    s->es_epoll = 0;
+    s->es_mask = 0;
+    pthread_mutex_unlock(&s->lock);
+}
