@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "w2u.h"
 
@@ -31,4 +32,14 @@ void w2u_log(const char *fmt, ...)
     va_end(ap);
     /* One write so lines from several threads do not interleave. */
     fprintf(stderr, "%s\n", line);
+}
+
+uint32_t w2u_process_id(void)
+{
+    return (uint32_t)getpid();
+}
+
+uint32_t w2u_thread_id(void)
+{
+    return (uint32_t)gettid();
 }

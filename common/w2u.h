@@ -194,6 +194,10 @@ static inline void w2u_mutex_unlock(struct w2u_mutex *m)
         w2u_mutex_wake(m);
 }
 
+/* Linux's process and thread ids (GetCurrentProcessId/ThreadId natively). */
+uint32_t w2u_process_id(void);
+uint32_t w2u_thread_id(void);
+
 /* ---- logging -------------------------------------------------------------- */
 /* WS2URING_DEBUG=1 in the environment turns on debug lines. */
 bool w2u_debug_enabled(void);

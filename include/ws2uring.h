@@ -37,6 +37,13 @@
 __attribute__((ms_abi)) int ws2u_gethostname(char *name, int namelen);
 #endif
 
+/* Windows' mswsock.h has these (used by mio/tokio); Wine 8's lacks them. */
+#ifndef SIO_BSP_HANDLE
+#define SIO_BSP_HANDLE        0x4800001B
+#define SIO_BSP_HANDLE_SELECT 0x4800001C
+#define SIO_BSP_HANDLE_POLL   0x4800001D
+#endif
+
 /* Windows' ws2ipdef.h has these TCP options; Wine 8's headers lack them. */
 #ifndef TCP_KEEPIDLE
 #define TCP_KEEPIDLE  3

@@ -152,6 +152,18 @@ W2U_EXPORT DWORD WINAPI SleepEx(DWORD ms, BOOL alertable)
     return 0;
 }
 
+/* Natively the process and thread ids are Linux's: what WSADuplicateSocket
+ * and logs need from them. */
+W2U_EXPORT DWORD WINAPI GetCurrentProcessId(void)
+{
+    return w2u_process_id();
+}
+
+W2U_EXPORT DWORD WINAPI GetCurrentThreadId(void)
+{
+    return w2u_thread_id();
+}
+
 W2U_EXPORT void WINAPI Sleep(DWORD ms)
 {
     SleepEx(ms, FALSE);

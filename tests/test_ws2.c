@@ -2,6 +2,9 @@
  * winsock2.h must come before any header that pulls in <sys/select.h>. */
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <mswsock.h>
+#include <mstcpip.h>
+#include <ws2spi.h>
 
 #include <check.h>
 #include <pthread.h>
@@ -1337,6 +1340,322 @@ START_TEST(test_eventselect_bad_input_and_cancel)
 }
 END_TEST
 
+/* ---- catalog, WSAIoctl, WSAAccept and friends --------------------------------------------- */
+
+START_TEST(test_catalog_enumerates_transports)
+{
+    start();
+    DWORD len = 0;
+    ck_assert_int_eq(WSAEnumProtocolsW(NULL, NULL, &len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOBUFS);
+    ck_assert_uint_eq(len, 5 * sizeof(WSAPROTOCOL_INFOW));
+    WSAPROTOCOL_INFOW all[8];
+    len = sizeof(all);
+    ck_assert_int_eq(WSAEnumProtocolsW(NULL, all, &len), 5);
+    int tcp4 = -1;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(all[i].iVersion, 2);
+        ck_assert_int_eq(all[i].ProtocolChain.ChainLen, BASE_PROTOCOL);
+        if (all[i].iAddressFamily == AF_INET && all[i].iSocketType == SOCK_STREAM)
+            tcp4 = i;
+    }
+    ck_assert_int_ge(tcp4, 0);
+    ck_assert_int_eq(all[tcp4].iProtocol, IPPROTO_TCP);
+    ck_assert(all[tcp4].dwServiceFlags1 & XP1_GUARANTEED_DELIVERY);
+    ck_assert(all[tcp4].dwServiceFlags1 & XP1_IFS_HANDLES);
+    ck_assert_int_eq(all[tcp4].iMaxSockAddr, (int)sizeof(struct sockaddr_in));
+    /* A filter: UDP only, over IPv4 and IPv6. */
+    INT udp[] = { IPPROTO_UDP, 0 };
+    WSAPROTOCOL_INFOA a[8];
+    len = sizeof(a);
+    ck_assert_int_eq(WSAEnumProtocolsA(udp, a, &len), 2);
+    ck_assert(a[0].dwServiceFlags1 & XP1_CONNECTIONLESS);
+    ck_assert_str_eq(a[0].szProtocol, "MSAFD Tcpip [UDP/IP]");
+    ck_assert_uint_eq(a[0].dwMessageSize, 65467);
+    ck_assert_int_eq(WSAEnumProtocolsA(NULL, a, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    /* A socket names its entry. */
+    SOCKET s = socket(AF_INET6, SOCK_DGRAM, 0);
+    WSAPROTOCOL_INFOA info;
+    int il = sizeof(info);
+    ck_assert_int_eq(getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOA, (char *)&info, &il), 0);
+    ck_assert_int_eq(info.iAddressFamily, AF_INET6);
+    ck_assert_int_eq(info.iProtocol, IPPROTO_UDP);
+    il = 10;
+    ck_assert_int_eq(getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &il), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+START_TEST(test_wsaioctl_codes)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    DWORD ret = 0;
+    u_long on = 1, n = 0;
+    ck_assert_int_eq(WSAIoctl(c, FIONBIO, &on, sizeof(on), NULL, 0, &ret, NULL, NULL), 0);
+    ck_assert_int_eq(send(c, "abc", 3, 0), 3);
+    for (int i = 0; i < 5000 && n < 3; i++) {
+        ck_assert_int_eq(WSAIoctl(s, FIONREAD, NULL, 0, &n, sizeof(n), &ret, NULL, NULL), 0);
+        if (n < 3)
+            Sleep(1);
+    }
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(ret, sizeof(u_long));
+
+    struct tcp_keepalive ka = { 1, 30000, 2500 };
+    ck_assert_int_eq(WSAIoctl(s, SIO_KEEPALIVE_VALS, &ka, sizeof(ka), NULL, 0, &ret, NULL, NULL), 0);
+    int v = 0, vl = sizeof(v);
+    getsockopt(s, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, &vl);
+    ck_assert_int_eq(v, 1);
+    getsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, (char *)&v, &vl);
+    ck_assert_int_eq(v, 30);
+    getsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, (char *)&v, &vl);
+    ck_assert_int_eq(v, 3);                     /* 2.5 s rounds up: Linux counts seconds */
+
+    SOCKET base = 0;
+    ck_assert_int_eq(WSAIoctl(s, SIO_BASE_HANDLE, NULL, 0, &base, sizeof(base), &ret, NULL, NULL), 0);
+    ck_assert_uint_eq(base, s);
+    ck_assert_int_eq(WSAIoctl(s, SIO_BSP_HANDLE_POLL, NULL, 0, &base, sizeof(base), &ret, NULL, NULL), 0);
+    ck_assert_uint_eq(base, s);
+
+    char list[4096];
+    ret = 0;
+    ck_assert_int_eq(WSAIoctl(s, SIO_ADDRESS_LIST_QUERY, NULL, 0, list, sizeof(list), &ret, NULL, NULL), 0);
+    SOCKET_ADDRESS_LIST *al = (SOCKET_ADDRESS_LIST *)list;
+    for (int i = 0; i < al->iAddressCount; i++)
+        ck_assert_int_eq(al->Address[i].lpSockaddr->sa_family, AF_INET);
+    DWORD need = ret;
+    ck_assert_int_eq(WSAIoctl(s, SIO_ADDRESS_LIST_QUERY, NULL, 0, list, 2, &ret, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_uint_eq(ret, need);
+
+    /* Extension functions: found by GUID; for now they say they are not there. */
+    GUID acceptex = WSAID_ACCEPTEX, connectex = WSAID_CONNECTEX, bogus = { 1, 2, 3, { 4 } };
+    LPFN_ACCEPTEX pAcceptEx = NULL;
+    LPFN_CONNECTEX pConnectEx = NULL;
+    ck_assert_int_eq(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &acceptex, sizeof(acceptex),
+                              &pAcceptEx, sizeof(pAcceptEx), &ret, NULL, NULL), 0);
+    ck_assert_ptr_nonnull(pAcceptEx);
+    ck_assert_uint_eq(ret, sizeof(void *));
+    ck_assert_int_eq(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &connectex, sizeof(connectex),
+                              &pConnectEx, sizeof(pConnectEx), &ret, NULL, NULL), 0);
+    ck_assert_ptr_nonnull(pConnectEx);
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    ck_assert(!pConnectEx(c, NULL, 0, NULL, 0, NULL, &ov));
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert_int_eq(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &bogus, sizeof(bogus),
+                              &pAcceptEx, sizeof(pAcceptEx), &ret, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+
+    /* Bad input. */
+    ck_assert_int_eq(WSAIoctl(s, 0x12345678, NULL, 0, NULL, 0, &ret, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert_int_eq(WSAIoctl(s, FIONREAD, NULL, 0, &n, sizeof(n), NULL, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSAIoctl(s, FIONREAD, NULL, 0, &n, 2, &ret, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSAIoctl((SOCKET)0x1234, FIONREAD, NULL, 0, &n, sizeof(n), &ret, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+struct condition_case { int verdict; int calls; unsigned short caller_port; };
+
+static int CALLBACK decide(LPWSABUF caller, LPWSABUF caller_data, LPQOS sqos, LPQOS gqos,
+                           LPWSABUF callee, LPWSABUF callee_data, GROUP *g, DWORD_PTR data)
+{
+    struct condition_case *c = (struct condition_case *)data;
+    (void)caller_data; (void)sqos; (void)gqos; (void)callee; (void)callee_data; (void)g;
+    c->calls++;
+    if (caller && caller->len >= (ULONG)sizeof(struct sockaddr_in))
+        c->caller_port = ntohs(((struct sockaddr_in *)caller->buf)->sin_port);
+    return c->verdict;
+}
+
+START_TEST(test_wsaaccept_condition_function)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    /* CF_ACCEPT: the connection is ours, the condition saw the caller. */
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), 0);
+    struct condition_case yes = { CF_ACCEPT, 0, 0 };
+    struct sockaddr_in peer;
+    int pl = sizeof(peer);
+    SOCKET s = WSAAccept(l, (struct sockaddr *)&peer, &pl, decide, (DWORD_PTR)&yes);
+    ck_assert(s != INVALID_SOCKET);
+    ck_assert_int_eq(yes.calls, 1);
+    ck_assert_uint_eq(yes.caller_port, ntohs(peer.sin_port));
+    closesocket(s);
+    closesocket(c);
+    /* CF_REJECT: refused for us, reset for the peer. */
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), 0);
+    struct condition_case no = { CF_REJECT, 0, 0 };
+    ck_assert(WSAAccept(l, NULL, NULL, decide, (DWORD_PTR)&no) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAECONNREFUSED);
+    char buf[4];
+    ck_assert_int_eq(recv(c, buf, sizeof(buf), 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAECONNRESET);
+    closesocket(c);
+    /* CF_DEFER with SO_CONDITIONAL_ACCEPT: asked again on the next call. */
+    int one = 1;
+    ck_assert_int_eq(setsockopt(l, SOL_SOCKET, SO_CONDITIONAL_ACCEPT, (char *)&one, sizeof(one)), 0);
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), 0);
+    struct condition_case later = { CF_DEFER, 0, 0 };
+    ck_assert(WSAAccept(l, NULL, NULL, decide, (DWORD_PTR)&later) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSATRY_AGAIN);
+    later.verdict = CF_ACCEPT;
+    s = WSAAccept(l, NULL, NULL, decide, (DWORD_PTR)&later);
+    ck_assert(s != INVALID_SOCKET);
+    ck_assert_int_eq(later.calls, 2);
+    ck_assert_int_eq(send(c, "hi", 2, 0), 2);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 2);
+    closesocket(s);
+    closesocket(c);
+    /* No condition: plain accept. */
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), 0);
+    s = WSAAccept(l, NULL, NULL, NULL, 0);
+    ck_assert(s != INVALID_SOCKET);
+    closesocket(s);
+    closesocket(c);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
+START_TEST(test_wsaconnect_and_duplicate_socket)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    WSABUF data = { 4, (char *)"data" }, none = { 0, NULL }, callee = { 16, (char *)&ss };
+    ck_assert_int_eq(WSAConnect(c, (struct sockaddr *)&ss, len, &data, NULL, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);          /* no connect data on TCP */
+    ck_assert_int_eq(WSAConnect(c, (struct sockaddr *)&ss, len, &none, &callee, NULL, NULL), 0);
+    ck_assert_uint_eq(callee.len, 0);
+    SOCKET s = accept(l, NULL, NULL);
+
+    /* A duplicate in the same process: a new SOCKET on the same connection. */
+    WSAPROTOCOL_INFOW info;
+    ck_assert_int_eq(WSADuplicateSocketW(c, GetCurrentProcessId(), &info), 0);
+    ck_assert_int_eq(info.iAddressFamily, AF_INET);
+    SOCKET d = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, 0);
+    ck_assert(d != INVALID_SOCKET);
+    ck_assert(d != c);
+    ck_assert_int_eq(closesocket(c), 0);             /* the duplicate keeps it open */
+    char buf[8];
+    ck_assert_int_eq(send(d, "dup", 3, 0), 3);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 3);
+    /* Used once only. */
+    ck_assert(WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, 0) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(WSADuplicateSocketA(d, GetCurrentProcessId(), NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    WSAPROTOCOL_INFOA ia;
+    ck_assert_int_eq(WSADuplicateSocketA((SOCKET)0x1234, GetCurrentProcessId(), &ia), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    closesocket(d);
+    closesocket(s);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
+START_TEST(test_small_winsock2_calls)
+{
+    start();
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    u_long nl;
+    u_short ns;
+    ck_assert_int_eq(WSAHtonl(s, 0x01020304, &nl), 0);
+    ck_assert_uint_eq(nl, htonl(0x01020304));
+    ck_assert_int_eq(WSANtohs(s, htons(80), &ns), 0);
+    ck_assert_uint_eq(ns, 80);
+    ck_assert_int_eq(WSAHtons((SOCKET)0x1234, 1, &ns), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    ck_assert_int_eq(WSANtohl(s, 1, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    WCHAR wname[256];
+    char name[256];
+    ck_assert_int_eq(GetHostNameW(wname, 256), 0);
+    ck_assert_int_eq(gethostname(name, sizeof(name)), 0);
+    for (size_t i = 0; i <= strlen(name); i++)
+        ck_assert_uint_eq(wname[i], (WCHAR)name[i]);
+    ck_assert_int_eq(GetHostNameW(wname, 1), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    /* Winsock 1's blocking hooks are gone in Winsock 2. */
+    ck_assert(!WSAIsBlocking());
+    ck_assert_int_eq(WSACancelBlockingCall(), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert_ptr_null(WSASetBlockingHook(NULL));
+    ck_assert_int_eq(WSAUnhookBlockingHook(), SOCKET_ERROR);
+    closesocket(s);
+    /* Disconnect calls shut the connection down. */
+    SOCKET c;
+    tcp_pair(AF_INET, &c, &s);
+    WSABUF data = { 1, (char *)"x" };
+    ck_assert_int_eq(WSASendDisconnect(c, &data), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert_int_eq(WSASendDisconnect(c, NULL), 0);
+    char buf[4];
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 0);
+    ck_assert_int_eq(WSARecvDisconnect(s, NULL), 0);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAESHUTDOWN);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+START_TEST(test_not_yet_exports_fail_cleanly)
+{
+    /* Every export that waits for a later step fails the Windows way. */
+    start();
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(WSAAsyncSelect(s, NULL, 0, FD_READ), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert_ptr_null(WSAAsyncGetHostByName(NULL, 0, "localhost", NULL, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    WSAOVERLAPPED ov;
+    DWORD n, f;
+    memset(&ov, 0, sizeof(ov));
+    ck_assert(!WSAGetOverlappedResult(s, &ov, &n, FALSE, &f));
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    HANDLE h;
+    ck_assert_int_eq(WSALookupServiceBeginA(NULL, 0, &h), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert(WSAJoinLeaf(s, NULL, 0, NULL, NULL, NULL, NULL, 0) == INVALID_SOCKET);
+    DWORD len = 0;
+    ck_assert_int_eq(WSAEnumNameSpaceProvidersA(&len, NULL), SOCKET_ERROR);
+    /* The catalog is fixed; its enumeration works under its WSC name too. */
+    WSAPROTOCOL_INFOW info[8];
+    INT err = 0;
+    len = sizeof(info);
+    ck_assert_int_eq(WSCEnumProtocols(NULL, info, &len, &err), 5);
+    GUID id = { 0 };
+    ck_assert_int_eq(WSCDeinstallProvider(&id, &err), SOCKET_ERROR);
+    ck_assert_int_eq(err, WSAEOPNOTSUPP);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 /* ---- bad input -------------------------------------------------------------------------------- */
 
 START_TEST(test_bad_invalid_and_closed_socket)
@@ -1636,6 +1955,12 @@ int main(void)
     tcase_add_test(tc, test_eventselect_connect_results);
     tcase_add_test(tc, test_eventselect_reset_close_has_error);
     tcase_add_test(tc, test_eventselect_bad_input_and_cancel);
+    tcase_add_test(tc, test_catalog_enumerates_transports);
+    tcase_add_test(tc, test_wsaioctl_codes);
+    tcase_add_test(tc, test_wsaaccept_condition_function);
+    tcase_add_test(tc, test_wsaconnect_and_duplicate_socket);
+    tcase_add_test(tc, test_small_winsock2_calls);
+    tcase_add_test(tc, test_not_yet_exports_fail_cleanly);
     tcase_add_test(tc, test_bad_invalid_and_closed_socket);
     tcase_add_test(tc, test_bad_addresses_and_lengths);
     tcase_add_test(tc, test_bad_call_order);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -295,6 +296,28 @@ int ws2_getnameinfo(const void *addr, int addrlen, char *host, size_t hostlen, c
     int e = getnameinfo((struct sockaddr *)&ss, sl, host, (socklen_t)hostlen, serv,
                         (socklen_t)servlen, lflags);
     return eai_to_wsa(e);
+}
+
+unsigned ws2_interface_addresses(int wfamily, unsigned char (*addrs)[28], int *lens, unsigned max)
+{
+    struct ifaddrs *ifa;
+    unsigned n = 0;
+    int family = ws2_af_to_linux(wfamily);
+    if ((family != AF_INET && family != AF_INET6) || getifaddrs(&ifa) < 0)
+        return 0;
+    for (struct ifaddrs *i = ifa; i && n < max; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family || (i->ifa_flags & IFF_LOOPBACK))
+            continue;
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof(ss));
+        unsigned sl = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+        memcpy(&ss, i->ifa_addr, sl);
+        lens[n] = 28;
+        if (ws2_addr_from_linux(&ss, sl, addrs[n], &lens[n]) == 0)
+            n++;
+    }
+    freeifaddrs(ifa);
+    return n;
 }
 
 /* ---- host name, services, protocols ---------------------------------------------- */

@@ -374,6 +374,19 @@ WRAPPED(int, gethostname, (char *name, int len))
     return r ? result_error(r) : 0;
 }
 
+W2U_EXPORT int WINAPI GetHostNameW(WCHAR *name, int len)
+{
+    char buf[256];
+    if (ws2_check_started() < 0)
+        return result_error(WSANOTINITIALISED);
+    int r = ws2_gethostname(buf, sizeof(buf));
+    if (r)
+        return result_error(r);
+    if (!name || len <= 0 || !w_from_utf8(buf, name, (size_t)len))
+        return result_error(WSAEFAULT);
+    return 0;
+}
+
 /* servent: on 64-bit Windows s_proto comes before s_port; Wine's header
  * knows, so the compiler lays it out right. */
 static struct servent *make_servent(const struct ws2_db_entry *e)

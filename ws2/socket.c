@@ -29,6 +29,12 @@ static void socket_close(struct w2u_object *obj)
     struct ws2_socket *s = W2U_CONTAINER_OF(obj, struct ws2_socket, obj);
     ws2_es_detach(s);
     pthread_mutex_lock(&s->lock);
+    uintptr_t deferred = s->deferred;
+    s->deferred = 0;
+    pthread_mutex_unlock(&s->lock);
+    if (deferred)
+        w2u_handle_close(deferred);    /* a deferred connection dies with its listener */
+    pthread_mutex_lock(&s->lock);
     atomic_store(&s->closing, true);
     /* Threads blocked in this socket wake up and fail with WSAEINTR. */
     if (s->wake_fd >= 0)
@@ -72,6 +78,17 @@ void ws2_socket_put(struct ws2_socket *s)
     w2u_object_unref(&s->obj);
 }
 
+int ws2_socket_entry(uintptr_t h, const struct ws2_catalog_entry **entry)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    *entry = s->entry;
+    ws2_socket_put(s);
+    return 0;
+}
+
 /* Wraps fd in a new socket object and handle. */
 static int socket_new(int fd, int family, int type, int protocol, uint32_t flags, uintptr_t *out,
                       struct ws2_socket **sock)
@@ -87,6 +104,8 @@ static int socket_new(int fd, int family, int type, int protocol, uint32_t flags
     s->type = type;
     s->protocol = protocol;
     s->flags = flags;
+    s->entry = ws2_catalog_find(ws2_af_from_linux(family), type,
+                                family == AF_UNIX ? 0 : protocol);
     pthread_mutex_init(&s->lock, NULL);
     iocp_binding_init(&s->binding);
     s->obj.binding = &s->binding;
@@ -97,6 +116,78 @@ static int socket_new(int fd, int family, int type, int protocol, uint32_t flags
     if (sock)
         *sock = s;
     return 0;
+}
+
+/* ---- WSADuplicateSocket within the process --------------------------------------- */
+
+#define MAX_DUPS 256
+
+static pthread_mutex_t dup_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { uint32_t token; struct ws2_socket *sock; } dups[MAX_DUPS];
+static uint32_t next_token = 1;
+
+int ws2_duplicate_prepare(uintptr_t h, uint32_t pid, uint64_t *token)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if (pid != (uint32_t)getpid()) {
+        /* Another process cannot receive a Linux descriptor this way. */
+        if (pid)
+            w2u_log("WSADuplicateSocket for another process (%u) is not supported", pid);
+        ws2_socket_put(s);
+        return pid ? -W2U_WSAEOPNOTSUPP : -W2U_WSAEINVAL;
+    }
+    pthread_mutex_lock(&dup_lock);
+    uint32_t t = next_token++;
+    if (!next_token)
+        next_token = 1;
+    unsigned slot = t % MAX_DUPS;
+    struct ws2_socket *old = dups[slot].sock;   /* an unused duplicate, oldest */
+    dups[slot].token = t;
+    dups[slot].sock = s;                         /* keeps our reference */
+    pthread_mutex_unlock(&dup_lock);
+    if (old)
+        ws2_socket_put(old);
+    *token = t;
+    return 0;
+}
+
+int ws2_duplicate_open(uint64_t token, uintptr_t *out)
+{
+    int r = ws2_check_started();
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&dup_lock);
+    unsigned slot = (uint32_t)token % MAX_DUPS;
+    struct ws2_socket *s = NULL;
+    if (token && dups[slot].token == (uint32_t)token) {
+        s = dups[slot].sock;          /* each duplicate opens once */
+        dups[slot].sock = NULL;
+        dups[slot].token = 0;
+    }
+    pthread_mutex_unlock(&dup_lock);
+    if (!s)
+        return -W2U_WSAEINVAL;
+    int fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
+    struct ws2_socket *ns;
+    if (fd < 0)
+        r = wsa_errno();
+    else if ((r = socket_new(fd, s->family, s->type, s->protocol, s->flags, out, &ns)) == 0) {
+        /* The same connection: its state comes along, the handle is new. */
+        pthread_mutex_lock(&s->lock);
+        ns->bound = s->bound;
+        ns->listening = s->listening;
+        ns->connected = s->connected;
+        ns->connecting = s->connecting;
+        ns->shut_send = s->shut_send;
+        ns->shut_recv = s->shut_recv;
+        atomic_store(&ns->nonblocking, atomic_load(&s->nonblocking));
+        pthread_mutex_unlock(&s->lock);
+    }
+    ws2_socket_put(s);
+    return r;
 }
 
 int ws2_socket_create(int af, int type, int protocol, uint32_t flags, uintptr_t *out)
@@ -288,6 +379,19 @@ int ws2_accept(uintptr_t h, void *addr, int *len, uintptr_t *out)
         r = -W2U_WSAEFAULT;
         goto out;
     }
+    /* A connection WSAAccept deferred comes first. */
+    pthread_mutex_lock(&s->lock);
+    uintptr_t deferred = s->deferred;
+    s->deferred = 0;
+    pthread_mutex_unlock(&s->lock);
+    if (deferred) {
+        *out = deferred;
+        if (addr && (r = ws2_getpeername(deferred, addr, len)) < 0) {
+            w2u_handle_close(deferred);
+            *out = 0;
+        }
+        goto out;
+    }
     for (;;) {
         sl = sizeof(ss);
         int fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -320,6 +424,22 @@ int ws2_accept(uintptr_t h, void *addr, int *len, uintptr_t *out)
     }
     ws2_es_reenable(s, W2U_FD_ACCEPT);
 out:
+    ws2_socket_put(s);
+    return r;
+}
+
+int ws2_accept_defer(uintptr_t listener, uintptr_t accepted)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(listener, &s);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&s->lock);
+    if (s->deferred)
+        r = -W2U_WSAEINVAL;        /* one deferred connection at a time */
+    else
+        s->deferred = accepted;
+    pthread_mutex_unlock(&s->lock);
     ws2_socket_put(s);
     return r;
 }

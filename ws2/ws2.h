@@ -93,6 +93,9 @@ int ws2_listen(uintptr_t s, int backlog);
 /* addr/len may be NULL (then both must be). Returns 0 and the new SOCKET. */
 int ws2_accept(uintptr_t s, void *addr, int *len, uintptr_t *out);
 int ws2_connect(uintptr_t s, const void *addr, int len);
+/* WSAAccept's CF_DEFER: the next accept on the listener returns accepted
+ * again (the listener keeps the handle until then). */
+int ws2_accept_defer(uintptr_t listener, uintptr_t accepted);
 int ws2_shutdown(uintptr_t s, int how);
 
 /* Scatter/gather send and receive; bytes transferred, or -WSA error.
@@ -213,6 +216,27 @@ int ws2_enum_network_events(uintptr_t s, uintptr_t event, struct ws2_network_eve
 /* 0, or a negative WSA error; level and name in Windows values. */
 int ws2_getsockopt(uintptr_t s, int level, int name, void *val, int *len);
 int ws2_setsockopt(uintptr_t s, int level, int name, const void *val, int len);
+
+/* ---- catalog --------------------------------------------------------------------------- */
+
+/* One transport the io_uring provider serves (WSAPROTOCOL_INFO fields). */
+struct ws2_catalog_entry {
+    uint32_t id;                       /* dwCatalogEntryId */
+    int af, type, protocol;            /* Windows values */
+    uint32_t service_flags1, provider_flags;
+    int max_addr, min_addr;
+    uint32_t message_size;
+    const char *name;                  /* szProtocol */
+    bool msafd;                        /* ProviderId: Microsoft's MSAFD Tcpip GUID */
+};
+const struct ws2_catalog_entry *ws2_catalog(size_t *count);
+const struct ws2_catalog_entry *ws2_catalog_find(int af, int type, int protocol);
+/* WSADuplicateSocket within this process: a one-use token for the socket
+ * (pid must be this process), then a new SOCKET on the same connection. */
+int ws2_duplicate_prepare(uintptr_t s, uint32_t pid, uint64_t *token);
+int ws2_duplicate_open(uint64_t token, uintptr_t *out);
+/* The entry a socket was made from. */
+int ws2_socket_entry(uintptr_t s, const struct ws2_catalog_entry **entry);
 
 /* ---- addresses ------------------------------------------------------------------- */
 

@@ -15,6 +15,7 @@ struct ws2_socket {
     int fd;
     int wake_fd;                   /* eventfd for blocking waits, or -1 */
     int family, type, protocol;    /* Linux values */
+    const struct ws2_catalog_entry *entry;   /* where it comes from */
     uint32_t flags;                /* WSA_FLAG_* */
     _Atomic bool nonblocking;      /* Windows mode (FIONBIO) */
     _Atomic bool closing;
@@ -24,6 +25,7 @@ struct ws2_socket {
     uint32_t rcvtimeo, sndtimeo;   /* ms, 0 = no limit */
     bool reuse, exclusive;         /* SO_REUSEADDR, SO_EXCLUSIVEADDRUSE */
     bool conditional_accept;       /* SO_CONDITIONAL_ACCEPT */
+    uintptr_t deferred;            /* a connection WSAAccept deferred (CF_DEFER) */
     /* WSAEventSelect state (eventselect.c), under lock. */
     uintptr_t es_event;
     uint32_t es_mask;              /* lNetworkEvents; 0: not selected */

@@ -72,6 +72,10 @@ int ws2_inet_ntop(int family, const void *src, char *dst, size_t size);
 int ws2_string_to_addr(const char *str, int family, void *addr, int *len);
 int ws2_addr_to_string(const void *addr, int addrlen, char *out, unsigned *len);
 
+/* The machine's unicast addresses of a family (Windows value), loopback
+ * left out, as Windows sockaddrs; returns how many (at most max). */
+unsigned ws2_interface_addresses(int family, unsigned char (*addrs)[28], int *lens, unsigned max);
+
 /* A per-thread buffer of at least size bytes, kept until the next call on
  * the same thread (Windows' hostent/servent/inet_ntoa results live so). */
 void *ws2_thread_buffer(size_t size);

@@ -116,9 +116,14 @@ WRAPPED(SOCKET, socket, (int af, int type, int protocol))
 }
 
 static SOCKET wsa_socket(int af, int type, int protocol, int info_af, int info_type,
-                         int info_protocol, bool have_info, DWORD flags)
+                         int info_protocol, bool have_info, DWORD flags, DWORD reserved)
 {
     uintptr_t s = 0;
+    /* A WSAPROTOCOL_INFO from WSADuplicateSocket opens the duplicate. */
+    if (have_info && reserved) {
+        int r = ws2_duplicate_open(reserved, &s);    /* sets s: call first */
+        return socket_result(r, s);
+    }
     /* FROM_PROTOCOL_INFO (-1) takes the value from the WSAPROTOCOL_INFO. */
     if (have_info) {
         if (af == FROM_PROTOCOL_INFO)
@@ -137,7 +142,8 @@ W2U_EXPORT SOCKET WINAPI WSASocketA(int af, int type, int protocol, LPWSAPROTOCO
 {
     (void)group;   /* socket groups were never implemented by Windows either */
     return wsa_socket(af, type, protocol, info ? info->iAddressFamily : 0,
-                      info ? info->iSocketType : 0, info ? info->iProtocol : 0, info != NULL, flags);
+                      info ? info->iSocketType : 0, info ? info->iProtocol : 0, info != NULL, flags,
+                      info ? info->dwProviderReserved : 0);
 }
 
 W2U_EXPORT SOCKET WINAPI WSASocketW(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info,
@@ -145,7 +151,8 @@ W2U_EXPORT SOCKET WINAPI WSASocketW(int af, int type, int protocol, LPWSAPROTOCO
 {
     (void)group;
     return wsa_socket(af, type, protocol, info ? info->iAddressFamily : 0,
-                      info ? info->iSocketType : 0, info ? info->iProtocol : 0, info != NULL, flags);
+                      info ? info->iSocketType : 0, info ? info->iProtocol : 0, info != NULL, flags,
+                      info ? info->dwProviderReserved : 0);
 }
 
 W2U_EXPORT int WINAPI closesocket(SOCKET s)
@@ -192,6 +199,8 @@ WRAPPED(int, getpeername, (SOCKET s, struct sockaddr *addr, int *len))
 
 WRAPPED(int, getsockopt, (SOCKET s, int level, int name, char *value, int *len))
 {
+    if (level == SOL_SOCKET && (name == SO_PROTOCOL_INFOA || name == SO_PROTOCOL_INFOW))
+        return result(ws2_win32_protocol_info(s, name, value, len));
     return result(ws2_getsockopt(s, level, name, value, len));
 }
 
@@ -511,4 +520,147 @@ W2U_EXPORT int WINAPI WSAEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWOR
             out->iErrorCode[i] = ne.errors[i];
     }
     return result(r);
+}
+
+/* ---- WSAAccept, WSAConnect and smaller Winsock 2 calls ---------------------------------------- */
+
+WSAAPI_EXPORT SOCKET WINAPI WSAAccept(SOCKET s, struct sockaddr *addr, LPINT len,
+                                   LPCONDITIONPROC condition, DWORD_PTR data)
+{
+    uintptr_t ns = 0;
+    struct sockaddr_storage peer, local;
+    int pl = sizeof(peer), ll = sizeof(local);
+
+    int r = ws2_accept(s, (struct sockaddr *)&peer, &pl, &ns);
+    if (r < 0)
+        return socket_result(r, 0);
+    if (condition) {
+        WSABUF caller = { (ULONG)pl, (char *)&peer }, callee = { 0, (char *)&local };
+        GROUP g = 0;
+        if (ws2_getsockname(ns, &local, &ll) == 0)
+            callee.len = (ULONG)ll;
+        switch (condition(&caller, NULL, NULL, NULL, &callee, NULL, &g, data)) {
+        case CF_ACCEPT:
+            break;
+        case CF_DEFER: {
+            int on = 0, olen = sizeof(on);
+            ws2_getsockopt(s, SOL_SOCKET, SO_CONDITIONAL_ACCEPT, &on, &olen);
+            if (on && ws2_accept_defer(s, ns) == 0)
+                return socket_result(-WSATRY_AGAIN, 0);
+            /* deferring needs SO_CONDITIONAL_ACCEPT */
+            __attribute__((fallthrough));
+        }
+        default:
+            ws2_close(ns);
+            return socket_result(-W2U_WSAEINVAL, 0);
+        case CF_REJECT: {
+            /* The peer sees a reset, the caller a refused connection. */
+            struct linger abortive = { 1, 0 };
+            ws2_setsockopt(ns, SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
+            ws2_close(ns);
+            return socket_result(-W2U_WSAECONNREFUSED, 0);
+        }
+        }
+    }
+    if (addr) {
+        if (!len || *len < pl) {
+            ws2_close(ns);
+            return socket_result(-W2U_WSAEFAULT, 0);
+        }
+        memcpy(addr, &peer, (size_t)pl);
+        *len = pl;
+    }
+    return (SOCKET)ns;
+}
+
+WSAAPI_EXPORT int WINAPI WSAConnect(SOCKET s, const struct sockaddr *addr, int len, LPWSABUF caller,
+                                 LPWSABUF callee, LPQOS sqos, LPQOS gqos)
+{
+    /* TCP/IP carries no connect data and no QOS (no XP1_CONNECT_DATA,
+     * XP1_QOS_SUPPORTED in the catalog). */
+    if ((caller && caller->len) || sqos || gqos)
+        return result(-W2U_WSAEOPNOTSUPP);
+    int r = ws2_connect(s, addr, len);
+    if (r >= 0 && callee)
+        callee->len = 0;
+    return result(r);
+}
+
+static int byte_order(SOCKET s, void *out)
+{
+    const struct ws2_catalog_entry *e;
+    int r = ws2_socket_entry(s, &e);
+    if (r == 0 && !out)
+        r = -W2U_WSAEFAULT;
+    return r;
+}
+
+WSAAPI_EXPORT int WINAPI WSAHtonl(SOCKET s, u_long v, u_long *out)
+{
+    int r = byte_order(s, out);
+    if (r == 0)
+        *out = __builtin_bswap32((uint32_t)v);
+    return result(r);
+}
+
+WSAAPI_EXPORT int WINAPI WSANtohl(SOCKET s, u_long v, u_long *out)
+{
+    int r = byte_order(s, out);
+    if (r == 0)
+        *out = __builtin_bswap32((uint32_t)v);
+    return result(r);
+}
+
+WSAAPI_EXPORT int WINAPI WSAHtons(SOCKET s, u_short v, u_short *out)
+{
+    int r = byte_order(s, out);
+    if (r == 0)
+        *out = __builtin_bswap16(v);
+    return result(r);
+}
+
+WSAAPI_EXPORT int WINAPI WSANtohs(SOCKET s, u_short v, u_short *out)
+{
+    int r = byte_order(s, out);
+    if (r == 0)
+        *out = __builtin_bswap16(v);
+    return result(r);
+}
+
+WSAAPI_EXPORT int WINAPI WSASendDisconnect(SOCKET s, LPWSABUF data)
+{
+    if (data && data->len)
+        return result(-W2U_WSAEOPNOTSUPP);   /* no disconnect data on TCP/IP */
+    return result(ws2_shutdown(s, SD_SEND));
+}
+
+WSAAPI_EXPORT int WINAPI WSARecvDisconnect(SOCKET s, LPWSABUF data)
+{
+    int r = ws2_shutdown(s, SD_RECEIVE);
+    if (r >= 0 && data)
+        data->len = 0;
+    return result(r);
+}
+
+/* Winsock 1's blocking hooks: Winsock 2 removed them, and answers so. */
+WSAAPI_EXPORT BOOL WINAPI WSAIsBlocking(void)
+{
+    return FALSE;
+}
+
+WSAAPI_EXPORT int WINAPI WSACancelBlockingCall(void)
+{
+    return result(-W2U_WSAEOPNOTSUPP);
+}
+
+WSAAPI_EXPORT FARPROC WINAPI WSASetBlockingHook(FARPROC hook)
+{
+    (void)hook;
+    w2u_set_error(WSAEOPNOTSUPP);
+    return NULL;
+}
+
+WSAAPI_EXPORT int WINAPI WSAUnhookBlockingHook(void)
+{
+    return result(-W2U_WSAEOPNOTSUPP);
 }

@@ -2,6 +2,9 @@
 #ifndef W2U_WS2_WIN32_H
 #define W2U_WS2_WIN32_H
 
+/* An export whose name glibc does not have. */
+#define WSAAPI_EXPORT W2U_EXPORT
+
 /* Defines ws2u_NAME and exports it also as __wrap_NAME, for names glibc
  * exports too (see ws2_win32.c and WS2URING_WRAPPED in meson.build). */
 #define WRAPPED(ret, name, args) \
@@ -15,5 +18,8 @@ static inline int result_error(int err)
     w2u_set_error((uint32_t)err);
     return -1;
 }
+
+/* SO_PROTOCOL_INFOA/W for getsockopt (catalog_win32.c): 0 or -WSA error. */
+int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len);
 
 #endif

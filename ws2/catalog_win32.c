@@ -1,0 +1,141 @@
+/* The catalog as Windows structures: WSAEnumProtocolsA/W, SO_PROTOCOL_INFO,
+ * and WSADuplicateSocketA/W (whose WSAPROTOCOL_INFO carries the duplicate). */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <string.h>
+
+#include "ws2.h"
+#include "ws2_win32.h"
+
+/* Microsoft's MSAFD Tcpip provider, which programs may look for; AF_UNIX
+ * gets ws2uring's own. */
+static const GUID msafd_tcpip = { 0xe70f1aa0, 0xab8b, 0x11cf, { 0x8c, 0xa3, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92 } };
+static const GUID ws2uring_unix = { 0x6e5b2a84, 0x51f3, 0x4c1e, { 0x9b, 0x2d, 0x0a, 0x7c, 0x3e, 0x9f, 0x4d, 0x21 } };
+
+/* Fills the fields A and W share; the name is set by the caller. */
+#define FILL_INFO(info, e)                                                    \
+    do {                                                                      \
+        memset((info), 0, sizeof(*(info)));                                   \
+        (info)->dwServiceFlags1 = (e)->service_flags1;                        \
+        (info)->dwProviderFlags = (e)->provider_flags;                        \
+        (info)->ProviderId = (e)->msafd ? msafd_tcpip : ws2uring_unix;        \
+        (info)->dwCatalogEntryId = (e)->id;                                   \
+        (info)->ProtocolChain.ChainLen = BASE_PROTOCOL;                       \
+        (info)->iVersion = 2;                                                 \
+        (info)->iAddressFamily = (e)->af;                                     \
+        (info)->iMaxSockAddr = (e)->max_addr;                                 \
+        (info)->iMinSockAddr = (e)->min_addr;                                 \
+        (info)->iSocketType = (e)->type;                                      \
+        (info)->iProtocol = (e)->protocol;                                    \
+        (info)->iNetworkByteOrder = BIGENDIAN;                                \
+        (info)->iSecurityScheme = SECURITY_PROTOCOL_NONE;                     \
+        (info)->dwMessageSize = (e)->message_size;                            \
+    } while (0)
+
+static void fill_a(WSAPROTOCOL_INFOA *info, const struct ws2_catalog_entry *e)
+{
+    FILL_INFO(info, e);
+    strncpy(info->szProtocol, e->name, sizeof(info->szProtocol) - 1);
+}
+
+static void fill_w(WSAPROTOCOL_INFOW *info, const struct ws2_catalog_entry *e)
+{
+    FILL_INFO(info, e);
+    for (size_t i = 0; e->name[i] && i + 1 < WSAPROTOCOL_LEN; i++)
+        info->szProtocol[i] = (WCHAR)(unsigned char)e->name[i];
+}
+
+/* Entries matching the zero-terminated protocol list (NULL: all). */
+static bool wanted(const INT *protocols, const struct ws2_catalog_entry *e)
+{
+    if (!protocols)
+        return true;
+    for (; *protocols; protocols++)
+        if (*protocols == e->protocol)
+            return true;
+    return false;
+}
+
+#define ENUM_PROTOCOLS(TYPE, FILL)                                            \
+    size_t count, n = 0;                                                      \
+    const struct ws2_catalog_entry *cat = ws2_catalog(&count);               \
+    if (ws2_check_started() < 0)                                             \
+        return result_error(WSANOTINITIALISED);                              \
+    if (!len)                                                                \
+        return result_error(WSAEFAULT);                                      \
+    for (size_t i = 0; i < count; i++)                                       \
+        n += wanted(protocols, &cat[i]);                                     \
+    if (!buffer || *len < n * sizeof(TYPE)) {                                \
+        /* Windows says how much room it needs. */                           \
+        *len = (DWORD)(n * sizeof(TYPE));                                    \
+        return result_error(WSAENOBUFS);                                     \
+    }                                                                         \
+    n = 0;                                                                    \
+    for (size_t i = 0; i < count; i++)                                       \
+        if (wanted(protocols, &cat[i]))                                      \
+            FILL(&buffer[n++], &cat[i]);                                     \
+    *len = (DWORD)(n * sizeof(TYPE));                                        \
+    return (int)n
+
+W2U_EXPORT int WINAPI WSAEnumProtocolsA(INT *protocols, WSAPROTOCOL_INFOA *buffer, DWORD *len)
+{
+    ENUM_PROTOCOLS(WSAPROTOCOL_INFOA, fill_a);
+}
+
+W2U_EXPORT int WINAPI WSAEnumProtocolsW(INT *protocols, WSAPROTOCOL_INFOW *buffer, DWORD *len)
+{
+    ENUM_PROTOCOLS(WSAPROTOCOL_INFOW, fill_w);
+}
+
+int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len)
+{
+    const struct ws2_catalog_entry *e;
+    int r = ws2_socket_entry(s, &e);
+    size_t need = name == SO_PROTOCOL_INFOW ? sizeof(WSAPROTOCOL_INFOW) : sizeof(WSAPROTOCOL_INFOA);
+    if (r < 0)
+        return r;
+    if (!value || !len || *len < (int)need)
+        return -W2U_WSAEFAULT;
+    if (name == SO_PROTOCOL_INFOW)
+        fill_w((WSAPROTOCOL_INFOW *)value, e);
+    else
+        fill_a((WSAPROTOCOL_INFOA *)value, e);
+    *len = (int)need;
+    return 0;
+}
+
+static int duplicate(SOCKET s, DWORD pid, const struct ws2_catalog_entry **e, uint64_t *token)
+{
+    int r = ws2_duplicate_prepare(s, pid, token);
+    if (r == 0)
+        r = ws2_socket_entry(s, e);
+    return r;
+}
+
+W2U_EXPORT int WINAPI WSADuplicateSocketA(SOCKET s, DWORD pid, WSAPROTOCOL_INFOA *info)
+{
+    const struct ws2_catalog_entry *e;
+    uint64_t token;
+    if (!info)
+        return result_error(WSAEFAULT);
+    int r = duplicate(s, pid, &e, &token);
+    if (r < 0)
+        return result_error(-r);
+    fill_a(info, e);
+    info->dwProviderReserved = (DWORD)token;
+    return 0;
+}
+
+W2U_EXPORT int WINAPI WSADuplicateSocketW(SOCKET s, DWORD pid, WSAPROTOCOL_INFOW *info)
+{
+    const struct ws2_catalog_entry *e;
+    uint64_t token;
+    if (!info)
+        return result_error(WSAEFAULT);
+    int r = duplicate(s, pid, &e, &token);
+    if (r < 0)
+        return result_error(-r);
+    fill_w(info, e);
+    info->dwProviderReserved = (DWORD)token;
+    return 0;
+}

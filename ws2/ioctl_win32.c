@@ -1,0 +1,226 @@
+/* WSAIoctl, and the Microsoft extension functions it hands out.  The
+ * extensions (AcceptEx, ConnectEx, ...) are overlapped operations that come
+ * with the overlapped step: until then each fails with WSAEOPNOTSUPP and
+ * one log line, so a program learns it at once instead of hanging. */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mswsock.h>
+#include <mstcpip.h>
+#include <string.h>
+
+#include "ws2.h"
+#include "ws2_resolve.h"
+#include "ws2_win32.h"
+
+static void not_yet(const char *name, _Atomic int *logged)
+{
+    if (!atomic_exchange(logged, 1))
+        w2u_log("%s is not implemented yet: failing with WSAEOPNOTSUPP", name);
+    w2u_set_error(WSAEOPNOTSUPP);
+}
+#define NOT_YET(name) do { static _Atomic int logged_; not_yet(name, &logged_); } while (0)
+
+W2U_EXPORT BOOL WINAPI AcceptEx(SOCKET l, SOCKET a, void *buf, DWORD data, DWORD local, DWORD remote,
+                                DWORD *received, OVERLAPPED *ov)
+{
+    (void)l; (void)a; (void)buf; (void)data; (void)local; (void)remote; (void)received; (void)ov;
+    NOT_YET("AcceptEx");
+    return FALSE;
+}
+
+W2U_EXPORT void WINAPI GetAcceptExSockaddrs(void *buf, DWORD data, DWORD local, DWORD remote,
+                                            struct sockaddr **la, int *ll, struct sockaddr **ra, int *rl)
+{
+    (void)buf; (void)data; (void)local; (void)remote;
+    NOT_YET("GetAcceptExSockaddrs");
+    if (la) *la = NULL;
+    if (ll) *ll = 0;
+    if (ra) *ra = NULL;
+    if (rl) *rl = 0;
+}
+
+static BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr *name, int len, void *buf, DWORD n,
+                              DWORD *sent, OVERLAPPED *ov)
+{
+    (void)s; (void)name; (void)len; (void)buf; (void)n; (void)sent; (void)ov;
+    NOT_YET("ConnectEx");
+    return FALSE;
+}
+
+static BOOL WINAPI disconnect_ex(SOCKET s, OVERLAPPED *ov, DWORD flags, DWORD reserved)
+{
+    (void)s; (void)ov; (void)flags; (void)reserved;
+    NOT_YET("DisconnectEx");
+    return FALSE;
+}
+
+W2U_EXPORT BOOL WINAPI TransmitFile(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send, OVERLAPPED *ov,
+                                    TRANSMIT_FILE_BUFFERS *bufs, DWORD flags)
+{
+    (void)s; (void)file; (void)bytes; (void)per_send; (void)ov; (void)bufs; (void)flags;
+    NOT_YET("TransmitFile");
+    return FALSE;
+}
+
+static BOOL WINAPI transmit_packets(SOCKET s, TRANSMIT_PACKETS_ELEMENT *el, DWORD n, DWORD per_send,
+                                    OVERLAPPED *ov, DWORD flags)
+{
+    (void)s; (void)el; (void)n; (void)per_send; (void)ov; (void)flags;
+    NOT_YET("TransmitPackets");
+    return FALSE;
+}
+
+static INT WINAPI wsa_recv_msg(SOCKET s, WSAMSG *msg, DWORD *received, WSAOVERLAPPED *ov,
+                               LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    (void)s; (void)msg; (void)received; (void)ov; (void)routine;
+    NOT_YET("WSARecvMsg");
+    return SOCKET_ERROR;
+}
+
+W2U_EXPORT INT WINAPI WSASendMsg(SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERLAPPED *ov,
+                                 LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    (void)s; (void)msg; (void)flags; (void)sent; (void)ov; (void)routine;
+    NOT_YET("WSASendMsg");
+    return SOCKET_ERROR;
+}
+
+W2U_EXPORT INT WINAPI WSARecvEx(SOCKET s, char *buf, INT len, INT *flags)
+{
+    (void)s; (void)buf; (void)len; (void)flags;
+    NOT_YET("WSARecvEx");
+    return SOCKET_ERROR;
+}
+
+static const struct {
+    GUID guid;
+    void *fn;
+} extensions[] = {
+    { WSAID_ACCEPTEX, (void *)AcceptEx },
+    { WSAID_CONNECTEX, (void *)connect_ex },
+    { WSAID_DISCONNECTEX, (void *)disconnect_ex },
+    { WSAID_GETACCEPTEXSOCKADDRS, (void *)GetAcceptExSockaddrs },
+    { WSAID_TRANSMITFILE, (void *)TransmitFile },
+    { WSAID_TRANSMITPACKETS, (void *)transmit_packets },
+    { WSAID_WSARECVMSG, (void *)wsa_recv_msg },
+    { WSAID_WSASENDMSG, (void *)WSASendMsg },
+};
+
+/* SOCKET_ADDRESS_LIST with the addresses after the array, in one buffer. */
+static int address_list(SOCKET s, void *out, DWORD outlen, DWORD *returned)
+{
+    const struct ws2_catalog_entry *e;
+    unsigned char addrs[32][28];
+    int lens[32];
+    int r = ws2_socket_entry(s, &e);
+    if (r < 0)
+        return r;
+    unsigned n = ws2_interface_addresses(e->af, addrs, lens, 32);
+    size_t need = offsetof(SOCKET_ADDRESS_LIST, Address) + n * sizeof(SOCKET_ADDRESS);
+    size_t at = need;
+    for (unsigned i = 0; i < n; i++)
+        need += (size_t)lens[i];
+    *returned = (DWORD)need;
+    if (!out || outlen < need)
+        return -W2U_WSAEFAULT;
+    SOCKET_ADDRESS_LIST *list = out;
+    list->iAddressCount = (INT)n;
+    for (unsigned i = 0; i < n; i++) {
+        list->Address[i].lpSockaddr = (struct sockaddr *)((char *)out + at);
+        list->Address[i].iSockaddrLength = lens[i];
+        memcpy((char *)out + at, addrs[i], (size_t)lens[i]);
+        at += (size_t)lens[i];
+    }
+    return 0;
+}
+
+W2U_EXPORT int WINAPI WSAIoctl(SOCKET s, DWORD code, void *in, DWORD inlen, void *out, DWORD outlen,
+                               DWORD *returned, WSAOVERLAPPED *ov,
+                               LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    const struct ws2_catalog_entry *e;
+    int r = ws2_socket_entry(s, &e);      /* a socket, and started */
+    if (r < 0)
+        return result_error(-r);
+    if (ov || routine) {
+        NOT_YET("WSAIoctl with an OVERLAPPED or completion routine");
+        return SOCKET_ERROR;
+    }
+    if (!returned)
+        return result_error(WSAEFAULT);
+    *returned = 0;
+
+    switch (code) {
+    case FIONBIO:
+    case FIONREAD:
+    case SIOCATMARK: {
+        uint32_t v = 0;
+        if (code == FIONBIO) {
+            if (!in || inlen < sizeof(u_long))
+                return result_error(WSAEFAULT);
+            v = (uint32_t)*(u_long *)in;
+        } else if (!out || outlen < sizeof(u_long)) {
+            return result_error(WSAEFAULT);
+        }
+        if ((r = ws2_ioctl(s, code, &v)) < 0)
+            return result_error(-r);
+        if (code != FIONBIO) {
+            *(u_long *)out = v;
+            *returned = sizeof(u_long);
+        }
+        return 0;
+    }
+    case SIO_KEEPALIVE_VALS: {
+        struct tcp_keepalive ka;
+        if (!in || inlen < sizeof(ka))
+            return result_error(WSAEFAULT);
+        memcpy(&ka, in, sizeof(ka));
+        int on = ka.onoff != 0;
+        /* Windows gives milliseconds; Linux keeps whole seconds (at least 1). */
+        int idle = (int)(ka.keepalivetime + 999) / 1000, intvl = (int)(ka.keepaliveinterval + 999) / 1000;
+        if ((r = ws2_setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on))) == 0 && on) {
+            if (idle < 1)
+                idle = 1;
+            if (intvl < 1)
+                intvl = 1;
+            if ((r = ws2_setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle))) == 0)
+                r = ws2_setsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+        }
+        return r < 0 ? result_error(-r) : 0;
+    }
+    case SIO_ADDRESS_LIST_QUERY:
+        r = address_list(s, out, outlen, returned);
+        return r < 0 ? result_error(-r) : 0;
+    case SIO_GET_EXTENSION_FUNCTION_POINTER:
+        if (!in || inlen < sizeof(GUID) || !out || outlen < sizeof(void *))
+            return result_error(WSAEFAULT);
+        for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
+            if (!memcmp(in, &extensions[i].guid, sizeof(GUID))) {
+                memcpy(out, &extensions[i].fn, sizeof(void *));
+                *returned = sizeof(void *);
+                return 0;
+            }
+        }
+        return result_error(WSAEINVAL);
+    case SIO_BASE_HANDLE:
+    case SIO_BSP_HANDLE:
+    case SIO_BSP_HANDLE_SELECT:
+    case SIO_BSP_HANDLE_POLL:
+        /* ws2uring is the base provider: no layered provider in between. */
+        if (!out || outlen < sizeof(SOCKET))
+            return result_error(WSAEFAULT);
+        *(SOCKET *)out = s;
+        *returned = sizeof(SOCKET);
+        return 0;
+    case SIO_UDP_CONNRESET:
+        /* Linux never reports ICMP port-unreachable on unconnected UDP
+         * sockets, which is this option switched off; switching it on is
+         * accepted but not honoured (README). */
+        if (!in || inlen < sizeof(BOOL))
+            return result_error(WSAEFAULT);
+        return 0;
+    default:
+        return result_error(WSAEOPNOTSUPP);
+    }
+}
