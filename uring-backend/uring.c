@@ -95,9 +95,9 @@ static void probe(void)
         caps.error = r;
         if (r == -ENOSYS)
             w2u_log("io_uring is unavailable: kernel %s has no io_uring (needs Linux 5.19 or later); "
-                    "socket calls will fail", caps.kernel);
+                    "overlapped I/O will fail", caps.kernel);
         else
-            w2u_log("io_uring is unavailable: io_uring_setup failed (%s): %s; socket calls will fail",
+            w2u_log("io_uring is unavailable: io_uring_setup failed (%s): %s; overlapped I/O will fail",
                     strerror(-r), disabled_hint());
         return;
     }
@@ -106,7 +106,7 @@ static void probe(void)
     if ((p.features & need) != need) {
         caps.error = -ENOSYS;
         w2u_log("io_uring is unavailable: kernel %s lacks NODROP/EXT_ARG (needs Linux 5.19 or later); "
-                "socket calls will fail", caps.kernel);
+                "overlapped I/O will fail", caps.kernel);
         io_uring_queue_exit(&ring);
         return;
     }
