@@ -1,6 +1,6 @@
 /* The protocol catalog: the transports the io_uring provider serves, with
  * the fields Windows' own base providers report for them. */
-#include "ws2.h"
+#include "ws2_private.h"
 
 /* XP1_* service flags and PFL_* provider flags (Windows values). */
 #define XP1_CONNECTIONLESS       0x00000001u
@@ -21,15 +21,15 @@
 
 static const struct ws2_catalog_entry entries[] = {
     { 1001, W2U_AF_INET,  W2U_SOCK_STREAM, W2U_IPPROTO_TCP, STREAM_FLAGS, PFL_MATCHES_PROTOCOL_ZERO,
-      16, 16, 0, "MSAFD Tcpip [TCP/IP]", true },
+      16, 16, 0, "MSAFD Tcpip [TCP/IP]", true, &ws2_uring_provider },
     { 1002, W2U_AF_INET,  W2U_SOCK_DGRAM,  W2U_IPPROTO_UDP, DGRAM_FLAGS,  PFL_MATCHES_PROTOCOL_ZERO,
-      16, 16, 65467, "MSAFD Tcpip [UDP/IP]", true },
+      16, 16, 65467, "MSAFD Tcpip [UDP/IP]", true, &ws2_uring_provider },
     { 1003, W2U_AF_INET6, W2U_SOCK_STREAM, W2U_IPPROTO_TCP, STREAM_FLAGS, PFL_MATCHES_PROTOCOL_ZERO,
-      28, 28, 0, "MSAFD Tcpip [TCP/IPv6]", true },
+      28, 28, 0, "MSAFD Tcpip [TCP/IPv6]", true, &ws2_uring_provider },
     { 1004, W2U_AF_INET6, W2U_SOCK_DGRAM,  W2U_IPPROTO_UDP, DGRAM_FLAGS,  PFL_MATCHES_PROTOCOL_ZERO,
-      28, 28, 65467, "MSAFD Tcpip [UDP/IPv6]", true },
+      28, 28, 65467, "MSAFD Tcpip [UDP/IPv6]", true, &ws2_uring_provider },
     { 1005, W2U_AF_UNIX,  W2U_SOCK_STREAM, 0, XP1_GUARANTEED_DELIVERY | XP1_GUARANTEED_ORDER |
-      XP1_GRACEFUL_CLOSE | XP1_IFS_HANDLES, PFL_MATCHES_PROTOCOL_ZERO, 110, 2, 0, "AF_UNIX", false },
+      XP1_GRACEFUL_CLOSE | XP1_IFS_HANDLES, PFL_MATCHES_PROTOCOL_ZERO, 110, 2, 0, "AF_UNIX", false, &ws2_uring_provider },
 };
 
 const struct ws2_catalog_entry *ws2_catalog(size_t *count)

@@ -176,12 +176,9 @@ static void start_watcher(void)
     pthread_attr_destroy(&attr);
 }
 
-int ws2_event_select(uintptr_t h, uintptr_t event, uint32_t mask)
+int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask)
 {
-    struct ws2_socket *s;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     if (mask & ~ALL_EVENTS) {
         r = -W2U_WSAEINVAL;
         goto out;
@@ -211,16 +208,12 @@ int ws2_event_select(uintptr_t h, uintptr_t event, uint32_t mask)
     sync_epoll(s);
     pthread_mutex_unlock(&s->lock);
 out:
-    ws2_socket_put(s);
     return r;
 }
 
-int ws2_enum_network_events(uintptr_t h, uintptr_t event, struct ws2_network_events *out)
+int wsp_enum_network_events(struct ws2_socket *s, uintptr_t event, struct ws2_network_events *out)
 {
-    struct ws2_socket *s;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     if (!out) {
         r = -W2U_WSAEFAULT;
         goto done;
@@ -235,7 +228,6 @@ int ws2_enum_network_events(uintptr_t h, uintptr_t event, struct ws2_network_eve
         r = -W2U_WSAEINVAL;
     pthread_mutex_unlock(&s->lock);
 done:
-    ws2_socket_put(s);
     return r;
 }
 

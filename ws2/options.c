@@ -199,12 +199,9 @@ static int set_special(struct ws2_socket *s, int name, const void *val, int len)
     return -W2U_WSAENOPROTOOPT;
 }
 
-int ws2_setsockopt(uintptr_t h, int level, int name, const void *val, int len)
+int wsp_setsockopt(struct ws2_socket *s, int level, int name, const void *val, int len)
 {
-    struct ws2_socket *s;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     const struct option *o = find_option(level, name, &r);
     if (!o)
         goto out;
@@ -243,7 +240,6 @@ int ws2_setsockopt(uintptr_t h, int level, int name, const void *val, int len)
     }
     pthread_mutex_unlock(&s->lock);
 out:
-    ws2_socket_put(s);
     return r;
 }
 
@@ -281,12 +277,9 @@ static int get_special(struct ws2_socket *s, int name, int *v)
     return -W2U_WSAENOPROTOOPT;
 }
 
-int ws2_getsockopt(uintptr_t h, int level, int name, void *val, int *len)
+int wsp_getsockopt(struct ws2_socket *s, int level, int name, void *val, int *len)
 {
-    struct ws2_socket *s;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     const struct option *o = find_option(level, name, &r);
     if (!o)
         goto out;
@@ -334,6 +327,5 @@ int ws2_getsockopt(uintptr_t h, int level, int name, void *val, int *len)
         *len = sizeof(v);
     }
 out:
-    ws2_socket_put(s);
     return r;
 }

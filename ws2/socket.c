@@ -126,19 +126,15 @@ static pthread_mutex_t dup_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { uint32_t token; struct ws2_socket *sock; } dups[MAX_DUPS];
 static uint32_t next_token = 1;
 
-int ws2_duplicate_prepare(uintptr_t h, uint32_t pid, uint64_t *token)
+int wsp_duplicate(struct ws2_socket *s, uint32_t pid, uint64_t *token)
 {
-    struct ws2_socket *s;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
     if (pid != (uint32_t)getpid()) {
         /* Another process cannot receive a Linux descriptor this way. */
         if (pid)
             w2u_log("WSADuplicateSocket for another process (%u) is not supported", pid);
-        ws2_socket_put(s);
         return pid ? -W2U_WSAEOPNOTSUPP : -W2U_WSAEINVAL;
     }
+    w2u_object_ref(&s->obj);          /* the duplicate slot's own reference */
     pthread_mutex_lock(&dup_lock);
     uint32_t t = next_token++;
     if (!next_token)
@@ -190,34 +186,11 @@ int ws2_duplicate_open(uint64_t token, uintptr_t *out)
     return r;
 }
 
-int ws2_socket_create(int af, int type, int protocol, uint32_t flags, uintptr_t *out)
+/* WSPSocket: the API layer has checked the arguments and picked e. */
+int wsp_socket(const struct ws2_catalog_entry *e, uint32_t flags, uintptr_t *out)
 {
-    int r = ws2_check_started();
-    if (r < 0)
-        return r;
-
-    /* AF_UNSPEC: the first catalog entry that serves type and protocol. */
-    if (af == W2U_AF_UNSPEC)
-        af = W2U_AF_INET;
-    int family = ws2_af_to_linux(af);
-    if (family < 0)
-        return -W2U_WSAEAFNOSUPPORT;
-    if (type != W2U_SOCK_STREAM && type != W2U_SOCK_DGRAM)
-        return -W2U_WSAESOCKTNOSUPPORT;
-    if (family == AF_UNIX) {
-        /* Windows' AF_UNIX serves stream sockets only. */
-        if (type != W2U_SOCK_STREAM)
-            return -W2U_WSAESOCKTNOSUPPORT;
-        if (protocol != 0)
-            return -W2U_WSAEPROTONOSUPPORT;
-    } else if (protocol == 0) {
-        protocol = type == W2U_SOCK_STREAM ? W2U_IPPROTO_TCP : W2U_IPPROTO_UDP;
-    } else if ((type == W2U_SOCK_STREAM) != (protocol == W2U_IPPROTO_TCP) ||
-               (type == W2U_SOCK_DGRAM) != (protocol == W2U_IPPROTO_UDP)) {
-        return -W2U_WSAEPROTONOSUPPORT;
-    }
-
-    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    int family = ws2_af_to_linux(e->af);
+    int fd = socket(family, e->type | SOCK_NONBLOCK | SOCK_CLOEXEC, e->protocol);
     if (fd < 0)
         return wsa_errno();
     if (family == AF_INET6) {
@@ -225,7 +198,7 @@ int ws2_socket_create(int af, int type, int protocol, uint32_t flags, uintptr_t 
         int one = 1;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     }
-    return socket_new(fd, family, type, protocol, flags, out, NULL);
+    return socket_new(fd, family, e->type, e->protocol, flags, out, NULL);
 }
 
 int ws2_close(uintptr_t h)
@@ -315,14 +288,11 @@ void ws2_refresh_connect(struct ws2_socket *s)
 
 /* ---- calls ---------------------------------------------------------------------- */
 
-int ws2_bind(uintptr_t h, const void *addr, int len)
+int wsp_bind(struct ws2_socket *s, const void *addr, int len)
 {
-    struct ws2_socket *s;
     struct sockaddr_storage ss;
     unsigned sl;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     r = ws2_addr_to_linux(addr, len, &ss, &sl);
     if (r == 0 && ss.ss_family != s->family)
         r = -W2U_WSAEAFNOSUPPORT;
@@ -336,16 +306,12 @@ int ws2_bind(uintptr_t h, const void *addr, int len)
             s->bound = true;
         pthread_mutex_unlock(&s->lock);
     }
-    ws2_socket_put(s);
     return r;
 }
 
-int ws2_listen(uintptr_t h, int backlog)
+int wsp_listen(struct ws2_socket *s, int backlog)
 {
-    struct ws2_socket *s;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     pthread_mutex_lock(&s->lock);
     if (s->type != SOCK_STREAM)
         r = -W2U_WSAEOPNOTSUPP;
@@ -359,18 +325,15 @@ int ws2_listen(uintptr_t h, int backlog)
         s->listening = true;
     pthread_mutex_unlock(&s->lock);
     ws2_es_state_changed(s);
-    ws2_socket_put(s);
     return r;
 }
 
-int ws2_accept(uintptr_t h, void *addr, int *len, uintptr_t *out)
+int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
 {
-    struct ws2_socket *s, *ns;
+    struct ws2_socket *ns;
     struct sockaddr_storage ss;
     socklen_t sl;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     if (!s->listening) {
         r = -W2U_WSAEINVAL;
         goto out;
@@ -424,7 +387,6 @@ int ws2_accept(uintptr_t h, void *addr, int *len, uintptr_t *out)
     }
     ws2_es_reenable(s, W2U_FD_ACCEPT);
 out:
-    ws2_socket_put(s);
     return r;
 }
 
@@ -444,14 +406,11 @@ int ws2_accept_defer(uintptr_t listener, uintptr_t accepted)
     return r;
 }
 
-int ws2_connect(uintptr_t h, const void *addr, int len)
+int wsp_connect(struct ws2_socket *s, const void *addr, int len)
 {
-    struct ws2_socket *s;
     struct sockaddr_storage ss;
     unsigned sl;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     if ((r = ws2_addr_to_linux(addr, len, &ss, &sl)) < 0)
         goto out;
     if (ss.ss_family != s->family) {
@@ -503,16 +462,12 @@ int ws2_connect(uintptr_t h, const void *addr, int len)
         r = -(int)w2u_errno_to_wsa(err);
 out:
     ws2_es_state_changed(s);
-    ws2_socket_put(s);
     return r;
 }
 
-int ws2_shutdown(uintptr_t h, int how)
+int wsp_shutdown(struct ws2_socket *s, int how)
 {
-    struct ws2_socket *s;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     static const int linux_how[] = { SHUT_RD, SHUT_WR, SHUT_RDWR };
     if (how < W2U_SD_RECEIVE || how > W2U_SD_BOTH) {
         r = -W2U_WSAEINVAL;
@@ -528,7 +483,6 @@ int ws2_shutdown(uintptr_t h, int how)
         }
         pthread_mutex_unlock(&s->lock);
     }
-    ws2_socket_put(s);
     return r;
 }
 
@@ -562,17 +516,14 @@ static void iov_advance(struct iovec **iov, size_t *count, size_t n)
     }
 }
 
-int ws2_send(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int flags,
+int wsp_send(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
              const void *addr, int addrlen)
 {
-    struct ws2_socket *s;
     struct iovec iovs[MAX_BUFS], *iov = iovs;
     struct sockaddr_storage ss;
     struct msghdr msg = { 0 };
     size_t total, sent = 0, left = count;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     if ((r = make_iov(bufs, count, iovs, &total)) < 0)
         goto out;
     if (flags & ~(W2U_MSG_OOB | W2U_MSG_DONTROUTE)) {
@@ -634,21 +585,17 @@ int ws2_send(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int flags,
     if (r == 0)
         r = sent > INT32_MAX ? INT32_MAX : (int)sent;
 out:
-    ws2_socket_put(s);
     return r;
 }
 
-int ws2_recv(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int *flags,
+int wsp_recv(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int *flags,
              void *addr, int *addrlen)
 {
-    struct ws2_socket *s;
     struct iovec iov[MAX_BUFS];
     struct sockaddr_storage ss;
     size_t total;
     int in = flags ? *flags : 0;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     if ((r = make_iov(bufs, count, iov, &total)) < 0)
         goto out;
     if (in & ~(W2U_MSG_OOB | W2U_MSG_PEEK | W2U_MSG_WAITALL)) {
@@ -707,48 +654,37 @@ int ws2_recv(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int *flags
     /* Any receive re-enables FD_READ (FD_OOB for urgent data). */
     ws2_es_reenable(s, (in & W2U_MSG_OOB) ? W2U_FD_OOB : W2U_FD_READ);
 out:
-    ws2_socket_put(s);
     return r;
 }
 
-static int sock_name(uintptr_t h, void *addr, int *len, bool peer)
+static int sock_name(struct ws2_socket *s, void *addr, int *len, bool peer)
 {
-    struct ws2_socket *s;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
     if (peer)
         ws2_refresh_connect(s);
     if (!addr || !len)
-        r = -W2U_WSAEFAULT;
-    else if (peer ? !s->connected : !s->bound)
-        r = peer ? -W2U_WSAENOTCONN : -W2U_WSAEINVAL;
-    else if ((peer ? getpeername : getsockname)(s->fd, (struct sockaddr *)&ss, &sl) < 0)
-        r = wsa_errno();
-    else
-        r = ws2_addr_from_linux(&ss, sl, addr, len);
-    ws2_socket_put(s);
-    return r;
+        return -W2U_WSAEFAULT;
+    if (peer ? !s->connected : !s->bound)
+        return peer ? -W2U_WSAENOTCONN : -W2U_WSAEINVAL;
+    if ((peer ? getpeername : getsockname)(s->fd, (struct sockaddr *)&ss, &sl) < 0)
+        return wsa_errno();
+    return ws2_addr_from_linux(&ss, sl, addr, len);
 }
 
-int ws2_getsockname(uintptr_t h, void *addr, int *len)
+int wsp_getsockname(struct ws2_socket *s, void *addr, int *len)
 {
-    return sock_name(h, addr, len, false);
+    return sock_name(s, addr, len, false);
 }
 
-int ws2_getpeername(uintptr_t h, void *addr, int *len)
+int wsp_getpeername(struct ws2_socket *s, void *addr, int *len)
 {
-    return sock_name(h, addr, len, true);
+    return sock_name(s, addr, len, true);
 }
 
-int ws2_ioctl(uintptr_t h, uint32_t cmd, uint32_t *arg)
+int wsp_ioctl(struct ws2_socket *s, uint32_t cmd, uint32_t *arg)
 {
-    struct ws2_socket *s;
-    int r = ws2_socket_get(h, &s);
-    if (r < 0)
-        return r;
+    int r = 0;
     if (!arg) {
         r = -W2U_WSAEFAULT;
     } else if (cmd == W2U_FIONBIO) {
@@ -776,6 +712,5 @@ int ws2_ioctl(uintptr_t h, uint32_t cmd, uint32_t *arg)
     } else {
         r = -W2U_WSAEINVAL;
     }
-    ws2_socket_put(s);
     return r;
 }

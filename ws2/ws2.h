@@ -219,7 +219,9 @@ int ws2_setsockopt(uintptr_t s, int level, int name, const void *val, int len);
 
 /* ---- catalog --------------------------------------------------------------------------- */
 
-/* One transport the io_uring provider serves (WSAPROTOCOL_INFO fields). */
+struct ws2_provider;
+
+/* One transport a provider serves (WSAPROTOCOL_INFO fields). */
 struct ws2_catalog_entry {
     uint32_t id;                       /* dwCatalogEntryId */
     int af, type, protocol;            /* Windows values */
@@ -228,6 +230,7 @@ struct ws2_catalog_entry {
     uint32_t message_size;
     const char *name;                  /* szProtocol */
     bool msafd;                        /* ProviderId: Microsoft's MSAFD Tcpip GUID */
+    const struct ws2_provider *provider;
 };
 const struct ws2_catalog_entry *ws2_catalog(size_t *count);
 const struct ws2_catalog_entry *ws2_catalog_find(int af, int type, int protocol);

@@ -36,6 +36,58 @@ struct ws2_socket {
     bool es_eof;                   /* the peer closed: no more FD_READ */
 };
 
+/* ---- the transport provider interface ---------------------------------------------------
+ * The shape of Windows' WSPPROC_TABLE (Wine 8's headers do not carry it):
+ * the API layer (api.c) checks start-up, resolves the SOCKET once and calls
+ * the provider of the socket's catalog entry.  The io_uring provider is the
+ * only one today; the table is where another (Wine's own AFD sockets, say)
+ * would plug in.  Entries return >= 0 or a negative WSA error. */
+struct ws2_provider {
+    const char *name;
+    int (*socket)(const struct ws2_catalog_entry *e, uint32_t flags, uintptr_t *out);   /* WSPSocket */
+    int (*bind)(struct ws2_socket *s, const void *addr, int len);                        /* WSPBind */
+    int (*listen)(struct ws2_socket *s, int backlog);                                    /* WSPListen */
+    int (*accept)(struct ws2_socket *s, void *addr, int *len, uintptr_t *out);           /* WSPAccept */
+    int (*connect)(struct ws2_socket *s, const void *addr, int len);                     /* WSPConnect */
+    int (*shutdown)(struct ws2_socket *s, int how);                                      /* WSPShutdown */
+    int (*send)(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
+                const void *addr, int addrlen);                                          /* WSPSend(To) */
+    int (*recv)(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int *flags,
+                void *addr, int *addrlen);                                               /* WSPRecv(From) */
+    int (*getsockname)(struct ws2_socket *s, void *addr, int *len);                      /* WSPGetSockName */
+    int (*getpeername)(struct ws2_socket *s, void *addr, int *len);                      /* WSPGetPeerName */
+    int (*ioctl)(struct ws2_socket *s, uint32_t cmd, uint32_t *arg);                     /* WSPIoctl */
+    int (*getsockopt)(struct ws2_socket *s, int level, int name, void *val, int *len);   /* WSPGetSockOpt */
+    int (*setsockopt)(struct ws2_socket *s, int level, int name, const void *val, int len); /* WSPSetSockOpt */
+    int (*event_select)(struct ws2_socket *s, uintptr_t event, uint32_t mask);           /* WSPEventSelect */
+    int (*enum_network_events)(struct ws2_socket *s, uintptr_t event,
+                               struct ws2_network_events *out);                          /* WSPEnumNetworkEvents */
+    int (*duplicate)(struct ws2_socket *s, uint32_t pid, uint64_t *token);               /* WSPDuplicateSocket */
+    int (*select)(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode); /* WSPSelect */
+};
+
+extern const struct ws2_provider ws2_uring_provider;
+
+int wsp_socket(const struct ws2_catalog_entry *e, uint32_t flags, uintptr_t *out);
+int wsp_bind(struct ws2_socket *s, const void *addr, int len);
+int wsp_listen(struct ws2_socket *s, int backlog);
+int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out);
+int wsp_connect(struct ws2_socket *s, const void *addr, int len);
+int wsp_shutdown(struct ws2_socket *s, int how);
+int wsp_send(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
+             const void *addr, int addrlen);
+int wsp_recv(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int *flags,
+             void *addr, int *addrlen);
+int wsp_getsockname(struct ws2_socket *s, void *addr, int *len);
+int wsp_getpeername(struct ws2_socket *s, void *addr, int *len);
+int wsp_ioctl(struct ws2_socket *s, uint32_t cmd, uint32_t *arg);
+int wsp_getsockopt(struct ws2_socket *s, int level, int name, void *val, int *len);
+int wsp_setsockopt(struct ws2_socket *s, int level, int name, const void *val, int len);
+int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask);
+int wsp_enum_network_events(struct ws2_socket *s, uintptr_t event, struct ws2_network_events *out);
+int wsp_duplicate(struct ws2_socket *s, uint32_t pid, uint64_t *token);
+int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode);
+
 /* Marks a finished non-blocking connect as connected (see socket.c). */
 void ws2_refresh_connect(struct ws2_socket *s);
 void ws2_refresh_connect_locked(struct ws2_socket *s);

@@ -1,0 +1,139 @@
+/* The API layer: what every Winsock call does before the transport sees it.
+ * Start-up is checked and the SOCKET resolved once (a reference held for
+ * the call); then the call goes to the provider of the socket's catalog
+ * entry, as ws2_32 calls a WSPPROC_TABLE. */
+#include "ws2_private.h"
+
+/* Resolves h, calls the provider's fn, drops the reference. */
+#define DISPATCH(h, fn, ...)                                              \
+    do {                                                                  \
+        struct ws2_socket *s_;                                            \
+        int r_ = ws2_socket_get((h), &s_);                               \
+        if (r_ < 0)                                                       \
+            return r_;                                                    \
+        r_ = s_->entry->provider->fn(s_, __VA_ARGS__);                    \
+        ws2_socket_put(s_);                                               \
+        return r_;                                                        \
+    } while (0)
+
+int ws2_socket_create(int af, int type, int protocol, uint32_t flags, uintptr_t *out)
+{
+    int r = ws2_check_started();
+    if (r < 0)
+        return r;
+    /* AF_UNSPEC: the first catalog entry that serves type and protocol. */
+    if (af == W2U_AF_UNSPEC)
+        af = W2U_AF_INET;
+    if (ws2_af_to_linux(af) < 0)
+        return -W2U_WSAEAFNOSUPPORT;
+    if (type != W2U_SOCK_STREAM && type != W2U_SOCK_DGRAM)
+        return -W2U_WSAESOCKTNOSUPPORT;
+    if (af == W2U_AF_UNIX) {
+        /* Windows' AF_UNIX serves stream sockets only. */
+        if (type != W2U_SOCK_STREAM)
+            return -W2U_WSAESOCKTNOSUPPORT;
+        if (protocol != 0)
+            return -W2U_WSAEPROTONOSUPPORT;
+    } else if (protocol == 0) {
+        protocol = type == W2U_SOCK_STREAM ? W2U_IPPROTO_TCP : W2U_IPPROTO_UDP;
+    }
+    const struct ws2_catalog_entry *e = ws2_catalog_find(af, type, protocol);
+    if (!e)
+        return -W2U_WSAEPROTONOSUPPORT;
+    return e->provider->socket(e, flags, out);
+}
+
+int ws2_bind(uintptr_t h, const void *addr, int len)
+{
+    DISPATCH(h, bind, addr, len);
+}
+
+int ws2_listen(uintptr_t h, int backlog)
+{
+    DISPATCH(h, listen, backlog);
+}
+
+int ws2_accept(uintptr_t h, void *addr, int *len, uintptr_t *out)
+{
+    DISPATCH(h, accept, addr, len, out);
+}
+
+int ws2_connect(uintptr_t h, const void *addr, int len)
+{
+    DISPATCH(h, connect, addr, len);
+}
+
+int ws2_shutdown(uintptr_t h, int how)
+{
+    DISPATCH(h, shutdown, how);
+}
+
+int ws2_send(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int flags,
+             const void *addr, int addrlen)
+{
+    DISPATCH(h, send, bufs, count, flags, addr, addrlen);
+}
+
+int ws2_recv(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int *flags,
+             void *addr, int *addrlen)
+{
+    DISPATCH(h, recv, bufs, count, flags, addr, addrlen);
+}
+
+int ws2_getsockname(uintptr_t h, void *addr, int *len)
+{
+    DISPATCH(h, getsockname, addr, len);
+}
+
+int ws2_getpeername(uintptr_t h, void *addr, int *len)
+{
+    DISPATCH(h, getpeername, addr, len);
+}
+
+int ws2_ioctl(uintptr_t h, uint32_t cmd, uint32_t *arg)
+{
+    DISPATCH(h, ioctl, cmd, arg);
+}
+
+int ws2_getsockopt(uintptr_t h, int level, int name, void *val, int *len)
+{
+    DISPATCH(h, getsockopt, level, name, val, len);
+}
+
+int ws2_setsockopt(uintptr_t h, int level, int name, const void *val, int len)
+{
+    DISPATCH(h, setsockopt, level, name, val, len);
+}
+
+int ws2_event_select(uintptr_t h, uintptr_t event, uint32_t mask)
+{
+    DISPATCH(h, event_select, event, mask);
+}
+
+int ws2_enum_network_events(uintptr_t h, uintptr_t event, struct ws2_network_events *out)
+{
+    DISPATCH(h, enum_network_events, event, out);
+}
+
+int ws2_duplicate_prepare(uintptr_t h, uint32_t pid, uint64_t *token)
+{
+    DISPATCH(h, duplicate, pid, token);
+}
+
+int ws2_poll(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode)
+{
+    int r = ws2_check_started();
+    if (r < 0)
+        return r;
+    /* As ws2_32 does: the provider of the first socket serves the call. */
+    const struct ws2_provider *p = &ws2_uring_provider;
+    for (unsigned i = 0; i < n; i++) {
+        struct ws2_socket *s;
+        if (ws2_socket_get(e[i].socket, &s) == 0) {
+            p = s->entry->provider;
+            ws2_socket_put(s);
+            break;
+        }
+    }
+    return p->select(e, n, deadline, select_mode);
+}
