@@ -191,6 +191,9 @@ void iocp_thread_ref(struct iocp_thread *t);
 void iocp_thread_unref(struct iocp_thread *t);
 /* Queues apc to t and wakes t if it waits alertably. */
 void iocp_queue_apc(struct iocp_thread *t, struct iocp_apc *apc);
+/* QueueUserAPC for the calling thread: fn(data) runs at its next alertable
+ * wait. NO_MEMORY if the queue entry cannot be allocated. */
+uint32_t iocp_queue_user_apc(void (*fn)(uintptr_t data), uintptr_t data);
 /* Runs the calling thread's queued APCs; returns how many ran. */
 unsigned iocp_run_apcs(void);
 /* SleepEx: SUCCESS after the time, USER_APC if APCs ran. */

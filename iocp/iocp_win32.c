@@ -2,6 +2,7 @@
  * CloseHandle, SleepEx and the thread's last error, with Wine's headers.
  * Everything here only converts between Win32 types and iocp.h. */
 #include <windows.h>
+#include <stdlib.h>
 
 #include "iocp.h"
 
@@ -162,6 +163,50 @@ W2U_EXPORT DWORD WINAPI GetCurrentProcessId(void)
 W2U_EXPORT DWORD WINAPI GetCurrentThreadId(void)
 {
     return w2u_thread_id();
+}
+
+/* The calling thread's pseudo-handle, as on Windows. */
+W2U_EXPORT HANDLE WINAPI GetCurrentThread(void)
+{
+    return (HANDLE)~(ULONG_PTR)1;
+}
+
+/* A PAPCFUNC has the Windows calling convention; iocp/ calls plain C. */
+struct apc_call {
+    PAPCFUNC fn;
+    ULONG_PTR data;
+};
+
+static void call_apc(uintptr_t arg)
+{
+    struct apc_call *c = (struct apc_call *)arg;
+    c->fn(c->data);
+    free(c);
+}
+
+/* Natively ws2uring knows only its own threads by pseudo-handle: an APC
+ * for the calling thread (what completion-routine code needs) works, any
+ * other handle is invalid. */
+W2U_EXPORT DWORD WINAPI QueueUserAPC(PAPCFUNC fn, HANDLE thread, ULONG_PTR data)
+{
+    if (thread != GetCurrentThread()) {
+        w2u_set_error(ERROR_INVALID_HANDLE);
+        return 0;
+    }
+    struct apc_call *c = malloc(sizeof(*c));
+    if (!fn || !c) {
+        free(c);
+        w2u_set_error(fn ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_PARAMETER);
+        return 0;
+    }
+    c->fn = fn;
+    c->data = data;
+    if (iocp_queue_user_apc(call_apc, (uintptr_t)c) != W2U_STATUS_SUCCESS) {
+        free(c);
+        w2u_set_error(ERROR_NOT_ENOUGH_MEMORY);
+        return 0;
+    }
+    return 1;
 }
 
 W2U_EXPORT void WINAPI Sleep(DWORD ms)

@@ -118,6 +118,37 @@ void iocp_queue_apc(struct iocp_thread *t, struct iocp_apc *apc)
     iocp_thread_wake(t);
 }
 
+struct user_apc {
+    struct iocp_apc apc;
+    void (*fn)(uintptr_t data);
+    uintptr_t data;
+};
+
+static void user_apc_run(struct iocp_apc *apc)
+{
+    struct user_apc *u = (struct user_apc *)apc;
+    u->fn(u->data);
+    free(u);
+}
+
+static void user_apc_drop(struct iocp_apc *apc)
+{
+    free(apc);
+}
+
+uint32_t iocp_queue_user_apc(void (*fn)(uintptr_t data), uintptr_t data)
+{
+    struct user_apc *u = malloc(sizeof(*u));
+    if (!u)
+        return W2U_STATUS_NO_MEMORY;
+    u->apc.fn = user_apc_run;
+    u->apc.drop = user_apc_drop;
+    u->fn = fn;
+    u->data = data;
+    iocp_queue_apc(iocp_thread_self(), &u->apc);
+    return W2U_STATUS_SUCCESS;
+}
+
 unsigned iocp_run_apcs(void)
 {
     struct iocp_thread *t = iocp_thread_self();

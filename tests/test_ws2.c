@@ -9,9 +9,13 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "suite_main.h"
+
+/* Removes a file (Linux side; this file cannot include unistd.h). */
+int ws2_test_unlink(const char *path);
 
 static void start(void)
 {
@@ -1141,6 +1145,59 @@ START_TEST(test_wsaevents_manual_reset_and_multiple_waits)
 }
 END_TEST
 
+static void CALLBACK bump(ULONG_PTR data)
+{
+    (*(int *)data)++;
+}
+
+START_TEST(test_wsawait_alertable_runs_apcs)
+{
+    start();
+    WSAEVENT ev = WSACreateEvent();
+    int ran = 0;
+    ck_assert(QueueUserAPC(bump, GetCurrentThread(), (ULONG_PTR)&ran));
+    /* Not alertable: the APC waits. */
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, 0, FALSE), WSA_WAIT_TIMEOUT);
+    ck_assert_int_eq(ran, 0);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, WSA_INFINITE, TRUE), WSA_WAIT_IO_COMPLETION);
+    ck_assert_int_eq(ran, 1);
+    ck_assert(!QueueUserAPC(bump, (HANDLE)(uintptr_t)0x1234, 0));
+    ck_assert_uint_eq(GetLastError(), ERROR_INVALID_HANDLE);
+    WSACloseEvent(ev);
+    stop();
+}
+END_TEST
+
+START_TEST(test_af_unix_stream_round_trip)
+{
+    start();
+    struct sockaddr_un { ADDRESS_FAMILY sun_family; char sun_path[108]; } addr = { AF_UNIX, "" };
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "/tmp/ws2uring-test-%lu.sock",
+             (unsigned long)GetCurrentProcessId());
+    SOCKET l = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0);
+    int len = (int)sizeof(addr);
+    ck_assert_int_eq(bind(l, (struct sockaddr *)&addr, len), 0);
+    ck_assert_int_eq(listen(l, 1), 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&addr, len), 0);
+    SOCKET s = accept(l, NULL, NULL);
+    ck_assert(s != INVALID_SOCKET);
+    char buf[8];
+    ck_assert_int_eq(send(c, "unix", 4, 0), 4);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 4);
+    ck_assert_int_eq(memcmp(buf, "unix", 4), 0);
+    struct sockaddr_un name;
+    int nl = sizeof(name);
+    ck_assert_int_eq(getsockname(l, (struct sockaddr *)&name, &nl), 0);
+    ck_assert_int_eq(name.sun_family, AF_UNIX);
+    ck_assert_str_eq(name.sun_path, addr.sun_path);
+    closesocket(s);
+    closesocket(c);
+    closesocket(l);
+    ws2_test_unlink(addr.sun_path);
+    stop();
+}
+END_TEST
+
 /* Waits (bounded) until the socket's record holds all of want; returns
  * what was recorded, errors in err[]. */
 static LONG wait_net(SOCKET s, WSAEVENT ev, LONG want, int err[FD_MAX_EVENTS])
@@ -1950,6 +2007,8 @@ int main(void)
     tcase_add_test(tc, test_hostent_servent_protoent);
     tcase_add_test(tc, test_address_text_conversions);
     tcase_add_test(tc, test_wsaevents_manual_reset_and_multiple_waits);
+    tcase_add_test(tc, test_wsawait_alertable_runs_apcs);
+    tcase_add_test(tc, test_af_unix_stream_round_trip);
     tcase_add_test(tc, test_eventselect_accept_read_rearm_close);
     tcase_add_test(tc, test_eventselect_write_latched_until_wouldblock);
     tcase_add_test(tc, test_eventselect_connect_results);
