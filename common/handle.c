@@ -191,6 +191,27 @@ int w2u_handle_close(uintptr_t handle)
     return 0;
 }
 
+size_t w2u_handle_close_all(enum w2u_object_type type)
+{
+    size_t closed = 0;
+    pthread_mutex_lock(&table_lock);
+    uint32_t end = next_unused;
+    pthread_mutex_unlock(&table_lock);
+    for (uint32_t idx = 1; idx < end; idx++) {
+        struct slot *s = slot_at(idx);
+        uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+        if (!(st & REFS_MASK) || (st & CLOSING))
+            continue;
+        uintptr_t value = make_value(idx, st >> 32);
+        struct w2u_object *obj = w2u_handle_get(value, type);
+        if (!obj)
+            continue;       /* another type, or closed meanwhile */
+        w2u_object_unref(obj);
+        closed += w2u_handle_close(value) == 0;
+    }
+    return closed;
+}
+
 size_t w2u_handle_count(void)
 {
     return atomic_load_explicit(&open_handles, memory_order_relaxed);

@@ -154,6 +154,8 @@ void w2u_object_unref(struct w2u_object *obj);
 /* Closes the handle: 0, or -EBADF when it names nothing open (or is being
  * closed by another thread). */
 int w2u_handle_close(uintptr_t handle);
+/* Closes every open handle of one type; returns how many. */
+size_t w2u_handle_close_all(enum w2u_object_type type);
 /* Open handles (for leak checks in tests; objects may outlive their handle
  * while references remain, e.g. a thread's link to the port it ran for). */
 size_t w2u_handle_count(void);

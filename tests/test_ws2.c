@@ -122,6 +122,29 @@ START_TEST(test_calls_before_startup_fail)
 }
 END_TEST
 
+START_TEST(test_last_cleanup_closes_open_sockets)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);        /* left open on purpose */
+    start();
+    stop();                                          /* not the last: still open */
+    SOCKET t = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(t, (struct sockaddr *)&ss, len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEADDRINUSE);
+    closesocket(t);
+    stop();                                          /* the last: l is closed */
+    start();
+    ck_assert_int_eq(closesocket(l), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    t = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(t, (struct sockaddr *)&ss, len), 0);   /* the port is free */
+    closesocket(t);
+    stop();
+}
+END_TEST
+
 /* ---- creation ------------------------------------------------------------------ */
 
 START_TEST(test_socket_values_shaped_like_handles)
@@ -1975,6 +1998,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_startup_negotiates_versions);
     tcase_add_test(tc, test_calls_before_startup_fail);
+    tcase_add_test(tc, test_last_cleanup_closes_open_sockets);
     tcase_add_test(tc, test_socket_values_shaped_like_handles);
     tcase_add_test(tc, test_socket_bad_arguments);
     tcase_add_test(tc, test_tcp_echo_ipv4);

@@ -38,12 +38,17 @@ int ws2_startup(uint16_t requested, struct ws2_startup_info *info)
 int ws2_cleanup(void)
 {
     int r = 0;
+    bool last = false;
     pthread_mutex_lock(&startup_lock);
     if (atomic_load(&started) > 0)
-        atomic_fetch_sub(&started, 1);
+        last = atomic_fetch_sub(&started, 1) == 1;
     else
         r = -W2U_WSANOTINITIALISED;
     pthread_mutex_unlock(&startup_lock);
+    /* Windows: sockets still open at the last clean-up are closed as if
+     * closesocket had been called (threads blocked in them wake up). */
+    if (last)
+        w2u_handle_close_all(W2U_OBJ_SOCKET);
     return r;
 }
 
