@@ -104,38 +104,29 @@ int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len)
     return 0;
 }
 
-static int duplicate(SOCKET s, DWORD pid, const struct ws2_catalog_entry **e, uint64_t *token)
-{
-    int r = ws2_duplicate_prepare(s, pid, token);
-    if (r == 0)
-        r = ws2_socket_entry(s, e);
-    return r;
-}
+/* WSADuplicateSocketA/W: the entry's info, carrying a one-use token. */
+#define DUPLICATE_SOCKET(fill, s, pid, info)                                       \
+    do {                                                                    \
+        const struct ws2_catalog_entry *e_;                                 \
+        uint64_t token_;                                                    \
+        if (!(info))                                                        \
+            return result_error(WSAEFAULT);                                 \
+        int r_ = ws2_duplicate_prepare((s), (pid), &token_);                \
+        if (r_ == 0)                                                        \
+            r_ = ws2_socket_entry((s), &e_);                                \
+        if (r_ < 0)                                                         \
+            return result_error(-r_);                                       \
+        fill((info), e_);                                                   \
+        (info)->dwProviderReserved = (DWORD)token_;                         \
+        return 0;                                                           \
+    } while (0)
 
 W2U_EXPORT int WINAPI WSADuplicateSocketA(SOCKET s, DWORD pid, WSAPROTOCOL_INFOA *info)
 {
-    const struct ws2_catalog_entry *e;
-    uint64_t token;
-    if (!info)
-        return result_error(WSAEFAULT);
-    int r = duplicate(s, pid, &e, &token);
-    if (r < 0)
-        return result_error(-r);
-    fill_a(info, e);
-    info->dwProviderReserved = (DWORD)token;
-    return 0;
+    DUPLICATE_SOCKET(fill_a, s, pid, info);
 }
 
 W2U_EXPORT int WINAPI WSADuplicateSocketW(SOCKET s, DWORD pid, WSAPROTOCOL_INFOW *info)
 {
-    const struct ws2_catalog_entry *e;
-    uint64_t token;
-    if (!info)
-        return result_error(WSAEFAULT);
-    int r = duplicate(s, pid, &e, &token);
-    if (r < 0)
-        return result_error(-r);
-    fill_w(info, e);
-    info->dwProviderReserved = (DWORD)token;
-    return 0;
+    DUPLICATE_SOCKET(fill_w, s, pid, info);
 }

@@ -103,16 +103,6 @@ static int ai_error(int err)
     return err;
 }
 
-static int check_ai_args(bool hints_dirty, void *res)
-{
-    if (!res)
-        return WSAEINVAL;
-    /* Windows: the output-only fields of hints must be empty. */
-    if (hints_dirty)
-        return WSANO_RECOVERY;
-    return 0;
-}
-
 /* Copies the common fields of one answer into a Windows node. */
 #define FILL_NODE(node, a, flags_)                                   \
     do {                                                             \
@@ -124,6 +114,45 @@ static int check_ai_args(bool hints_dirty, void *res)
         (node)->ai_addr = (struct sockaddr *)((node) + 1);           \
         memcpy((node) + 1, (a)->addr, (a)->addrlen);                 \
     } while (0)
+
+
+/* The hints that matter, after Windows' check that the output-only fields
+ * are empty; 0 or the error getaddrinfo returns. */
+#define TAKE_HINTS(hints, h)                                                           \
+    ((hints) && ((hints)->ai_addrlen || (hints)->ai_canonname || (hints)->ai_addr ||   \
+                 (hints)->ai_next) ? WSANO_RECOVERY                                    \
+     : ((hints) ? (void)((h) = (struct ws2_ai_hints){ (hints)->ai_flags, (hints)->ai_family, \
+                                                      (hints)->ai_socktype,             \
+                                                      (hints)->ai_protocol }) : (void)0, 0))
+
+/* Lays the answers out as a list of TYPE, one allocation per node (address
+ * and name inside), the name copied by COPY_NAME(dst, src, chars). */
+#define BUILD_LIST(TYPE, FREE, COPY_NAME, list, flags, res)                             \
+    do {                                                                               \
+        TYPE *head_ = NULL, **tail_ = &head_;                                          \
+        for (struct ws2_ai *a_ = (list); a_; a_ = a_->next) {                          \
+            size_t cn_ = a_->canonname ? strlen(a_->canonname) + 1 : 0;                \
+            TYPE *n_ = calloc(1, sizeof(*n_) + sizeof(a_->addr) +                       \
+                                 cn_ * sizeof(*n_->ai_canonname));                      \
+            if (!n_) {                                                                 \
+                FREE(head_);                                                           \
+                ws2_ai_free(list);                                                     \
+                return ai_error(WSA_NOT_ENOUGH_MEMORY);                                \
+            }                                                                          \
+            FILL_NODE(n_, a_, (flags));                                                \
+            if (cn_) {                                                                 \
+                n_->ai_canonname = (void *)((char *)(n_ + 1) + sizeof(a_->addr));       \
+                COPY_NAME(n_->ai_canonname, a_->canonname, cn_);                       \
+            }                                                                          \
+            *tail_ = n_;                                                               \
+            tail_ = &n_->ai_next;                                                      \
+        }                                                                              \
+        ws2_ai_free(list);                                                             \
+        *(res) = head_;                                                                \
+    } while (0)
+
+#define COPY_A(dst, src, n) memcpy((dst), (src), (n))
+#define COPY_W(dst, src, n) w_from_utf8((src), (dst), (n))
 
 WRAPPED(void, freeaddrinfo, (struct addrinfo *ai))
 {
@@ -142,36 +171,16 @@ WRAPPED(int, getaddrinfo, (const char *node, const char *service, const struct a
     struct ws2_ai *list;
     int r;
 
-    if (res)
-        *res = NULL;
-    if ((r = check_ai_args(hints && (hints->ai_addrlen || hints->ai_canonname ||
-                                           hints->ai_addr || hints->ai_next), res)))
+    if (!res)
+        return ai_error(WSAEINVAL);
+    *res = NULL;
+    if ((r = TAKE_HINTS(hints, h)) || (r = ws2_getaddrinfo(node, service, &h, &list)))
         return ai_error(r);
-    if (hints)
-        h = (struct ws2_ai_hints){ hints->ai_flags, hints->ai_family, hints->ai_socktype, hints->ai_protocol };
-    if ((r = ws2_getaddrinfo(node, service, &h, &list)))
-        return ai_error(r);
-    struct addrinfo *head = NULL, **tail = &head;
-    for (struct ws2_ai *a = list; a; a = a->next) {
-        size_t cn = a->canonname ? strlen(a->canonname) + 1 : 0;
-        struct addrinfo *n = calloc(1, sizeof(*n) + sizeof(a->addr) + cn);
-        if (!n) {
-            ws2u_freeaddrinfo(head);
-            ws2_ai_free(list);
-            return ai_error(WSA_NOT_ENOUGH_MEMORY);
-        }
-        FILL_NODE(n, a, h.flags);
-        if (cn) {
-            n->ai_canonname = (char *)(n + 1) + sizeof(a->addr);
-            memcpy(n->ai_canonname, a->canonname, cn);
-        }
-        *tail = n;
-        tail = &n->ai_next;
-    }
-    ws2_ai_free(list);
-    *res = head;
+    BUILD_LIST(struct addrinfo, ws2u_freeaddrinfo, COPY_A, list, h.flags, res);
     return 0;
 }
+
+W2U_EXPORT void WINAPI FreeAddrInfoW(ADDRINFOW *ai);
 
 W2U_EXPORT int WINAPI GetAddrInfoW(const WCHAR *node, const WCHAR *service, const ADDRINFOW *hints,
                                    ADDRINFOW **res)
@@ -180,43 +189,21 @@ W2U_EXPORT int WINAPI GetAddrInfoW(const WCHAR *node, const WCHAR *service, cons
     struct ws2_ai *list;
     int r;
 
-    if (res)
-        *res = NULL;
-    if ((r = check_ai_args(hints && (hints->ai_addrlen || hints->ai_canonname ||
-                                           hints->ai_addr || hints->ai_next), res)))
+    if (!res)
+        return ai_error(WSAEINVAL);
+    *res = NULL;
+    if ((r = TAKE_HINTS(hints, h)))
         return ai_error(r);
     char *n8 = utf8_from_w(node), *s8 = utf8_from_w(service);
-    if ((node && !n8) || (service && !s8)) {
-        free(n8);
-        free(s8);
-        return ai_error(WSA_NOT_ENOUGH_MEMORY);
-    }
-    if (hints)
-        h = (struct ws2_ai_hints){ hints->ai_flags, hints->ai_family, hints->ai_socktype, hints->ai_protocol };
-    r = ws2_getaddrinfo(n8, s8, &h, &list);
+    if ((node && !n8) || (service && !s8))
+        r = WSA_NOT_ENOUGH_MEMORY;
+    else
+        r = ws2_getaddrinfo(n8, s8, &h, &list);
     free(n8);
     free(s8);
     if (r)
         return ai_error(r);
-    ADDRINFOW *head = NULL, **tail = &head;
-    for (struct ws2_ai *a = list; a; a = a->next) {
-        size_t cn = a->canonname ? strlen(a->canonname) + 1 : 0;
-        ADDRINFOW *n = calloc(1, sizeof(*n) + sizeof(a->addr) + cn * sizeof(WCHAR));
-        if (!n) {
-            FreeAddrInfoW(head);
-            ws2_ai_free(list);
-            return ai_error(WSA_NOT_ENOUGH_MEMORY);
-        }
-        FILL_NODE(n, a, h.flags);
-        if (cn) {
-            n->ai_canonname = (WCHAR *)((char *)(n + 1) + sizeof(a->addr));
-            w_from_utf8(a->canonname, n->ai_canonname, cn);
-        }
-        *tail = n;
-        tail = &n->ai_next;
-    }
-    ws2_ai_free(list);
-    *res = head;
+    BUILD_LIST(ADDRINFOW, FreeAddrInfoW, COPY_W, list, h.flags, res);
     return 0;
 }
 
