@@ -803,6 +803,68 @@ START_TEST(test_options_reuse_and_exclusive)
 }
 END_TEST
 
+START_TEST(test_reuseaddr_windows_meaning)
+{
+    start();
+    int one = 1;
+    struct sockaddr_storage ss;
+    int len;
+    /* The holder set nothing; the newcomer's SO_REUSEADDR alone lets it in. */
+    SOCKET a = listener(AF_INET, &ss, &len);
+    SOCKET b = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(setsockopt(b, SOL_SOCKET, SO_REUSEADDR, (char *)&one, sizeof(one)), 0);
+    ck_assert_int_eq(bind(b, (struct sockaddr *)&ss, len), 0);
+    closesocket(b);
+    /* Without it: in use; a wildcard overlaps every address of the port. */
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(c, (struct sockaddr *)&ss, len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEADDRINUSE);
+    closesocket(c);
+    closesocket(a);
+    /* SO_EXCLUSIVEADDRUSE keeps even SO_REUSEADDR out. */
+    SOCKET x = socket(AF_INET, SOCK_DGRAM, 0), y = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in any = { .sin_family = AF_INET };
+    len = sizeof(any);
+    ck_assert_int_eq(setsockopt(x, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (char *)&one, sizeof(one)), 0);
+    ck_assert_int_eq(bind(x, (struct sockaddr *)&any, len), 0);
+    ck_assert_int_eq(getsockname(x, (struct sockaddr *)&any, &len), 0);
+    ck_assert_int_eq(setsockopt(y, SOL_SOCKET, SO_REUSEADDR, (char *)&one, sizeof(one)), 0);
+    struct sockaddr_in lo = any;
+    lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(y, (struct sockaddr *)&lo, sizeof(lo)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEADDRINUSE);
+    closesocket(x);
+    /* Once the holder is gone the address is free. */
+    ck_assert_int_eq(bind(y, (struct sockaddr *)&lo, sizeof(lo)), 0);
+    closesocket(y);
+    stop();
+}
+END_TEST
+
+START_TEST(test_rebind_port_in_time_wait)
+{
+    /* A restarted server binds its port again while old connections sit in
+     * TIME_WAIT; Windows allows it without any option. */
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), 0);
+    SOCKET s = accept(l, NULL, NULL);
+    closesocket(s);               /* the server closes first: TIME_WAIT on its port */
+    char buf[4];
+    ck_assert_int_eq(recv(c, buf, sizeof(buf), 0), 0);
+    closesocket(c);
+    closesocket(l);
+    SOCKET again = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(again, (struct sockaddr *)&ss, len), 0);
+    ck_assert_int_eq(listen(again, 1), 0);
+    closesocket(again);
+    stop();
+}
+END_TEST
+
 START_TEST(test_options_multicast_membership)
 {
     start();
@@ -2021,6 +2083,8 @@ int main(void)
     tcase_add_test(tc, test_options_linger_windows_layout);
     tcase_add_test(tc, test_options_receive_timeout_in_ms);
     tcase_add_test(tc, test_options_reuse_and_exclusive);
+    tcase_add_test(tc, test_reuseaddr_windows_meaning);
+    tcase_add_test(tc, test_rebind_port_in_time_wait);
     tcase_add_test(tc, test_options_multicast_membership);
     tcase_add_test(tc, test_options_bad_input);
     tcase_add_test(tc, test_resolve_localhost_ipv6_first);

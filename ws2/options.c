@@ -143,15 +143,11 @@ static int set_special(struct ws2_socket *s, int name, const void *val, int len)
     case W2U_SO_REUSEADDR:
         if ((r = read_int(NULL, val, len, &v)) < 0)
             return r;
-        /* Windows' SO_REUSEADDR lets this socket share a port another
-         * socket holds: Linux needs both flags for that. */
+        /* Windows' meaning, applied at bind (bindreg.c): this socket may
+         * share an address another socket holds. */
         if (v && s->exclusive)
             return -W2U_WSAEINVAL;
-        v = v != 0;
-        if (setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)) < 0 ||
-            setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)) < 0)
-            return -(int)w2u_errno_to_wsa(errno);
-        s->reuse = v;
+        s->reuse = v != 0;
         return 0;
     case W2U_SO_EXCLUSIVEADDRUSE:
         if ((r = read_int(NULL, val, len, &v)) < 0)

@@ -45,6 +45,7 @@ static void socket_close(struct w2u_object *obj)
 static void socket_destroy(struct w2u_object *obj)
 {
     struct ws2_socket *s = W2U_CONTAINER_OF(obj, struct ws2_socket, obj);
+    ws2_bind_forget(s);
     iocp_binding_release(&s->binding);
     close(s->fd);
     if (s->wake_fd >= 0)
@@ -198,6 +199,7 @@ int wsp_socket(const struct ws2_catalog_entry *e, uint32_t flags, uintptr_t *out
         int one = 1;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     }
+    ws2_bind_prepare_fd(fd, family);
     return socket_new(fd, family, e->type, e->protocol, flags, out, NULL);
 }
 
@@ -300,9 +302,7 @@ int wsp_bind(struct ws2_socket *s, const void *addr, int len)
         pthread_mutex_lock(&s->lock);
         if (s->bound)
             r = -W2U_WSAEINVAL;
-        else if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0)
-            r = wsa_errno();
-        else
+        else if ((r = ws2_bind_checked(s, &ss, sl)) == 0)
             s->bound = true;
         pthread_mutex_unlock(&s->lock);
     }

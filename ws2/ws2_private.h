@@ -88,6 +88,12 @@ int wsp_enum_network_events(struct ws2_socket *s, uintptr_t event, struct ws2_ne
 int wsp_duplicate(struct ws2_socket *s, uint32_t pid, uint64_t *token);
 int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode);
 
+/* bindreg.c: Windows' SO_REUSEADDR / SO_EXCLUSIVEADDRUSE rules. */
+struct sockaddr_storage;
+void ws2_bind_prepare_fd(int fd, int family);
+int ws2_bind_checked(struct ws2_socket *s, const struct sockaddr_storage *ss, unsigned len);
+void ws2_bind_forget(const struct ws2_socket *s);
+
 /* Marks a finished non-blocking connect as connected (see socket.c). */
 void ws2_refresh_connect(struct ws2_socket *s);
 void ws2_refresh_connect_locked(struct ws2_socket *s);
