@@ -109,3 +109,19 @@ uint32_t w2u_status_to_win32(uint32_t status)
             return rows[i].win32;
     return W2U_ERROR_MR_MID_NOT_FOUND;
 }
+
+uint32_t w2u_status_to_wsa(uint32_t status)
+{
+    for (size_t i = 0; i < W2U_ARRAY_SIZE(rows); i++)
+        if (rows[i].status == status)
+            return rows[i].wsa;
+    return w2u_status_to_win32(status);
+}
+
+uint32_t w2u_wsa_to_status(uint32_t wsa)
+{
+    for (size_t i = 0; i < W2U_ARRAY_SIZE(rows); i++)
+        if (rows[i].wsa == wsa && rows[i].errnum)
+            return rows[i].status;
+    return W2U_STATUS_INVALID_PARAMETER;
+}

@@ -90,6 +90,10 @@ const struct w2u_error_row *w2u_error_table(size_t *count);
 uint32_t w2u_errno_to_status(int errnum);   /* errnum positive */
 uint32_t w2u_errno_to_wsa(int errnum);
 uint32_t w2u_status_to_win32(uint32_t status);
+/* The WSA error a completion routine or WSAGetOverlappedResult reports. */
+uint32_t w2u_status_to_wsa(uint32_t status);
+/* The NTSTATUS for a WSA error (first row that has it). */
+uint32_t w2u_wsa_to_status(uint32_t wsa);
 
 /* ---- per-thread last error (GetLastError / WSAGetLastError share it) ---- */
 /* initial-exec: a direct %fs access instead of a __tls_get_addr call on

@@ -102,6 +102,12 @@ void iocp_port_submitted(struct iocp_port *port);
  * is reaping it anyway (after cancelling, so requests are freed). */
 void iocp_port_drain(struct iocp_port *port);
 
+/* The ring for I/O on handles without a port (completions to events,
+ * completion routines or polled OVERLAPPEDs): made on first use, reaped by
+ * a background thread of its own. NULL and *status set if io_uring is
+ * unavailable. */
+struct ur_ring *iocp_default_ring(uint32_t *status);
+
 /* Threads waiting on the port now, the leader included (diagnostics, tests). */
 unsigned iocp_port_waiters(struct iocp_port *port);
 

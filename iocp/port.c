@@ -1,5 +1,6 @@
 /* Completion ports (model: see iocp.h). */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -558,4 +559,48 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
         iocp_port_put(port);
     *removed = n;
     return status;
+}
+
+/* ---- the default ring ------------------------------------------------------------------------- */
+
+static struct ur_ring *default_ring;
+static int default_error;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void *default_reaper(void *arg)
+{
+    struct ur_ring *ring = arg;
+    for (;;)
+        if (ur_reap(ring, W2U_FOREVER, REAP_BATCH) == -EBUSY)
+            sched_yield();      /* a short drain (after a cancel) holds the CQ */
+    return NULL;
+}
+
+static void default_create(void)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    struct ur_ring *ring;
+    int r = ur_ring_create(&ring, PORT_RING_ENTRIES);
+    if (r < 0) {
+        default_error = r;
+        return;
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, default_reaper, ring) != 0) {
+        ur_ring_destroy(ring);
+        default_error = -EAGAIN;
+    } else {
+        default_ring = ring;
+    }
+    pthread_attr_destroy(&attr);
+}
+
+struct ur_ring *iocp_default_ring(uint32_t *status)
+{
+    pthread_once(&default_once, default_create);
+    if (!default_ring)
+        *status = default_error == -ENOMEM ? W2U_STATUS_NO_MEMORY : W2U_STATUS_NOT_SUPPORTED;
+    return default_ring;
 }

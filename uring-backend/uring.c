@@ -249,6 +249,17 @@ int ur_writev(struct ur_ring *ring, struct ur_req *req, int fd,
     SUBMIT(ring, req, io_uring_prep_writev(sqe, fd, iov, nr, offset));
 }
 
+int ur_recvmsg(struct ur_ring *ring, struct ur_req *req, int fd, struct msghdr *msg, unsigned flags)
+{
+    SUBMIT(ring, req, io_uring_prep_recvmsg(sqe, fd, msg, flags));
+}
+
+int ur_sendmsg(struct ur_ring *ring, struct ur_req *req, int fd, const struct msghdr *msg,
+               unsigned flags)
+{
+    SUBMIT(ring, req, io_uring_prep_sendmsg(sqe, fd, msg, flags));
+}
+
 int ur_timeout(struct ur_ring *ring, struct ur_req *req, uint64_t ns)
 {
     /* The kernel reads the timespec when the SQE is submitted, which

@@ -81,6 +81,11 @@ int ur_readv(struct ur_ring *ring, struct ur_req *req, int fd,
 int ur_writev(struct ur_ring *ring, struct ur_req *req, int fd,
               const struct iovec *iov, unsigned nr, uint64_t offset);
 int ur_timeout(struct ur_ring *ring, struct ur_req *req, uint64_t ns);
+/* msg (and what it points to) must stay valid until the request's CQE. */
+struct msghdr;
+int ur_recvmsg(struct ur_ring *ring, struct ur_req *req, int fd, struct msghdr *msg, unsigned flags);
+int ur_sendmsg(struct ur_ring *ring, struct ur_req *req, int fd, const struct msghdr *msg,
+               unsigned flags);
 
 /* Cancels the request req; its own CQE then arrives with -ECANCELED (or its
  * real result if it finished first).  0 or -errno (-ENOENT: not in flight). */

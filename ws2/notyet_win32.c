@@ -48,7 +48,6 @@ NOT_YET(int, WSAAsyncSelect, (SOCKET s, HWND w, u_int m, LONG e), SOCKET_ERROR)
 NOT_YET(int, WSACancelAsyncRequest, (HANDLE h), SOCKET_ERROR)
 
 /* Overlapped-only calls: the overlapped step. */
-NOT_YET(BOOL, WSAGetOverlappedResult, (SOCKET s, LPWSAOVERLAPPED ov, LPDWORD n, BOOL wait, LPDWORD f), FALSE)
 NOT_YET(WSAEVENT, WPUCompleteOverlappedRequest, (SOCKET s, LPWSAOVERLAPPED ov, DWORD e, DWORD n, LPINT err), NULL)
 NOT_YET(INT, WSAProviderConfigChange, (LPHANDLE h, LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE r), SOCKET_ERROR)
 

@@ -28,6 +28,8 @@ static void socket_close(struct w2u_object *obj)
 {
     struct ws2_socket *s = W2U_CONTAINER_OF(obj, struct ws2_socket, obj);
     ws2_es_detach(s);
+    /* Every overlapped operation completes, once, with STATUS_CANCELLED. */
+    ws2_cancel_all(s);
     pthread_mutex_lock(&s->lock);
     uintptr_t deferred = s->deferred;
     s->deferred = 0;

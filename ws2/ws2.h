@@ -59,6 +59,7 @@ enum {
     W2U_WSAECONNRESET = 10054, W2U_WSAENOBUFS = 10055, W2U_WSAEISCONN = 10056,
     W2U_WSAENOTCONN = 10057, W2U_WSAESHUTDOWN = 10058, W2U_WSAETIMEDOUT = 10060,
     W2U_WSAECONNREFUSED = 10061, W2U_WSAEHOSTUNREACH = 10065,
+    W2U_WSA_IO_INCOMPLETE = 996, W2U_WSA_IO_PENDING = 997,
     W2U_WSASYSNOTREADY = 10091, W2U_WSAVERNOTSUPPORTED = 10092, W2U_WSANOTINITIALISED = 10093,
 };
 
@@ -117,6 +118,33 @@ int ws2_getpeername(uintptr_t s, void *addr, int *len);
 #define W2U_FIONREAD  0x4004667Fu
 #define W2U_SIOCATMARK 0x40047307u
 int ws2_ioctl(uintptr_t s, uint32_t cmd, uint32_t *arg);
+
+/* ---- overlapped I/O (overlapped.c) ------------------------------------------------------- */
+
+struct iocp_overlapped;
+/* A completion routine (LPWSAOVERLAPPED_COMPLETION_ROUTINE): Windows ABI. */
+typedef void (__attribute__((ms_abi)) *w2u_completion_routine)(uint32_t error, uint32_t bytes,
+                                                                void *ov, uint32_t flags);
+struct ws2_overlapped_op {
+    bool send;
+    const struct ws2_buf *bufs;
+    unsigned count;
+    int flags;                       /* W2U_MSG_* */
+    const void *addr;                /* WSASendTo: destination */
+    int addrlen;
+    void *from;                      /* WSARecvFrom: written at completion */
+    int *fromlen;
+    struct iocp_overlapped *ov;
+    w2u_completion_routine routine;  /* NULL: none */
+};
+/* 0: completed now (*bytes_now set; the completion is delivered all the
+ * same, unless the handle skips it); -WSA_IO_PENDING; or an error, with no
+ * completion. */
+int ws2_overlapped(uintptr_t s, const struct ws2_overlapped_op *op, uint32_t *bytes_now);
+/* CancelIo (this_thread) / CancelIoEx: how many requests matched, or -error. */
+int ws2_cancel(uintptr_t s, const void *ov, bool this_thread);
+/* Waits until ov completes or the deadline: 0 or -WSA_IO_INCOMPLETE. */
+int ws2_overlapped_wait(uintptr_t s, struct iocp_overlapped *ov, int64_t deadline);
 
 /* ---- readiness ------------------------------------------------------------------ */
 

@@ -26,6 +26,7 @@ struct ws2_socket {
     bool reuse, exclusive;         /* SO_REUSEADDR, SO_EXCLUSIVEADDRUSE */
     bool conditional_accept;       /* SO_CONDITIONAL_ACCEPT */
     uintptr_t deferred;            /* a connection WSAAccept deferred (CF_DEFER) */
+    void *ov_recvs, *ov_sends;     /* overlapped.c's request FIFOs, under lock */
     /* WSAEventSelect state (eventselect.c), under lock. */
     uintptr_t es_event;
     uint32_t es_mask;              /* lNetworkEvents; 0: not selected */
@@ -87,6 +88,9 @@ int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask);
 int wsp_enum_network_events(struct ws2_socket *s, uintptr_t event, struct ws2_network_events *out);
 int wsp_duplicate(struct ws2_socket *s, uint32_t pid, uint64_t *token);
 int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode);
+
+/* overlapped.c: closesocket cancels what is in flight. */
+void ws2_cancel_all(struct ws2_socket *s);
 
 /* bindreg.c: Windows' SO_REUSEADDR / SO_EXCLUSIVEADDRUSE rules. */
 struct sockaddr_storage;

@@ -254,21 +254,30 @@ WRAPPED(int, recvfrom, (SOCKET s, char *buf, int len, int flags, struct sockaddr
     return result(ws2_recv(s, &b, 1, &flags, from, fromlen));
 }
 
-/* Overlapped and completion-routine forms arrive with the overlapped step;
- * until then they fail clearly instead of running synchronously behind the
- * program's back. */
-static int no_overlapped_yet(const char *name)
+/* With an OVERLAPPED the call is overlapped (a completion routine without
+ * one is ignored, as Windows does). */
+static int overlapped(SOCKET s, bool send, LPWSABUF bufs, DWORD count, LPDWORD bytes, DWORD flags,
+                      const struct sockaddr *to, int tolen, struct sockaddr *from, int *fromlen,
+                      LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
-    w2u_log("%s with an OVERLAPPED or completion routine is not implemented yet", name);
-    return result(-W2U_WSAEOPNOTSUPP);
+    struct ws2_overlapped_op op = {
+        .send = send, .bufs = (const struct ws2_buf *)bufs, .count = count, .flags = (int)flags,
+        .addr = to, .addrlen = tolen, .from = from, .fromlen = fromlen,
+        .ov = (struct iocp_overlapped *)ov, .routine = (w2u_completion_routine)routine,
+    };
+    uint32_t now = 0;
+    int r = ws2_overlapped(s, &op, &now);
+    if (r == 0 && bytes)
+        *bytes = now;
+    return result(r);
 }
 
-static int wsa_send(const char *name, SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent,
-                    DWORD flags, const struct sockaddr *to, int tolen, LPWSAOVERLAPPED ov,
+static int wsa_send(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
+                    const struct sockaddr *to, int tolen, LPWSAOVERLAPPED ov,
                     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
-    if (ov || routine)
-        return no_overlapped_yet(name);
+    if (ov)
+        return overlapped(s, true, bufs, count, sent, flags, to, tolen, NULL, NULL, ov, routine);
     if (!sent)
         return result(-W2U_WSAEFAULT);
     int r = ws2_send(s, (const struct ws2_buf *)bufs, count, (int)flags, to, tolen);
@@ -278,13 +287,15 @@ static int wsa_send(const char *name, SOCKET s, LPWSABUF bufs, DWORD count, LPDW
     return 0;
 }
 
-static int wsa_recv(const char *name, SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
-                    LPDWORD flags, struct sockaddr *from, int *fromlen, LPWSAOVERLAPPED ov,
+static int wsa_recv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, LPDWORD flags,
+                    struct sockaddr *from, int *fromlen, LPWSAOVERLAPPED ov,
                     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
-    if (ov || routine)
-        return no_overlapped_yet(name);
-    if (!received || !flags)
+    if (!flags)
+        return result(-W2U_WSAEFAULT);
+    if (ov)
+        return overlapped(s, false, bufs, count, received, *flags, NULL, 0, from, fromlen, ov, routine);
+    if (!received)
         return result(-W2U_WSAEFAULT);
     int f = (int)*flags;
     int r = ws2_recv(s, (const struct ws2_buf *)bufs, count, &f, from, fromlen);
@@ -298,28 +309,28 @@ static int wsa_recv(const char *name, SOCKET s, LPWSABUF bufs, DWORD count, LPDW
 W2U_EXPORT int WINAPI WSASend(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
                               LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
-    return wsa_send("WSASend", s, bufs, count, sent, flags, NULL, 0, ov, routine);
+    return wsa_send(s, bufs, count, sent, flags, NULL, 0, ov, routine);
 }
 
 W2U_EXPORT int WINAPI WSASendTo(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
                                 const struct sockaddr *to, int tolen, LPWSAOVERLAPPED ov,
                                 LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
-    return wsa_send("WSASendTo", s, bufs, count, sent, flags, to, tolen, ov, routine);
+    return wsa_send(s, bufs, count, sent, flags, to, tolen, ov, routine);
 }
 
 W2U_EXPORT int WINAPI WSARecv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
                               LPDWORD flags, LPWSAOVERLAPPED ov,
                               LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
-    return wsa_recv("WSARecv", s, bufs, count, received, flags, NULL, NULL, ov, routine);
+    return wsa_recv(s, bufs, count, received, flags, NULL, NULL, ov, routine);
 }
 
 W2U_EXPORT int WINAPI WSARecvFrom(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received,
                                   LPDWORD flags, struct sockaddr *from, LPINT fromlen,
                                   LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
-    return wsa_recv("WSARecvFrom", s, bufs, count, received, flags, from, fromlen, ov, routine);
+    return wsa_recv(s, bufs, count, received, flags, from, fromlen, ov, routine);
 }
 
 /* ---- byte order (Wine's headers inline these; PE programs import them) ------ */

@@ -1,0 +1,578 @@
+/* Overlapped socket I/O on io_uring through the Win32 API (suite overlapped). */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mswsock.h>
+
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suite_main.h"
+
+static void start(void)
+{
+    WSADATA d;
+    ck_assert_int_eq(WSAStartup(MAKEWORD(2, 2), &d), 0);
+}
+
+static void stop(void)
+{
+    ck_assert_int_eq(WSACleanup(), 0);
+}
+
+/* A connected TCP pair over IPv4 loopback. */
+static void tcp_pair(SOCKET *client, SOCKET *server)
+{
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int len = sizeof(in);
+    SOCKET l = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(l, (struct sockaddr *)&in, len), 0);
+    ck_assert_int_eq(getsockname(l, (struct sockaddr *)&in, &len), 0);
+    ck_assert_int_eq(listen(l, 8), 0);
+    *client = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    ck_assert_int_eq(connect(*client, (struct sockaddr *)&in, len), 0);
+    *server = accept(l, NULL, NULL);
+    ck_assert(*server != INVALID_SOCKET);
+    closesocket(l);
+}
+
+static void zero(OVERLAPPED *ov)
+{
+    memset(ov, 0, sizeof(*ov));
+}
+
+/* Posts an overlapped receive; it must be pending. */
+static void post_recv(SOCKET s, WSABUF *b, OVERLAPPED *ov)
+{
+    DWORD flags = 0;
+    ck_assert_int_eq(WSARecv(s, b, 1, NULL, &flags, ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_PENDING);
+    ck_assert(!HasOverlappedIoCompleted(ov));
+}
+
+START_TEST(test_recv_completes_through_event)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    char buf[32] = { 0 };
+    WSABUF b = { sizeof(buf), buf };
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    post_recv(s, &b, &ov);
+    DWORD bytes = 99, flags = 9;
+    ck_assert(!WSAGetOverlappedResult(s, &ov, &bytes, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_INCOMPLETE);
+    ck_assert_int_eq(send(c, "hello", 5, 0), 5);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    ck_assert(HasOverlappedIoCompleted(&ov));
+    ck_assert(WSAGetOverlappedResult(s, &ov, &bytes, FALSE, &flags));
+    ck_assert_uint_eq(bytes, 5);
+    ck_assert_str_eq(buf, "hello");
+    WSACloseEvent(ov.hEvent);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+START_TEST(test_recv_and_send_complete_through_port)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0);
+    ck_assert_ptr_eq(CreateIoCompletionPort((HANDLE)s, port, 0x5a, 0), port);
+    char buf[32] = { 0 };
+    WSABUF b = { sizeof(buf), buf };
+    OVERLAPPED rov, sov;
+    zero(&rov);
+    zero(&sov);
+    post_recv(s, &b, &rov);
+    DWORD bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED got;
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 0));
+    ck_assert_uint_eq(GetLastError(), WAIT_TIMEOUT);
+    ck_assert_int_eq(send(c, "ping", 4, 0), 4);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_ptr_eq(got, &rov);
+    ck_assert_uint_eq(key, 0x5a);
+    ck_assert_uint_eq(bytes, 4);
+    /* A send that completes at once still posts its packet (no skip mode). */
+    WSABUF sb = { 4, (char *)"pong" };
+    DWORD sent = 0;
+    ck_assert_int_eq(WSASend(s, &sb, 1, &sent, 0, &sov, NULL), 0);
+    ck_assert_uint_eq(sent, 4);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_ptr_eq(got, &sov);
+    ck_assert_uint_eq(bytes, 4);
+    ck_assert_int_eq(recv(c, buf, sizeof(buf), 0), 4);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+START_TEST(test_skip_completion_port_on_success)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 1, 0);
+    ck_assert(SetFileCompletionNotificationModes((HANDLE)c, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
+    OVERLAPPED ov;
+    zero(&ov);
+    WSABUF b = { 3, (char *)"abc" };
+    DWORD sent = 0, bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED got;
+    ck_assert_int_eq(WSASend(c, &b, 1, &sent, 0, &ov, NULL), 0);
+    ck_assert_uint_eq(sent, 3);
+    ck_assert(HasOverlappedIoCompleted(&ov));
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 50));   /* nothing posted */
+    ck_assert_uint_eq(GetLastError(), WAIT_TIMEOUT);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+static _Atomic int routine_calls;
+static DWORD routine_error, routine_bytes;
+static LPWSAOVERLAPPED routine_ov;
+
+static void CALLBACK on_done(DWORD error, DWORD bytes, LPWSAOVERLAPPED ov, DWORD flags)
+{
+    (void)flags;
+    routine_error = error;
+    routine_bytes = bytes;
+    routine_ov = ov;
+    atomic_fetch_add(&routine_calls, 1);
+}
+
+START_TEST(test_completion_routine_runs_when_alertable)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    char buf[16];
+    WSABUF b = { sizeof(buf), buf };
+    OVERLAPPED ov;
+    zero(&ov);
+    DWORD flags = 0;
+    ck_assert_int_eq(WSARecv(s, &b, 1, NULL, &flags, &ov, on_done), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_PENDING);
+    ck_assert_int_eq(send(c, "routine", 7, 0), 7);
+    /* The routine runs on this thread, in an alertable wait only. */
+    for (int i = 0; i < 500 && !HasOverlappedIoCompleted(&ov); i++)
+        Sleep(10);
+    ck_assert(HasOverlappedIoCompleted(&ov));
+    ck_assert_int_eq(atomic_load(&routine_calls), 0);
+    ck_assert_uint_eq(SleepEx(5000, TRUE), WAIT_IO_COMPLETION);
+    ck_assert_int_eq(atomic_load(&routine_calls), 1);
+    ck_assert_uint_eq(routine_error, 0);
+    ck_assert_uint_eq(routine_bytes, 7);
+    ck_assert_ptr_eq(routine_ov, &ov);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+START_TEST(test_low_bit_event_sets_event_without_packet)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)s, NULL, 1, 0);
+    WSAEVENT ev = WSACreateEvent();
+    char buf[8];
+    WSABUF b = { sizeof(buf), buf };
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = (HANDLE)((ULONG_PTR)ev | 1);
+    post_recv(s, &b, &ov);
+    send(c, "x", 1, 0);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    DWORD bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED got;
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 50));
+    ck_assert_uint_eq(GetLastError(), WAIT_TIMEOUT);
+    WSACloseEvent(ev);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+START_TEST(test_getoverlappedresult_waits)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)s, NULL, 1, 0);   /* nobody waits on it */
+    char buf[8];
+    WSABUF b = { sizeof(buf), buf };
+    OVERLAPPED ov;
+    zero(&ov);
+    post_recv(s, &b, &ov);
+    DWORD bytes = 0;
+    ck_assert(!GetOverlappedResult((HANDLE)s, &ov, &bytes, FALSE));
+    ck_assert_uint_eq(GetLastError(), ERROR_IO_INCOMPLETE);
+    ck_assert(!GetOverlappedResultEx((HANDLE)s, &ov, &bytes, 20, FALSE));
+    ck_assert_uint_eq(GetLastError(), WAIT_TIMEOUT);
+    send(c, "waited", 6, 0);
+    /* The waiter itself reaps the port's ring: nobody else does here. */
+    ck_assert(GetOverlappedResult((HANDLE)s, &ov, &bytes, TRUE));
+    ck_assert_uint_eq(bytes, 6);
+    /* The handle matters only for waiting (as on Windows, a finished
+     * OVERLAPPED answers alone). */
+    post_recv(s, &b, &ov);
+    ck_assert(!GetOverlappedResult((HANDLE)0x1234, &ov, &bytes, TRUE));
+    ck_assert_uint_eq(GetLastError(), ERROR_INVALID_HANDLE);
+    send(c, "x", 1, 0);
+    ck_assert(GetOverlappedResult((HANDLE)s, &ov, &bytes, TRUE));
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+START_TEST(test_cancelioex_one_and_not_found)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)s, NULL, 7, 0);
+    char buf[8];
+    WSABUF b = { sizeof(buf), buf };
+    OVERLAPPED ov, other;
+    zero(&ov);
+    zero(&other);
+    post_recv(s, &b, &ov);
+    ck_assert(!CancelIoEx((HANDLE)s, &other));
+    ck_assert_uint_eq(GetLastError(), ERROR_NOT_FOUND);
+    ck_assert(CancelIoEx((HANDLE)s, &ov));
+    DWORD bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED got;
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_uint_eq(GetLastError(), ERROR_OPERATION_ABORTED);
+    ck_assert_ptr_eq(got, &ov);
+    ck_assert_uint_eq(key, 7);
+    DWORD flags;
+    ck_assert(!WSAGetOverlappedResult(s, &ov, &bytes, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSA_OPERATION_ABORTED);
+    ck_assert(!CancelIoEx((HANDLE)s, &ov));         /* gone now */
+    ck_assert_uint_eq(GetLastError(), ERROR_NOT_FOUND);
+    ck_assert(!CancelIoEx((HANDLE)0x1234, NULL));
+    ck_assert_uint_eq(GetLastError(), ERROR_INVALID_HANDLE);
+    /* The socket still works. */
+    post_recv(s, &b, &ov);
+    send(c, "ok", 2, 0);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_uint_eq(bytes, 2);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+START_TEST(test_close_with_100_pending_completes_each_once)
+{
+    start();
+    HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0);
+    enum { N = 100 };
+    static OVERLAPPED ov[N];
+    static char bufs[N][4];
+    SOCKET c[10], s[10];
+    for (int k = 0; k < 10; k++) {
+        tcp_pair(&c[k], &s[k]);
+        CreateIoCompletionPort((HANDLE)s[k], port, (ULONG_PTR)k, 0);
+    }
+    /* Ten receives queued on each of ten sockets. */
+    for (int i = 0; i < N; i++) {
+        WSABUF b = { 4, bufs[i] };
+        zero(&ov[i]);
+        post_recv(s[i % 10], &b, &ov[i]);
+    }
+    for (int k = 0; k < 10; k++)
+        ck_assert_int_eq(closesocket(s[k]), 0);
+    int seen[N] = { 0 };
+    for (int i = 0; i < N; i++) {
+        DWORD bytes;
+        ULONG_PTR key;
+        LPOVERLAPPED got;
+        ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+        ck_assert_uint_eq(GetLastError(), ERROR_OPERATION_ABORTED);
+        seen[(OVERLAPPED *)got - ov]++;
+    }
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(seen[i], 1);
+    DWORD bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED got;
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 50));
+    ck_assert_uint_eq(GetLastError(), WAIT_TIMEOUT);
+    for (int k = 0; k < 10; k++)
+        closesocket(c[k]);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+START_TEST(test_peer_reset_during_receive)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)s, NULL, 1, 0);
+    char buf[8];
+    WSABUF b = { sizeof(buf), buf };
+    OVERLAPPED ov;
+    zero(&ov);
+    post_recv(s, &b, &ov);
+    struct linger abortive = { 1, 0 };
+    setsockopt(c, SOL_SOCKET, SO_LINGER, (char *)&abortive, sizeof(abortive));
+    closesocket(c);
+    DWORD bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED got;
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_uint_eq(GetLastError(), ERROR_NETNAME_DELETED);      /* as Windows reports a reset */
+    ck_assert_ptr_eq(got, &ov);
+    DWORD flags;
+    ck_assert(!WSAGetOverlappedResult(s, &ov, &bytes, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAECONNRESET);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+struct drain { SOCKET s; char *buf; size_t want, got; };
+
+static void *slow_drain(void *arg)
+{
+    struct drain *d = arg;
+    int n;
+    while (d->got < d->want && (n = recv(d->s, d->buf + d->got, 32768, 0)) > 0)
+        d->got += (size_t)n;
+    return NULL;
+}
+
+START_TEST(test_large_send_completes_in_full)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    enum { SIZE = 8 << 20 };
+    char *out = malloc(SIZE), *in = malloc(SIZE);
+    for (int i = 0; i < SIZE; i++)
+        out[i] = (char)(i * 13 + 1);
+    WSAEVENT ev = WSACreateEvent();
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = ev;
+    /* Three buffers, one send: all of it, in order, once. */
+    WSABUF b[3] = { { 1000, out }, { SIZE / 2 - 1000, out + 1000 }, { SIZE / 2, out + SIZE / 2 } };
+    DWORD sent = 0;
+    int r = WSASend(c, b, 3, &sent, 0, &ov, NULL);
+    ck_assert(r == 0 || WSAGetLastError() == WSA_IO_PENDING);
+    struct drain d = { s, in, SIZE, 0 };
+    pthread_t th;
+    pthread_create(&th, NULL, slow_drain, &d);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, 30000, FALSE), WSA_WAIT_EVENT_0);
+    DWORD bytes, flags;
+    ck_assert(WSAGetOverlappedResult(c, &ov, &bytes, TRUE, &flags));
+    ck_assert_uint_eq(bytes, SIZE);
+    pthread_join(th, NULL);
+    ck_assert_uint_eq(d.got, SIZE);
+    ck_assert_int_eq(memcmp(in, out, SIZE), 0);
+    free(in);
+    free(out);
+    WSACloseEvent(ev);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+START_TEST(test_recvfrom_fills_sender_at_completion)
+{
+    start();
+    struct sockaddr_in6 a = { .sin6_family = AF_INET6 }, b = { .sin6_family = AF_INET6 };
+    a.sin6_addr.s6_addr[15] = b.sin6_addr.s6_addr[15] = 1;
+    int al = sizeof(a), bl = sizeof(b);
+    SOCKET x = socket(AF_INET6, SOCK_DGRAM, 0), y = socket(AF_INET6, SOCK_DGRAM, 0);
+    ck_assert_int_eq(bind(x, (struct sockaddr *)&a, al), 0);
+    ck_assert_int_eq(bind(y, (struct sockaddr *)&b, bl), 0);
+    getsockname(x, (struct sockaddr *)&a, &al);
+    getsockname(y, (struct sockaddr *)&b, &bl);
+    char buf[16];
+    WSABUF wb = { sizeof(buf), buf };
+    struct sockaddr_in6 from;
+    int fromlen = sizeof(from);
+    DWORD flags = 0;
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    ck_assert_int_eq(WSARecvFrom(y, &wb, 1, NULL, &flags, (struct sockaddr *)&from, &fromlen, &ov, NULL),
+                     SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_PENDING);
+    ck_assert_int_eq(sendto(x, "dgram", 5, 0, (struct sockaddr *)&b, bl), 5);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    DWORD bytes;
+    ck_assert(WSAGetOverlappedResult(y, &ov, &bytes, FALSE, &flags));
+    ck_assert_uint_eq(bytes, 5);
+    ck_assert_int_eq(fromlen, (int)sizeof(struct sockaddr_in6));
+    ck_assert_int_eq(from.sin6_family, AF_INET6);
+    ck_assert_uint_eq(from.sin6_port, a.sin6_port);
+    /* Overlapped sendto, then a datagram too big for the buffer. */
+    OVERLAPPED sov;
+    zero(&sov);
+    WSABUF big = { 12, (char *)"0123456789ab" };
+    DWORD sent;
+    ck_assert_int_eq(WSASendTo(x, &big, 1, &sent, 0, (struct sockaddr *)&b, bl, &sov, NULL), 0);
+    WSABUF four = { 4, buf };
+    WSAResetEvent(ov.hEvent);
+    HANDLE ev = ov.hEvent;
+    zero(&ov);
+    ov.hEvent = ev;
+    fromlen = sizeof(from);
+    int r = WSARecvFrom(y, &four, 1, NULL, &flags, (struct sockaddr *)&from, &fromlen, &ov, NULL);
+    ck_assert(r == 0 || WSAGetLastError() == WSA_IO_PENDING);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    ck_assert(!WSAGetOverlappedResult(y, &ov, &bytes, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAEMSGSIZE);
+    ck_assert_uint_eq(bytes, 4);
+    WSACloseEvent(ev);
+    closesocket(x);
+    closesocket(y);
+    stop();
+}
+END_TEST
+
+START_TEST(test_zero_byte_recv_waits_for_data)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)s, NULL, 3, 0);
+    WSABUF none = { 0, NULL };
+    OVERLAPPED ov;
+    zero(&ov);
+    post_recv(s, &none, &ov);
+    DWORD bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED got;
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 50));    /* no data: waits */
+    send(c, "data", 4, 0);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_uint_eq(bytes, 0);
+    char buf[8];
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 4);          /* the data is still there */
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+START_TEST(test_pending_receives_complete_in_order)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)s, NULL, 3, 0);
+    enum { N = 8 };
+    OVERLAPPED ov[N];
+    char bufs[N][1];
+    for (int i = 0; i < N; i++) {
+        WSABUF b = { 1, bufs[i] };
+        zero(&ov[i]);
+        post_recv(s, &b, &ov[i]);
+    }
+    ck_assert_int_eq(send(c, "ABCDEFGH", N, 0), N);
+    for (int i = 0; i < N; i++) {
+        DWORD bytes;
+        ULONG_PTR key;
+        LPOVERLAPPED got;
+        ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+        ck_assert_ptr_eq(got, &ov[i]);             /* posted order */
+        ck_assert_int_eq(bufs[i][0], 'A' + i);     /* data order */
+    }
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+START_TEST(test_overlapped_bad_input)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    OVERLAPPED ov;
+    zero(&ov);
+    DWORD flags = 0, n;
+    WSABUF bad = { 10, NULL };
+    ck_assert_int_eq(WSARecv(s, &bad, 1, &n, &flags, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSARecv(s, NULL, 1, &n, &flags, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    WSABUF b = { 4, (char *)"abcd" };
+    ck_assert_int_eq(WSARecv(s, &b, 1, &n, NULL, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSASend((SOCKET)0x1234, &b, 1, &n, 0, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    SOCKET fresh = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(WSASend(fresh, &b, 1, &n, 0, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTCONN);
+    ck_assert(!WSAGetOverlappedResult(s, NULL, &n, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert(!WSAGetOverlappedResult(s, &ov, NULL, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(shutdown(c, SD_SEND), 0);
+    ck_assert_int_eq(WSASend(c, &b, 1, &n, 0, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAESHUTDOWN);
+    closesocket(fresh);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("overlapped");
+    TCase *tc = tcase_create("overlapped");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_recv_completes_through_event);
+    tcase_add_test(tc, test_recv_and_send_complete_through_port);
+    tcase_add_test(tc, test_skip_completion_port_on_success);
+    tcase_add_test(tc, test_completion_routine_runs_when_alertable);
+    tcase_add_test(tc, test_low_bit_event_sets_event_without_packet);
+    tcase_add_test(tc, test_getoverlappedresult_waits);
+    tcase_add_test(tc, test_cancelioex_one_and_not_found);
+    tcase_add_test(tc, test_close_with_100_pending_completes_each_once);
+    tcase_add_test(tc, test_peer_reset_during_receive);
+    tcase_add_test(tc, test_large_send_completes_in_full);
+    tcase_add_test(tc, test_recvfrom_fills_sender_at_completion);
+    tcase_add_test(tc, test_zero_byte_recv_waits_for_data);
+    tcase_add_test(tc, test_pending_receives_complete_in_order);
+    tcase_add_test(tc, test_overlapped_bad_input);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,475 @@
+/* Overlapped receives and sends on io_uring.
+ *
+ * Each socket keeps two FIFOs of requests, receives and sends, with at most
+ * one request of each in the ring at a time: Windows completes a stream
+ * socket's overlapped operations in the order they were posted, and a send
+ * in full, while separate io_uring requests on one socket carry no order
+ * once they go async (and a partial send must be finished before the next
+ * one starts).  The next request is submitted from the previous one's
+ * completion.
+ *
+ * Rings: a socket associated with a port uses the port's ring (reaped by
+ * its waiters); any other socket uses the default ring (reaped by its own
+ * thread).  A send is tried at once when nothing is queued before it, which
+ * is cheaper than a ring round trip and usually completes it.
+ *
+ * Every request is released exactly once: after iocp_complete has passed it
+ * to the sinks (port packet dequeued, APC run, or nothing more to do). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../uring-backend/uring.h"
+#include "ws2_private.h"
+
+struct ov_req {
+    _Atomic int refs;                /* 1, plus a canceller's while it works */
+    struct ur_req ur;
+    struct iocp_completion c;
+    struct ws2_socket *sock;         /* a reference while the request lives */
+    struct ov_req *next;             /* the socket's FIFO */
+    struct ur_ring *ring;            /* where it was last submitted */
+    struct iocp_port *port;          /* the port owning that ring, if any */
+    bool send, poll_only, started;
+    uint32_t thread_id;              /* issuer, for CancelIo */
+    w2u_completion_routine routine;
+    struct msghdr msg;
+    struct iovec iov[MAX_BUFS];
+    struct iovec *pos;               /* sends: what is left */
+    size_t left;
+    size_t done;
+    struct sockaddr_storage addr;
+    void *from;                      /* WSARecvFrom's lpFrom / lpFromlen */
+    int *fromlen;
+};
+
+/* ---- release and completion -------------------------------------------------------------- */
+
+static void req_free(struct ov_req *r)
+{
+    if (atomic_fetch_sub(&r->refs, 1) != 1)
+        return;
+    if (r->c.apc_thread)
+        iocp_thread_unref(r->c.apc_thread);
+    ws2_socket_put(r->sock);
+    free(r);
+}
+
+static void req_release(struct iocp_packet *p)
+{
+    req_free(W2U_CONTAINER_OF(p, struct ov_req, c.packet));
+}
+
+static void run_routine(struct iocp_apc *apc)
+{
+    struct ov_req *r = W2U_CONTAINER_OF(apc, struct ov_req, c.apc);
+    r->routine(w2u_status_to_wsa(r->c.packet.status), (uint32_t)r->c.packet.information,
+               r->c.ov, 0);
+    req_free(r);
+}
+
+static void drop_routine(struct iocp_apc *apc)
+{
+    req_free(W2U_CONTAINER_OF(apc, struct ov_req, c.apc));
+}
+
+static struct ov_req **queue_of(struct ws2_socket *s, bool send)
+{
+    return send ? (struct ov_req **)&s->ov_sends : (struct ov_req **)&s->ov_recvs;
+}
+
+static int submit(struct ov_req *r);
+
+/* The head of a queue finished: unlink it, start the next, deliver. */
+static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchronous)
+{
+    struct ws2_socket *s = r->sock;
+    struct ov_req *next;
+
+    pthread_mutex_lock(&s->lock);
+    struct ov_req **q = queue_of(s, r->send);
+    for (struct ov_req **p = q; *p; p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            break;
+        }
+    next = *q;
+    if (next && next->started)
+        next = NULL;               /* already running */
+    else if (next)
+        next->started = true;
+    pthread_mutex_unlock(&s->lock);
+
+    if (r->send)
+        ws2_es_reenable(s, W2U_FD_WRITE);
+    else
+        ws2_es_reenable(s, W2U_FD_READ);
+    iocp_complete(&r->c, status, bytes, synchronous);
+    /* Start the next request; one that cannot start completes with the
+     * error instead (and starts its own successor). */
+    if (next) {
+        int e = submit(next);
+        if (e < 0)
+            finish(next, w2u_errno_to_status(-e), 0, false);
+    }
+}
+
+static uint32_t recv_status(struct ov_req *r, int res)
+{
+    if (res < 0)
+        return w2u_errno_to_status(-res);
+    if (r->sock->type == SOCK_DGRAM && (r->msg.msg_flags & MSG_TRUNC))
+        return W2U_STATUS_BUFFER_OVERFLOW;     /* WSAEMSGSIZE, as Windows */
+    return W2U_STATUS_SUCCESS;
+}
+
+static void recv_done(struct ur_req *ur, int res, uint32_t flags)
+{
+    struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
+    (void)flags;
+    if (r->poll_only) {
+        /* A zero-byte receive: readable now, nothing read. */
+        finish(r, res < 0 ? w2u_errno_to_status(-res) : W2U_STATUS_SUCCESS, 0, false);
+        return;
+    }
+    uint32_t status = recv_status(r, res);
+    if (res >= 0 && r->from && r->fromlen)
+        ws2_addr_from_linux(&r->addr, r->msg.msg_namelen, r->from, r->fromlen);
+    finish(r, status, res < 0 ? 0 : (uintptr_t)res, false);
+}
+
+static void iov_skip(struct ov_req *r, size_t n)
+{
+    while (r->left && n >= r->pos->iov_len) {
+        n -= r->pos->iov_len;
+        r->pos++;
+        r->left--;
+    }
+    if (r->left) {
+        r->pos->iov_base = (char *)r->pos->iov_base + n;
+        r->pos->iov_len -= n;
+    }
+}
+
+static void send_done(struct ur_req *ur, int res, uint32_t flags)
+{
+    struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
+    (void)flags;
+    if (res < 0) {
+        finish(r, w2u_errno_to_status(-res), r->done, false);
+        return;
+    }
+    r->done += (size_t)res;
+    iov_skip(r, (size_t)res);
+    /* A stream send completes in full: send what is left. */
+    if (r->left && r->sock->type == SOCK_STREAM) {
+        r->msg.msg_iov = r->pos;
+        r->msg.msg_iovlen = r->left;
+        int e = submit(r);
+        if (e < 0)
+            finish(r, w2u_errno_to_status(-e), r->done, false);
+        return;
+    }
+    finish(r, W2U_STATUS_SUCCESS, r->done, false);
+}
+
+/* ---- submission ------------------------------------------------------------------------------- */
+
+/* Which ring serves r.  The port's, if the socket has one and the port is
+ * the only place the completion goes; a request with an event or a
+ * completion routine is waited for elsewhere, so it goes to the default
+ * ring, whose reaper always runs (the port still gets its packet). */
+static struct ur_ring *ring_for(struct ov_req *r, struct iocp_port **port, uint32_t *status)
+{
+    *port = r->sock->binding.own_port;
+    bool waited_elsewhere = r->routine || (r->c.ov->event & ~(uintptr_t)1);
+    if (*port && !waited_elsewhere)
+        return iocp_port_ring(*port, status);
+    *port = NULL;
+    return iocp_default_ring(status);
+}
+
+/* Puts r (the head of its queue) into the ring: 0 or -errno. */
+static int submit(struct ov_req *r)
+{
+    struct ws2_socket *s = r->sock;
+    struct iocp_port *port;
+    uint32_t status;
+    int e;
+    struct ur_ring *ring = ring_for(r, &port, &status);
+    if (!ring)
+        return -EOPNOTSUPP;
+    r->ring = ring;
+    r->port = port;
+    if (r->poll_only)
+        e = ur_poll(ring, &r->ur, s->fd, POLLIN);
+    else if (r->send)
+        e = ur_sendmsg(ring, &r->ur, s->fd, &r->msg, MSG_NOSIGNAL);
+    else
+        e = ur_recvmsg(ring, &r->ur, s->fd, &r->msg, (unsigned)r->msg.msg_flags);
+    if (e == 0 && port)
+        iocp_port_submitted(port);
+    return e;
+}
+
+/* Appends r to its queue; true if it is the head and must start now. */
+static bool enqueue(struct ov_req *r)
+{
+    struct ws2_socket *s = r->sock;
+    pthread_mutex_lock(&s->lock);
+    struct ov_req **p = queue_of(s, r->send);
+    bool head = !*p;
+    while (*p)
+        p = &(*p)->next;
+    *p = r;
+    r->started = head;
+    pthread_mutex_unlock(&s->lock);
+    return head;
+}
+
+int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *bytes_now)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if (!op->ov) {
+        ws2_socket_put(s);
+        return -W2U_WSAEFAULT;
+    }
+    struct ov_req *q = calloc(1, sizeof(*q));
+    if (!q) {
+        ws2_socket_put(s);
+        return -W2U_WSAENOBUFS;
+    }
+    atomic_init(&q->refs, 1);
+    q->sock = s;                     /* the reference passes to the request */
+    q->send = op->send;
+    q->ur.cb = op->send ? send_done : recv_done;
+    q->c.binding = &s->binding;
+    q->c.ov = op->ov;
+    q->c.packet.release = req_release;
+    q->thread_id = w2u_thread_id();
+    if (op->routine) {
+        q->routine = op->routine;
+        q->c.apc_thread = iocp_thread_self();
+        iocp_thread_ref(q->c.apc_thread);
+        q->c.apc.fn = run_routine;
+        q->c.apc.drop = drop_routine;
+    }
+
+    /* Checks the synchronous call makes too, with the same errors. */
+    size_t total = 0;
+    if (op->count > MAX_BUFS || (op->count && !op->bufs)) {
+        r = op->count > MAX_BUFS ? -W2U_WSAEINVAL : -W2U_WSAEFAULT;
+        goto fail;
+    }
+    for (unsigned i = 0; i < op->count; i++) {
+        if (!op->bufs[i].buf && op->bufs[i].len) {
+            r = -W2U_WSAEFAULT;
+            goto fail;
+        }
+        q->iov[i].iov_base = op->bufs[i].buf;
+        q->iov[i].iov_len = op->bufs[i].len;
+        total += op->bufs[i].len;
+    }
+    ws2_refresh_connect(s);
+    if (op->send ? s->shut_send : s->shut_recv) {
+        r = -W2U_WSAESHUTDOWN;
+        goto fail;
+    }
+    if (s->type == SOCK_STREAM && !s->connected) {
+        r = -W2U_WSAENOTCONN;
+        goto fail;
+    }
+    q->msg.msg_iov = q->iov;
+    q->msg.msg_iovlen = op->count;
+    q->pos = q->iov;
+    q->left = op->count;
+    if (op->send) {
+        if (op->addr && s->type == SOCK_DGRAM) {
+            unsigned sl;
+            if ((r = ws2_addr_to_linux(op->addr, op->addrlen, &q->addr, &sl)) < 0)
+                goto fail;
+            q->msg.msg_name = &q->addr;
+            q->msg.msg_namelen = sl;
+        } else if (s->type == SOCK_DGRAM && !s->connected) {
+            r = -W2U_WSAENOTCONN;
+            goto fail;
+        }
+    } else {
+        if (s->type == SOCK_DGRAM && !s->bound) {
+            r = -W2U_WSAEINVAL;
+            goto fail;
+        }
+        if (op->from && (!op->fromlen || *op->fromlen < (int)sizeof(struct sockaddr_in))) {
+            r = -W2U_WSAEFAULT;
+            goto fail;
+        }
+        q->from = op->from;
+        q->fromlen = op->fromlen;
+        q->msg.msg_name = &q->addr;
+        q->msg.msg_namelen = sizeof(q->addr);
+        q->msg.msg_flags = (op->flags & W2U_MSG_PEEK ? MSG_PEEK : 0) |
+                           (op->flags & W2U_MSG_OOB ? MSG_OOB : 0) |
+                           (op->flags & W2U_MSG_WAITALL ? MSG_WAITALL : 0);
+        /* Zero bytes on a stream: Windows waits for data, recvmsg would not. */
+        q->poll_only = total == 0 && s->type == SOCK_STREAM;
+    }
+
+    /* From here on the operation exists for Windows: it is pending. */
+    atomic_store_explicit(&op->ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
+    op->ov->internal_high = 0;
+    if (!enqueue(q))
+        return -W2U_WSA_IO_PENDING;   /* starts when those before it finish */
+
+    if (op->send) {
+        /* Nothing before it: try now; most sends complete here. */
+        ssize_t n = sendmsg(s->fd, &q->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0) {
+            q->done = (size_t)n;
+            iov_skip(q, (size_t)n);
+            if (!q->left || s->type == SOCK_DGRAM) {
+                *bytes_now = (uint32_t)q->done;
+                finish(q, W2U_STATUS_SUCCESS, q->done, true);
+                return 0;
+            }
+            q->msg.msg_iov = q->pos;
+            q->msg.msg_iovlen = q->left;
+        } else if (errno != EAGAIN && errno != EINTR) {
+            /* Failed at once: an error, and no completion (as Windows). */
+            r = errno == EPIPE ? (s->shut_send ? -W2U_WSAESHUTDOWN : -W2U_WSAECONNRESET)
+                               : -(int)w2u_errno_to_wsa(errno);
+            goto unqueue;
+        }
+    }
+    int e = submit(q);
+    if (e < 0) {
+        r = -(int)w2u_errno_to_wsa(-e);
+        goto unqueue;
+    }
+    return -W2U_WSA_IO_PENDING;
+
+unqueue:
+    /* Never started: take it out again without completing it. */
+    pthread_mutex_lock(&s->lock);
+    struct ov_req **p = queue_of(s, q->send);
+    *p = q->next;                     /* it was the head */
+    struct ov_req *next = *p;
+    if (next)
+        next->started = true;
+    pthread_mutex_unlock(&s->lock);
+    atomic_store_explicit(&op->ov->internal, (uintptr_t)w2u_wsa_to_status((uint32_t)-r), memory_order_relaxed);
+    if (next && submit(next) < 0)
+        finish(next, W2U_STATUS_CANCELLED, 0, false);
+fail:
+    req_free(q);
+    return r;
+}
+
+/* ---- cancellation -------------------------------------------------------------------------------- */
+
+/* Cancels the socket's requests that match (ov NULL: all; thread_id 0: any
+ * thread).  Running ones are cancelled in the ring and complete from their
+ * CQE; queued ones complete here.  Returns how many matched. */
+static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t thread_id)
+{
+    struct ov_req *waiting = NULL, **wtail = &waiting;
+    struct ov_req *running[2] = { NULL, NULL };
+    unsigned n = 0;
+
+    pthread_mutex_lock(&s->lock);
+    for (int d = 0; d < 2; d++) {
+        struct ov_req **p = queue_of(s, d == 1);
+        while (*p) {
+            struct ov_req *r = *p;
+            bool match = (!ov || r->c.ov == ov) && (!thread_id || r->thread_id == thread_id);
+            if (!match) {
+                p = &r->next;
+                continue;
+            }
+            n++;
+            if (r->started) {
+                running[d] = r;        /* only the head runs */
+                atomic_fetch_add(&r->refs, 1);   /* kept alive until cancelled */
+                p = &r->next;
+            } else {
+                *p = r->next;          /* never started: complete it here */
+                r->next = NULL;
+                *wtail = r;
+                wtail = &r->next;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+
+    for (int d = 0; d < 2; d++) {
+        struct ov_req *r = running[d];
+        if (!r)
+            continue;
+        /* A request between two submissions (a send's next part) has a
+         * ring recorded all the same; -ENOENT then is harmless. */
+        if (r->ring)
+            ur_cancel(r->ring, &r->ur);
+        /* The cancelled CQE is posted; with no leader on a port ring nobody
+         * else would run its callback now. */
+        if (r->port)
+            iocp_port_drain(r->port);
+        req_free(r);
+    }
+    while (waiting) {
+        struct ov_req *r = waiting;
+        waiting = r->next;
+        iocp_complete(&r->c, W2U_STATUS_CANCELLED, 0, false);
+    }
+    return n;
+}
+
+int ws2_cancel(uintptr_t h, const void *ov, bool this_thread)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    r = (int)cancel_matching(s, ov, this_thread ? w2u_thread_id() : 0);
+    ws2_socket_put(s);
+    return r;
+}
+
+void ws2_cancel_all(struct ws2_socket *s)
+{
+    cancel_matching(s, NULL, 0);
+}
+
+/* ---- results ----------------------------------------------------------------------------------------- */
+
+int ws2_overlapped_wait(uintptr_t h, struct iocp_overlapped *ov, int64_t deadline)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    /* Wait on the handle's own signal; a thread that waits helps reap the
+     * port's ring, since nobody else may be doing it. */
+    while (atomic_load_explicit(&ov->internal, memory_order_acquire) == W2U_STATUS_PENDING) {
+        uint32_t seq = atomic_load_explicit(&s->binding.signal, memory_order_acquire);
+        if (atomic_load_explicit(&ov->internal, memory_order_acquire) != W2U_STATUS_PENDING)
+            break;
+        if (deadline != W2U_FOREVER && deadline <= w2u_now_ns()) {
+            r = -W2U_WSA_IO_INCOMPLETE;
+            break;
+        }
+        struct iocp_port *port = s->binding.own_port;
+        if (port)
+            iocp_port_drain(port);
+        int64_t slice = w2u_now_ns() + 10000000;     /* re-check the ring now and then */
+        iocp_block_begin();
+        w2u_futex_wait(&s->binding.signal, seq, deadline < slice ? deadline : slice);
+        iocp_block_end();
+    }
+    ws2_socket_put(s);
+    return r;
+}
