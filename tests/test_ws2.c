@@ -342,7 +342,9 @@ START_TEST(test_wsasend_wsarecv_scatter_gather)
     char a[] = "scatter", b[] = "-gather";
     WSABUF out[2] = { { 7, a }, { 7, b } };
     DWORD sent = 0, got = 0, flags = 0;
+    WSASetLastError(12345);
     ck_assert_int_eq(WSASend(c, out, 2, &sent, 0, NULL, NULL), 0);
+    ck_assert_int_eq(WSAGetLastError(), 0);          /* cleared on success */
     ck_assert_uint_eq(sent, 14);
     char x[5], y[9];
     WSABUF in[2] = { { 5, x }, { 9, y } };
@@ -415,6 +417,9 @@ START_TEST(test_nonblocking_calls_would_block)
     ck_assert_int_eq(ioctlsocket(s, SIOCATMARK, &n), 0);
     ck_assert_uint_eq(n, 1);     /* TRUE: no urgent data waiting */
     ck_assert_int_eq(ioctlsocket(s, FIONBIO, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    /* The value passed where the pointer belongs: WSAEFAULT, no crash. */
+    ck_assert_int_eq(ioctlsocket(s, FIONREAD, (u_long *)1), SOCKET_ERROR);
     ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
     ck_assert_int_eq(ioctlsocket(s, 0x12345678, &n), SOCKET_ERROR);
     ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);

@@ -209,8 +209,18 @@ WRAPPED(int, setsockopt, (SOCKET s, int level, int name, const char *value, int 
     return result(ws2_setsockopt(s, level, name, value, len));
 }
 
+/* Windows' kernel validates user pointers; programs do pass the value for
+ * the pointer (Wine's tests name one). The first 64 KiB are never mapped on
+ * Windows: such a "pointer" is WSAEFAULT, not a crash. */
+static bool bad_pointer(const void *p)
+{
+    return (uintptr_t)p < 0x10000;
+}
+
 W2U_EXPORT int WINAPI ioctlsocket(SOCKET s, LONG cmd, u_long *arg)
 {
+    if (arg && bad_pointer(arg))
+        arg = NULL;                  /* answered as a missing pointer: WSAEFAULT */
     uint32_t v = arg ? (uint32_t)*arg : 0;
     int r = ws2_ioctl(s, (uint32_t)cmd, arg ? &v : NULL);
     if (r >= 0 && arg)
@@ -269,6 +279,8 @@ static int overlapped(SOCKET s, bool send, LPWSABUF bufs, DWORD count, LPDWORD b
     int r = ws2_overlapped(s, &op, &now);
     if (r == 0 && bytes)
         *bytes = now;
+    if (r == 0)
+        w2u_set_error(0);            /* Windows clears it on success here */
     return result(r);
 }
 
@@ -284,6 +296,7 @@ static int wsa_send(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD fl
     if (r < 0)
         return result(r);
     *sent = (DWORD)r;
+    w2u_set_error(0);                /* as Windows' WSASend(To) does */
     return 0;
 }
 
