@@ -554,6 +554,294 @@ START_TEST(test_overlapped_bad_input)
 }
 END_TEST
 
+/* ---- AcceptEx, ConnectEx, DisconnectEx -------------------------------------------------------------- */
+
+#define ADDR_BLOCK ((DWORD)sizeof(struct sockaddr_in) + 16)
+
+static SOCKET listening(struct sockaddr_in *addr)
+{
+    int len = sizeof(*addr);
+    memset(addr, 0, sizeof(*addr));
+    addr->sin_family = AF_INET;
+    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    SOCKET l = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    ck_assert_int_eq(bind(l, (struct sockaddr *)addr, len), 0);
+    ck_assert_int_eq(getsockname(l, (struct sockaddr *)addr, &len), 0);
+    ck_assert_int_eq(listen(l, 16), 0);
+    return l;
+}
+
+START_TEST(test_acceptex_without_data)
+{
+    start();
+    struct sockaddr_in addr;
+    SOCKET l = listening(&addr), a = socket(AF_INET, SOCK_STREAM, 0);
+    HANDLE port = CreateIoCompletionPort((HANDLE)l, NULL, 0x11, 0);
+    char buf[2 * 64];
+    DWORD got = 0, bytes;
+    OVERLAPPED ov;
+    zero(&ov);
+    ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
+    ck_assert_uint_eq(GetLastError(), ERROR_IO_PENDING);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ULONG_PTR key;
+    LPOVERLAPPED done;
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &done, 5000));
+    ck_assert_ptr_eq(done, &ov);
+    ck_assert_uint_eq(key, 0x11);              /* the listener's key */
+    ck_assert_uint_eq(bytes, 0);
+    ck_assert_int_eq(setsockopt(a, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (char *)&l, sizeof(l)), 0);
+    /* The addresses, as GetAcceptExSockaddrs finds them. */
+    struct sockaddr *la, *ra;
+    int ll, rl;
+    GetAcceptExSockaddrs(buf, 0, ADDR_BLOCK, ADDR_BLOCK, &la, &ll, &ra, &rl);
+    struct sockaddr_in cl;
+    int cll = sizeof(cl);
+    getsockname(c, (struct sockaddr *)&cl, &cll);
+    ck_assert_int_eq(ll, (int)sizeof(struct sockaddr_in));
+    ck_assert_int_eq(rl, (int)sizeof(struct sockaddr_in));
+    ck_assert_int_eq(memcmp(la, &addr, sizeof(addr)), 0);
+    ck_assert_int_eq(memcmp(ra, &cl, sizeof(cl)), 0);
+    /* The accept socket is the connection. */
+    ck_assert_int_eq(send(a, "hi", 2, 0), 2);
+    ck_assert_int_eq(recv(c, buf, sizeof(buf), 0), 2);
+    struct sockaddr_in peer;
+    int pl = sizeof(peer);
+    ck_assert_int_eq(getpeername(a, (struct sockaddr *)&peer, &pl), 0);
+    ck_assert_uint_eq(peer.sin_port, cl.sin_port);
+    int secs = -2, sl = sizeof(secs);
+    ck_assert_int_eq(getsockopt(a, SOL_SOCKET, SO_CONNECT_TIME, (char *)&secs, &sl), 0);
+    ck_assert_int_ge(secs, 0);
+    closesocket(c);
+    closesocket(a);
+    closesocket(l);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+START_TEST(test_acceptex_with_first_data)
+{
+    start();
+    struct sockaddr_in addr;
+    SOCKET l = listening(&addr), a = socket(AF_INET, SOCK_STREAM, 0);
+    char buf[16 + 2 * 64];
+    DWORD got = 0, bytes;
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    ck_assert(!AcceptEx(l, a, buf, 16, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
+    ck_assert_uint_eq(GetLastError(), ERROR_IO_PENDING);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    /* Connected, but AcceptEx waits for the first data. */
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 50, FALSE), WSA_WAIT_TIMEOUT);
+    ck_assert_int_eq(send(c, "first", 5, 0), 5);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    ck_assert(GetOverlappedResult((HANDLE)l, &ov, &bytes, FALSE));
+    ck_assert_uint_eq(bytes, 5);
+    ck_assert_int_eq(memcmp(buf, "first", 5), 0);
+    struct sockaddr *la, *ra;
+    int ll, rl;
+    GetAcceptExSockaddrs(buf, 16, ADDR_BLOCK, ADDR_BLOCK, &la, &ll, &ra, &rl);
+    ck_assert_int_eq(ra->sa_family, AF_INET);
+    ck_assert_int_eq(memcmp(la, &addr, sizeof(addr)), 0);
+    WSACloseEvent(ov.hEvent);
+    closesocket(c);
+    closesocket(a);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
+START_TEST(test_acceptex_bad_input)
+{
+    start();
+    struct sockaddr_in addr;
+    SOCKET l = listening(&addr), a = socket(AF_INET, SOCK_STREAM, 0);
+    SOCKET idle = socket(AF_INET, SOCK_STREAM, 0);
+    char buf[256];
+    DWORD got;
+    OVERLAPPED ov;
+    zero(&ov);
+    /* As Windows answers (Wine's conformance tests record these). */
+    ck_assert(!AcceptEx(INVALID_SOCKET, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), WSAENOTSOCK);
+    ck_assert(!AcceptEx(l, INVALID_SOCKET, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert(!AcceptEx(l, a, NULL, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert(!AcceptEx(idle, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));   /* not listening */
+    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, NULL));
+    ck_assert_uint_eq(WSAGetLastError(), ERROR_INVALID_PARAMETER);
+    ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK - 1, ADDR_BLOCK, &got, &ov));  /* no room */
+    ck_assert_uint_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert(!AcceptEx(l, l, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));      /* bound already */
+    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    closesocket(idle);
+    closesocket(a);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
+static LPFN_CONNECTEX get_connectex(SOCKET s)
+{
+    GUID id = WSAID_CONNECTEX;
+    LPFN_CONNECTEX fn = NULL;
+    DWORD ret;
+    ck_assert_int_eq(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof(id), &fn, sizeof(fn),
+                              &ret, NULL, NULL), 0);
+    return fn;
+}
+
+START_TEST(test_connectex_with_data_and_refused)
+{
+    start();
+    struct sockaddr_in addr, any = { .sin_family = AF_INET };
+    SOCKET l = listening(&addr), c = socket(AF_INET, SOCK_STREAM, 0);
+    LPFN_CONNECTEX pConnectEx = get_connectex(c);
+    HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 0x22, 0);
+    OVERLAPPED ov;
+    zero(&ov);
+    DWORD sent = 0, bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED done;
+    /* ConnectEx wants a bound socket. */
+    ck_assert(!pConnectEx(c, (struct sockaddr *)&addr, sizeof(addr), (void *)"hello", 5, &sent, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(bind(c, (struct sockaddr *)&any, sizeof(any)), 0);
+    ck_assert(!pConnectEx(c, (struct sockaddr *)&addr, sizeof(addr), (void *)"hello", 5, &sent, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &done, 5000));
+    ck_assert_ptr_eq(done, &ov);
+    ck_assert_uint_eq(key, 0x22);
+    ck_assert_uint_eq(bytes, 5);                /* the first data went out */
+    ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0), 0);
+    SOCKET s = accept(l, NULL, NULL);
+    char buf[8];
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 5);
+    ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+    ck_assert(!pConnectEx(c, (struct sockaddr *)&addr, sizeof(addr), NULL, 0, &sent, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), WSAEISCONN);
+    closesocket(s);
+    closesocket(c);
+    /* Nobody listening: the completion carries ERROR_CONNECTION_REFUSED. */
+    closesocket(l);
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    bind(c, (struct sockaddr *)&any, sizeof(any));
+    CloseHandle(port);
+    port = CreateIoCompletionPort((HANDLE)c, NULL, 0x23, 0);
+    zero(&ov);
+    ck_assert(!pConnectEx(c, (struct sockaddr *)&addr, sizeof(addr), NULL, 0, &sent, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &done, 5000));
+    ck_assert_uint_eq(GetLastError(), ERROR_CONNECTION_REFUSED);
+    ck_assert_ptr_eq(done, &ov);
+    closesocket(c);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
+START_TEST(test_disconnectex_then_reuse_for_acceptex)
+{
+    start();
+    struct sockaddr_in addr;
+    SOCKET l = listening(&addr), a = socket(AF_INET, SOCK_STREAM, 0);
+    GUID id = WSAID_DISCONNECTEX;
+    LPFN_DISCONNECTEX pDisconnectEx;
+    DWORD ret, bytes;
+    WSAIoctl(a, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof(id), &pDisconnectEx, sizeof(pDisconnectEx),
+             &ret, NULL, NULL);
+    char buf[2 * 64];
+    for (int round = 0; round < 3; round++) {
+        OVERLAPPED ov;
+        zero(&ov);
+        ov.hEvent = WSACreateEvent();
+        ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &ret, &ov));
+        ck_assert_uint_eq(GetLastError(), ERROR_IO_PENDING);
+        SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_eq(connect(c, (struct sockaddr *)&addr, sizeof(addr)), 0);
+        ck_assert(GetOverlappedResult((HANDLE)l, &ov, &bytes, TRUE));
+        ck_assert_int_eq(send(a, "r", 1, 0), 1);
+        ck_assert_int_eq(recv(c, buf, 1, 0), 1);
+        /* Disconnect, keeping the socket for the next AcceptEx. */
+        OVERLAPPED dov;
+        zero(&dov);
+        ck_assert(pDisconnectEx(a, &dov, TF_REUSE_SOCKET, 0));
+        ck_assert(HasOverlappedIoCompleted(&dov));
+        ck_assert_int_eq(recv(c, buf, 1, 0), 0);          /* the peer sees the end */
+        closesocket(c);
+        WSACloseEvent(ov.hEvent);
+    }
+    OVERLAPPED dov;
+    zero(&dov);
+    ck_assert(!pDisconnectEx(a, &dov, 0, 0));                /* not connected now */
+    ck_assert_uint_eq(WSAGetLastError(), WSAENOTCONN);
+    ck_assert(!pDisconnectEx(a, NULL, TF_REUSE_SOCKET, 0));
+    ck_assert_uint_eq(WSAGetLastError(), ERROR_INVALID_PARAMETER);
+    closesocket(a);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
+START_TEST(test_many_acceptex_posted_ahead)
+{
+    start();
+    enum { N = 16 };
+    struct sockaddr_in addr;
+    SOCKET l = listening(&addr), a[N], c[N];
+    HANDLE port = CreateIoCompletionPort((HANDLE)l, NULL, 1, 0);
+    static OVERLAPPED ov[N];
+    static char bufs[N][2 * 64];
+    DWORD got;
+    for (int i = 0; i < N; i++) {
+        a[i] = socket(AF_INET, SOCK_STREAM, 0);
+        zero(&ov[i]);
+        ck_assert(!AcceptEx(l, a[i], bufs[i], 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov[i]));
+        ck_assert_uint_eq(GetLastError(), ERROR_IO_PENDING);
+    }
+    for (int i = 0; i < N; i++) {
+        c[i] = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_eq(connect(c[i], (struct sockaddr *)&addr, sizeof(addr)), 0);
+    }
+    int seen[N] = { 0 };
+    for (int i = 0; i < N; i++) {
+        DWORD bytes;
+        ULONG_PTR key;
+        LPOVERLAPPED done;
+        ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &done, 5000));
+        seen[(OVERLAPPED *)done - ov]++;
+    }
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(seen[i], 1);
+    /* Closing the listener with accepts pending aborts them, once each. */
+    SOCKET extra = socket(AF_INET, SOCK_STREAM, 0);
+    OVERLAPPED pending;
+    zero(&pending);
+    char pb[2 * 64];
+    ck_assert(!AcceptEx(l, extra, pb, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &pending));
+    closesocket(l);
+    DWORD bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED done;
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &done, 5000));
+    ck_assert_uint_eq(GetLastError(), ERROR_OPERATION_ABORTED);
+    ck_assert_ptr_eq(done, &pending);
+    for (int i = 0; i < N; i++) {
+        closesocket(a[i]);
+        closesocket(c[i]);
+    }
+    closesocket(extra);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("overlapped");
@@ -573,6 +861,12 @@ int main(void)
     tcase_add_test(tc, test_zero_byte_recv_waits_for_data);
     tcase_add_test(tc, test_pending_receives_complete_in_order);
     tcase_add_test(tc, test_overlapped_bad_input);
+    tcase_add_test(tc, test_acceptex_without_data);
+    tcase_add_test(tc, test_acceptex_with_first_data);
+    tcase_add_test(tc, test_acceptex_bad_input);
+    tcase_add_test(tc, test_connectex_with_data_and_refused);
+    tcase_add_test(tc, test_disconnectex_then_reuse_for_acceptex);
+    tcase_add_test(tc, test_many_acceptex_posted_ahead);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

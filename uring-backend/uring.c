@@ -260,6 +260,18 @@ int ur_sendmsg(struct ur_ring *ring, struct ur_req *req, int fd, const struct ms
     SUBMIT(ring, req, io_uring_prep_sendmsg(sqe, fd, msg, flags));
 }
 
+int ur_accept(struct ur_ring *ring, struct ur_req *req, int fd, struct sockaddr *addr,
+              unsigned *addrlen, unsigned flags)
+{
+    SUBMIT(ring, req, io_uring_prep_accept(sqe, fd, addr, (socklen_t *)addrlen, (int)flags));
+}
+
+int ur_connect(struct ur_ring *ring, struct ur_req *req, int fd, const struct sockaddr *addr,
+               unsigned addrlen)
+{
+    SUBMIT(ring, req, io_uring_prep_connect(sqe, fd, addr, addrlen));
+}
+
 int ur_timeout(struct ur_ring *ring, struct ur_req *req, uint64_t ns)
 {
     /* The kernel reads the timespec when the SQE is submitted, which

@@ -86,6 +86,12 @@ struct msghdr;
 int ur_recvmsg(struct ur_ring *ring, struct ur_req *req, int fd, struct msghdr *msg, unsigned flags);
 int ur_sendmsg(struct ur_ring *ring, struct ur_req *req, int fd, const struct msghdr *msg,
                unsigned flags);
+/* addr/addrlen (accept) and addr (connect) must stay valid until the CQE. */
+struct sockaddr;
+int ur_accept(struct ur_ring *ring, struct ur_req *req, int fd, struct sockaddr *addr,
+              unsigned *addrlen, unsigned flags);
+int ur_connect(struct ur_ring *ring, struct ur_req *req, int fd, const struct sockaddr *addr,
+               unsigned addrlen);
 
 /* Cancels the request req; its own CQE then arrives with -ECANCELED (or its
  * real result if it finished first).  0 or -errno (-ENOENT: not in flight). */

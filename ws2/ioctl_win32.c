@@ -12,6 +12,11 @@
 #include "ws2_resolve.h"
 #include "ws2_win32.h"
 
+_Static_assert(TF_REUSE_SOCKET == W2U_TF_REUSE_SOCKET, "TF_REUSE_SOCKET");
+_Static_assert(SO_UPDATE_ACCEPT_CONTEXT == W2U_SO_UPDATE_ACCEPT_CONTEXT &&
+               SO_UPDATE_CONNECT_CONTEXT == W2U_SO_UPDATE_CONNECT_CONTEXT &&
+               SO_CONNECT_TIME == W2U_SO_CONNECT_TIME, "SO_*_CONTEXT");
+
 static void not_yet(const char *name, _Atomic int *logged)
 {
     if (!atomic_exchange(logged, 1))
@@ -20,40 +25,40 @@ static void not_yet(const char *name, _Atomic int *logged)
 }
 #define NOT_YET(name) do { static _Atomic int logged_; not_yet(name, &logged_); } while (0)
 
+/* BOOL-returning extension calls: TRUE when done at once, else FALSE with
+ * ERROR_IO_PENDING or the error. */
+static BOOL ext_result(int r)
+{
+    if (r == 0)
+        return TRUE;
+    w2u_set_error((uint32_t)-r);
+    return FALSE;
+}
+
 W2U_EXPORT BOOL WINAPI AcceptEx(SOCKET l, SOCKET a, void *buf, DWORD data, DWORD local, DWORD remote,
                                 DWORD *received, OVERLAPPED *ov)
 {
-    (void)l; (void)a; (void)buf; (void)data; (void)local; (void)remote; (void)received; (void)ov;
-    NOT_YET("AcceptEx");
-    return FALSE;
+    (void)received;      /* only set by a synchronous completion, which AcceptEx never is */
+    return ext_result(ws2_accept_ex(l, a, buf, data, local, remote, (struct iocp_overlapped *)ov));
 }
-
 W2U_EXPORT void WINAPI GetAcceptExSockaddrs(void *buf, DWORD data, DWORD local, DWORD remote,
                                             struct sockaddr **la, int *ll, struct sockaddr **ra, int *rl)
 {
-    (void)buf; (void)data; (void)local; (void)remote;
-    NOT_YET("GetAcceptExSockaddrs");
-    if (la) *la = NULL;
-    if (ll) *ll = 0;
-    if (ra) *ra = NULL;
-    if (rl) *rl = 0;
+    (void)remote;
+    ws2_accept_addresses(buf, data, local, (void **)la, ll, (void **)ra, rl);
 }
-
 static BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr *name, int len, void *buf, DWORD n,
                               DWORD *sent, OVERLAPPED *ov)
 {
-    (void)s; (void)name; (void)len; (void)buf; (void)n; (void)sent; (void)ov;
-    NOT_YET("ConnectEx");
-    return FALSE;
+    (void)sent;          /* set only when it completes at once, which it never does */
+    return ext_result(ws2_connect_ex(s, name, len, buf, n, (struct iocp_overlapped *)ov));
 }
-
 static BOOL WINAPI disconnect_ex(SOCKET s, OVERLAPPED *ov, DWORD flags, DWORD reserved)
 {
-    (void)s; (void)ov; (void)flags; (void)reserved;
-    NOT_YET("DisconnectEx");
-    return FALSE;
+    if (reserved)
+        return ext_result(-W2U_WSAEINVAL);
+    return ext_result(ws2_disconnect_ex(s, flags, (struct iocp_overlapped *)ov));
 }
-
 W2U_EXPORT BOOL WINAPI TransmitFile(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send, OVERLAPPED *ov,
                                     TRANSMIT_FILE_BUFFERS *bufs, DWORD flags)
 {

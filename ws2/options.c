@@ -54,6 +54,9 @@ static const struct option options[] = {
     { W2U_SOL_SOCKET, W2U_SO_TYPE,           0, 0,                      K_SPECIAL, F_GET_ONLY },
     { W2U_SOL_SOCKET, W2U_SO_CONDITIONAL_ACCEPT, 0, 0,                  K_SPECIAL, F_STREAM },
     { W2U_SOL_SOCKET, W2U_SO_MAX_MSG_SIZE,   0, 0,                      K_SPECIAL, F_GET_ONLY },
+    { W2U_SOL_SOCKET, W2U_SO_UPDATE_ACCEPT_CONTEXT, 0, 0,               K_SPECIAL, F_STREAM | F_SET_ONLY },
+    { W2U_SOL_SOCKET, W2U_SO_UPDATE_CONNECT_CONTEXT, 0, 0,              K_SPECIAL, F_STREAM | F_SET_ONLY },
+    { W2U_SOL_SOCKET, W2U_SO_CONNECT_TIME,   0, 0,                      K_SPECIAL, F_STREAM | F_GET_ONLY },
 
     { W2U_IPPROTO_TCP, W2U_TCP_NODELAY,      IPPROTO_TCP, TCP_NODELAY,  K_BOOL, F_STREAM },
     { W2U_IPPROTO_TCP, W2U_TCP_KEEPIDLE,     IPPROTO_TCP, TCP_KEEPIDLE, K_INT, F_STREAM },
@@ -191,6 +194,22 @@ static int set_special(struct ws2_socket *s, int name, const void *val, int len)
             return r;
         s->conditional_accept = v != 0;
         return 0;
+    case W2U_SO_UPDATE_ACCEPT_CONTEXT: {
+        /* The listener's SOCKET, after AcceptEx: names and options already
+         * work here, so only the argument is checked. */
+        uintptr_t listener;
+        struct ws2_socket *l;
+        if (len < (int)sizeof(listener))
+            return -W2U_WSAEFAULT;
+        memcpy(&listener, val, sizeof(listener));
+        if ((r = ws2_socket_get(listener, &l)) < 0)
+            return r;
+        r = l->listening && s->connected ? 0 : -W2U_WSAEINVAL;
+        ws2_socket_put(l);
+        return r;
+    }
+    case W2U_SO_UPDATE_CONNECT_CONTEXT:
+        return s->connected ? 0 : -W2U_WSAENOTCONN;
     }
     return -W2U_WSAENOPROTOOPT;
 }
@@ -207,7 +226,8 @@ int wsp_setsockopt(struct ws2_socket *s, int level, int name, const void *val, i
         r = -W2U_WSAENOPROTOOPT;
         goto out;
     }
-    if (!val || len < 0) {
+    /* SO_UPDATE_CONNECT_CONTEXT takes no value: NULL, 0 is its usage. */
+    if ((!val || len < 0) && !(level == W2U_SOL_SOCKET && name == W2U_SO_UPDATE_CONNECT_CONTEXT)) {
         r = -W2U_WSAEFAULT;
         goto out;
     }
@@ -250,6 +270,12 @@ static int get_special(struct ws2_socket *s, int name, int *v)
     case W2U_SO_RCVTIMEO:          *v = (int)s->rcvtimeo; return 0;
     case W2U_SO_CONDITIONAL_ACCEPT: *v = s->conditional_accept; return 0;
     case W2U_SO_TYPE:              *v = s->type == SOCK_STREAM ? W2U_SOCK_STREAM : W2U_SOCK_DGRAM; return 0;
+    case W2U_SO_CONNECT_TIME: {
+        /* Whole seconds connected; 0xFFFFFFFF while not connected. */
+        int64_t t = ws2_connect_time(s);
+        *v = t ? (int)((w2u_now_ns() - t) / 1000000000) : -1;
+        return 0;
+    }
     case W2U_SO_MAX_MSG_SIZE:
         /* Datagrams: the largest UDP payload; streams have no limit. */
         *v = s->type == SOCK_DGRAM ? 65507 : 0x7fffffff;

@@ -16,6 +16,8 @@
  * Every request is released exactly once: after iocp_complete has passed it
  * to the sinks (port packet dequeued, APC run, or nothing more to do). */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -31,9 +33,16 @@ struct ov_req {
     struct iocp_completion c;
     struct ws2_socket *sock;         /* a reference while the request lives */
     struct ov_req *next;             /* the socket's FIFO */
+    struct ov_req *cancel_next;      /* cancel_matching's own list */
     struct ur_ring *ring;            /* where it was last submitted */
     struct iocp_port *port;          /* the port owning that ring, if any */
+    enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT } kind;
     bool send, poll_only, started;
+    int phase;                       /* accept: 0 accepting, 1 first data; connect: 0, 1 sending */
+    struct ws2_socket *peer;         /* AcceptEx's accept socket (a reference) */
+    char *buf;                       /* AcceptEx's output buffer */
+    uint32_t datalen, locallen, remotelen;
+    unsigned addrlen;
     uint32_t thread_id;              /* issuer, for CancelIo */
     w2u_completion_routine routine;
     struct msghdr msg;
@@ -52,6 +61,8 @@ static void req_free(struct ov_req *r)
 {
     if (atomic_fetch_sub(&r->refs, 1) != 1)
         return;
+    if (r->peer)
+        ws2_socket_put(r->peer);
     if (r->c.apc_thread)
         iocp_thread_unref(r->c.apc_thread);
     ws2_socket_put(r->sock);
@@ -76,9 +87,20 @@ static void drop_routine(struct iocp_apc *apc)
     req_free(W2U_CONTAINER_OF(apc, struct ov_req, c.apc));
 }
 
-static struct ov_req **queue_of(struct ws2_socket *s, bool send)
+/* Receives and sends are FIFOs served one at a time; accepts and connects
+ * carry no order among themselves and all run at once. */
+static bool serialized(const struct ov_req *r)
 {
-    return send ? (struct ov_req **)&s->ov_sends : (struct ov_req **)&s->ov_recvs;
+    return r->kind == OV_RECV || r->kind == OV_SEND;
+}
+
+static struct ov_req **list_of(struct ws2_socket *s, const struct ov_req *r)
+{
+    if (r->kind == OV_SEND)
+        return (struct ov_req **)&s->ov_sends;
+    if (r->kind == OV_RECV)
+        return (struct ov_req **)&s->ov_recvs;
+    return (struct ov_req **)&s->ov_others;
 }
 
 static int submit(struct ov_req *r);
@@ -90,22 +112,22 @@ static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool sync
     struct ov_req *next;
 
     pthread_mutex_lock(&s->lock);
-    struct ov_req **q = queue_of(s, r->send);
+    struct ov_req **q = list_of(s, r);
     for (struct ov_req **p = q; *p; p = &(*p)->next)
         if (*p == r) {
             *p = r->next;
             break;
         }
-    next = *q;
+    next = serialized(r) ? *q : NULL;
     if (next && next->started)
         next = NULL;               /* already running */
     else if (next)
         next->started = true;
     pthread_mutex_unlock(&s->lock);
 
-    if (r->send)
+    if (r->kind == OV_SEND)
         ws2_es_reenable(s, W2U_FD_WRITE);
-    else
+    else if (r->kind == OV_RECV)
         ws2_es_reenable(s, W2U_FD_READ);
     iocp_complete(&r->c, status, bytes, synchronous);
     /* Start the next request; one that cannot start completes with the
@@ -204,7 +226,14 @@ static int submit(struct ov_req *r)
         return -EOPNOTSUPP;
     r->ring = ring;
     r->port = port;
-    if (r->poll_only)
+    if (r->kind == OV_ACCEPT && r->phase == 0)
+        e = ur_accept(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, &r->addrlen,
+                      SOCK_NONBLOCK | SOCK_CLOEXEC);
+    else if (r->kind == OV_ACCEPT)
+        e = ur_recvmsg(ring, &r->ur, r->peer->fd, &r->msg, 0);     /* the first data */
+    else if (r->kind == OV_CONNECT && r->phase == 0)
+        e = ur_connect(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, r->addrlen);
+    else if (r->poll_only)
         e = ur_poll(ring, &r->ur, s->fd, POLLIN);
     else if (r->send)
         e = ur_sendmsg(ring, &r->ur, s->fd, &r->msg, MSG_NOSIGNAL);
@@ -220,8 +249,8 @@ static bool enqueue(struct ov_req *r)
 {
     struct ws2_socket *s = r->sock;
     pthread_mutex_lock(&s->lock);
-    struct ov_req **p = queue_of(s, r->send);
-    bool head = !*p;
+    struct ov_req **p = list_of(s, r);
+    bool head = !*p || !serialized(r);
     while (*p)
         p = &(*p)->next;
     *p = r;
@@ -248,6 +277,7 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
     atomic_init(&q->refs, 1);
     q->sock = s;                     /* the reference passes to the request */
     q->send = op->send;
+    q->kind = op->send ? OV_SEND : OV_RECV;
     q->ur.cb = op->send ? send_done : recv_done;
     q->c.binding = &s->binding;
     q->c.ov = op->ov;
@@ -356,7 +386,7 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
 unqueue:
     /* Never started: take it out again without completing it. */
     pthread_mutex_lock(&s->lock);
-    struct ov_req **p = queue_of(s, q->send);
+    struct ov_req **p = list_of(s, q);
     *p = q->next;                     /* it was the head */
     struct ov_req *next = *p;
     if (next)
@@ -370,6 +400,313 @@ fail:
     return r;
 }
 
+
+/* ---- AcceptEx, ConnectEx, DisconnectEx -------------------------------------------------------- */
+
+/* AcceptEx's address blocks, after the data: a 4-byte length, then the
+ * Windows sockaddr.  GetAcceptExSockaddrs reads the same layout. */
+static void put_address(char *block, const struct sockaddr_storage *ss, unsigned len)
+{
+    int wl = 28;
+    uint32_t l32;
+    if (ws2_addr_from_linux(ss, len, block + sizeof(uint32_t), &wl) < 0)
+        wl = 0;
+    l32 = (uint32_t)wl;
+    memcpy(block, &l32, sizeof(l32));
+}
+
+static void write_addresses(struct ov_req *r)
+{
+    struct sockaddr_storage local;
+    socklen_t ll = sizeof(local);
+    memset(&local, 0, sizeof(local));
+    getsockname(r->peer->fd, (struct sockaddr *)&local, &ll);
+    put_address(r->buf + r->datalen, &local, ll);
+    put_address(r->buf + r->datalen + r->locallen, &r->addr, r->addrlen);
+}
+
+static void mark_connected(struct ws2_socket *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->bound = s->connected = true;
+    s->connecting = false;
+    s->connect_time = w2u_now_ns();
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void accept_done(struct ur_req *ur, int res, uint32_t flags)
+{
+    struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
+    (void)flags;
+    if (res < 0) {
+        finish(r, w2u_errno_to_status(-res), 0, false);
+        return;
+    }
+    if (r->phase == 0) {
+        /* The connection takes the accept socket's descriptor number, so
+         * its SOCKET (and everything holding the fd) stays as it was. */
+        int fd = res;
+        if (dup3(fd, r->peer->fd, O_CLOEXEC) < 0) {
+            int e = errno;
+            close(fd);
+            finish(r, w2u_errno_to_status(e), 0, false);
+            return;
+        }
+        close(fd);
+        mark_connected(r->peer);
+        if (r->datalen) {
+            r->phase = 1;
+            r->iov[0].iov_base = r->buf;
+            r->iov[0].iov_len = r->datalen;
+            memset(&r->msg, 0, sizeof(r->msg));
+            r->msg.msg_iov = r->iov;
+            r->msg.msg_iovlen = 1;
+            int e = submit(r);
+            if (e < 0)
+                finish(r, w2u_errno_to_status(-e), 0, false);
+            return;
+        }
+        write_addresses(r);
+        finish(r, W2U_STATUS_SUCCESS, 0, false);
+        return;
+    }
+    write_addresses(r);
+    finish(r, W2U_STATUS_SUCCESS, (uintptr_t)res, false);
+}
+
+/* A request on s for the extension calls (not a receive or send). */
+static struct ov_req *ext_request(struct ws2_socket *s, int kind, struct iocp_overlapped *ov, ur_callback cb)
+{
+    struct ov_req *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    atomic_init(&q->refs, 1);
+    q->sock = s;
+    q->kind = kind;
+    q->ur.cb = cb;
+    q->c.binding = &s->binding;
+    q->c.ov = ov;
+    q->c.packet.release = req_release;
+    q->thread_id = w2u_thread_id();
+    return q;
+}
+
+/* Enqueues and submits; -WSA_IO_PENDING, or the error (no completion). */
+static int ext_start(struct ov_req *q)
+{
+    atomic_store_explicit(&q->c.ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
+    q->c.ov->internal_high = 0;
+    enqueue(q);
+    int e = submit(q);
+    if (e == 0)
+        return -W2U_WSA_IO_PENDING;
+    struct ws2_socket *s = q->sock;
+    pthread_mutex_lock(&s->lock);
+    for (struct ov_req **p = list_of(s, q); *p; p = &(*p)->next)
+        if (*p == q) {
+            *p = q->next;
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
+    req_free(q);
+    return -(int)w2u_errno_to_wsa(-e);
+}
+
+int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t datalen,
+                  uint32_t locallen, uint32_t remotelen, struct iocp_overlapped *ov)
+{
+    struct ws2_socket *l, *a;
+    int r = ws2_socket_get(listener, &l);
+    if (r < 0)
+        return r;
+    if ((r = ws2_socket_get(acceptor, &a)) < 0) {
+        ws2_socket_put(l);
+        return r == -W2U_WSAENOTSOCK ? -W2U_WSAEINVAL : r;   /* Windows: the acceptor is a parameter */
+    }
+    unsigned need = (l->family == AF_INET6 ? 28 : 16) + 16;
+    if (!ov)
+        r = -W2U_WSA_INVALID_PARAMETER;
+    else if (!buf || !l->listening || a->bound || a->connected || a->family != l->family ||
+             a->type != SOCK_STREAM)
+        r = -W2U_WSAEINVAL;
+    else if (locallen < need || remotelen < need)
+        r = -W2U_WSAEFAULT;
+    if (r < 0) {
+        ws2_socket_put(a);
+        ws2_socket_put(l);
+        return r;
+    }
+    struct ov_req *q = ext_request(l, OV_ACCEPT, ov, accept_done);
+    if (!q) {
+        ws2_socket_put(a);
+        ws2_socket_put(l);
+        return -W2U_WSAENOBUFS;
+    }
+    q->peer = a;                     /* both references pass to the request */
+    q->buf = buf;
+    q->datalen = datalen;
+    q->locallen = locallen;
+    q->remotelen = remotelen;
+    q->addrlen = sizeof(q->addr);
+    return ext_start(q);
+}
+
+int ws2_accept_addresses(const void *buf, uint32_t datalen, uint32_t locallen, void **local,
+                         int *local_len, void **remote, int *remote_len)
+{
+    const char *b = buf;
+    uint32_t l32;
+    if (!b)
+        return -W2U_WSAEFAULT;
+    if (local || local_len) {
+        memcpy(&l32, b + datalen, sizeof(l32));
+        if (local)
+            *local = (void *)(b + datalen + sizeof(uint32_t));
+        if (local_len)
+            *local_len = (int)l32;
+    }
+    if (remote || remote_len) {
+        memcpy(&l32, b + datalen + locallen, sizeof(l32));
+        if (remote)
+            *remote = (void *)(b + datalen + locallen + sizeof(uint32_t));
+        if (remote_len)
+            *remote_len = (int)l32;
+    }
+    return 0;
+}
+
+static void connect_done(struct ur_req *ur, int res, uint32_t flags)
+{
+    struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
+    (void)flags;
+    struct ws2_socket *s = r->sock;
+    if (res < 0) {
+        if (r->phase == 0) {
+            pthread_mutex_lock(&s->lock);
+            s->connecting = false;
+            pthread_mutex_unlock(&s->lock);
+        }
+        finish(r, w2u_errno_to_status(-res), r->done, false);
+        return;
+    }
+    if (r->phase == 0) {
+        mark_connected(s);
+        ws2_es_state_changed(s);
+        if (!r->left) {
+            finish(r, W2U_STATUS_SUCCESS, 0, false);
+            return;
+        }
+        r->phase = 1;                /* then the optional first data, in full */
+        r->send = true;
+    } else {
+        r->done += (size_t)res;
+        iov_skip(r, (size_t)res);
+        if (!r->left) {
+            finish(r, W2U_STATUS_SUCCESS, r->done, false);
+            return;
+        }
+    }
+    memset(&r->msg, 0, sizeof(r->msg));
+    r->msg.msg_iov = r->pos;
+    r->msg.msg_iovlen = r->left;
+    int e = submit(r);
+    if (e < 0)
+        finish(r, w2u_errno_to_status(-e), r->done, false);
+}
+
+int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, uint32_t buflen,
+                   struct iocp_overlapped *ov)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    struct ov_req *q = NULL;
+    unsigned sl;
+    if (!ov)
+        r = -W2U_WSA_INVALID_PARAMETER;
+    else if (s->type != SOCK_STREAM || s->listening)
+        r = -W2U_WSAEINVAL;
+    else if (s->connected)
+        r = -W2U_WSAEISCONN;
+    else if (!s->bound)
+        r = -W2U_WSAEINVAL;          /* ConnectEx wants a bound socket */
+    else if (!(q = ext_request(s, OV_CONNECT, ov, connect_done)))
+        r = -W2U_WSAENOBUFS;
+    else if ((r = ws2_addr_to_linux(addr, addrlen, &q->addr, &sl)) == 0 && q->addr.ss_family != s->family)
+        r = -W2U_WSAEAFNOSUPPORT;
+    if (r < 0) {
+        if (q)
+            req_free(q);             /* drops the socket reference with it */
+        else
+            ws2_socket_put(s);
+        return r;
+    }
+    q->addrlen = sl;
+    if (buf && buflen) {
+        q->iov[0].iov_base = (void *)buf;
+        q->iov[0].iov_len = buflen;
+        q->pos = q->iov;
+        q->left = 1;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->connecting = true;
+    pthread_mutex_unlock(&s->lock);
+    return ext_start(q);
+}
+
+int ws2_disconnect_ex(uintptr_t h, uint32_t flags, struct iocp_overlapped *ov)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if (!ov || (flags & ~W2U_TF_REUSE_SOCKET)) {
+        ws2_socket_put(s);
+        return ov ? -W2U_WSAEINVAL : -W2U_WSA_INVALID_PARAMETER;
+    }
+    if (!s->connected) {
+        ws2_socket_put(s);
+        return -W2U_WSAENOTCONN;
+    }
+    ws2_cancel_all(s);
+    shutdown(s->fd, SHUT_RDWR);
+    if (flags & W2U_TF_REUSE_SOCKET) {
+        /* A fresh socket in the same descriptor: the handle can serve
+         * AcceptEx or ConnectEx again. */
+        int fd = socket(s->family, s->type | SOCK_NONBLOCK | SOCK_CLOEXEC, s->protocol);
+        if (fd >= 0) {
+            ws2_bind_forget(s);
+            ws2_bind_prepare_fd(fd, s->family);
+            dup3(fd, s->fd, O_CLOEXEC);
+            close(fd);
+            pthread_mutex_lock(&s->lock);
+            s->bound = s->connected = s->connecting = s->listening = false;
+            s->shut_send = s->shut_recv = false;
+            s->connect_time = 0;
+            pthread_mutex_unlock(&s->lock);
+        }
+    } else {
+        pthread_mutex_lock(&s->lock);
+        s->shut_send = s->shut_recv = true;
+        pthread_mutex_unlock(&s->lock);
+    }
+    /* Done at once: a completion like any other (packet unless skipped). */
+    struct ov_req *q = ext_request(s, OV_CONNECT, ov, connect_done);
+    if (!q) {
+        ws2_socket_put(s);
+        return -W2U_WSAENOBUFS;
+    }
+    atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
+    iocp_complete(&q->c, W2U_STATUS_SUCCESS, 0, true);
+    return 0;
+}
+
+int64_t ws2_connect_time(struct ws2_socket *s)
+{
+    return s->connect_time;
+}
+
 /* ---- cancellation -------------------------------------------------------------------------------- */
 
 /* Cancels the socket's requests that match (ov NULL: all; thread_id 0: any
@@ -378,12 +715,13 @@ fail:
 static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t thread_id)
 {
     struct ov_req *waiting = NULL, **wtail = &waiting;
-    struct ov_req *running[2] = { NULL, NULL };
+    struct ov_req *running = NULL;    /* linked through cancel_next */
     unsigned n = 0;
+    void **lists[3] = { &s->ov_recvs, &s->ov_sends, &s->ov_others };
 
     pthread_mutex_lock(&s->lock);
-    for (int d = 0; d < 2; d++) {
-        struct ov_req **p = queue_of(s, d == 1);
+    for (int d = 0; d < 3; d++) {
+        struct ov_req **p = (struct ov_req **)lists[d];
         while (*p) {
             struct ov_req *r = *p;
             bool match = (!ov || r->c.ov == ov) && (!thread_id || r->thread_id == thread_id);
@@ -393,7 +731,8 @@ static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t t
             }
             n++;
             if (r->started) {
-                running[d] = r;        /* only the head runs */
+                r->cancel_next = running;
+                running = r;
                 atomic_fetch_add(&r->refs, 1);   /* kept alive until cancelled */
                 p = &r->next;
             } else {
@@ -406,10 +745,9 @@ static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t t
     }
     pthread_mutex_unlock(&s->lock);
 
-    for (int d = 0; d < 2; d++) {
-        struct ov_req *r = running[d];
-        if (!r)
-            continue;
+    while (running) {
+        struct ov_req *r = running;
+        running = r->cancel_next;
         /* A request between two submissions (a send's next part) has a
          * ring recorded all the same; -ENOENT then is harmless. */
         if (r->ring)

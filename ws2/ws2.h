@@ -59,7 +59,7 @@ enum {
     W2U_WSAECONNRESET = 10054, W2U_WSAENOBUFS = 10055, W2U_WSAEISCONN = 10056,
     W2U_WSAENOTCONN = 10057, W2U_WSAESHUTDOWN = 10058, W2U_WSAETIMEDOUT = 10060,
     W2U_WSAECONNREFUSED = 10061, W2U_WSAEHOSTUNREACH = 10065,
-    W2U_WSA_IO_INCOMPLETE = 996, W2U_WSA_IO_PENDING = 997,
+    W2U_WSA_IO_INCOMPLETE = 996, W2U_WSA_IO_PENDING = 997, W2U_WSA_INVALID_PARAMETER = 87,
     W2U_WSASYSNOTREADY = 10091, W2U_WSAVERNOTSUPPORTED = 10092, W2U_WSANOTINITIALISED = 10093,
 };
 
@@ -141,6 +141,17 @@ struct ws2_overlapped_op {
  * same, unless the handle skips it); -WSA_IO_PENDING; or an error, with no
  * completion. */
 int ws2_overlapped(uintptr_t s, const struct ws2_overlapped_op *op, uint32_t *bytes_now);
+/* AcceptEx / GetAcceptExSockaddrs / ConnectEx / DisconnectEx (see
+ * overlapped.c): -WSA_IO_PENDING or an error; DisconnectEx completes at
+ * once (0). */
+#define W2U_TF_REUSE_SOCKET 0x02
+int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t datalen,
+                  uint32_t locallen, uint32_t remotelen, struct iocp_overlapped *ov);
+int ws2_accept_addresses(const void *buf, uint32_t datalen, uint32_t locallen, void **local,
+                         int *local_len, void **remote, int *remote_len);
+int ws2_connect_ex(uintptr_t s, const void *addr, int addrlen, const void *buf, uint32_t buflen,
+                   struct iocp_overlapped *ov);
+int ws2_disconnect_ex(uintptr_t s, uint32_t flags, struct iocp_overlapped *ov);
 /* CancelIo (this_thread) / CancelIoEx: how many requests matched, or -error. */
 int ws2_cancel(uintptr_t s, const void *ov, bool this_thread);
 /* Waits until ov completes or the deadline: 0 or -WSA_IO_INCOMPLETE. */
@@ -215,6 +226,9 @@ int ws2_enum_network_events(uintptr_t s, uintptr_t event, struct ws2_network_eve
 #define W2U_SO_TYPE               0x1008
 #define W2U_SO_MAX_MSG_SIZE       0x2003
 #define W2U_SO_CONDITIONAL_ACCEPT 0x3002
+#define W2U_SO_UPDATE_ACCEPT_CONTEXT  0x700B
+#define W2U_SO_CONNECT_TIME           0x700C
+#define W2U_SO_UPDATE_CONNECT_CONTEXT 0x7010
 
 #define W2U_IPPROTO_IPV6          41
 #define W2U_TCP_NODELAY           1

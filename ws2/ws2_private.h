@@ -27,6 +27,8 @@ struct ws2_socket {
     bool conditional_accept;       /* SO_CONDITIONAL_ACCEPT */
     uintptr_t deferred;            /* a connection WSAAccept deferred (CF_DEFER) */
     void *ov_recvs, *ov_sends;     /* overlapped.c's request FIFOs, under lock */
+    void *ov_others;               /* its accepts and connects (all running) */
+    int64_t connect_time;          /* CLOCK_MONOTONIC ns when connected, 0 before */
     /* WSAEventSelect state (eventselect.c), under lock. */
     uintptr_t es_event;
     uint32_t es_mask;              /* lNetworkEvents; 0: not selected */
@@ -91,6 +93,7 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
 
 /* overlapped.c: closesocket cancels what is in flight. */
 void ws2_cancel_all(struct ws2_socket *s);
+int64_t ws2_connect_time(struct ws2_socket *s);
 
 /* bindreg.c: Windows' SO_REUSEADDR / SO_EXCLUSIVEADDRUSE rules. */
 struct sockaddr_storage;
