@@ -122,6 +122,7 @@ enum w2u_object_type {
     W2U_OBJ_PORT,
     W2U_OBJ_EVENT,
     W2U_OBJ_SOCKET,
+    W2U_OBJ_THREAD,
     W2U_OBJ_TEST,       /* for unit tests that need an associable handle */
 };
 

@@ -189,6 +189,17 @@ uint32_t iocp_event_wait_many(const uintptr_t *handles, unsigned n, bool all, in
 /* Closes an event handle; INVALID_HANDLE if it names no event. */
 uint32_t iocp_event_close(uintptr_t handle);
 
+/* ---- thread objects (CreateThread natively) --------------------------------------------------
+ * A thread handle owns a manual-reset event set when the thread returns, so
+ * waits on threads and events are one mechanism. */
+typedef uint32_t (__attribute__((ms_abi)) *iocp_thread_start)(void *arg);
+uint32_t iocp_thread_create(iocp_thread_start fn, void *arg, uintptr_t *handle, uint32_t *tid);
+/* The event a waitable handle stands for: itself for an event, its exit
+ * event for a thread; 0 otherwise. */
+uintptr_t iocp_waitable_event(uintptr_t handle);
+/* Exit code, or STILL_ACTIVE (259) while it runs; INVALID_HANDLE. */
+uint32_t iocp_thread_exit_code(uintptr_t handle, uint32_t *code);
+
 /* ---- threads, APCs and blocking ------------------------------------------------ */
 
 /* The calling thread's state (made on first use, freed at thread exit). */

@@ -213,3 +213,122 @@ W2U_EXPORT void WINAPI Sleep(DWORD ms)
 {
     SleepEx(ms, FALSE);
 }
+
+/* ---- threads, events and waits (the kernel32 subset Win32 servers use) ---------------------- */
+
+W2U_EXPORT HANDLE WINAPI CreateThread(SECURITY_ATTRIBUTES *sa, SIZE_T stack, LPTHREAD_START_ROUTINE fn,
+                                      void *arg, DWORD flags, DWORD *tid)
+{
+    uintptr_t h;
+    uint32_t id;
+    (void)sa;
+    (void)stack;
+    if (flags & CREATE_SUSPENDED) {
+        w2u_log("CreateThread with CREATE_SUSPENDED is not implemented yet");
+        w2u_set_error(ERROR_NOT_SUPPORTED);
+        return NULL;
+    }
+    uint32_t status = iocp_thread_create((iocp_thread_start)fn, arg, &h, &id);
+    if (status != W2U_STATUS_SUCCESS) {
+        fail(status);
+        return NULL;
+    }
+    if (tid)
+        *tid = id;
+    return (HANDLE)h;
+}
+
+W2U_EXPORT BOOL WINAPI GetExitCodeThread(HANDLE thread, DWORD *code)
+{
+    uint32_t c;
+    if (!code)
+        return fail(W2U_STATUS_INVALID_PARAMETER);
+    uint32_t status = iocp_thread_exit_code((uintptr_t)thread, &c);
+    if (status != W2U_STATUS_SUCCESS)
+        return fail(status);
+    *code = c;
+    return TRUE;
+}
+
+static HANDLE create_event(BOOL manual, BOOL initial)
+{
+    uintptr_t h;
+    uint32_t status = iocp_event_create(manual != 0, initial != 0, &h);
+    if (status != W2U_STATUS_SUCCESS) {
+        fail(status);
+        return NULL;
+    }
+    return (HANDLE)h;
+}
+
+/* Named events would need a namespace ws2uring does not have natively. */
+W2U_EXPORT HANDLE WINAPI CreateEventA(SECURITY_ATTRIBUTES *sa, BOOL manual, BOOL initial, LPCSTR name)
+{
+    (void)sa;
+    if (name) {
+        w2u_set_error(ERROR_NOT_SUPPORTED);
+        return NULL;
+    }
+    return create_event(manual, initial);
+}
+
+W2U_EXPORT HANDLE WINAPI CreateEventW(SECURITY_ATTRIBUTES *sa, BOOL manual, BOOL initial, LPCWSTR name)
+{
+    (void)sa;
+    if (name) {
+        w2u_set_error(ERROR_NOT_SUPPORTED);
+        return NULL;
+    }
+    return create_event(manual, initial);
+}
+
+W2U_EXPORT BOOL WINAPI SetEvent(HANDLE e)
+{
+    uint32_t status = iocp_event_set((uintptr_t)e);
+    return status == W2U_STATUS_SUCCESS ? TRUE : fail(status);
+}
+
+W2U_EXPORT BOOL WINAPI ResetEvent(HANDLE e)
+{
+    uint32_t status = iocp_event_reset((uintptr_t)e);
+    return status == W2U_STATUS_SUCCESS ? TRUE : fail(status);
+}
+
+W2U_EXPORT DWORD WINAPI WaitForMultipleObjectsEx(DWORD count, const HANDLE *handles, BOOL all, DWORD ms,
+                                                 BOOL alertable)
+{
+    uintptr_t evs[MAXIMUM_WAIT_OBJECTS];
+    unsigned index;
+    if (!count || count > MAXIMUM_WAIT_OBJECTS || !handles) {
+        w2u_set_error(ERROR_INVALID_PARAMETER);
+        return WAIT_FAILED;
+    }
+    for (DWORD i = 0; i < count; i++)
+        if (!(evs[i] = iocp_waitable_event((uintptr_t)handles[i]))) {
+            w2u_set_error(ERROR_INVALID_HANDLE);
+            return WAIT_FAILED;
+        }
+    switch (iocp_event_wait_many(evs, count, all != 0, deadline(ms), alertable != 0, &index)) {
+    case W2U_STATUS_SUCCESS:  return WAIT_OBJECT_0 + index;
+    case W2U_STATUS_TIMEOUT:  return WAIT_TIMEOUT;
+    case W2U_STATUS_USER_APC: return WAIT_IO_COMPLETION;
+    default:
+        w2u_set_error(ERROR_INVALID_HANDLE);
+        return WAIT_FAILED;
+    }
+}
+
+W2U_EXPORT DWORD WINAPI WaitForMultipleObjects(DWORD count, const HANDLE *handles, BOOL all, DWORD ms)
+{
+    return WaitForMultipleObjectsEx(count, handles, all, ms, FALSE);
+}
+
+W2U_EXPORT DWORD WINAPI WaitForSingleObjectEx(HANDLE h, DWORD ms, BOOL alertable)
+{
+    return WaitForMultipleObjectsEx(1, &h, FALSE, ms, alertable);
+}
+
+W2U_EXPORT DWORD WINAPI WaitForSingleObject(HANDLE h, DWORD ms)
+{
+    return WaitForMultipleObjectsEx(1, &h, FALSE, ms, FALSE);
+}

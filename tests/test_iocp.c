@@ -886,6 +886,41 @@ START_TEST(test_last_error_per_thread)
 }
 END_TEST
 
+static DWORD WINAPI thread_body(void *arg)
+{
+    HANDLE ev = arg;
+    WaitForSingleObject(ev, INFINITE);
+    return 42;
+}
+
+START_TEST(test_threads_and_waits)
+{
+    HANDLE ev = CreateEventA(NULL, TRUE, FALSE, NULL);
+    DWORD tid = 0, code = 0;
+    HANDLE th = CreateThread(NULL, 0, thread_body, ev, 0, &tid);
+    ck_assert_ptr_nonnull(th);
+    ck_assert(GetExitCodeThread(th, &code));
+    ck_assert_uint_eq(code, STILL_ACTIVE);
+    ck_assert_uint_eq(WaitForSingleObject(th, 20), WAIT_TIMEOUT);
+    HANDLE both[2] = { ev, th };
+    ck_assert_uint_eq(WaitForMultipleObjects(2, both, FALSE, 0), WAIT_TIMEOUT);
+    ck_assert(SetEvent(ev));
+    ck_assert_uint_eq(WaitForSingleObject(th, INFINITE), WAIT_OBJECT_0);
+    ck_assert_uint_eq(WaitForMultipleObjects(2, both, TRUE, INFINITE), WAIT_OBJECT_0);
+    ck_assert(GetExitCodeThread(th, &code));
+    ck_assert_uint_eq(code, 42);
+    ck_assert(ResetEvent(ev));
+    ck_assert_uint_eq(WaitForSingleObject(ev, 0), WAIT_TIMEOUT);
+    ck_assert_uint_eq(WaitForSingleObject((HANDLE)0x1234, 0), WAIT_FAILED);
+    ck_assert_uint_eq(GetLastError(), ERROR_INVALID_HANDLE);
+    ck_assert_ptr_null(CreateEventA(NULL, TRUE, FALSE, "named"));
+    ck_assert_uint_eq(GetLastError(), ERROR_NOT_SUPPORTED);
+    ck_assert(CloseHandle(th));
+    ck_assert(CloseHandle(ev));
+    ck_assert_uint_eq(fx_handles_open(), 0);
+}
+END_TEST
+
 /* ---- io_uring unavailable --------------------------------------------------------------- */
 
 static int associate_without_io_uring(void)
@@ -950,6 +985,7 @@ int main(void)
     tcase_add_test(tc, test_bad_association);
     tcase_add_test(tc, test_new_port_for_file);
     tcase_add_test(tc, test_last_error_per_thread);
+    tcase_add_test(tc, test_threads_and_waits);
     tcase_add_test(tc, test_unavailable_io_uring_fails_cleanly);
     suite_add_tcase(s, tc);
     return run_suite(s);
