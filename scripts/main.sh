@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build, and run the completion-port
-# benchmark (ws2uring beside a plain mutex+condvar queue, one run).
-#   scripts/main.sh [ops-per-run] [runs]
+# The main job: install what is missing, build, and run the benchmarks:
+# completion-port throughput (ws2uring beside a mutex+condvar queue), then
+# the echo comparison (Win32 IOCP server on ws2uring beside raw io_uring and
+# epoll servers, one run, table and PNG plot).
+#   scripts/main.sh [echo-seconds] [echo-rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
-ws2u_ensure_packages
+ws2u_ensure_packages gnuplot-nox
 ws2u_configure build
 ninja -C build >/dev/null
 echo "ws2uring: built in build/ (library build/libws2uring.so, pkg-config: build/meson-uninstalled)"
-./build/benchmarks/bench_iocp "${1:-2000000}" "${2:-7}"
+./build/benchmarks/bench_iocp 2000000 7
+bash benchmarks/run_echo.sh build "${1:-3}" 1 "${2:-3}"

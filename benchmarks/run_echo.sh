@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The echo comparison, in one run: for each configuration (connections
+# 1/16/64, messages 64 B/4 KiB) the raw io_uring server, the epoll server
+# and the Win32 IOCP server on ws2uring take turns, ROUNDS times, each
+# serving the same load client.  The server side is pinned to CPU 0 and the
+# client to CPU 1, the same way for every column.  Prints one line per run
+# (loadgen's), then a table of medians with ratios, and writes a PNG plot.
+#   run_echo.sh BUILD_DIR [SECONDS] [WARMUP] [ROUNDS]
+set -euo pipefail
+build=${1:?build dir}
+secs=${2:-3}
+warm=${3:-1}
+rounds=${4:-3}
+out=${OUT_DIR:-$build/bench-results}
+mkdir -p "$out"
+raw="$out/echo-runs.txt"
+: > "$raw"
+bin=$build/benchmarks
+srv_cpu=0
+cli_cpu=$(( $(nproc) > 1 ? 1 : 0 ))
+
+serve() {   # serve IMPL PORT SECONDS
+    case $1 in
+        uring)    taskset -c $srv_cpu "$bin/echo_uring" "$2" "$3" ;;
+        epoll)    taskset -c $srv_cpu "$bin/echo_epoll" "$2" "$3" ;;
+        ws2uring) taskset -c $srv_cpu "$bin/iocp_echo_server" "$2" 2 "$3" > /dev/null ;;
+    esac
+}
+
+impls="uring epoll ws2uring"
+for conns in 1 16 64; do
+    for size in 64 4096; do
+        for round in $(seq "$rounds"); do
+            for impl in $impls; do
+                port=$(( 20000 + RANDOM % 30000 ))
+                serve "$impl" "$port" $(( secs + warm + 3 )) &
+                pid=$!
+                taskset -c $cli_cpu "$bin/loadgen" "$impl" "$port" "$conns" "$size" "$secs" "$warm" \
+                    | tee -a "$raw"
+                kill "$pid" 2> /dev/null || true
+                wait "$pid" 2> /dev/null || true
+            done
+        done
+    done
+done
+
+python3 - "$raw" "$out" <<'PY'
+import re, statistics, sys
+raw, out = sys.argv[1], sys.argv[2]
+runs = {}
+for line in open(raw):
+    f = dict(kv.split("=", 1) for kv in line.split())
+    key = (int(f["conns"]), int(f["size"]), f["impl"])
+    runs.setdefault(key, []).append((float(f["req_per_sec"]), int(f["p99_us"]), int(f["errors"])))
+med = {k: statistics.median(r[0] for r in v) for k, v in runs.items()}
+p99 = {k: statistics.median(r[1] for r in v) for k, v in runs.items()}
+errs = sum(r[2] for v in runs.values() for r in v)
+print()
+print("| conns | size | uring req/s | epoll req/s | ws2uring req/s | ws2uring/uring | ws2uring p99 us |")
+print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+with open(f"{out}/echo-table.dat", "w") as dat:
+    for conns in (1, 16, 64):
+        for size in (64, 4096):
+            u, e, w = (med.get((conns, size, i), 0) for i in ("uring", "epoll", "ws2uring"))
+            ratio = w / u if u else 0
+            print(f"| {conns} | {size} | {u:.0f} | {e:.0f} | {w:.0f} | {ratio:.2f} | {p99.get((conns, size, 'ws2uring'), 0)} |")
+            if size == 64:
+                dat.write(f"{conns} {u:.0f} {e:.0f} {w:.0f}\n")
+print(f"\nerrors in all runs: {errs}")
+PY
+
+if command -v gnuplot > /dev/null; then
+    gnuplot <<GP
+set terminal pngcairo size 800,500 noenhanced
+set output "$out/echo.png"
+set title "Echo, 64-byte ping-pong: requests/s by connections (median of $rounds)"
+set xlabel "connections"
+set ylabel "requests/s"
+set logscale x 2
+set key left top
+set grid
+plot "$out/echo-table.dat" using 1:2 with linespoints title "raw io_uring", \
+     "" using 1:3 with linespoints title "epoll", \
+     "" using 1:4 with linespoints title "Win32 IOCP on ws2uring"
+GP
+    echo "plot: $out/echo.png"
+fi
