@@ -44,6 +44,19 @@ __attribute__((ms_abi)) int ws2u_gethostname(char *name, int namelen);
 #define SIO_BSP_HANDLE_POLL   0x4800001D
 #endif
 
+/* Windows' winsock2.h declares WSASendMsg (Vista on); Wine 8's does not.
+ * Spelled with the struct tags and base types the typedefs stand for, so
+ * no Wine header is needed here and the later typedefs agree with it. */
+#if !defined(__MINGW32__) && !defined(_MSC_VER)
+struct _WSAMSG;
+struct _OVERLAPPED;
+__attribute__((ms_abi)) int WSASendMsg(unsigned long s, struct _WSAMSG *msg, unsigned int flags,
+                                       unsigned int *sent, struct _OVERLAPPED *ov,
+                                       void (__attribute__((ms_abi)) *routine)(unsigned int, unsigned int,
+                                                                              struct _OVERLAPPED *,
+                                                                              unsigned int));
+#endif
+
 /* Windows' ws2ipdef.h has these TCP options; Wine 8's headers lack them. */
 #ifndef TCP_KEEPIDLE
 #define TCP_KEEPIDLE  3

@@ -260,6 +260,13 @@ size_t fx_handles_open(void)
     return w2u_handle_count();
 }
 
+size_t fx_handles_settled(unsigned ms)
+{
+    for (unsigned waited = 0; w2u_handle_count() && waited < ms; waited++)
+        usleep(1000);
+    return w2u_handle_count();
+}
+
 long fx_cpu_count(void)
 {
     return sysconf(_SC_NPROCESSORS_ONLN);

@@ -30,6 +30,9 @@ void fx_queue_apc(void *thread, void (*fn)(void *ctx), void *ctx);
 unsigned fx_port_waiters(uintptr_t port);
 unsigned fx_requests_live(void);
 size_t fx_handles_open(void);
+/* Handles still open once the count stops falling (up to ms): a thread
+ * object's own reference goes only after its thread has signalled. */
+size_t fx_handles_settled(unsigned ms);
 long fx_cpu_count(void);
 
 /* Runs body in a child process whose seccomp filter makes io_uring_setup

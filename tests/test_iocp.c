@@ -917,7 +917,7 @@ START_TEST(test_threads_and_waits)
     ck_assert_uint_eq(GetLastError(), ERROR_NOT_SUPPORTED);
     ck_assert(CloseHandle(th));
     ck_assert(CloseHandle(ev));
-    ck_assert_uint_eq(fx_handles_open(), 0);
+    ck_assert_uint_eq(fx_handles_settled(2000), 0);
 }
 END_TEST
 

@@ -842,6 +842,246 @@ START_TEST(test_many_acceptex_posted_ahead)
 }
 END_TEST
 
+/* ---- WSARecvMsg, WSASendMsg, WSARecvEx ---------------------------------------------------- */
+
+static LPFN_WSARECVMSG get_recvmsg(SOCKET s)
+{
+    GUID g = WSAID_WSARECVMSG;
+    LPFN_WSARECVMSG fn = NULL;
+    DWORD n;
+    ck_assert_int_eq(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &g, sizeof(g), &fn, sizeof(fn), &n,
+                              NULL, NULL), 0);
+    ck_assert_ptr_nonnull(fn);
+    return fn;
+}
+
+/* Two bound datagram sockets on the loopback of family af. */
+static void udp_pair(int af, SOCKET *x, SOCKET *y, struct sockaddr_storage *ya, int *yl)
+{
+    struct sockaddr_storage a = { 0 };
+    int al;
+    if (af == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&a;
+        in->sin_family = AF_INET;
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        al = sizeof(*in);
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_addr.s6_addr[15] = 1;
+        al = sizeof(*in6);
+    }
+    *x = WSASocketW(af, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    *y = WSASocketW(af, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    ck_assert_int_eq(bind(*x, (struct sockaddr *)&a, al), 0);
+    ck_assert_int_eq(bind(*y, (struct sockaddr *)&a, al), 0);
+    *yl = sizeof(*ya);
+    ck_assert_int_eq(getsockname(*y, (struct sockaddr *)ya, yl), 0);
+}
+
+/* udp_pair with packet information asked for on y; WSARecvMsg. */
+static LPFN_WSARECVMSG pktinfo_pair(int af, SOCKET *x, SOCKET *y, struct sockaddr_storage *ya, int *yl)
+{
+    DWORD on = 1;
+    udp_pair(af, x, y, ya, yl);
+    ck_assert_int_eq(setsockopt(*y, af == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+                                af == AF_INET ? IP_PKTINFO : IPV6_PKTINFO, (char *)&on, sizeof(on)), 0);
+    return get_recvmsg(*y);
+}
+
+START_TEST(test_wsarecvmsg_reports_ipv4_pktinfo_overlapped)
+{
+    start();
+    SOCKET x, y;
+    struct sockaddr_storage ya;
+    int yl;
+    LPFN_WSARECVMSG recvmsg_fn = pktinfo_pair(AF_INET, &x, &y, &ya, &yl);
+    char data[16], control[64];
+    struct sockaddr_in from;
+    memset(control, 0xcc, sizeof(control));
+    WSABUF wb = { sizeof(data), data };
+    WSAMSG msg = { (struct sockaddr *)&from, sizeof(from), &wb, 1, { sizeof(control), control }, 0 };
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    ck_assert_int_eq(recvmsg_fn(y, &msg, NULL, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_PENDING);
+    ck_assert_int_eq(sendto(x, "pktinfo", 7, 0, (struct sockaddr *)&ya, yl), 7);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    DWORD bytes, flags;
+    ck_assert(WSAGetOverlappedResult(y, &ov, &bytes, FALSE, &flags));
+    ck_assert_uint_eq(bytes, 7);
+    ck_assert_mem_eq(data, "pktinfo", 7);
+    ck_assert_int_eq(msg.namelen, (int)sizeof(struct sockaddr_in));
+    ck_assert_uint_eq(from.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+    ck_assert_uint_eq(msg.dwFlags, 0);
+    /* One IP_PKTINFO message: a 16-byte header, then IN_PKTINFO, padded to 24. */
+    ck_assert_uint_eq(msg.Control.len, 24);
+    WSACMSGHDR h;
+    memcpy(&h, control, sizeof(h));
+    ck_assert_uint_eq(h.cmsg_len, 16 + sizeof(IN_PKTINFO));
+    ck_assert_int_eq(h.cmsg_level, IPPROTO_IP);
+    ck_assert_int_eq(h.cmsg_type, IP_PKTINFO);
+    IN_PKTINFO pi;
+    memcpy(&pi, control + 16, sizeof(pi));
+    ck_assert_uint_eq(pi.ipi_addr.s_addr, htonl(INADDR_LOOPBACK));
+    ck_assert_uint_gt(pi.ipi_ifindex, 0);
+    WSACloseEvent(ov.hEvent);
+    closesocket(x);
+    closesocket(y);
+    stop();
+}
+END_TEST
+
+START_TEST(test_wsarecvmsg_ipv6_pktinfo_and_ctrunc)
+{
+    start();
+    SOCKET x, y;
+    struct sockaddr_storage ya;
+    int yl;
+    LPFN_WSARECVMSG recvmsg_fn = pktinfo_pair(AF_INET6, &x, &y, &ya, &yl);
+    char data[16], control[64];
+    WSABUF wb = { sizeof(data), data };
+    WSAMSG msg = { NULL, 0, &wb, 1, { sizeof(control), control }, 0 };
+    DWORD got = 0;
+    ck_assert_int_eq(sendto(x, "six", 3, 0, (struct sockaddr *)&ya, yl), 3);
+    ck_assert_int_eq(recvmsg_fn(y, &msg, &got, NULL, NULL), 0);
+    ck_assert_uint_eq(got, 3);
+    ck_assert_uint_eq(msg.Control.len, 40);            /* 16 + IN6_PKTINFO (20), padded */
+    WSACMSGHDR h;
+    memcpy(&h, control, sizeof(h));
+    ck_assert_int_eq(h.cmsg_level, IPPROTO_IPV6);
+    ck_assert_int_eq(h.cmsg_type, IPV6_PKTINFO);
+    IN6_PKTINFO pi;
+    memcpy(&pi, control + 16, sizeof(pi));
+    ck_assert(IN6_IS_ADDR_LOOPBACK(&pi.ipi6_addr));
+    /* A control buffer too small: the data arrives, the control is cut. */
+    msg.Control.len = 8;
+    msg.dwFlags = 0;
+    ck_assert_int_eq(sendto(x, "cut", 3, 0, (struct sockaddr *)&ya, yl), 3);
+    ck_assert_int_eq(recvmsg_fn(y, &msg, &got, NULL, NULL), 0);
+    ck_assert_uint_eq(got, 3);
+    ck_assert_uint_eq(msg.Control.len, 0);
+    ck_assert(msg.dwFlags & MSG_CTRUNC);
+    /* A datagram larger than the buffer: WSAEMSGSIZE, MSG_TRUNC. */
+    char big[64] = { 0 };
+    ck_assert_int_eq(sendto(x, big, sizeof(big), 0, (struct sockaddr *)&ya, yl), (int)sizeof(big));
+    msg.Control.len = sizeof(control);
+    msg.dwFlags = 0;
+    ck_assert_int_eq(recvmsg_fn(y, &msg, &got, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEMSGSIZE);
+    ck_assert(msg.dwFlags & MSG_TRUNC);
+    /* Bad input. */
+    ck_assert_int_eq(recvmsg_fn(y, NULL, &got, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    msg.Control.buf = NULL;
+    ck_assert_int_eq(recvmsg_fn(y, &msg, &got, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    msg.Control.buf = control;
+    ck_assert_int_eq(recvmsg_fn(y, &msg, NULL, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(recvmsg_fn(INVALID_SOCKET, &msg, &got, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    closesocket(x);
+    closesocket(y);
+    stop();
+}
+END_TEST
+
+/* Fills control with one IP_PKTINFO message naming the source address. */
+static ULONG pktinfo_control(char *control, ULONG addr)
+{
+    WSACMSGHDR h = { 16 + sizeof(IN_PKTINFO), IPPROTO_IP, IP_PKTINFO };
+    IN_PKTINFO pi = { .ipi_ifindex = 0 };
+    pi.ipi_addr.s_addr = addr;
+    memset(control, 0, 24);
+    memcpy(control, &h, sizeof(h));
+    memcpy(control + 16, &pi, sizeof(pi));
+    return 24;
+}
+
+START_TEST(test_wsasendmsg_sends_with_pktinfo_and_overlapped)
+{
+    start();
+    SOCKET x, y;
+    struct sockaddr_storage ya;
+    int yl;
+    udp_pair(AF_INET, &x, &y, &ya, &yl);
+    char control[32];
+    WSABUF wb = { 5, (char *)"hello" };
+    WSAMSG msg = { (struct sockaddr *)&ya, yl, &wb, 1, { 0, control }, 0 };
+    msg.Control.len = pktinfo_control(control, htonl(INADDR_LOOPBACK));
+    DWORD sent = 0;
+    ck_assert_int_eq(WSASendMsg(x, &msg, 0, &sent, NULL, NULL), 0);
+    ck_assert_uint_eq(sent, 5);
+    char buf[16];
+    struct sockaddr_in from;
+    int fl = sizeof(from);
+    ck_assert_int_eq(recvfrom(y, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl), 5);
+    ck_assert_mem_eq(buf, "hello", 5);
+    ck_assert_uint_eq(from.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+    /* Overlapped, no control, through an event. */
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    msg.Control.len = 0;
+    int r = WSASendMsg(x, &msg, 0, NULL, &ov, NULL);
+    ck_assert(r == 0 || WSAGetLastError() == WSA_IO_PENDING);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    DWORD bytes, flags;
+    ck_assert(WSAGetOverlappedResult(x, &ov, &bytes, FALSE, &flags));
+    ck_assert_uint_eq(bytes, 5);
+    ck_assert_int_eq(recv(y, buf, sizeof(buf), 0), 5);
+    /* Bad control data: a length past the buffer, a type it cannot send. */
+    msg.Control.len = pktinfo_control(control, htonl(INADDR_LOOPBACK));
+    WSACMSGHDR h;
+    memcpy(&h, control, sizeof(h));
+    h.cmsg_len = 100;
+    memcpy(control, &h, sizeof(h));
+    ck_assert_int_eq(WSASendMsg(x, &msg, 0, &sent, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    h.cmsg_len = 16 + sizeof(IN_PKTINFO);
+    h.cmsg_type = IP_TTL;
+    memcpy(control, &h, sizeof(h));
+    ck_assert_int_eq(WSASendMsg(x, &msg, 0, &sent, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert_int_eq(WSASendMsg(x, NULL, 0, &sent, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    msg.Control.len = 0;
+    ck_assert_int_eq(WSASendMsg(x, &msg, 0, NULL, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    WSACloseEvent(ov.hEvent);
+    closesocket(x);
+    closesocket(y);
+    stop();
+}
+END_TEST
+
+START_TEST(test_wsarecvex_sets_msg_partial)
+{
+    start();
+    SOCKET x, y;
+    struct sockaddr_storage ya;
+    int yl;
+    udp_pair(AF_INET, &x, &y, &ya, &yl);
+    ck_assert_int_eq(sendto(x, "0123456789ab", 12, 0, (struct sockaddr *)&ya, yl), 12);
+    char buf[16];
+    int flags = 0;
+    ck_assert_int_eq(WSARecvEx(y, buf, 4, &flags), 4);
+    ck_assert_int_eq(flags, MSG_PARTIAL);
+    ck_assert_mem_eq(buf, "0123", 4);
+    ck_assert_int_eq(sendto(x, "whole", 5, 0, (struct sockaddr *)&ya, yl), 5);
+    flags = 0;
+    ck_assert_int_eq(WSARecvEx(y, buf, sizeof(buf), &flags), 5);
+    ck_assert_int_eq(flags, 0);
+    ck_assert_int_eq(WSARecvEx(y, buf, sizeof(buf), NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    closesocket(x);
+    closesocket(y);
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("overlapped");
@@ -867,6 +1107,10 @@ int main(void)
     tcase_add_test(tc, test_connectex_with_data_and_refused);
     tcase_add_test(tc, test_disconnectex_then_reuse_for_acceptex);
     tcase_add_test(tc, test_many_acceptex_posted_ahead);
+    tcase_add_test(tc, test_wsarecvmsg_reports_ipv4_pktinfo_overlapped);
+    tcase_add_test(tc, test_wsarecvmsg_ipv6_pktinfo_and_ctrunc);
+    tcase_add_test(tc, test_wsasendmsg_sends_with_pktinfo_and_overlapped);
+    tcase_add_test(tc, test_wsarecvex_sets_msg_partial);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

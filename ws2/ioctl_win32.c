@@ -75,29 +75,6 @@ static BOOL WINAPI transmit_packets(SOCKET s, TRANSMIT_PACKETS_ELEMENT *el, DWOR
     return FALSE;
 }
 
-static INT WINAPI wsa_recv_msg(SOCKET s, WSAMSG *msg, DWORD *received, WSAOVERLAPPED *ov,
-                               LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
-{
-    (void)s; (void)msg; (void)received; (void)ov; (void)routine;
-    NOT_YET("WSARecvMsg");
-    return SOCKET_ERROR;
-}
-
-W2U_EXPORT INT WINAPI WSASendMsg(SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERLAPPED *ov,
-                                 LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
-{
-    (void)s; (void)msg; (void)flags; (void)sent; (void)ov; (void)routine;
-    NOT_YET("WSASendMsg");
-    return SOCKET_ERROR;
-}
-
-W2U_EXPORT INT WINAPI WSARecvEx(SOCKET s, char *buf, INT len, INT *flags)
-{
-    (void)s; (void)buf; (void)len; (void)flags;
-    NOT_YET("WSARecvEx");
-    return SOCKET_ERROR;
-}
-
 static const struct {
     GUID guid;
     void *fn;
@@ -108,7 +85,7 @@ static const struct {
     { WSAID_GETACCEPTEXSOCKADDRS, (void *)GetAcceptExSockaddrs },
     { WSAID_TRANSMITFILE, (void *)TransmitFile },
     { WSAID_TRANSMITPACKETS, (void *)transmit_packets },
-    { WSAID_WSARECVMSG, (void *)wsa_recv_msg },
+    { WSAID_WSARECVMSG, (void *)ws2_win32_recv_msg },
     { WSAID_WSASENDMSG, (void *)WSASendMsg },
 };
 

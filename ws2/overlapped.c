@@ -53,6 +53,9 @@ struct ov_req {
     struct sockaddr_storage addr;
     void *from;                      /* WSARecvFrom's lpFrom / lpFromlen */
     int *fromlen;
+    void *uctl;                      /* WSARecvMsg's control buffer, length and flags */
+    uint32_t uctl_len, *uctl_out, *uflags;
+    _Alignas(struct cmsghdr) char ctl[];   /* the Linux control data, sized per request */
 };
 
 /* ---- release and completion -------------------------------------------------------------- */
@@ -160,6 +163,13 @@ static void recv_done(struct ur_req *ur, int res, uint32_t flags)
     uint32_t status = recv_status(r, res);
     if (res >= 0 && r->from && r->fromlen)
         ws2_addr_from_linux(&r->addr, r->msg.msg_namelen, r->from, r->fromlen);
+    if (res >= 0 && r->uflags) {
+        uint32_t used = 0;
+        *r->uflags = ws2_cmsg_to_windows(&r->msg, r->uctl, r->uctl_len, &used) |
+                     (r->msg.msg_flags & MSG_TRUNC ? W2U_MSG_TRUNC : 0);
+        if (r->uctl_out)
+            *r->uctl_out = used;
+    }
     finish(r, status, res < 0 ? 0 : (uintptr_t)res, false);
 }
 
@@ -269,7 +279,12 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
         ws2_socket_put(s);
         return -W2U_WSAEFAULT;
     }
-    struct ov_req *q = calloc(1, sizeof(*q));
+    if (op->control_len && !op->control) {
+        ws2_socket_put(s);
+        return -W2U_WSAEFAULT;
+    }
+    size_t ctl_space = ws2_cmsg_space(op->control_len);
+    struct ov_req *q = calloc(1, sizeof(*q) + ctl_space);
     if (!q) {
         ws2_socket_put(s);
         return -W2U_WSAENOBUFS;
@@ -319,6 +334,20 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
     q->msg.msg_iovlen = op->count;
     q->pos = q->iov;
     q->left = op->count;
+    if (op->control_len && op->send) {
+        size_t used;
+        if ((r = ws2_cmsg_from_windows(op->control, op->control_len, q->ctl, ctl_space, &used)) < 0)
+            goto fail;
+        q->msg.msg_control = q->ctl;
+        q->msg.msg_controllen = used;
+    } else if (op->msg_flags) {
+        q->msg.msg_control = ctl_space ? q->ctl : NULL;
+        q->msg.msg_controllen = ctl_space;
+        q->uctl = op->control;
+        q->uctl_len = op->control_len;
+        q->uctl_out = op->control_out;
+        q->uflags = op->msg_flags;
+    }
     if (op->send) {
         if (op->addr && s->type == SOCK_DGRAM) {
             unsigned sl;

@@ -518,16 +518,25 @@ static void iov_advance(struct iovec **iov, size_t *count, size_t n)
     }
 }
 
-int wsp_send(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
-             const void *addr, int addrlen)
+/* send/sendto/WSASend(To) and WSASendMsg (control, Windows layout). */
+static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
+                     const void *addr, int addrlen, const void *control, uint32_t control_len)
 {
     struct iovec iovs[MAX_BUFS], *iov = iovs;
     struct sockaddr_storage ss;
     struct msghdr msg = { 0 };
     size_t total, sent = 0, left = count;
+    _Alignas(struct cmsghdr) char cbuf[MAX_CONTROL];
     int r = 0;
     if ((r = make_iov(bufs, count, iovs, &total)) < 0)
         goto out;
+    if (control_len) {
+        size_t used;
+        if ((r = ws2_cmsg_from_windows(control, control_len, cbuf, sizeof(cbuf), &used)) < 0)
+            goto out;
+        msg.msg_control = cbuf;
+        msg.msg_controllen = used;
+    }
     if (flags & ~(W2U_MSG_OOB | W2U_MSG_DONTROUTE)) {
         r = -W2U_WSAEOPNOTSUPP;
         goto out;
@@ -590,11 +599,26 @@ out:
     return r;
 }
 
-int wsp_recv(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int *flags,
-             void *addr, int *addrlen)
+int wsp_send(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
+             const void *addr, int addrlen)
+{
+    return send_core(s, bufs, count, flags, addr, addrlen, NULL, 0);
+}
+
+/* WSARecvMsg's extra results; NULL for the plain receives. */
+struct recv_ctl {
+    void *buf;
+    uint32_t len;
+    uint32_t *out_len;
+    uint32_t *out_flags;
+};
+
+static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int *flags,
+                     void *addr, int *addrlen, const struct recv_ctl *ctl)
 {
     struct iovec iov[MAX_BUFS];
     struct sockaddr_storage ss;
+    _Alignas(struct cmsghdr) char cbuf[MAX_CONTROL];
     size_t total;
     int in = flags ? *flags : 0;
     int r = 0;
@@ -626,7 +650,18 @@ int wsp_recv(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, i
     for (;;) {
         struct msghdr msg = { .msg_name = &ss, .msg_namelen = sizeof(ss),
                               .msg_iov = iov, .msg_iovlen = count };
+        if (ctl) {
+            msg.msg_control = cbuf;
+            msg.msg_controllen = ws2_cmsg_space(ctl->len);
+        }
         ssize_t n = recvmsg(s->fd, &msg, lflags | MSG_DONTWAIT);
+        if (n >= 0 && ctl) {
+            uint32_t used = 0;
+            *ctl->out_flags = ws2_cmsg_to_windows(&msg, ctl->buf, ctl->len, &used) |
+                              (msg.msg_flags & MSG_TRUNC ? W2U_MSG_TRUNC : 0);
+            if (ctl->out_len)
+                *ctl->out_len = used;
+        }
         if (n >= 0) {
             if (s->type == SOCK_DGRAM && (msg.msg_flags & MSG_TRUNC)) {
                 r = -W2U_WSAEMSGSIZE;  /* the buffer holds the start of it */
@@ -656,6 +691,43 @@ int wsp_recv(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, i
     /* Any receive re-enables FD_READ (FD_OOB for urgent data). */
     ws2_es_reenable(s, (in & W2U_MSG_OOB) ? W2U_FD_OOB : W2U_FD_READ);
 out:
+    return r;
+}
+
+int wsp_recv(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int *flags,
+             void *addr, int *addrlen)
+{
+    return recv_core(s, bufs, count, flags, addr, addrlen, NULL);
+}
+
+/* WSARecvMsg / WSASendMsg are Microsoft extensions, not WSP entry points:
+ * they reach the socket directly. */
+int ws2_recv_msg(uintptr_t h, struct ws2_msg *m, int *namelen, uint32_t *control_len,
+                 uint32_t *flags)
+{
+    struct ws2_socket *s;
+    if (!m || !flags || (m->control_len && !m->control) || (m->name && !namelen))
+        return -W2U_WSAEFAULT;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    struct recv_ctl ctl = { m->control, m->control_len, control_len, flags };
+    int in = (int)*flags;
+    r = recv_core(s, m->bufs, m->count, &in, m->name, m->name ? namelen : NULL, &ctl);
+    ws2_socket_put(s);
+    return r;
+}
+
+int ws2_send_msg(uintptr_t h, const struct ws2_msg *m, int flags)
+{
+    struct ws2_socket *s;
+    if (!m || (m->control_len && !m->control))
+        return -W2U_WSAEFAULT;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    r = send_core(s, m->bufs, m->count, flags, m->name, m->namelen, m->control, m->control_len);
+    ws2_socket_put(s);
     return r;
 }
 

@@ -110,6 +110,27 @@ int ws2_send(uintptr_t s, const struct ws2_buf *bufs, unsigned count, int flags,
 int ws2_recv(uintptr_t s, const struct ws2_buf *bufs, unsigned count, int *flags,
              void *addr, int *addrlen);
 
+/* WSARecvMsg / WSASendMsg: control data in the Windows layout (cmsg.c
+ * translates IP_PKTINFO and IPV6_PKTINFO).  Output flags (Windows values): */
+#define W2U_MSG_TRUNC     0x0100
+#define W2U_MSG_CTRUNC    0x0200
+#define W2U_MSG_BCAST     0x0400
+#define W2U_MSG_MCAST     0x0800
+struct ws2_msg {
+    void *name;                      /* receive: the sender (may be NULL); send: destination */
+    int namelen;
+    const struct ws2_buf *bufs;
+    unsigned count;
+    void *control;                   /* may be NULL when control_len is 0 */
+    uint32_t control_len;
+};
+/* Bytes, or -WSA error.  On a receive *control_len (may be NULL when no
+ * control buffer) gets the control bytes written, *namelen the address
+ * length and *flags (W2U_MSG_PEEK in) the W2U_MSG_* flags out. */
+int ws2_recv_msg(uintptr_t s, struct ws2_msg *m, int *namelen, uint32_t *control_len,
+                 uint32_t *flags);
+int ws2_send_msg(uintptr_t s, const struct ws2_msg *m, int flags);
+
 int ws2_getsockname(uintptr_t s, void *addr, int *len);
 int ws2_getpeername(uintptr_t s, void *addr, int *len);
 
@@ -136,6 +157,12 @@ struct ws2_overlapped_op {
     int *fromlen;
     struct iocp_overlapped *ov;
     w2u_completion_routine routine;  /* NULL: none */
+    /* WSARecvMsg / WSASendMsg only: control data (Windows layout); on a
+     * receive the lengths and flags are written at completion. */
+    void *control;
+    uint32_t control_len;
+    uint32_t *control_out;
+    uint32_t *msg_flags;
 };
 /* 0: completed now (*bytes_now set; the completion is delivered all the
  * same, unless the handle skips it); -WSA_IO_PENDING; or an error, with no

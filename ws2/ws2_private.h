@@ -8,6 +8,7 @@
 #include "ws2.h"
 
 #define MAX_BUFS 64     /* WSABUF entries per call, as Windows' own limit */
+#define MAX_CONTROL 1024 /* Linux control bytes a WSARecvMsg may need */
 
 struct ws2_socket {
     struct w2u_object obj;
@@ -77,6 +78,18 @@ int wsp_listen(struct ws2_socket *s, int backlog);
 int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out);
 int wsp_connect(struct ws2_socket *s, const void *addr, int len);
 int wsp_shutdown(struct ws2_socket *s, int how);
+/* cmsg.c: Linux control messages into a Windows control buffer (returns
+ * W2U_MSG_* flags, *used the bytes written), and Windows into Linux. */
+struct msghdr;
+uint32_t ws2_cmsg_to_windows(struct msghdr *m, void *out, uint32_t cap, uint32_t *used);
+int ws2_cmsg_from_windows(const void *in, uint32_t len, void *out, size_t cap, size_t *used);
+/* Linux control space for a Windows control buffer of n bytes. */
+static inline size_t ws2_cmsg_space(uint32_t n)
+{
+    size_t want = (size_t)n * 2 + 64;
+    return n == 0 ? 0 : want < MAX_CONTROL ? want : MAX_CONTROL;
+}
+
 int wsp_send(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
              const void *addr, int addrlen);
 int wsp_recv(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int *flags,

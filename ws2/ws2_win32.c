@@ -7,6 +7,7 @@
  * Header macros cannot do this: Wine's winsock.h #undefs select. */
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <mswsock.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,6 +265,17 @@ WRAPPED(int, recvfrom, (SOCKET s, char *buf, int len, int flags, struct sockaddr
     return result(ws2_recv(s, &b, 1, &flags, from, fromlen));
 }
 
+static int overlapped_op(SOCKET s, const struct ws2_overlapped_op *op, LPDWORD bytes)
+{
+    uint32_t now = 0;
+    int r = ws2_overlapped(s, op, &now);
+    if (r == 0 && bytes)
+        *bytes = now;
+    if (r == 0)
+        w2u_set_error(0);            /* Windows clears it on success here */
+    return result(r);
+}
+
 /* With an OVERLAPPED the call is overlapped (a completion routine without
  * one is ignored, as Windows does). */
 static int overlapped(SOCKET s, bool send, LPWSABUF bufs, DWORD count, LPDWORD bytes, DWORD flags,
@@ -275,13 +287,7 @@ static int overlapped(SOCKET s, bool send, LPWSABUF bufs, DWORD count, LPDWORD b
         .addr = to, .addrlen = tolen, .from = from, .fromlen = fromlen,
         .ov = (struct iocp_overlapped *)ov, .routine = (w2u_completion_routine)routine,
     };
-    uint32_t now = 0;
-    int r = ws2_overlapped(s, &op, &now);
-    if (r == 0 && bytes)
-        *bytes = now;
-    if (r == 0)
-        w2u_set_error(0);            /* Windows clears it on success here */
-    return result(r);
+    return overlapped_op(s, &op, bytes);
 }
 
 static int wsa_send(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
@@ -687,4 +693,93 @@ WSAAPI_EXPORT FARPROC WINAPI WSASetBlockingHook(FARPROC hook)
 WSAAPI_EXPORT int WINAPI WSAUnhookBlockingHook(void)
 {
     return result(-W2U_WSAEOPNOTSUPP);
+}
+
+/* ---- WSARecvMsg, WSASendMsg, WSARecvEx ------------------------------------------------------ */
+
+_Static_assert(MSG_TRUNC == W2U_MSG_TRUNC && MSG_CTRUNC == W2U_MSG_CTRUNC &&
+               MSG_BCAST == W2U_MSG_BCAST && MSG_MCAST == W2U_MSG_MCAST, "MSG_* out flags");
+_Static_assert(sizeof(WSACMSGHDR) == 16, "WSACMSGHDR is cmsg.c's layout");
+
+static bool msg_valid(const WSAMSG *msg)
+{
+    return msg && !(msg->Control.len && !msg->Control.buf) && !(msg->namelen && !msg->name);
+}
+
+/* Reached through SIO_GET_EXTENSION_FUNCTION_POINTER (ioctl_win32.c).  An
+ * overlapped receive writes Control.len, namelen and dwFlags into *msg at
+ * completion, so the WSAMSG must live until then, as on Windows. */
+INT WINAPI ws2_win32_recv_msg(SOCKET s, WSAMSG *msg, DWORD *received, WSAOVERLAPPED *ov,
+                              LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    if (!msg_valid(msg))
+        return result(-W2U_WSAEFAULT);
+    if (ov) {
+        struct ws2_overlapped_op op = {
+            .bufs = (const struct ws2_buf *)msg->lpBuffers, .count = msg->dwBufferCount,
+            .flags = (int)msg->dwFlags, .from = msg->name, .fromlen = msg->name ? &msg->namelen : NULL,
+            .ov = (struct iocp_overlapped *)ov, .routine = (w2u_completion_routine)routine,
+            .control = msg->Control.buf, .control_len = msg->Control.len,
+            .control_out = (uint32_t *)&msg->Control.len, .msg_flags = (uint32_t *)&msg->dwFlags,
+        };
+        return overlapped_op(s, &op, received);
+    }
+    if (!received)
+        return result(-W2U_WSAEFAULT);
+    struct ws2_msg m = { msg->name, msg->namelen, (const struct ws2_buf *)msg->lpBuffers,
+                         msg->dwBufferCount, msg->Control.buf, msg->Control.len };
+    uint32_t flags = msg->dwFlags;
+    int r = ws2_recv_msg(s, &m, &msg->namelen, (uint32_t *)&msg->Control.len, &flags);
+    msg->dwFlags = flags;
+    if (r < 0)
+        return result(r);
+    *received = (DWORD)r;
+    return 0;
+}
+
+W2U_EXPORT INT WINAPI WSASendMsg(SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERLAPPED *ov,
+                                 LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    if (!msg_valid(msg))
+        return result(-W2U_WSAEFAULT);
+    if (ov) {
+        struct ws2_overlapped_op op = {
+            .send = true, .bufs = (const struct ws2_buf *)msg->lpBuffers,
+            .count = msg->dwBufferCount, .flags = (int)flags, .addr = msg->name,
+            .addrlen = msg->namelen, .ov = (struct iocp_overlapped *)ov,
+            .routine = (w2u_completion_routine)routine,
+            .control = msg->Control.buf, .control_len = msg->Control.len,
+        };
+        return overlapped_op(s, &op, sent);
+    }
+    if (!sent)
+        return result(-W2U_WSAEFAULT);
+    struct ws2_msg m = { msg->name, msg->namelen, (const struct ws2_buf *)msg->lpBuffers,
+                         msg->dwBufferCount, msg->Control.buf, msg->Control.len };
+    int r = ws2_send_msg(s, &m, (int)flags);
+    if (r < 0)
+        return result(r);
+    *sent = (DWORD)r;
+    w2u_set_error(0);
+    return 0;
+}
+
+/* recv that reports a datagram cut short with MSG_PARTIAL and the bytes
+ * that fit, instead of WSAEMSGSIZE. */
+W2U_EXPORT INT WINAPI WSARecvEx(SOCKET s, char *buf, INT len, INT *flags)
+{
+    if (!flags || len < 0)
+        return result(-W2U_WSAEFAULT);
+    struct ws2_buf b = { (uint32_t)len, buf };
+    struct ws2_msg m = { NULL, 0, &b, 1, NULL, 0 };
+    uint32_t out = (uint32_t)*flags;
+    int r = ws2_recv_msg(s, &m, NULL, NULL, &out);
+    if (r == -W2U_WSAEMSGSIZE && (out & W2U_MSG_TRUNC)) {
+        *flags = MSG_PARTIAL;
+        return len;
+    }
+    if (r < 0)
+        return result(r);
+    *flags = 0;
+    return r;
 }

@@ -22,4 +22,7 @@ static inline int result_error(int err)
 /* SO_PROTOCOL_INFOA/W for getsockopt (catalog_win32.c): 0 or -WSA error. */
 int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len);
 
+/* WSARecvMsg (ws2_win32.c), handed out by WSAIoctl (ioctl_win32.c). */
+INT WINAPI ws2_win32_recv_msg(SOCKET s, WSAMSG *msg, DWORD *received, WSAOVERLAPPED *ov,
+                              LPWSAOVERLAPPED_COMPLETION_ROUTINE routine);
 #endif
