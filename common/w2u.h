@@ -123,6 +123,7 @@ enum w2u_object_type {
     W2U_OBJ_EVENT,
     W2U_OBJ_SOCKET,
     W2U_OBJ_THREAD,
+    W2U_OBJ_FILE,
     W2U_OBJ_TEST,       /* for unit tests that need an associable handle */
 };
 

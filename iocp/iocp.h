@@ -221,4 +221,20 @@ uint32_t iocp_sleep(int64_t deadline, bool alertable);
 void iocp_block_begin(void);
 void iocp_block_end(void);
 
+/* ---- disk files (CreateFile natively) -------------------------------------------------------
+ * A file handle owns a descriptor; enough for a program to write a file
+ * and hand it to TransmitFile.  These return Win32 error codes (0 on
+ * success), because CreateFile's errors are not NTSTATUS mappings. */
+#define IOCP_GENERIC_READ  0x80000000u
+#define IOCP_GENERIC_WRITE 0x40000000u
+uint32_t iocp_file_open(const char *path, uint32_t access, uint32_t disposition, uintptr_t *handle);
+uint32_t iocp_file_read(uintptr_t h, void *buf, uint32_t n, uint32_t *done);
+uint32_t iocp_file_write(uintptr_t h, const void *buf, uint32_t n, uint32_t *done);
+uint32_t iocp_file_size(uintptr_t h, uint64_t *size);
+/* whence: 0 begin, 1 current, 2 end (FILE_BEGIN...); *pos the new offset. */
+uint32_t iocp_file_seek(uintptr_t h, int64_t distance, uint32_t whence, uint64_t *pos);
+/* A reference to the file object (w2u_object_unref it) and its descriptor,
+ * for I/O that outlives the call; NULL if h is no file. */
+struct w2u_object *iocp_file_get(uintptr_t h, int *fd);
+
 #endif

@@ -332,3 +332,124 @@ W2U_EXPORT DWORD WINAPI WaitForSingleObject(HANDLE h, DWORD ms)
 {
     return WaitForMultipleObjectsEx(1, &h, FALSE, ms, FALSE);
 }
+
+/* ---- disk files ------------------------------------------------------------------------------ */
+
+static HANDLE create_file(const char *path, DWORD access, DWORD disposition)
+{
+    uintptr_t h;
+    uint32_t err = iocp_file_open(path, access, disposition, &h);
+    if (err) {
+        w2u_set_error(err);
+        return INVALID_HANDLE_VALUE;
+    }
+    w2u_set_error(0);
+    return (HANDLE)h;
+}
+
+/* Sharing, attributes and templates have no meaning for a Linux file
+ * descriptor; paths are Linux paths. */
+W2U_EXPORT HANDLE WINAPI CreateFileA(LPCSTR name, DWORD access, DWORD share, SECURITY_ATTRIBUTES *sa,
+                                     DWORD disposition, DWORD attributes, HANDLE tmpl)
+{
+    (void)share, (void)sa, (void)attributes, (void)tmpl;
+    return create_file(name, access, disposition);
+}
+
+W2U_EXPORT HANDLE WINAPI CreateFileW(LPCWSTR name, DWORD access, DWORD share, SECURITY_ATTRIBUTES *sa,
+                                     DWORD disposition, DWORD attributes, HANDLE tmpl)
+{
+    (void)share, (void)sa, (void)attributes, (void)tmpl;
+    if (!name) {
+        w2u_set_error(ERROR_INVALID_PARAMETER);
+        return INVALID_HANDLE_VALUE;
+    }
+    /* UTF-16 to UTF-8, surrogate pairs included; 4 bytes per unit is enough. */
+    size_t n = 0;
+    while (name[n])
+        n++;
+    char *path = malloc(n * 4 + 1), *o = path;
+    if (!path) {
+        w2u_set_error(ERROR_NOT_ENOUGH_MEMORY);
+        return INVALID_HANDLE_VALUE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = name[i];
+        if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && name[i + 1] >= 0xdc00 && name[i + 1] < 0xe000)
+            c = 0x10000 + ((c - 0xd800) << 10) + (name[++i] - 0xdc00u);
+        if (c < 0x80) {
+            *o++ = (char)c;
+        } else if (c < 0x800) {
+            *o++ = (char)(0xc0 | c >> 6);
+            *o++ = (char)(0x80 | (c & 0x3f));
+        } else if (c < 0x10000) {
+            *o++ = (char)(0xe0 | c >> 12);
+            *o++ = (char)(0x80 | ((c >> 6) & 0x3f));
+            *o++ = (char)(0x80 | (c & 0x3f));
+        } else {
+            *o++ = (char)(0xf0 | c >> 18);
+            *o++ = (char)(0x80 | ((c >> 12) & 0x3f));
+            *o++ = (char)(0x80 | ((c >> 6) & 0x3f));
+            *o++ = (char)(0x80 | (c & 0x3f));
+        }
+    }
+    *o = 0;
+    HANDLE h = create_file(path, access, disposition);
+    free(path);
+    return h;
+}
+
+/* Synchronous only: an OVERLAPPED file read is not implemented natively. */
+static BOOL file_rw(HANDLE file, void *buf, DWORD n, DWORD *done, OVERLAPPED *ov, bool writing)
+{
+    if (ov) {
+        w2u_set_error(ERROR_NOT_SUPPORTED);
+        return FALSE;
+    }
+    uint32_t got = 0;
+    uint32_t err = writing ? iocp_file_write((uintptr_t)file, buf, n, &got)
+                           : iocp_file_read((uintptr_t)file, buf, n, &got);
+    if (done)
+        *done = got;
+    if (err) {
+        w2u_set_error(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+W2U_EXPORT BOOL WINAPI ReadFile(HANDLE file, void *buf, DWORD n, DWORD *done, OVERLAPPED *ov)
+{
+    return file_rw(file, buf, n, done, ov, false);
+}
+
+W2U_EXPORT BOOL WINAPI WriteFile(HANDLE file, const void *buf, DWORD n, DWORD *done, OVERLAPPED *ov)
+{
+    return file_rw(file, (void *)buf, n, done, ov, true);
+}
+
+W2U_EXPORT BOOL WINAPI GetFileSizeEx(HANDLE file, LARGE_INTEGER *size)
+{
+    uint64_t n;
+    uint32_t err = size ? iocp_file_size((uintptr_t)file, &n) : ERROR_INVALID_PARAMETER;
+    if (err) {
+        w2u_set_error(err);
+        return FALSE;
+    }
+    size->QuadPart = (LONGLONG)n;
+    return TRUE;
+}
+
+W2U_EXPORT BOOL WINAPI SetFilePointerEx(HANDLE file, LARGE_INTEGER distance, LARGE_INTEGER *pos,
+                                        DWORD method)
+{
+    uint64_t at;
+    uint32_t err = iocp_file_seek((uintptr_t)file, distance.QuadPart, method, &at);
+    if (err) {
+        w2u_set_error(err);
+        return FALSE;
+    }
+    if (pos)
+        pos->QuadPart = (LONGLONG)at;
+    return TRUE;
+}

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1082,6 +1083,194 @@ START_TEST(test_wsarecvex_sets_msg_partial)
 }
 END_TEST
 
+/* ---- TransmitFile ---------------------------------------------------------------------------- */
+
+int ws2_test_unlink(const char *path);
+
+static unsigned char pattern_byte(size_t i)
+{
+    return (unsigned char)(i * 131 + (i >> 12));
+}
+
+/* A file of n pattern bytes at path, written with CreateFile/WriteFile. */
+static void make_file(const char *path, size_t n)
+{
+    HANDLE f = CreateFileA(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    ck_assert_ptr_ne(f, INVALID_HANDLE_VALUE);
+    static unsigned char block[65536];
+    for (size_t off = 0; off < n; off += sizeof(block)) {
+        size_t k = n - off < sizeof(block) ? n - off : sizeof(block);
+        for (size_t i = 0; i < k; i++)
+            block[i] = pattern_byte(off + i);
+        DWORD put;
+        ck_assert(WriteFile(f, block, (DWORD)k, &put, NULL));
+        ck_assert_uint_eq(put, k);
+    }
+    ck_assert(CloseHandle(f));
+}
+
+static void temp_path(char *out, size_t len, const char *tag)
+{
+    snprintf(out, len, "/tmp/ws2uring-%s-%lu.bin", tag, (unsigned long)GetCurrentProcessId());
+}
+
+/* Reads exactly n bytes from s (blocking). */
+static void recv_all(SOCKET s, char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        int k = recv(s, buf + got, (int)(n - got > 1 << 20 ? 1 << 20 : n - got), 0);
+        ck_assert_int_gt(k, 0);
+        got += (size_t)k;
+    }
+}
+
+START_TEST(test_transmitfile_sends_10mib_file_with_head_and_tail)
+{
+    start();
+    enum { SIZE = 10 << 20 };
+    char path[64];
+    temp_path(path, sizeof(path), "tf10");
+    make_file(path, SIZE);
+    HANDLE f = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    ck_assert_ptr_ne(f, INVALID_HANDLE_VALUE);
+    LARGE_INTEGER size;
+    ck_assert(GetFileSizeEx(f, &size));
+    ck_assert_int_eq(size.QuadPart, SIZE);
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    TRANSMIT_FILE_BUFFERS tb = { (void *)"HEAD", 4, (void *)"TAIL", 4 };
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    BOOL ok = TransmitFile(c, f, 0, 0, &ov, &tb, 0);
+    ck_assert(ok || WSAGetLastError() == ERROR_IO_PENDING);
+    char *got = malloc(SIZE + 8);
+    recv_all(s, got, SIZE + 8);
+    ck_assert_mem_eq(got, "HEAD", 4);
+    for (size_t i = 0; i < SIZE; i++)
+        if ((unsigned char)got[4 + i] != pattern_byte(i))
+            ck_abort_msg("byte %zu of the file differs", i);
+    ck_assert_mem_eq(got + 4 + SIZE, "TAIL", 4);
+    DWORD bytes, flags;
+    ck_assert(WSAGetOverlappedResult(c, &ov, &bytes, TRUE, &flags));
+    ck_assert_uint_eq(bytes, SIZE + 8);
+    /* The connection is still usable afterwards. */
+    ck_assert_int_eq(send(c, "x", 1, 0), 1);
+    ck_assert_int_eq(recv(s, got, 1, 0), 1);
+    free(got);
+    WSACloseEvent(ov.hEvent);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(f);
+    ws2_test_unlink(path);
+    stop();
+}
+END_TEST
+
+START_TEST(test_transmitfile_offset_disconnect_and_bad_input)
+{
+    start();
+    char path[64];
+    temp_path(path, sizeof(path), "tfoff");
+    make_file(path, 4096);
+    HANDLE f = CreateFileA(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    ck_assert_ptr_ne(f, INVALID_HANDLE_VALUE);
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    /* Blocking (no OVERLAPPED), buffers only. */
+    TRANSMIT_FILE_BUFFERS tb = { (void *)"hi", 2, NULL, 0 };
+    ck_assert(TransmitFile(c, NULL, 0, 0, NULL, &tb, 0));
+    char buf[256];
+    recv_all(s, buf, 2);
+    ck_assert_mem_eq(buf, "hi", 2);
+    /* 50 bytes from offset 100, then disconnect and make the socket reusable. */
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.Offset = 100;
+    ov.hEvent = WSACreateEvent();
+    BOOL ok = TransmitFile(c, f, 50, 16, &ov, NULL, TF_DISCONNECT | TF_REUSE_SOCKET);
+    ck_assert(ok || WSAGetLastError() == ERROR_IO_PENDING);
+    DWORD bytes, flags;
+    ck_assert(WSAGetOverlappedResult(c, &ov, &bytes, TRUE, &flags));
+    ck_assert_uint_eq(bytes, 50);
+    recv_all(s, buf, 50);
+    for (size_t i = 0; i < 50; i++)
+        ck_assert_uint_eq((unsigned char)buf[i], pattern_byte(100 + i));
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 0);     /* the peer sees the end */
+    /* Reused: the same handle is a fresh socket that can be bound again. */
+    struct sockaddr_in any = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(bind(c, (struct sockaddr *)&any, sizeof(any)), 0);
+    /* Bad input, each with the Windows error and no completion. */
+    SOCKET u = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    ck_assert(!TransmitFile(u, f, 0, 0, &ov, NULL, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTCONN);
+    ck_assert(!TransmitFile(INVALID_SOCKET, f, 0, 0, &ov, NULL, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    SOCKET c2, s2;
+    tcp_pair(&c2, &s2);
+    ck_assert(!TransmitFile(c2, f, 0, 0, &ov, NULL, TF_REUSE_SOCKET));
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert(!TransmitFile(c2, (HANDLE)0x4321, 0, 0, &ov, NULL, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    TRANSMIT_FILE_BUFFERS bad = { NULL, 10, NULL, 0 };
+    ck_assert(!TransmitFile(c2, NULL, 0, 0, &ov, &bad, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    WSACloseEvent(ov.hEvent);
+    closesocket(u);
+    closesocket(c2);
+    closesocket(s2);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(f);
+    ck_assert_ptr_eq(CreateFileA(path, GENERIC_READ, 0, NULL, CREATE_NEW, 0, NULL), INVALID_HANDLE_VALUE);
+    ck_assert_uint_eq(GetLastError(), ERROR_FILE_EXISTS);
+    ws2_test_unlink(path);
+    ck_assert_ptr_eq(CreateFileA(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL), INVALID_HANDLE_VALUE);
+    ck_assert_uint_eq(GetLastError(), ERROR_FILE_NOT_FOUND);
+    stop();
+}
+END_TEST
+
+START_TEST(test_transmitfile_cancelled_while_peer_is_not_reading)
+{
+    start();
+    enum { SIZE = 8 << 20 };
+    char path[64];
+    temp_path(path, sizeof(path), "tfcancel");
+    make_file(path, SIZE);
+    HANDLE f = CreateFileA(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 7, 0);
+    ck_assert_ptr_nonnull(port);
+    OVERLAPPED ov;
+    zero(&ov);
+    ck_assert(!TransmitFile(c, f, 0, 0, &ov, NULL, 0));
+    ck_assert_int_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    DWORD bytes;
+    ULONG_PTR key;
+    OVERLAPPED *got;
+    /* The peer reads nothing: the transmit stalls once the buffers fill. */
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 100));
+    ck_assert_ptr_null(got);
+    ck_assert(CancelIoEx((HANDLE)c, &ov));
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_ptr_eq(got, &ov);
+    ck_assert_uint_eq(GetLastError(), ERROR_OPERATION_ABORTED);
+    ck_assert_uint_lt(bytes, SIZE);
+    /* Exactly once. */
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 100));
+    ck_assert_ptr_null(got);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    CloseHandle(f);
+    ws2_test_unlink(path);
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("overlapped");
@@ -1111,6 +1300,9 @@ int main(void)
     tcase_add_test(tc, test_wsarecvmsg_ipv6_pktinfo_and_ctrunc);
     tcase_add_test(tc, test_wsasendmsg_sends_with_pktinfo_and_overlapped);
     tcase_add_test(tc, test_wsarecvex_sets_msg_partial);
+    tcase_add_test(tc, test_transmitfile_sends_10mib_file_with_head_and_tail);
+    tcase_add_test(tc, test_transmitfile_offset_disconnect_and_bad_input);
+    tcase_add_test(tc, test_transmitfile_cancelled_while_peer_is_not_reading);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -59,12 +59,42 @@ static BOOL WINAPI disconnect_ex(SOCKET s, OVERLAPPED *ov, DWORD flags, DWORD re
         return ext_result(-W2U_WSAEINVAL);
     return ext_result(ws2_disconnect_ex(s, flags, (struct iocp_overlapped *)ov));
 }
+
+/* Without an OVERLAPPED it blocks: the same request, waited for through an
+ * event whose low bit keeps the packet off the socket's port, starting at
+ * the file's current position. */
 W2U_EXPORT BOOL WINAPI TransmitFile(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send, OVERLAPPED *ov,
                                     TRANSMIT_FILE_BUFFERS *bufs, DWORD flags)
 {
-    (void)s; (void)file; (void)bytes; (void)per_send; (void)ov; (void)bufs; (void)flags;
-    NOT_YET("TransmitFile");
-    return FALSE;
+    struct ws2_buf head = { 0, NULL }, tail = { 0, NULL };
+    if (bufs) {
+        head = (struct ws2_buf){ bufs->HeadLength, bufs->Head };
+        tail = (struct ws2_buf){ bufs->TailLength, bufs->Tail };
+    }
+    if (ov)
+        return ext_result(ws2_transmit_file(s, (uintptr_t)file, bytes, per_send, &head, &tail, flags,
+                                            (struct iocp_overlapped *)ov));
+    OVERLAPPED own = { 0 };
+    LARGE_INTEGER zero = { .QuadPart = 0 }, at = { .QuadPart = 0 };
+    if (file && !SetFilePointerEx(file, zero, &at, FILE_CURRENT))
+        return ext_result(-W2U_WSAEINVAL);
+    own.Offset = at.LowPart;
+    own.OffsetHigh = (DWORD)at.HighPart;
+    HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!ev)
+        return ext_result(-W2U_WSAENOBUFS);
+    own.hEvent = (HANDLE)((uintptr_t)ev | 1);
+    int r = ws2_transmit_file(s, (uintptr_t)file, bytes, per_send, &head, &tail, flags,
+                              (struct iocp_overlapped *)&own);
+    BOOL ok = ext_result(r);
+    if (r == -W2U_WSA_IO_PENDING) {
+        DWORD n, f;
+        ok = WSAGetOverlappedResult(s, &own, &n, TRUE, &f);
+    }
+    DWORD err = GetLastError();
+    CloseHandle(ev);
+    SetLastError(err);
+    return ok;
 }
 
 static BOOL WINAPI transmit_packets(SOCKET s, TRANSMIT_PACKETS_ELEMENT *el, DWORD n, DWORD per_send,

@@ -36,8 +36,9 @@ struct ov_req {
     struct ov_req *cancel_next;      /* cancel_matching's own list */
     struct ur_ring *ring;            /* where it was last submitted */
     struct iocp_port *port;          /* the port owning that ring, if any */
-    enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT } kind;
+    enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT, OV_TRANSMIT } kind;
     bool send, poll_only, started;
+    _Atomic bool cancelled;          /* set by a cancel: a multi-part request stops at its next part */
     int phase;                       /* accept: 0 accepting, 1 first data; connect: 0, 1 sending */
     struct ws2_socket *peer;         /* AcceptEx's accept socket (a reference) */
     char *buf;                       /* AcceptEx's output buffer */
@@ -53,6 +54,12 @@ struct ov_req {
     struct sockaddr_storage addr;
     void *from;                      /* WSARecvFrom's lpFrom / lpFromlen */
     int *fromlen;
+    struct w2u_object *file;         /* TransmitFile: the file (a reference), its descriptor, */
+    int file_fd;                     /* where the next read starts, what is left to send */
+    uint64_t file_off, file_left;
+    uint32_t chunk, tflags;
+    char *chunk_buf;
+    struct iovec fiov, tail;
     void *uctl;                      /* WSARecvMsg's control buffer, length and flags */
     uint32_t uctl_len, *uctl_out, *uflags;
     _Alignas(struct cmsghdr) char ctl[];   /* the Linux control data, sized per request */
@@ -66,6 +73,9 @@ static void req_free(struct ov_req *r)
         return;
     if (r->peer)
         ws2_socket_put(r->peer);
+    if (r->file)
+        w2u_object_unref(r->file);
+    free(r->chunk_buf);
     if (r->c.apc_thread)
         iocp_thread_unref(r->c.apc_thread);
     ws2_socket_put(r->sock);
@@ -94,12 +104,12 @@ static void drop_routine(struct iocp_apc *apc)
  * carry no order among themselves and all run at once. */
 static bool serialized(const struct ov_req *r)
 {
-    return r->kind == OV_RECV || r->kind == OV_SEND;
+    return r->kind == OV_RECV || r->kind == OV_SEND || r->kind == OV_TRANSMIT;
 }
 
 static struct ov_req **list_of(struct ws2_socket *s, const struct ov_req *r)
 {
-    if (r->kind == OV_SEND)
+    if (r->kind == OV_SEND || r->kind == OV_TRANSMIT)
         return (struct ov_req **)&s->ov_sends;
     if (r->kind == OV_RECV)
         return (struct ov_req **)&s->ov_recvs;
@@ -128,7 +138,7 @@ static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool sync
         next->started = true;
     pthread_mutex_unlock(&s->lock);
 
-    if (r->kind == OV_SEND)
+    if (r->kind == OV_SEND || r->kind == OV_TRANSMIT)
         ws2_es_reenable(s, W2U_FD_WRITE);
     else if (r->kind == OV_RECV)
         ws2_es_reenable(s, W2U_FD_READ);
@@ -197,6 +207,10 @@ static void send_done(struct ur_req *ur, int res, uint32_t flags)
     r->done += (size_t)res;
     iov_skip(r, (size_t)res);
     /* A stream send completes in full: send what is left. */
+    if (r->left && r->sock->type == SOCK_STREAM && atomic_load(&r->cancelled)) {
+        finish(r, W2U_STATUS_CANCELLED, r->done, false);
+        return;
+    }
     if (r->left && r->sock->type == SOCK_STREAM) {
         r->msg.msg_iov = r->pos;
         r->msg.msg_iovlen = r->left;
@@ -243,6 +257,8 @@ static int submit(struct ov_req *r)
         e = ur_recvmsg(ring, &r->ur, r->peer->fd, &r->msg, 0);     /* the first data */
     else if (r->kind == OV_CONNECT && r->phase == 0)
         e = ur_connect(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, r->addrlen);
+    else if (r->kind == OV_TRANSMIT && r->phase == 1)
+        e = ur_readv(ring, &r->ur, r->file_fd, &r->fiov, 1, r->file_off);
     else if (r->poll_only)
         e = ur_poll(ring, &r->ur, s->fd, POLLIN);
     else if (r->send)
@@ -684,6 +700,8 @@ int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, 
     return ext_start(q);
 }
 
+static void disconnect(struct ws2_socket *s, uint32_t flags);
+
 int ws2_disconnect_ex(uintptr_t h, uint32_t flags, struct iocp_overlapped *ov)
 {
     struct ws2_socket *s;
@@ -699,10 +717,24 @@ int ws2_disconnect_ex(uintptr_t h, uint32_t flags, struct iocp_overlapped *ov)
         return -W2U_WSAENOTCONN;
     }
     ws2_cancel_all(s);
+    disconnect(s, flags);
+    /* Done at once: a completion like any other (packet unless skipped). */
+    struct ov_req *q = ext_request(s, OV_CONNECT, ov, connect_done);
+    if (!q) {
+        ws2_socket_put(s);
+        return -W2U_WSAENOBUFS;
+    }
+    atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
+    iocp_complete(&q->c, W2U_STATUS_SUCCESS, 0, true);
+    return 0;
+}
+
+/* Ends the connection; with TF_REUSE_SOCKET puts a fresh socket in the
+ * same descriptor, so the handle can serve AcceptEx or ConnectEx again. */
+static void disconnect(struct ws2_socket *s, uint32_t flags)
+{
     shutdown(s->fd, SHUT_RDWR);
     if (flags & W2U_TF_REUSE_SOCKET) {
-        /* A fresh socket in the same descriptor: the handle can serve
-         * AcceptEx or ConnectEx again. */
         int fd = socket(s->family, s->type | SOCK_NONBLOCK | SOCK_CLOEXEC, s->protocol);
         if (fd >= 0) {
             ws2_bind_forget(s);
@@ -720,15 +752,6 @@ int ws2_disconnect_ex(uintptr_t h, uint32_t flags, struct iocp_overlapped *ov)
         s->shut_send = s->shut_recv = true;
         pthread_mutex_unlock(&s->lock);
     }
-    /* Done at once: a completion like any other (packet unless skipped). */
-    struct ov_req *q = ext_request(s, OV_CONNECT, ov, connect_done);
-    if (!q) {
-        ws2_socket_put(s);
-        return -W2U_WSAENOBUFS;
-    }
-    atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
-    iocp_complete(&q->c, W2U_STATUS_SUCCESS, 0, true);
-    return 0;
 }
 
 int64_t ws2_connect_time(struct ws2_socket *s)
@@ -760,6 +783,7 @@ static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t t
             }
             n++;
             if (r->started) {
+                atomic_store(&r->cancelled, true);
                 r->cancel_next = running;
                 running = r;
                 atomic_fetch_add(&r->refs, 1);   /* kept alive until cancelled */
@@ -838,5 +862,155 @@ int ws2_overlapped_wait(uintptr_t h, struct iocp_overlapped *ov, int64_t deadlin
         iocp_block_end();
     }
     ws2_socket_put(s);
+    return r;
+}
+
+/* ---- TransmitFile ------------------------------------------------------------------------------
+ * One request walks through parts, each one io_uring operation: the head
+ * buffer, then file chunks (read at an offset, then sent in full), then the
+ * tail.  It sits in the socket's send queue, so it keeps its place among
+ * overlapped sends; a cancel stops it at the part in flight. */
+
+/* The next part to send is one buffer. */
+static void send_one(struct ov_req *r, void *buf, size_t len)
+{
+    r->iov[0] = (struct iovec){ buf, len };
+    r->pos = r->iov;
+    r->left = 1;
+    r->msg.msg_iov = r->iov;
+    r->msg.msg_iovlen = 1;
+}
+
+static int transmit_next(struct ov_req *r)
+{
+    if (r->phase == 0 && r->file && r->file_left) {
+        r->phase = 1;
+    } else if (r->phase == 2 && r->file_left) {
+        r->phase = 1;
+    } else if (r->phase < 3 && r->tail.iov_len) {
+        r->phase = 3;
+        send_one(r, r->tail.iov_base, r->tail.iov_len);
+    } else {
+        return 1;                      /* all sent */
+    }
+    if (r->phase == 1) {
+        r->fiov.iov_base = r->chunk_buf;
+        r->fiov.iov_len = r->file_left < r->chunk ? (size_t)r->file_left : r->chunk;
+    }
+    return submit(r);
+}
+
+static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
+{
+    struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
+    (void)flags;
+    if (res < 0) {
+        finish(r, w2u_errno_to_status(-res), r->done, false);
+        return;
+    }
+    if (atomic_load(&r->cancelled)) {
+        finish(r, W2U_STATUS_CANCELLED, r->done, false);
+        return;
+    }
+    int e;
+    if (r->phase == 1) {
+        /* A chunk read: send it.  End of file ends the file part early. */
+        r->file_off += (uint64_t)res;
+        r->file_left = res ? r->file_left - (uint64_t)res : 0;
+        if (res) {
+            r->phase = 2;
+            send_one(r, r->chunk_buf, (size_t)res);
+            e = submit(r);
+        } else {
+            r->phase = 2;
+            e = transmit_next(r);
+        }
+    } else {
+        r->done += (size_t)res;
+        iov_skip(r, (size_t)res);
+        if (r->left) {
+            r->msg.msg_iov = r->pos;
+            r->msg.msg_iovlen = r->left;
+            e = submit(r);
+        } else {
+            e = transmit_next(r);
+        }
+    }
+    if (e == 1) {
+        if (r->tflags & W2U_TF_DISCONNECT)
+            disconnect(r->sock, r->tflags);
+        finish(r, W2U_STATUS_SUCCESS, r->done, false);
+    } else if (e < 0) {
+        finish(r, w2u_errno_to_status(-e), r->done, false);
+    }
+}
+
+int ws2_transmit_file(uintptr_t h, uintptr_t file, uint32_t bytes, uint32_t per_send,
+                      const struct ws2_buf *head, const struct ws2_buf *tail, uint32_t flags,
+                      struct iocp_overlapped *ov)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    if (!ov) {
+        ws2_socket_put(s);
+        return -W2U_WSAEFAULT;
+    }
+    if ((flags & W2U_TF_REUSE_SOCKET) && !(flags & W2U_TF_DISCONNECT)) {
+        ws2_socket_put(s);
+        return -W2U_WSAEINVAL;
+    }
+    ws2_refresh_connect(s);
+    if (s->type != SOCK_STREAM || !s->connected || s->shut_send) {
+        ws2_socket_put(s);
+        return s->shut_send ? -W2U_WSAESHUTDOWN : -W2U_WSAENOTCONN;
+    }
+    if ((head && head->len && !head->buf) || (tail && tail->len && !tail->buf)) {
+        ws2_socket_put(s);
+        return -W2U_WSAEFAULT;
+    }
+    struct ov_req *q = ext_request(s, OV_TRANSMIT, ov, transmit_done);
+    if (!q) {
+        ws2_socket_put(s);
+        return -W2U_WSAENOBUFS;
+    }
+    q->send = true;
+    q->tflags = flags;
+    if (file) {
+        q->file = iocp_file_get(file, &q->file_fd);
+        if (!q->file) {
+            r = -W2U_WSAEINVAL;
+            goto fail;
+        }
+        /* The file part starts at the OVERLAPPED's offset; 0 bytes: to the end. */
+        q->file_off = (uint64_t)ov->offset_high << 32 | ov->offset;
+        q->file_left = bytes ? bytes : UINT64_MAX;
+        q->chunk = per_send ? (per_send < (1u << 20) ? per_send : 1u << 20) : 65536;
+        if (!(q->chunk_buf = malloc(q->chunk))) {
+            r = -W2U_WSAENOBUFS;
+            goto fail;
+        }
+    }
+    if (tail)
+        q->tail = (struct iovec){ tail->buf, tail->len };
+    send_one(q, head ? head->buf : NULL, head ? head->len : 0);
+    atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
+    ov->internal_high = 0;
+    if (!enqueue(q))
+        return -W2U_WSA_IO_PENDING;    /* after the sends before it */
+    int e = q->iov[0].iov_len ? submit(q) : transmit_next(q);
+    if (e == 1) {
+        /* Nothing to send at all: done now. */
+        if (flags & W2U_TF_DISCONNECT)
+            disconnect(s, flags);
+        finish(q, W2U_STATUS_SUCCESS, 0, true);
+        return 0;
+    }
+    if (e < 0)
+        finish(q, w2u_errno_to_status(-e), 0, false);
+    return -W2U_WSA_IO_PENDING;
+fail:
+    req_free(q);
     return r;
 }

@@ -171,6 +171,7 @@ int ws2_overlapped(uintptr_t s, const struct ws2_overlapped_op *op, uint32_t *by
 /* AcceptEx / GetAcceptExSockaddrs / ConnectEx / DisconnectEx (see
  * overlapped.c): -WSA_IO_PENDING or an error; DisconnectEx completes at
  * once (0). */
+#define W2U_TF_DISCONNECT   0x01
 #define W2U_TF_REUSE_SOCKET 0x02
 int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t datalen,
                   uint32_t locallen, uint32_t remotelen, struct iocp_overlapped *ov);
@@ -179,6 +180,11 @@ int ws2_accept_addresses(const void *buf, uint32_t datalen, uint32_t locallen, v
 int ws2_connect_ex(uintptr_t s, const void *addr, int addrlen, const void *buf, uint32_t buflen,
                    struct iocp_overlapped *ov);
 int ws2_disconnect_ex(uintptr_t s, uint32_t flags, struct iocp_overlapped *ov);
+/* TransmitFile: head, then bytes of file (0: to its end) from the
+ * OVERLAPPED's offset, then tail; file 0 sends the buffers only. */
+int ws2_transmit_file(uintptr_t s, uintptr_t file, uint32_t bytes, uint32_t per_send,
+                      const struct ws2_buf *head, const struct ws2_buf *tail, uint32_t flags,
+                      struct iocp_overlapped *ov);
 /* CancelIo (this_thread) / CancelIoEx: how many requests matched, or -error. */
 int ws2_cancel(uintptr_t s, const void *ov, bool this_thread);
 /* Waits until ov completes or the deadline: 0 or -WSA_IO_INCOMPLETE. */
