@@ -1125,6 +1125,18 @@ static void recv_all(SOCKET s, char *buf, size_t n)
     }
 }
 
+/* The end of a transmit test: sockets, port, file (deleted), WSACleanup. */
+static void close_all(SOCKET c, SOCKET s, HANDLE port, HANDLE f, const char *path)
+{
+    closesocket(c);
+    closesocket(s);
+    if (port)
+        CloseHandle(port);
+    CloseHandle(f);
+    ws2_test_unlink(path);
+    stop();
+}
+
 START_TEST(test_transmitfile_sends_10mib_file_with_head_and_tail)
 {
     start();
@@ -1262,12 +1274,72 @@ START_TEST(test_transmitfile_cancelled_while_peer_is_not_reading)
     /* Exactly once. */
     ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 100));
     ck_assert_ptr_null(got);
-    closesocket(c);
-    closesocket(s);
-    CloseHandle(port);
-    CloseHandle(f);
-    ws2_test_unlink(path);
-    stop();
+    close_all(c, s, port, f, path);
+}
+END_TEST
+
+START_TEST(test_transmitpackets_memory_and_file_elements)
+{
+    start();
+    char path[64];
+    temp_path(path, sizeof(path), "tp");
+    make_file(path, 4096);
+    HANDLE f = CreateFileA(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    ck_assert_ptr_ne(f, INVALID_HANDLE_VALUE);
+    LARGE_INTEGER to = { .QuadPart = 4000 };
+    ck_assert(SetFilePointerEx(f, to, NULL, FILE_BEGIN));
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    GUID g = WSAID_TRANSMITPACKETS;
+    LPFN_TRANSMITPACKETS tp = NULL;
+    DWORD n;
+    ck_assert_int_eq(WSAIoctl(c, SIO_GET_EXTENSION_FUNCTION_POINTER, &g, sizeof(g), &tp, sizeof(tp), &n,
+                              NULL, NULL), 0);
+    HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 3, 0);
+    TRANSMIT_PACKETS_ELEMENT el[4];
+    memset(el, 0, sizeof(el));
+    el[0].dwElFlags = TP_ELEMENT_MEMORY;
+    el[0].cLength = 3;
+    el[0].pBuffer = (void *)"one";
+    el[1].dwElFlags = TP_ELEMENT_FILE;
+    el[1].cLength = 100;
+    el[1].nFileOffset.QuadPart = 10;
+    el[1].hFile = f;
+    el[2].dwElFlags = TP_ELEMENT_MEMORY | TP_ELEMENT_EOP;
+    el[2].cLength = 3;
+    el[2].pBuffer = (void *)"two";
+    el[3].dwElFlags = TP_ELEMENT_FILE;
+    el[3].cLength = 0;                             /* to the end: 96 bytes */
+    el[3].nFileOffset.QuadPart = -1;               /* from the current position */
+    el[3].hFile = f;
+    OVERLAPPED ov;
+    zero(&ov);
+    BOOL ok = tp(c, el, 4, 0, &ov, 0);
+    ck_assert(ok || WSAGetLastError() == ERROR_IO_PENDING);
+    DWORD bytes;
+    ULONG_PTR key;
+    OVERLAPPED *got;
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_ptr_eq(got, &ov);
+    ck_assert_uint_eq(key, 3);
+    ck_assert_uint_eq(bytes, 3 + 100 + 3 + 96);
+    char buf[256];
+    recv_all(s, buf, bytes);
+    ck_assert_mem_eq(buf, "one", 3);
+    for (size_t i = 0; i < 100; i++)
+        ck_assert_uint_eq((unsigned char)buf[3 + i], pattern_byte(10 + i));
+    ck_assert_mem_eq(buf + 103, "two", 3);
+    for (size_t i = 0; i < 96; i++)
+        ck_assert_uint_eq((unsigned char)buf[106 + i], pattern_byte(4000 + i));
+    /* An element that is neither memory nor file. */
+    el[0].dwElFlags = TP_ELEMENT_EOP;
+    ck_assert(!tp(c, el, 1, 0, &ov, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert(!tp(c, NULL, 1, 0, &ov, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 0));   /* no completion for those */
+    ck_assert_ptr_null(got);
+    close_all(c, s, port, f, path);
 }
 END_TEST
 
@@ -1303,6 +1375,7 @@ int main(void)
     tcase_add_test(tc, test_transmitfile_sends_10mib_file_with_head_and_tail);
     tcase_add_test(tc, test_transmitfile_offset_disconnect_and_bad_input);
     tcase_add_test(tc, test_transmitfile_cancelled_while_peer_is_not_reading);
+    tcase_add_test(tc, test_transmitpackets_memory_and_file_elements);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

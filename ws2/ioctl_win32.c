@@ -6,6 +6,7 @@
 #include <ws2tcpip.h>
 #include <mswsock.h>
 #include <mstcpip.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ws2.h"
@@ -60,36 +61,24 @@ static BOOL WINAPI disconnect_ex(SOCKET s, OVERLAPPED *ov, DWORD flags, DWORD re
     return ext_result(ws2_disconnect_ex(s, flags, (struct iocp_overlapped *)ov));
 }
 
-/* Without an OVERLAPPED it blocks: the same request, waited for through an
- * event whose low bit keeps the packet off the socket's port, starting at
- * the file's current position. */
-W2U_EXPORT BOOL WINAPI TransmitFile(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send, OVERLAPPED *ov,
-                                    TRANSMIT_FILE_BUFFERS *bufs, DWORD flags)
+/* Without an OVERLAPPED TransmitFile/TransmitPackets block: the same
+ * request, waited for through an event whose low bit keeps the packet off
+ * the socket's port. */
+static BOOL transmit(SOCKET s, const struct ws2_tx_element *els, unsigned n, DWORD per_send, DWORD flags,
+                     OVERLAPPED *ov)
 {
-    struct ws2_buf head = { 0, NULL }, tail = { 0, NULL };
-    if (bufs) {
-        head = (struct ws2_buf){ bufs->HeadLength, bufs->Head };
-        tail = (struct ws2_buf){ bufs->TailLength, bufs->Tail };
-    }
     if (ov)
-        return ext_result(ws2_transmit_file(s, (uintptr_t)file, bytes, per_send, &head, &tail, flags,
-                                            (struct iocp_overlapped *)ov));
+        return ext_result(ws2_transmit(s, els, n, per_send, flags, (struct iocp_overlapped *)ov));
     OVERLAPPED own = { 0 };
-    LARGE_INTEGER zero = { .QuadPart = 0 }, at = { .QuadPart = 0 };
-    if (file && !SetFilePointerEx(file, zero, &at, FILE_CURRENT))
-        return ext_result(-W2U_WSAEINVAL);
-    own.Offset = at.LowPart;
-    own.OffsetHigh = (DWORD)at.HighPart;
     HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (!ev)
         return ext_result(-W2U_WSAENOBUFS);
     own.hEvent = (HANDLE)((uintptr_t)ev | 1);
-    int r = ws2_transmit_file(s, (uintptr_t)file, bytes, per_send, &head, &tail, flags,
-                              (struct iocp_overlapped *)&own);
+    int r = ws2_transmit(s, els, n, per_send, flags, (struct iocp_overlapped *)&own);
     BOOL ok = ext_result(r);
     if (r == -W2U_WSA_IO_PENDING) {
-        DWORD n, f;
-        ok = WSAGetOverlappedResult(s, &own, &n, TRUE, &f);
+        DWORD bytes, f;
+        ok = WSAGetOverlappedResult(s, &own, &bytes, TRUE, &f);
     }
     DWORD err = GetLastError();
     CloseHandle(ev);
@@ -97,12 +86,60 @@ W2U_EXPORT BOOL WINAPI TransmitFile(SOCKET s, HANDLE file, DWORD bytes, DWORD pe
     return ok;
 }
 
+/* The file's current position (where a blocking TransmitFile starts, and
+ * a TransmitPackets element with offset -1); it is not advanced. */
+static bool file_position(HANDLE file, uint64_t *at)
+{
+    LARGE_INTEGER zero = { .QuadPart = 0 }, pos;
+    if (!SetFilePointerEx(file, zero, &pos, FILE_CURRENT))
+        return false;
+    *at = (uint64_t)pos.QuadPart;
+    return true;
+}
+
+W2U_EXPORT BOOL WINAPI TransmitFile(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send, OVERLAPPED *ov,
+                                    TRANSMIT_FILE_BUFFERS *bufs, DWORD flags)
+{
+    struct ws2_tx_element els[3] = {
+        { bufs ? bufs->Head : NULL, bufs ? bufs->HeadLength : 0, 0, 0 },
+        { NULL, file ? bytes : 0, (uintptr_t)file, 0 },   /* no file: an empty buffer */
+        { bufs ? bufs->Tail : NULL, bufs ? bufs->TailLength : 0, 0, 0 },
+    };
+    if (ov)
+        els[1].offset = (uint64_t)ov->OffsetHigh << 32 | ov->Offset;
+    else if (file && !file_position(file, &els[1].offset))
+        return ext_result(-W2U_WSAEINVAL);
+    return transmit(s, els, 3, per_send, flags, ov);
+}
+
 static BOOL WINAPI transmit_packets(SOCKET s, TRANSMIT_PACKETS_ELEMENT *el, DWORD n, DWORD per_send,
                                     OVERLAPPED *ov, DWORD flags)
 {
-    (void)s; (void)el; (void)n; (void)per_send; (void)ov; (void)flags;
-    NOT_YET("TransmitPackets");
-    return FALSE;
+    if (n && !el)
+        return ext_result(-W2U_WSAEFAULT);
+    if (n > 4096)
+        return ext_result(-W2U_WSAEINVAL);
+    struct ws2_tx_element *els = calloc(n ? n : 1, sizeof(*els));
+    if (!els)
+        return ext_result(-W2U_WSAENOBUFS);
+    int bad = 0;
+    for (DWORD i = 0; i < n && !bad; i++) {
+        DWORD kind = el[i].dwElFlags & (TP_ELEMENT_MEMORY | TP_ELEMENT_FILE);
+        els[i].len = el[i].cLength;
+        if (kind == TP_ELEMENT_MEMORY) {
+            els[i].buf = el[i].pBuffer;
+        } else if (kind == TP_ELEMENT_FILE && el[i].hFile) {
+            els[i].file = (uintptr_t)el[i].hFile;
+            els[i].offset = (uint64_t)el[i].nFileOffset.QuadPart;
+            if (el[i].nFileOffset.QuadPart == -1 && !file_position(el[i].hFile, &els[i].offset))
+                bad = 1;
+        } else {
+            bad = 1;                     /* neither, or both */
+        }
+    }
+    BOOL ok = bad ? ext_result(-W2U_WSAEINVAL) : transmit(s, els, n, per_send, flags, ov);
+    free(els);
+    return ok;
 }
 
 static const struct {

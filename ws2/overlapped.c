@@ -27,6 +27,16 @@
 #include "../uring-backend/uring.h"
 #include "ws2_private.h"
 
+/* A TransmitFile / TransmitPackets element: a buffer, or a file range
+ * (left UINT64_MAX: to the end of the file). */
+struct tx_part {
+    void *buf;
+    size_t len;
+    struct w2u_object *file;         /* a reference */
+    int fd;
+    uint64_t off, left;
+};
+
 struct ov_req {
     _Atomic int refs;                /* 1, plus a canceller's while it works */
     struct ur_req ur;
@@ -54,12 +64,11 @@ struct ov_req {
     struct sockaddr_storage addr;
     void *from;                      /* WSARecvFrom's lpFrom / lpFromlen */
     int *fromlen;
-    struct w2u_object *file;         /* TransmitFile: the file (a reference), its descriptor, */
-    int file_fd;                     /* where the next read starts, what is left to send */
-    uint64_t file_off, file_left;
+    struct tx_part *parts;           /* TransmitFile / TransmitPackets: what to send, */
+    unsigned nparts, part;           /* and the part in progress */
     uint32_t chunk, tflags;
-    char *chunk_buf;
-    struct iovec fiov, tail;
+    char *chunk_buf;                 /* file data on its way from read to send */
+    struct iovec fiov;
     void *uctl;                      /* WSARecvMsg's control buffer, length and flags */
     uint32_t uctl_len, *uctl_out, *uflags;
     _Alignas(struct cmsghdr) char ctl[];   /* the Linux control data, sized per request */
@@ -73,8 +82,10 @@ static void req_free(struct ov_req *r)
         return;
     if (r->peer)
         ws2_socket_put(r->peer);
-    if (r->file)
-        w2u_object_unref(r->file);
+    for (unsigned i = 0; i < r->nparts; i++)
+        if (r->parts[i].file)
+            w2u_object_unref(r->parts[i].file);
+    free(r->parts);
     free(r->chunk_buf);
     if (r->c.apc_thread)
         iocp_thread_unref(r->c.apc_thread);
@@ -258,7 +269,7 @@ static int submit(struct ov_req *r)
     else if (r->kind == OV_CONNECT && r->phase == 0)
         e = ur_connect(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, r->addrlen);
     else if (r->kind == OV_TRANSMIT && r->phase == 1)
-        e = ur_readv(ring, &r->ur, r->file_fd, &r->fiov, 1, r->file_off);
+        e = ur_readv(ring, &r->ur, r->parts[r->part].fd, &r->fiov, 1, r->parts[r->part].off);
     else if (r->poll_only)
         e = ur_poll(ring, &r->ur, s->fd, POLLIN);
     else if (r->send)
@@ -865,13 +876,15 @@ int ws2_overlapped_wait(uintptr_t h, struct iocp_overlapped *ov, int64_t deadlin
     return r;
 }
 
-/* ---- TransmitFile ------------------------------------------------------------------------------
- * One request walks through parts, each one io_uring operation: the head
- * buffer, then file chunks (read at an offset, then sent in full), then the
- * tail.  It sits in the socket's send queue, so it keeps its place among
- * overlapped sends; a cancel stops it at the part in flight. */
+/* ---- TransmitFile, TransmitPackets ---------------------------------------------------------
+ * One request walks through its parts, each step one io_uring operation:
+ * a buffer is sent in full; a file range is read a chunk at a time at its
+ * offset, and each chunk sent in full.  The request sits in the socket's
+ * send queue, so it keeps its place among overlapped sends; a cancel stops
+ * it at the step in flight.  Phases: 0 sending a buffer, 1 reading a chunk,
+ * 2 sending a chunk. */
 
-/* The next part to send is one buffer. */
+/* The next step to send is one buffer. */
 static void send_one(struct ov_req *r, void *buf, size_t len)
 {
     r->iov[0] = (struct iovec){ buf, len };
@@ -881,23 +894,25 @@ static void send_one(struct ov_req *r, void *buf, size_t len)
     r->msg.msg_iovlen = 1;
 }
 
+/* Starts the next step: 0, -errno, or 1 when everything is sent. */
 static int transmit_next(struct ov_req *r)
 {
-    if (r->phase == 0 && r->file && r->file_left) {
-        r->phase = 1;
-    } else if (r->phase == 2 && r->file_left) {
-        r->phase = 1;
-    } else if (r->phase < 3 && r->tail.iov_len) {
-        r->phase = 3;
-        send_one(r, r->tail.iov_base, r->tail.iov_len);
-    } else {
-        return 1;                      /* all sent */
+    for (; r->part < r->nparts; r->part++) {
+        struct tx_part *p = &r->parts[r->part];
+        if (!p->file && p->len) {
+            r->phase = 0;
+            send_one(r, p->buf, p->len);
+            p->len = 0;                /* in the iovec now */
+            return submit(r);
+        }
+        if (p->file && p->left) {
+            r->phase = 1;
+            r->fiov.iov_base = r->chunk_buf;
+            r->fiov.iov_len = p->left < r->chunk ? (size_t)p->left : r->chunk;
+            return submit(r);
+        }
     }
-    if (r->phase == 1) {
-        r->fiov.iov_base = r->chunk_buf;
-        r->fiov.iov_len = r->file_left < r->chunk ? (size_t)r->file_left : r->chunk;
-    }
-    return submit(r);
+    return 1;
 }
 
 static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
@@ -914,15 +929,15 @@ static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
     }
     int e;
     if (r->phase == 1) {
-        /* A chunk read: send it.  End of file ends the file part early. */
-        r->file_off += (uint64_t)res;
-        r->file_left = res ? r->file_left - (uint64_t)res : 0;
+        /* A chunk read: send it.  End of file ends the range early. */
+        struct tx_part *p = &r->parts[r->part];
+        p->off += (uint64_t)res;
+        p->left = res ? p->left - (uint64_t)res : 0;
         if (res) {
             r->phase = 2;
             send_one(r, r->chunk_buf, (size_t)res);
             e = submit(r);
         } else {
-            r->phase = 2;
             e = transmit_next(r);
         }
     } else {
@@ -945,30 +960,49 @@ static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
     }
 }
 
-int ws2_transmit_file(uintptr_t h, uintptr_t file, uint32_t bytes, uint32_t per_send,
-                      const struct ws2_buf *head, const struct ws2_buf *tail, uint32_t flags,
-                      struct iocp_overlapped *ov)
+/* Checks and copies the elements into q's parts: 0 or -WSA error. */
+static int transmit_parts(struct ov_req *q, const struct ws2_tx_element *els, unsigned n)
+{
+    if (n && !els)
+        return -W2U_WSAEFAULT;
+    if (!(q->parts = calloc(n ? n : 1, sizeof(*q->parts))))
+        return -W2U_WSAENOBUFS;
+    bool files = false;
+    for (unsigned i = 0; i < n; i++, q->nparts++) {
+        struct tx_part *p = &q->parts[i];
+        if (els[i].file) {
+            if (!(p->file = iocp_file_get(els[i].file, &p->fd)))
+                return -W2U_WSAEINVAL;
+            p->off = els[i].offset;
+            p->left = els[i].len ? els[i].len : UINT64_MAX;
+            files = true;
+        } else {
+            if (els[i].len && !els[i].buf)
+                return -W2U_WSAEFAULT;
+            p->buf = els[i].buf;
+            p->len = els[i].len;
+        }
+    }
+    if (files && !(q->chunk_buf = malloc(q->chunk)))
+        return -W2U_WSAENOBUFS;
+    return 0;
+}
+
+int ws2_transmit(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint32_t per_send,
+                 uint32_t flags, struct iocp_overlapped *ov)
 {
     struct ws2_socket *s;
     int r = ws2_socket_get(h, &s);
     if (r < 0)
         return r;
-    if (!ov) {
+    if (!ov || ((flags & W2U_TF_REUSE_SOCKET) && !(flags & W2U_TF_DISCONNECT))) {
         ws2_socket_put(s);
-        return -W2U_WSAEFAULT;
-    }
-    if ((flags & W2U_TF_REUSE_SOCKET) && !(flags & W2U_TF_DISCONNECT)) {
-        ws2_socket_put(s);
-        return -W2U_WSAEINVAL;
+        return ov ? -W2U_WSAEINVAL : -W2U_WSAEFAULT;
     }
     ws2_refresh_connect(s);
     if (s->type != SOCK_STREAM || !s->connected || s->shut_send) {
         ws2_socket_put(s);
         return s->shut_send ? -W2U_WSAESHUTDOWN : -W2U_WSAENOTCONN;
-    }
-    if ((head && head->len && !head->buf) || (tail && tail->len && !tail->buf)) {
-        ws2_socket_put(s);
-        return -W2U_WSAEFAULT;
     }
     struct ov_req *q = ext_request(s, OV_TRANSMIT, ov, transmit_done);
     if (!q) {
@@ -977,29 +1011,16 @@ int ws2_transmit_file(uintptr_t h, uintptr_t file, uint32_t bytes, uint32_t per_
     }
     q->send = true;
     q->tflags = flags;
-    if (file) {
-        q->file = iocp_file_get(file, &q->file_fd);
-        if (!q->file) {
-            r = -W2U_WSAEINVAL;
-            goto fail;
-        }
-        /* The file part starts at the OVERLAPPED's offset; 0 bytes: to the end. */
-        q->file_off = (uint64_t)ov->offset_high << 32 | ov->offset;
-        q->file_left = bytes ? bytes : UINT64_MAX;
-        q->chunk = per_send ? (per_send < (1u << 20) ? per_send : 1u << 20) : 65536;
-        if (!(q->chunk_buf = malloc(q->chunk))) {
-            r = -W2U_WSAENOBUFS;
-            goto fail;
-        }
+    q->chunk = per_send ? (per_send < (1u << 20) ? per_send : 1u << 20) : 65536;
+    if ((r = transmit_parts(q, els, n)) < 0) {
+        req_free(q);
+        return r;
     }
-    if (tail)
-        q->tail = (struct iovec){ tail->buf, tail->len };
-    send_one(q, head ? head->buf : NULL, head ? head->len : 0);
     atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
     ov->internal_high = 0;
     if (!enqueue(q))
         return -W2U_WSA_IO_PENDING;    /* after the sends before it */
-    int e = q->iov[0].iov_len ? submit(q) : transmit_next(q);
+    int e = transmit_next(q);
     if (e == 1) {
         /* Nothing to send at all: done now. */
         if (flags & W2U_TF_DISCONNECT)
@@ -1010,7 +1031,4 @@ int ws2_transmit_file(uintptr_t h, uintptr_t file, uint32_t bytes, uint32_t per_
     if (e < 0)
         finish(q, w2u_errno_to_status(-e), 0, false);
     return -W2U_WSA_IO_PENDING;
-fail:
-    req_free(q);
-    return r;
 }

@@ -180,11 +180,17 @@ int ws2_accept_addresses(const void *buf, uint32_t datalen, uint32_t locallen, v
 int ws2_connect_ex(uintptr_t s, const void *addr, int addrlen, const void *buf, uint32_t buflen,
                    struct iocp_overlapped *ov);
 int ws2_disconnect_ex(uintptr_t s, uint32_t flags, struct iocp_overlapped *ov);
-/* TransmitFile: head, then bytes of file (0: to its end) from the
- * OVERLAPPED's offset, then tail; file 0 sends the buffers only. */
-int ws2_transmit_file(uintptr_t s, uintptr_t file, uint32_t bytes, uint32_t per_send,
-                      const struct ws2_buf *head, const struct ws2_buf *tail, uint32_t flags,
-                      struct iocp_overlapped *ov);
+/* TransmitFile / TransmitPackets: the elements in order, each a buffer or
+ * (file != 0) len bytes of a file handle from offset, len 0 meaning to its
+ * end; then TF_DISCONNECT / TF_REUSE_SOCKET. */
+struct ws2_tx_element {
+    void *buf;
+    uint32_t len;
+    uintptr_t file;
+    uint64_t offset;
+};
+int ws2_transmit(uintptr_t s, const struct ws2_tx_element *els, unsigned n, uint32_t per_send,
+                 uint32_t flags, struct iocp_overlapped *ov);
 /* CancelIo (this_thread) / CancelIoEx: how many requests matched, or -error. */
 int ws2_cancel(uintptr_t s, const void *ov, bool this_thread);
 /* Waits until ov completes or the deadline: 0 or -WSA_IO_INCOMPLETE. */
