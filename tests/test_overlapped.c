@@ -289,6 +289,81 @@ START_TEST(test_cancelioex_one_and_not_found)
 }
 END_TEST
 
+/* CancelIoEx issued while another thread sends the data that completes
+ * the receive: either outcome is allowed, but each receive completes
+ * exactly once, and no byte is lost or delivered twice. */
+struct racer {
+    SOCKET c;
+    HANDLE go, sent;
+    volatile LONG stop;
+};
+
+static DWORD WINAPI race_sender(void *arg)
+{
+    struct racer *r = arg;
+    for (;;) {
+        WaitForSingleObject(r->go, INFINITE);
+        if (r->stop)
+            return 0;
+        send(r->c, "x", 1, 0);
+        SetEvent(r->sent);
+    }
+}
+
+START_TEST(test_cancelioex_racing_completion_completes_once)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)s, NULL, 9, 0);
+    struct racer r = { c, CreateEventA(NULL, FALSE, FALSE, NULL), CreateEventA(NULL, FALSE, FALSE, NULL), 0 };
+    HANDLE th = CreateThread(NULL, 0, race_sender, &r, 0, NULL);
+    enum { ROUNDS = 1000 };
+    unsigned completed = 0, aborted = 0;
+    char buf[4];
+    WSABUF b = { sizeof(buf), buf };
+    for (int i = 0; i < ROUNDS; i++) {
+        OVERLAPPED ov;
+        zero(&ov);
+        post_recv(s, &b, &ov);
+        SetEvent(r.go);
+        for (volatile int spin = (i * 7919) % 60000; spin > 0; spin--)
+            ;                              /* vary who wins */
+        BOOL cancelled = CancelIoEx((HANDLE)s, &ov);
+        ck_assert(cancelled || GetLastError() == ERROR_NOT_FOUND);
+        DWORD bytes;
+        ULONG_PTR key;
+        OVERLAPPED *got;
+        BOOL ok = GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000);
+        ck_assert_ptr_eq(got, &ov);
+        ck_assert_uint_eq(WaitForSingleObject(r.sent, 5000), WAIT_OBJECT_0);
+        if (ok) {
+            ck_assert_uint_eq(bytes, 1);
+            completed++;
+        } else {
+            ck_assert_uint_eq(GetLastError(), ERROR_OPERATION_ABORTED);
+            ck_assert_uint_eq(bytes, 0);
+            ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 1);   /* the byte is still there */
+            aborted++;
+        }
+        ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 0));
+        ck_assert_ptr_null(got);
+    }
+    r.stop = 1;
+    SetEvent(r.go);
+    WaitForSingleObject(th, INFINITE);
+    fprintf(stderr, "race: %u completed, %u aborted\n", completed, aborted);
+    ck_assert_uint_eq(completed + aborted, ROUNDS);
+    CloseHandle(th);
+    CloseHandle(r.go);
+    CloseHandle(r.sent);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
 START_TEST(test_close_with_100_pending_completes_each_once)
 {
     start();
@@ -1355,6 +1430,7 @@ int main(void)
     tcase_add_test(tc, test_low_bit_event_sets_event_without_packet);
     tcase_add_test(tc, test_getoverlappedresult_waits);
     tcase_add_test(tc, test_cancelioex_one_and_not_found);
+    tcase_add_test(tc, test_cancelioex_racing_completion_completes_once);
     tcase_add_test(tc, test_close_with_100_pending_completes_each_once);
     tcase_add_test(tc, test_peer_reset_during_receive);
     tcase_add_test(tc, test_large_send_completes_in_full);
