@@ -1353,6 +1353,47 @@ START_TEST(test_transmitfile_cancelled_while_peer_is_not_reading)
 }
 END_TEST
 
+/* A transmit posted behind a send that cannot finish yet waits its turn:
+ * the peer sees the send's bytes, then the transmit's. */
+START_TEST(test_transmitfile_queued_behind_pending_send_keeps_order)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    enum { BIG = 8 << 20 };
+    char *big = malloc(BIG), *in = malloc(BIG + 6);
+    memset(big, 'a', BIG);
+    WSABUF wb = { BIG, big };
+    OVERLAPPED sov, tov;
+    zero(&sov);
+    zero(&tov);
+    sov.hEvent = WSACreateEvent();
+    tov.hEvent = WSACreateEvent();
+    ck_assert_int_eq(WSASend(c, &wb, 1, NULL, 0, &sov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_PENDING);    /* the peer is not reading */
+    TRANSMIT_FILE_BUFFERS tb = { (void *)"after!", 6, NULL, 0 };
+    ck_assert(!TransmitFile(c, NULL, 0, 0, &tov, &tb, 0));
+    ck_assert_int_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    recv_all(s, in, BIG + 6);
+    for (size_t i = 0; i < BIG; i++)
+        if (in[i] != 'a')
+            ck_abort_msg("byte %zu is not the send's", i);
+    ck_assert_mem_eq(in + BIG, "after!", 6);
+    DWORD bytes, flags;
+    ck_assert(WSAGetOverlappedResult(c, &sov, &bytes, TRUE, &flags));
+    ck_assert_uint_eq(bytes, BIG);
+    ck_assert(WSAGetOverlappedResult(c, &tov, &bytes, TRUE, &flags));
+    ck_assert_uint_eq(bytes, 6);
+    free(big);
+    free(in);
+    WSACloseEvent(sov.hEvent);
+    WSACloseEvent(tov.hEvent);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 START_TEST(test_transmitpackets_memory_and_file_elements)
 {
     start();
@@ -1579,6 +1620,7 @@ int main(void)
     tcase_add_test(tc, test_transmitfile_sends_10mib_file_with_head_and_tail);
     tcase_add_test(tc, test_transmitfile_offset_disconnect_and_bad_input);
     tcase_add_test(tc, test_transmitfile_cancelled_while_peer_is_not_reading);
+    tcase_add_test(tc, test_transmitfile_queued_behind_pending_send_keeps_order);
     tcase_add_test(tc, test_transmitpackets_memory_and_file_elements);
     tcase_add_test(tc, test_ten_thousand_connections_accepted_echoed_closed);
     suite_add_tcase(s, tc);

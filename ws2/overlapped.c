@@ -128,6 +128,7 @@ static struct ov_req **list_of(struct ws2_socket *s, const struct ov_req *r)
 }
 
 static int submit(struct ov_req *r);
+static int start(struct ov_req *r);
 
 /* The head of a queue finished: unlink it, start the next, deliver. */
 static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchronous)
@@ -157,7 +158,7 @@ static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool sync
     /* Start the next request; one that cannot start completes with the
      * error instead (and starts its own successor). */
     if (next) {
-        int e = submit(next);
+        int e = start(next);
         if (e < 0)
             finish(next, w2u_errno_to_status(-e), 0, false);
     }
@@ -449,7 +450,7 @@ unqueue:
         next->started = true;
     pthread_mutex_unlock(&s->lock);
     atomic_store_explicit(&op->ov->internal, (uintptr_t)w2u_wsa_to_status((uint32_t)-r), memory_order_relaxed);
-    if (next && submit(next) < 0)
+    if (next && start(next) < 0)
         finish(next, W2U_STATUS_CANCELLED, 0, false);
 fail:
     req_free(q);
@@ -915,6 +916,14 @@ static int transmit_next(struct ov_req *r)
     return 1;
 }
 
+/* Everything sent: the disconnect it asked for, then the completion. */
+static void transmit_finish(struct ov_req *r, bool synchronous)
+{
+    if (r->tflags & W2U_TF_DISCONNECT)
+        disconnect(r->sock, r->tflags);
+    finish(r, W2U_STATUS_SUCCESS, r->done, synchronous);
+}
+
 static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
@@ -951,13 +960,22 @@ static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
             e = transmit_next(r);
         }
     }
-    if (e == 1) {
-        if (r->tflags & W2U_TF_DISCONNECT)
-            disconnect(r->sock, r->tflags);
-        finish(r, W2U_STATUS_SUCCESS, r->done, false);
-    } else if (e < 0) {
+    if (e == 1)
+        transmit_finish(r, false);
+    else if (e < 0)
         finish(r, w2u_errno_to_status(-e), r->done, false);
-    }
+}
+
+/* A queued request's turn: a transmit begins with its first part (and may
+ * have nothing to send at all); others are submitted as they are. */
+static int start(struct ov_req *r)
+{
+    if (r->kind != OV_TRANSMIT)
+        return submit(r);
+    int e = transmit_next(r);
+    if (e == 1)
+        transmit_finish(r, false);
+    return e == 1 ? 0 : e;
 }
 
 /* Checks and copies the elements into q's parts: 0 or -WSA error. */
@@ -1022,10 +1040,7 @@ int ws2_transmit(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint
         return -W2U_WSA_IO_PENDING;    /* after the sends before it */
     int e = transmit_next(q);
     if (e == 1) {
-        /* Nothing to send at all: done now. */
-        if (flags & W2U_TF_DISCONNECT)
-            disconnect(s, flags);
-        finish(q, W2U_STATUS_SUCCESS, 0, true);
+        transmit_finish(q, true);      /* nothing to send at all: done now */
         return 0;
     }
     if (e < 0)
