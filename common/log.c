@@ -1,4 +1,5 @@
 /* Logging: one line per message on stderr, prefixed "ws2uring:". */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,27 @@ uint32_t w2u_process_id(void)
     return (uint32_t)getpid();
 }
 
+/* Every overlapped request records its issuer (for CancelIo), so the id is
+ * read per operation: kept per thread instead of a gettid system call each
+ * time.  A forked child's thread has a new id, so fork clears the cache. */
+static W2U_TLS uint32_t cached_tid;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void forget_tid(void)
+{
+    cached_tid = 0;
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, forget_tid);
+}
+
 uint32_t w2u_thread_id(void)
 {
-    return (uint32_t)gettid();
+    if (__builtin_expect(cached_tid == 0, 0)) {
+        pthread_once(&atfork_once, register_atfork);
+        cached_tid = (uint32_t)gettid();
+    }
+    return cached_tid;
 }

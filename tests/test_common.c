@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../common/w2u.h"
 #include "suite_main.h"
@@ -254,6 +256,36 @@ START_TEST(test_mutex_excludes_under_contention)
 }
 END_TEST
 
+/* ---- thread ids ------------------------------------------------------------ */
+
+static void *other_tid(void *arg)
+{
+    *(uint32_t *)arg = w2u_thread_id();
+    return NULL;
+}
+
+/* The id is cached per thread: it must still be each thread's own, and a
+ * forked child's thread must see its new one, not the parent's. */
+START_TEST(test_thread_id_per_thread_and_fresh_after_fork)
+{
+    uint32_t mine = w2u_thread_id(), theirs = 0;
+    ck_assert_uint_eq(mine, (uint32_t)gettid());
+    ck_assert_uint_eq(w2u_thread_id(), mine);
+    pthread_t th;
+    pthread_create(&th, NULL, other_tid, &theirs);
+    pthread_join(th, NULL);
+    ck_assert_uint_ne(theirs, 0);
+    ck_assert_uint_ne(theirs, mine);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(w2u_thread_id() == (uint32_t)gettid() && w2u_thread_id() != mine ? 0 : 1);
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("common");
@@ -267,6 +299,7 @@ int main(void)
     tcase_add_test(tc, test_handles_type_checked);
     tcase_add_test(tc, test_handles_close_while_other_thread_uses);
     tcase_add_test(tc, test_mutex_excludes_under_contention);
+    tcase_add_test(tc, test_thread_id_per_thread_and_fresh_after_fork);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
