@@ -484,6 +484,49 @@ START_TEST(test_large_send_completes_in_full)
 }
 END_TEST
 
+/* More buffers than a request keeps inline (ten each way), in order. */
+START_TEST(test_ten_buffer_scatter_gather_send_and_receive)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    char out[10][100], in[10][100];
+    WSABUF ob[10], ib[10];
+    for (int i = 0; i < 10; i++) {
+        memset(out[i], 'A' + i, sizeof(out[i]));
+        memset(in[i], 0, sizeof(in[i]));
+        ob[i] = (WSABUF){ sizeof(out[i]), out[i] };
+        ib[i] = (WSABUF){ sizeof(in[i]), in[i] };
+    }
+    OVERLAPPED rov, sov;
+    zero(&rov);
+    zero(&sov);
+    rov.hEvent = WSACreateEvent();
+    sov.hEvent = WSACreateEvent();
+    DWORD flags = MSG_WAITALL;
+    int r = WSARecv(s, ib, 10, NULL, &flags, &rov, NULL);
+    ck_assert(r == 0 || WSAGetLastError() == WSA_IO_PENDING);
+    r = WSASend(c, ob, 10, NULL, 0, &sov, NULL);
+    ck_assert(r == 0 || WSAGetLastError() == WSA_IO_PENDING);
+    DWORD bytes;
+    ck_assert(WSAGetOverlappedResult(c, &sov, &bytes, TRUE, &flags));
+    ck_assert_uint_eq(bytes, 1000);
+    ck_assert(WSAGetOverlappedResult(s, &rov, &bytes, TRUE, &flags));
+    ck_assert_uint_eq(bytes, 1000);
+    ck_assert_mem_eq(in, out, sizeof(out));
+    WSABUF too_many[65];
+    for (int i = 0; i < 65; i++)
+        too_many[i] = (WSABUF){ 1, out[0] };
+    ck_assert_int_eq(WSASend(c, too_many, 65, NULL, 0, &sov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    WSACloseEvent(rov.hEvent);
+    WSACloseEvent(sov.hEvent);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 START_TEST(test_recvfrom_fills_sender_at_completion)
 {
     start();
@@ -1603,6 +1646,7 @@ int main(void)
     tcase_add_test(tc, test_close_with_100_pending_completes_each_once);
     tcase_add_test(tc, test_peer_reset_during_receive);
     tcase_add_test(tc, test_large_send_completes_in_full);
+    tcase_add_test(tc, test_ten_buffer_scatter_gather_send_and_receive);
     tcase_add_test(tc, test_recvfrom_fills_sender_at_completion);
     tcase_add_test(tc, test_zero_byte_recv_waits_for_data);
     tcase_add_test(tc, test_pending_receives_complete_in_order);

@@ -37,6 +37,11 @@ struct tx_part {
     uint64_t off, left;
 };
 
+/* Buffers kept inside the request: most calls pass one or two, and a
+ * request small enough for malloc's per-thread cache is cheaper per
+ * operation than one sized for Windows' limit of 64. */
+#define INLINE_BUFS 4
+
 struct ov_req {
     _Atomic int refs;                /* 1, plus a canceller's while it works */
     struct ur_req ur;
@@ -57,7 +62,8 @@ struct ov_req {
     uint32_t thread_id;              /* issuer, for CancelIo */
     w2u_completion_routine routine;
     struct msghdr msg;
-    struct iovec iov[MAX_BUFS];
+    struct iovec *iov;               /* iov_inline, or after ctl for more buffers */
+    struct iovec iov_inline[INLINE_BUFS];
     struct iovec *pos;               /* sends: what is left */
     size_t left;
     size_t done;
@@ -73,6 +79,9 @@ struct ov_req {
     uint32_t uctl_len, *uctl_out, *uflags;
     _Alignas(struct cmsghdr) char ctl[];   /* the Linux control data, sized per request */
 };
+
+/* glibc's per-thread cache serves blocks up to about 1 KiB. */
+_Static_assert(sizeof(struct ov_req) <= 1024, "ov_req outgrew malloc's thread cache");
 
 /* ---- release and completion -------------------------------------------------------------- */
 
@@ -311,12 +320,14 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
         ws2_socket_put(s);
         return -W2U_WSAEFAULT;
     }
-    size_t ctl_space = ws2_cmsg_space(op->control_len);
-    struct ov_req *q = calloc(1, sizeof(*q) + ctl_space);
+    size_t ctl_space = (ws2_cmsg_space(op->control_len) + 15) & ~(size_t)15;
+    size_t iov_space = op->count > INLINE_BUFS && op->count <= MAX_BUFS ? op->count * sizeof(struct iovec) : 0;
+    struct ov_req *q = calloc(1, sizeof(*q) + ctl_space + iov_space);
     if (!q) {
         ws2_socket_put(s);
         return -W2U_WSAENOBUFS;
     }
+    q->iov = iov_space ? (struct iovec *)(void *)(q->ctl + ctl_space) : q->iov_inline;
     atomic_init(&q->refs, 1);
     q->sock = s;                     /* the reference passes to the request */
     q->send = op->send;
@@ -538,6 +549,7 @@ static struct ov_req *ext_request(struct ws2_socket *s, int kind, struct iocp_ov
     if (!q)
         return NULL;
     atomic_init(&q->refs, 1);
+    q->iov = q->iov_inline;
     q->sock = s;
     q->kind = kind;
     q->ur.cb = cb;
