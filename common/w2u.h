@@ -206,6 +206,14 @@ static inline void w2u_mutex_unlock(struct w2u_mutex *m)
 uint32_t w2u_process_id(void);
 uint32_t w2u_thread_id(void);
 
+/* ---- text (text.c) -------------------------------------------------------- */
+
+/* UTF-16 (NUL-terminated) to a malloc'd UTF-8 string; NULL for NULL or no
+ * memory.  Unpaired surrogates are encoded as they stand. */
+char *w2u_utf8_from_utf16(const uint16_t *w);
+/* Into out[cap] UTF-16 units with the terminator; false if it does not fit. */
+bool w2u_utf16_from_utf8(const char *s, uint16_t *out, size_t cap);
+
 /* ---- logging -------------------------------------------------------------- */
 /* WS2URING_DEBUG=1 in the environment turns on debug lines. */
 bool w2u_debug_enabled(void);

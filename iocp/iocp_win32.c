@@ -364,36 +364,11 @@ W2U_EXPORT HANDLE WINAPI CreateFileW(LPCWSTR name, DWORD access, DWORD share, SE
         w2u_set_error(ERROR_INVALID_PARAMETER);
         return INVALID_HANDLE_VALUE;
     }
-    /* UTF-16 to UTF-8, surrogate pairs included; 4 bytes per unit is enough. */
-    size_t n = 0;
-    while (name[n])
-        n++;
-    char *path = malloc(n * 4 + 1), *o = path;
+    char *path = w2u_utf8_from_utf16(name);
     if (!path) {
         w2u_set_error(ERROR_NOT_ENOUGH_MEMORY);
         return INVALID_HANDLE_VALUE;
     }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = name[i];
-        if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && name[i + 1] >= 0xdc00 && name[i + 1] < 0xe000)
-            c = 0x10000 + ((c - 0xd800) << 10) + (name[++i] - 0xdc00u);
-        if (c < 0x80) {
-            *o++ = (char)c;
-        } else if (c < 0x800) {
-            *o++ = (char)(0xc0 | c >> 6);
-            *o++ = (char)(0x80 | (c & 0x3f));
-        } else if (c < 0x10000) {
-            *o++ = (char)(0xe0 | c >> 12);
-            *o++ = (char)(0x80 | ((c >> 6) & 0x3f));
-            *o++ = (char)(0x80 | (c & 0x3f));
-        } else {
-            *o++ = (char)(0xf0 | c >> 18);
-            *o++ = (char)(0x80 | ((c >> 12) & 0x3f));
-            *o++ = (char)(0x80 | ((c >> 6) & 0x3f));
-            *o++ = (char)(0x80 | (c & 0x3f));
-        }
-    }
-    *o = 0;
     HANDLE h = create_file(path, access, disposition);
     free(path);
     return h;

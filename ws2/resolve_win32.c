@@ -22,79 +22,6 @@ _Static_assert(WSAHOST_NOT_FOUND == W2U_WSAHOST_NOT_FOUND && WSANO_DATA == W2U_W
                WSATRY_AGAIN == W2U_WSATRY_AGAIN && WSANO_RECOVERY == W2U_WSANO_RECOVERY &&
                WSATYPE_NOT_FOUND == W2U_WSATYPE_NOT_FOUND, "WSA resolver errors");
 
-/* ---- UTF-16 <-> UTF-8 (WCHAR is 16-bit whatever wchar_t is) ------------------------ */
-
-static char *utf8_from_w(const WCHAR *w)
-{
-    size_t n = 0, cap;
-    if (!w)
-        return NULL;
-    while (w[n])
-        n++;
-    cap = n * 3 + 1;
-    char *out = malloc(cap), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = w[i];
-        if (c >= 0xD800 && c < 0xDC00 && i + 1 < n && w[i + 1] >= 0xDC00 && w[i + 1] < 0xE000)
-            c = 0x10000 + ((c - 0xD800) << 10) + (w[++i] - 0xDC00);
-        if (c < 0x80) {
-            *o++ = (char)c;
-        } else if (c < 0x800) {
-            *o++ = (char)(0xC0 | c >> 6);
-            *o++ = (char)(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            *o++ = (char)(0xE0 | c >> 12);
-            *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
-            *o++ = (char)(0x80 | (c & 0x3F));
-        } else {
-            *o++ = (char)(0xF0 | c >> 18);
-            *o++ = (char)(0x80 | ((c >> 12) & 0x3F));
-            *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
-            *o++ = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    *o = 0;
-    return out;
-}
-
-/* Into out[cap] WCHARs; false if it does not fit. Names here are ASCII or
- * UTF-8 from the resolver. */
-static bool w_from_utf8(const char *s, WCHAR *out, size_t cap)
-{
-    size_t o = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        uint32_t c = *p++;
-        if (c >= 0xF0 && p[0] && p[1] && p[2]) {
-            c = ((c & 0x07) << 18) | ((p[0] & 0x3Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-            p += 3;
-        } else if (c >= 0xE0 && p[0] && p[1]) {
-            c = ((c & 0x0F) << 12) | ((p[0] & 0x3Fu) << 6) | (p[1] & 0x3Fu);
-            p += 2;
-        } else if (c >= 0xC0 && p[0]) {
-            c = ((c & 0x1F) << 6) | (p[0] & 0x3Fu);
-            p += 1;
-        }
-        if (c >= 0x10000) {
-            if (o + 2 >= cap)
-                return false;
-            c -= 0x10000;
-            out[o++] = (WCHAR)(0xD800 + (c >> 10));
-            out[o++] = (WCHAR)(0xDC00 + (c & 0x3FF));
-        } else {
-            if (o + 1 >= cap)
-                return false;
-            out[o++] = (WCHAR)c;
-        }
-    }
-    if (o >= cap)
-        return false;
-    out[o] = 0;
-    return true;
-}
-
 /* ---- getaddrinfo family ----------------------------------------------------------------- */
 
 static int ai_error(int err)
@@ -152,7 +79,7 @@ static int ai_error(int err)
     } while (0)
 
 #define COPY_A(dst, src, n) memcpy((dst), (src), (n))
-#define COPY_W(dst, src, n) w_from_utf8((src), (dst), (n))
+#define COPY_W(dst, src, n) w2u_utf16_from_utf8((src), (dst), (n))
 
 WRAPPED(void, freeaddrinfo, (struct addrinfo *ai))
 {
@@ -194,7 +121,7 @@ W2U_EXPORT int WINAPI GetAddrInfoW(const WCHAR *node, const WCHAR *service, cons
     *res = NULL;
     if ((r = TAKE_HINTS(hints, h)))
         return ai_error(r);
-    char *n8 = utf8_from_w(node), *s8 = utf8_from_w(service);
+    char *n8 = w2u_utf8_from_utf16(node), *s8 = w2u_utf8_from_utf16(service);
     if ((node && !n8) || (service && !s8))
         r = WSA_NOT_ENOUGH_MEMORY;
     else
@@ -229,9 +156,9 @@ W2U_EXPORT INT WINAPI GetNameInfoW(const SOCKADDR *sa, socklen_t salen, WCHAR *h
     char h8[NI_MAXHOST], s8[NI_MAXSERV];
     int r = ws2_getnameinfo(sa, (int)salen, host ? h8 : NULL, host ? sizeof(h8) : 0,
                             serv ? s8 : NULL, serv ? sizeof(s8) : 0, flags);
-    if (!r && host && hostlen && !w_from_utf8(h8, host, hostlen))
+    if (!r && host && hostlen && !w2u_utf16_from_utf8(h8, host, hostlen))
         r = WSAEFAULT;
-    if (!r && serv && servlen && !w_from_utf8(s8, serv, servlen))
+    if (!r && serv && servlen && !w2u_utf16_from_utf8(s8, serv, servlen))
         r = WSAEFAULT;
     return r ? ai_error(r) : 0;
 }
@@ -369,7 +296,7 @@ W2U_EXPORT int WINAPI GetHostNameW(WCHAR *name, int len)
     int r = ws2_gethostname(buf, sizeof(buf));
     if (r)
         return result_error(r);
-    if (!name || len <= 0 || !w_from_utf8(buf, name, (size_t)len))
+    if (!name || len <= 0 || !w2u_utf16_from_utf8(buf, name, (size_t)len))
         return result_error(WSAEFAULT);
     return 0;
 }
@@ -521,7 +448,7 @@ WRAPPED(const char *, inet_ntop, (INT family, void *src, char *dst, SIZE_T size)
 
 W2U_EXPORT INT WINAPI InetPtonW(INT family, const WCHAR *src, void *dst)
 {
-    char *s8 = utf8_from_w(src);
+    char *s8 = w2u_utf8_from_utf16(src);
     if (src && !s8)
         return result_error(WSA_NOT_ENOUGH_MEMORY);
     int r = ws2_inet_pton(family, s8, dst);
@@ -533,7 +460,7 @@ W2U_EXPORT const WCHAR *WINAPI InetNtopW(INT family, void *src, WCHAR *dst, SIZE
 {
     char buf[INET6_ADDRSTRLEN];
     int r = ws2_inet_ntop(family, src, buf, sizeof(buf));
-    if (r == 0 && (!dst || !w_from_utf8(buf, dst, size)))
+    if (r == 0 && (!dst || !w2u_utf16_from_utf8(buf, dst, size)))
         r = -W2U_ERROR_INVALID_PARAMETER;
     if (r < 0) {
         w2u_set_error((uint32_t)-r);
@@ -558,7 +485,7 @@ W2U_EXPORT INT WINAPI WSAStringToAddressW(WCHAR *str, INT family, WSAPROTOCOL_IN
     (void)info;
     if (ws2_check_started() < 0)
         return result_error(WSANOTINITIALISED);
-    char *s8 = utf8_from_w(str);
+    char *s8 = w2u_utf8_from_utf16(str);
     if (str && !s8)
         return result_error(WSA_NOT_ENOUGH_MEMORY);
     int r = ws2_string_to_addr(s8, family, addr, len);
@@ -593,7 +520,7 @@ W2U_EXPORT INT WINAPI WSAAddressToStringW(SOCKADDR *addr, DWORD addrlen, WSAPROT
     if (r == 0 && (!out || *outlen < len)) {
         r = WSAEFAULT;              /* len is the characters needed, NUL included */
     } else if (r == 0) {
-        w_from_utf8(buf, out, *outlen);
+        w2u_utf16_from_utf8(buf, out, *outlen);
     }
     if (r == 0 || r == WSAEFAULT)
         *outlen = len;
