@@ -1255,6 +1255,58 @@ static void close_all(SOCKET c, SOCKET s, HANDLE port, HANDLE f, const char *pat
     stop();
 }
 
+/* CreateFileW takes UTF-16 (a surrogate pair included) and opens the
+ * UTF-8 path; the file calls give kernel32's errors on bad input. */
+START_TEST(test_createfile_utf16_name_and_bad_input)
+{
+    char path[96];
+    temp_path(path, sizeof(path), "w-\xc3\xa9-\xf0\x9f\x98\x80");   /* e-acute, U+1F600 */
+    WCHAR wpath[96];
+    size_t n = 0;
+    for (const char *p = path; *p; p++) {
+        if ((unsigned char)*p < 0x80)
+            wpath[n++] = (WCHAR)*p;
+        else if ((unsigned char)*p == 0xc3) {
+            wpath[n++] = 0x00e9;
+            p++;
+        } else {
+            wpath[n++] = 0xd83d;                   /* U+1F600 as a surrogate pair */
+            wpath[n++] = 0xde00;
+            p += 3;
+        }
+    }
+    wpath[n] = 0;
+    HANDLE f = CreateFileW(wpath, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_NEW, 0, NULL);
+    ck_assert_ptr_ne(f, INVALID_HANDLE_VALUE);
+    DWORD put, got;
+    ck_assert(WriteFile(f, "wide", 4, &put, NULL));
+    ck_assert(CloseHandle(f));
+    f = CreateFileA(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);   /* the same file by UTF-8 */
+    ck_assert_ptr_ne(f, INVALID_HANDLE_VALUE);
+    char buf[8];
+    ck_assert(ReadFile(f, buf, sizeof(buf), &got, NULL));
+    ck_assert_uint_eq(got, 4);
+    ck_assert_mem_eq(buf, "wide", 4);
+    OVERLAPPED ov;
+    zero(&ov);
+    ck_assert(!ReadFile(f, buf, sizeof(buf), &got, &ov));
+    ck_assert_uint_eq(GetLastError(), ERROR_NOT_SUPPORTED);
+    ck_assert(!GetFileSizeEx(f, NULL));
+    ck_assert_uint_eq(GetLastError(), ERROR_INVALID_PARAMETER);
+    LARGE_INTEGER back = { .QuadPart = -10 };
+    ck_assert(!SetFilePointerEx(f, back, NULL, FILE_BEGIN));
+    ck_assert_uint_eq(GetLastError(), ERROR_NEGATIVE_SEEK);
+    ck_assert(CloseHandle(f));
+    ck_assert(!ReadFile(f, buf, sizeof(buf), &got, NULL));
+    ck_assert_uint_eq(GetLastError(), ERROR_INVALID_HANDLE);
+    ck_assert_ptr_eq(CreateFileW(NULL, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL), INVALID_HANDLE_VALUE);
+    ck_assert_uint_eq(GetLastError(), ERROR_INVALID_PARAMETER);
+    ck_assert_ptr_eq(CreateFileA(path, GENERIC_READ, 0, NULL, 9, 0, NULL), INVALID_HANDLE_VALUE);
+    ck_assert_uint_eq(GetLastError(), ERROR_INVALID_PARAMETER);
+    ws2_test_unlink(path);
+}
+END_TEST
+
 START_TEST(test_transmitfile_sends_10mib_file_with_head_and_tail)
 {
     start();
@@ -1661,6 +1713,7 @@ int main(void)
     tcase_add_test(tc, test_wsarecvmsg_ipv6_pktinfo_and_ctrunc);
     tcase_add_test(tc, test_wsasendmsg_sends_with_pktinfo_and_overlapped);
     tcase_add_test(tc, test_wsarecvex_sets_msg_partial);
+    tcase_add_test(tc, test_createfile_utf16_name_and_bad_input);
     tcase_add_test(tc, test_transmitfile_sends_10mib_file_with_head_and_tail);
     tcase_add_test(tc, test_transmitfile_offset_disconnect_and_bad_input);
     tcase_add_test(tc, test_transmitfile_cancelled_while_peer_is_not_reading);
