@@ -204,19 +204,6 @@ static void recv_done(struct ur_req *ur, int res, uint32_t flags)
     finish(r, status, res < 0 ? 0 : (uintptr_t)res, false);
 }
 
-static void iov_skip(struct ov_req *r, size_t n)
-{
-    while (r->left && n >= r->pos->iov_len) {
-        n -= r->pos->iov_len;
-        r->pos++;
-        r->left--;
-    }
-    if (r->left) {
-        r->pos->iov_base = (char *)r->pos->iov_base + n;
-        r->pos->iov_len -= n;
-    }
-}
-
 static void send_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
@@ -226,7 +213,7 @@ static void send_done(struct ur_req *ur, int res, uint32_t flags)
         return;
     }
     r->done += (size_t)res;
-    iov_skip(r, (size_t)res);
+    ws2_iov_advance(&r->pos, &r->left, (size_t)res);
     /* A stream send completes in full: send what is left. */
     if (r->left && r->sock->type == SOCK_STREAM && atomic_load(&r->cancelled)) {
         finish(r, W2U_STATUS_CANCELLED, r->done, false);
@@ -347,19 +334,8 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
 
     /* Checks the synchronous call makes too, with the same errors. */
     size_t total = 0;
-    if (op->count > MAX_BUFS || (op->count && !op->bufs)) {
-        r = op->count > MAX_BUFS ? -W2U_WSAEINVAL : -W2U_WSAEFAULT;
+    if ((r = ws2_make_iov(op->bufs, op->count, q->iov, &total)) < 0)
         goto fail;
-    }
-    for (unsigned i = 0; i < op->count; i++) {
-        if (!op->bufs[i].buf && op->bufs[i].len) {
-            r = -W2U_WSAEFAULT;
-            goto fail;
-        }
-        q->iov[i].iov_base = op->bufs[i].buf;
-        q->iov[i].iov_len = op->bufs[i].len;
-        total += op->bufs[i].len;
-    }
     ws2_refresh_connect(s);
     if (op->send ? s->shut_send : s->shut_recv) {
         r = -W2U_WSAESHUTDOWN;
@@ -429,7 +405,7 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
         ssize_t n = sendmsg(s->fd, &q->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0) {
             q->done = (size_t)n;
-            iov_skip(q, (size_t)n);
+            ws2_iov_advance(&q->pos, &q->left, (size_t)n);
             if (!q->left || s->type == SOCK_DGRAM) {
                 *bytes_now = (uint32_t)q->done;
                 finish(q, W2U_STATUS_SUCCESS, q->done, true);
@@ -669,7 +645,7 @@ static void connect_done(struct ur_req *ur, int res, uint32_t flags)
         r->send = true;
     } else {
         r->done += (size_t)res;
-        iov_skip(r, (size_t)res);
+        ws2_iov_advance(&r->pos, &r->left, (size_t)res);
         if (!r->left) {
             finish(r, W2U_STATUS_SUCCESS, r->done, false);
             return;
@@ -963,7 +939,7 @@ static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
         }
     } else {
         r->done += (size_t)res;
-        iov_skip(r, (size_t)res);
+        ws2_iov_advance(&r->pos, &r->left, (size_t)res);
         if (r->left) {
             r->msg.msg_iov = r->pos;
             r->msg.msg_iovlen = r->left;

@@ -488,8 +488,7 @@ int wsp_shutdown(struct ws2_socket *s, int how)
     return r;
 }
 
-/* WSABUFs -> iovecs; -WSAEFAULT for a NULL buffer with a length. */
-static int make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, size_t *total)
+int ws2_make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, size_t *total)
 {
     if (count > MAX_BUFS || (count && !bufs))
         return count > MAX_BUFS ? -W2U_WSAEINVAL : -W2U_WSAEFAULT;
@@ -504,8 +503,7 @@ static int make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *io
     return 0;
 }
 
-/* Drops the first n bytes from an iovec array (after a partial send). */
-static void iov_advance(struct iovec **iov, size_t *count, size_t n)
+void ws2_iov_advance(struct iovec **iov, size_t *count, size_t n)
 {
     while (*count && n >= (*iov)->iov_len) {
         n -= (*iov)->iov_len;
@@ -528,7 +526,7 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
     size_t total, sent = 0, left = count;
     _Alignas(struct cmsghdr) char cbuf[MAX_CONTROL];
     int r = 0;
-    if ((r = make_iov(bufs, count, iovs, &total)) < 0)
+    if ((r = ws2_make_iov(bufs, count, iovs, &total)) < 0)
         goto out;
     if (control_len) {
         size_t used;
@@ -569,7 +567,7 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
             /* A blocking stream send returns once everything is sent. */
             if (sent >= total || s->type != SOCK_STREAM || atomic_load(&s->nonblocking))
                 break;
-            iov_advance(&iov, &left, (size_t)n);
+            ws2_iov_advance(&iov, &left, (size_t)n);
             continue;
         }
         if (errno == EINTR)
@@ -622,7 +620,7 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
     size_t total;
     int in = flags ? *flags : 0;
     int r = 0;
-    if ((r = make_iov(bufs, count, iov, &total)) < 0)
+    if ((r = ws2_make_iov(bufs, count, iov, &total)) < 0)
         goto out;
     if (in & ~(W2U_MSG_OOB | W2U_MSG_PEEK | W2U_MSG_WAITALL)) {
         r = -W2U_WSAEOPNOTSUPP;

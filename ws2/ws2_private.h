@@ -78,6 +78,13 @@ int wsp_listen(struct ws2_socket *s, int backlog);
 int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out);
 int wsp_connect(struct ws2_socket *s, const void *addr, int len);
 int wsp_shutdown(struct ws2_socket *s, int how);
+/* WSABUFs -> iovecs with their total; -WSAEINVAL for more than MAX_BUFS,
+ * -WSAEFAULT for a NULL array or a NULL buffer with a length (socket.c). */
+struct iovec;
+int ws2_make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, size_t *total);
+/* Drops the first n bytes from an iovec array (after a partial send). */
+void ws2_iov_advance(struct iovec **iov, size_t *count, size_t n);
+
 /* cmsg.c: Linux control messages into a Windows control buffer (returns
  * W2U_MSG_* flags, *used the bytes written), and Windows into Linux. */
 struct msghdr;
