@@ -52,12 +52,13 @@ static bool put(char *out, uint32_t cap, uint32_t *used, int level, int type, co
     return true;
 }
 
-uint32_t ws2_cmsg_to_windows(struct msghdr *m, void *out, uint32_t cap, uint32_t *used)
+uint32_t ws2_cmsg_to_windows(struct msghdr *m, void *out, uint32_t cap, uint32_t *out_len)
 {
-    uint32_t flags = 0;
-    *used = 0;
+    uint32_t flags = 0, written = 0;
     if (m->msg_flags & MSG_CTRUNC)
         flags |= W2U_MSG_CTRUNC;
+    if (m->msg_flags & MSG_TRUNC)
+        flags |= W2U_MSG_TRUNC;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
             c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
@@ -69,7 +70,7 @@ uint32_t ws2_cmsg_to_windows(struct msghdr *m, void *out, uint32_t cap, uint32_t
                 flags |= W2U_MSG_MCAST;
             else if (a == INADDR_BROADCAST)
                 flags |= W2U_MSG_BCAST;
-            if (!put(out, cap, used, WIN_SOL_IP, WIN_PKTINFO, &win, sizeof(win)))
+            if (!put(out, cap, &written, WIN_SOL_IP, WIN_PKTINFO, &win, sizeof(win)))
                 flags |= W2U_MSG_CTRUNC;
         } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
                    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
@@ -77,10 +78,12 @@ uint32_t ws2_cmsg_to_windows(struct msghdr *m, void *out, uint32_t cap, uint32_t
             memcpy(&lin, CMSG_DATA(c), sizeof(lin));
             if (IN6_IS_ADDR_MULTICAST(&lin.ipi6_addr))
                 flags |= W2U_MSG_MCAST;
-            if (!put(out, cap, used, WIN_SOL_IPV6, WIN_PKTINFO, &lin, sizeof(lin)))
+            if (!put(out, cap, &written, WIN_SOL_IPV6, WIN_PKTINFO, &lin, sizeof(lin)))
                 flags |= W2U_MSG_CTRUNC;
         }
     }
+    if (out_len)
+        *out_len = written;
     return flags;
 }
 

@@ -194,13 +194,8 @@ static void recv_done(struct ur_req *ur, int res, uint32_t flags)
     uint32_t status = recv_status(r, res);
     if (res >= 0 && r->from && r->fromlen)
         ws2_addr_from_linux(&r->addr, r->msg.msg_namelen, r->from, r->fromlen);
-    if (res >= 0 && r->uflags) {
-        uint32_t used = 0;
-        *r->uflags = ws2_cmsg_to_windows(&r->msg, r->uctl, r->uctl_len, &used) |
-                     (r->msg.msg_flags & MSG_TRUNC ? W2U_MSG_TRUNC : 0);
-        if (r->uctl_out)
-            *r->uctl_out = used;
-    }
+    if (res >= 0 && r->uflags)
+        *r->uflags = ws2_cmsg_to_windows(&r->msg, r->uctl, r->uctl_len, r->uctl_out);
     finish(r, status, res < 0 ? 0 : (uintptr_t)res, false);
 }
 

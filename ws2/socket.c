@@ -653,13 +653,8 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
             msg.msg_controllen = ws2_cmsg_space(ctl->len);
         }
         ssize_t n = recvmsg(s->fd, &msg, lflags | MSG_DONTWAIT);
-        if (n >= 0 && ctl) {
-            uint32_t used = 0;
-            *ctl->out_flags = ws2_cmsg_to_windows(&msg, ctl->buf, ctl->len, &used) |
-                              (msg.msg_flags & MSG_TRUNC ? W2U_MSG_TRUNC : 0);
-            if (ctl->out_len)
-                *ctl->out_len = used;
-        }
+        if (n >= 0 && ctl)
+            *ctl->out_flags = ws2_cmsg_to_windows(&msg, ctl->buf, ctl->len, ctl->out_len);
         if (n >= 0) {
             if (s->type == SOCK_DGRAM && (msg.msg_flags & MSG_TRUNC)) {
                 r = -W2U_WSAEMSGSIZE;  /* the buffer holds the start of it */

@@ -85,10 +85,12 @@ int ws2_make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, 
 /* Drops the first n bytes from an iovec array (after a partial send). */
 void ws2_iov_advance(struct iovec **iov, size_t *count, size_t n);
 
-/* cmsg.c: Linux control messages into a Windows control buffer (returns
- * W2U_MSG_* flags, *used the bytes written), and Windows into Linux. */
+/* cmsg.c: a received message's Linux control data into a Windows control
+ * buffer (*out_len, if not NULL, the bytes written) and its W2U_MSG_*
+ * flags (MSG_TRUNC, MSG_CTRUNC, MSG_MCAST, MSG_BCAST); and Windows control
+ * data into Linux for a send. */
 struct msghdr;
-uint32_t ws2_cmsg_to_windows(struct msghdr *m, void *out, uint32_t cap, uint32_t *used);
+uint32_t ws2_cmsg_to_windows(struct msghdr *m, void *out, uint32_t cap, uint32_t *out_len);
 int ws2_cmsg_from_windows(const void *in, uint32_t len, void *out, size_t cap, size_t *used);
 /* Linux control space for a Windows control buffer of n bytes. */
 static inline size_t ws2_cmsg_space(uint32_t n)
