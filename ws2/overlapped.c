@@ -199,6 +199,17 @@ static void recv_done(struct ur_req *ur, int res, uint32_t flags)
     finish(r, status, res < 0 ? 0 : (uintptr_t)res, false);
 }
 
+/* A send step moved n bytes: true when its buffers are all sent; else
+ * the message now covers what is left, ready to submit again. */
+static bool sent_all(struct ov_req *r, size_t n)
+{
+    r->done += n;
+    ws2_iov_advance(&r->pos, &r->left, n);
+    r->msg.msg_iov = r->pos;
+    r->msg.msg_iovlen = r->left;
+    return !r->left;
+}
+
 static void send_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
@@ -207,22 +218,15 @@ static void send_done(struct ur_req *ur, int res, uint32_t flags)
         finish(r, w2u_errno_to_status(-res), r->done, false);
         return;
     }
-    r->done += (size_t)res;
-    ws2_iov_advance(&r->pos, &r->left, (size_t)res);
-    /* A stream send completes in full: send what is left. */
-    if (r->left && r->sock->type == SOCK_STREAM && atomic_load(&r->cancelled)) {
-        finish(r, W2U_STATUS_CANCELLED, r->done, false);
+    /* A stream send completes in full: send what is left, unless a cancel
+     * came in meanwhile.  A datagram is one message, sent or not. */
+    if (sent_all(r, (size_t)res) || r->sock->type != SOCK_STREAM) {
+        finish(r, W2U_STATUS_SUCCESS, r->done, false);
         return;
     }
-    if (r->left && r->sock->type == SOCK_STREAM) {
-        r->msg.msg_iov = r->pos;
-        r->msg.msg_iovlen = r->left;
-        int e = submit(r);
-        if (e < 0)
-            finish(r, w2u_errno_to_status(-e), r->done, false);
-        return;
-    }
-    finish(r, W2U_STATUS_SUCCESS, r->done, false);
+    int e = atomic_load(&r->cancelled) ? -ECANCELED : submit(r);
+    if (e < 0)
+        finish(r, e == -ECANCELED ? W2U_STATUS_CANCELLED : w2u_errno_to_status(-e), r->done, false);
 }
 
 /* ---- submission ------------------------------------------------------------------------------- */
@@ -399,15 +403,11 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
         /* Nothing before it: try now; most sends complete here. */
         ssize_t n = sendmsg(s->fd, &q->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0) {
-            q->done = (size_t)n;
-            ws2_iov_advance(&q->pos, &q->left, (size_t)n);
-            if (!q->left || s->type == SOCK_DGRAM) {
+            if (sent_all(q, (size_t)n) || s->type == SOCK_DGRAM) {
                 *bytes_now = (uint32_t)q->done;
                 finish(q, W2U_STATUS_SUCCESS, q->done, true);
                 return 0;
             }
-            q->msg.msg_iov = q->pos;
-            q->msg.msg_iovlen = q->left;
         } else if (errno != EAGAIN && errno != EINTR) {
             /* Failed at once: an error, and no completion (as Windows). */
             r = errno == EPIPE ? (s->shut_send ? -W2U_WSAESHUTDOWN : -W2U_WSAECONNRESET)
@@ -639,9 +639,7 @@ static void connect_done(struct ur_req *ur, int res, uint32_t flags)
         r->phase = 1;                /* then the optional first data, in full */
         r->send = true;
     } else {
-        r->done += (size_t)res;
-        ws2_iov_advance(&r->pos, &r->left, (size_t)res);
-        if (!r->left) {
+        if (sent_all(r, (size_t)res)) {
             finish(r, W2U_STATUS_SUCCESS, r->done, false);
             return;
         }
@@ -933,15 +931,7 @@ static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
             e = transmit_next(r);
         }
     } else {
-        r->done += (size_t)res;
-        ws2_iov_advance(&r->pos, &r->left, (size_t)res);
-        if (r->left) {
-            r->msg.msg_iov = r->pos;
-            r->msg.msg_iovlen = r->left;
-            e = submit(r);
-        } else {
-            e = transmit_next(r);
-        }
+        e = sent_all(r, (size_t)res) ? transmit_next(r) : submit(r);
     }
     if (e == 1)
         transmit_finish(r, false);
