@@ -250,9 +250,14 @@ W2U_EXPORT BOOL WINAPI GetExitCodeThread(HANDLE thread, DWORD *code)
     return TRUE;
 }
 
-static HANDLE create_event(BOOL manual, BOOL initial)
+/* Named events would need a namespace ws2uring does not have natively. */
+static HANDLE create_event(BOOL manual, BOOL initial, bool named)
 {
     uintptr_t h;
+    if (named) {
+        w2u_set_error(ERROR_NOT_SUPPORTED);
+        return NULL;
+    }
     uint32_t status = iocp_event_create(manual != 0, initial != 0, &h);
     if (status != W2U_STATUS_SUCCESS) {
         fail(status);
@@ -261,25 +266,16 @@ static HANDLE create_event(BOOL manual, BOOL initial)
     return (HANDLE)h;
 }
 
-/* Named events would need a namespace ws2uring does not have natively. */
 W2U_EXPORT HANDLE WINAPI CreateEventA(SECURITY_ATTRIBUTES *sa, BOOL manual, BOOL initial, LPCSTR name)
 {
     (void)sa;
-    if (name) {
-        w2u_set_error(ERROR_NOT_SUPPORTED);
-        return NULL;
-    }
-    return create_event(manual, initial);
+    return create_event(manual, initial, name != NULL);
 }
 
 W2U_EXPORT HANDLE WINAPI CreateEventW(SECURITY_ATTRIBUTES *sa, BOOL manual, BOOL initial, LPCWSTR name)
 {
     (void)sa;
-    if (name) {
-        w2u_set_error(ERROR_NOT_SUPPORTED);
-        return NULL;
-    }
-    return create_event(manual, initial);
+    return create_event(manual, initial, name != NULL);
 }
 
 W2U_EXPORT BOOL WINAPI SetEvent(HANDLE e)
@@ -374,6 +370,14 @@ W2U_EXPORT HANDLE WINAPI CreateFileW(LPCWSTR name, DWORD access, DWORD share, SE
     return h;
 }
 
+/* A file call's Win32 error (0: none) as its BOOL result. */
+static BOOL file_result(uint32_t err)
+{
+    if (err)
+        w2u_set_error(err);
+    return err == 0;
+}
+
 /* Synchronous only: an OVERLAPPED file read is not implemented natively. */
 static BOOL file_rw(HANDLE file, void *buf, DWORD n, DWORD *done, OVERLAPPED *ov, bool writing)
 {
@@ -386,11 +390,7 @@ static BOOL file_rw(HANDLE file, void *buf, DWORD n, DWORD *done, OVERLAPPED *ov
                            : iocp_file_read((uintptr_t)file, buf, n, &got);
     if (done)
         *done = got;
-    if (err) {
-        w2u_set_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return file_result(err);
 }
 
 W2U_EXPORT BOOL WINAPI ReadFile(HANDLE file, void *buf, DWORD n, DWORD *done, OVERLAPPED *ov)
@@ -407,12 +407,9 @@ W2U_EXPORT BOOL WINAPI GetFileSizeEx(HANDLE file, LARGE_INTEGER *size)
 {
     uint64_t n;
     uint32_t err = size ? iocp_file_size((uintptr_t)file, &n) : ERROR_INVALID_PARAMETER;
-    if (err) {
-        w2u_set_error(err);
-        return FALSE;
-    }
-    size->QuadPart = (LONGLONG)n;
-    return TRUE;
+    if (!err)
+        size->QuadPart = (LONGLONG)n;
+    return file_result(err);
 }
 
 W2U_EXPORT BOOL WINAPI SetFilePointerEx(HANDLE file, LARGE_INTEGER distance, LARGE_INTEGER *pos,
@@ -420,11 +417,7 @@ W2U_EXPORT BOOL WINAPI SetFilePointerEx(HANDLE file, LARGE_INTEGER distance, LAR
 {
     uint64_t at;
     uint32_t err = iocp_file_seek((uintptr_t)file, distance.QuadPart, method, &at);
-    if (err) {
-        w2u_set_error(err);
-        return FALSE;
-    }
-    if (pos)
+    if (!err && pos)
         pos->QuadPart = (LONGLONG)at;
-    return TRUE;
+    return file_result(err);
 }

@@ -701,6 +701,12 @@ _Static_assert(MSG_TRUNC == W2U_MSG_TRUNC && MSG_CTRUNC == W2U_MSG_CTRUNC &&
                MSG_BCAST == W2U_MSG_BCAST && MSG_MCAST == W2U_MSG_MCAST, "MSG_* out flags");
 _Static_assert(sizeof(WSACMSGHDR) == 16, "WSACMSGHDR is cmsg.c's layout");
 
+static struct ws2_msg msg_of(const WSAMSG *msg)
+{
+    return (struct ws2_msg){ msg->name, msg->namelen, (const struct ws2_buf *)msg->lpBuffers,
+                             msg->dwBufferCount, msg->Control.buf, msg->Control.len };
+}
+
 static bool msg_valid(const WSAMSG *msg)
 {
     return msg && !(msg->Control.len && !msg->Control.buf) && !(msg->namelen && !msg->name);
@@ -726,8 +732,7 @@ INT WINAPI ws2_win32_recv_msg(SOCKET s, WSAMSG *msg, DWORD *received, WSAOVERLAP
     }
     if (!received)
         return result(-W2U_WSAEFAULT);
-    struct ws2_msg m = { msg->name, msg->namelen, (const struct ws2_buf *)msg->lpBuffers,
-                         msg->dwBufferCount, msg->Control.buf, msg->Control.len };
+    struct ws2_msg m = msg_of(msg);
     uint32_t flags = msg->dwFlags;
     int r = ws2_recv_msg(s, &m, &msg->namelen, (uint32_t *)&msg->Control.len, &flags);
     msg->dwFlags = flags;
@@ -754,8 +759,7 @@ W2U_EXPORT INT WINAPI WSASendMsg(SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent
     }
     if (!sent)
         return result(-W2U_WSAEFAULT);
-    struct ws2_msg m = { msg->name, msg->namelen, (const struct ws2_buf *)msg->lpBuffers,
-                         msg->dwBufferCount, msg->Control.buf, msg->Control.len };
+    struct ws2_msg m = msg_of(msg);
     int r = ws2_send_msg(s, &m, (int)flags);
     if (r < 0)
         return result(r);
