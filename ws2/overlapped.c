@@ -224,9 +224,9 @@ static void send_done(struct ur_req *ur, int res, uint32_t flags)
         finish(r, W2U_STATUS_SUCCESS, r->done, false);
         return;
     }
-    int e = atomic_load(&r->cancelled) ? -ECANCELED : submit(r);
+    int e = submit(r);
     if (e < 0)
-        finish(r, e == -ECANCELED ? W2U_STATUS_CANCELLED : w2u_errno_to_status(-e), r->done, false);
+        finish(r, w2u_errno_to_status(-e), r->done, false);
 }
 
 /* ---- submission ------------------------------------------------------------------------------- */
@@ -245,33 +245,44 @@ static struct ur_ring *ring_for(struct ov_req *r, struct iocp_port **port, uint3
     return iocp_default_ring(status);
 }
 
-/* Puts r (the head of its queue) into the ring: 0 or -errno. */
-static int submit(struct ov_req *r)
+/* With the socket locked: puts r into its ring. */
+static int put_in_ring(struct ov_req *r, struct iocp_port **port)
 {
     struct ws2_socket *s = r->sock;
-    struct iocp_port *port;
     uint32_t status;
-    int e;
-    struct ur_ring *ring = ring_for(r, &port, &status);
+    struct ur_ring *ring = ring_for(r, port, &status);
     if (!ring)
         return -EOPNOTSUPP;
     r->ring = ring;
-    r->port = port;
+    r->port = *port;
     if (r->kind == OV_ACCEPT && r->phase == 0)
-        e = ur_accept(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, &r->addrlen,
-                      SOCK_NONBLOCK | SOCK_CLOEXEC);
-    else if (r->kind == OV_ACCEPT)
-        e = ur_recvmsg(ring, &r->ur, r->peer->fd, &r->msg, 0);     /* the first data */
-    else if (r->kind == OV_CONNECT && r->phase == 0)
-        e = ur_connect(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, r->addrlen);
-    else if (r->kind == OV_TRANSMIT && r->phase == 1)
-        e = ur_readv(ring, &r->ur, r->parts[r->part].fd, &r->fiov, 1, r->parts[r->part].off);
-    else if (r->poll_only)
-        e = ur_poll(ring, &r->ur, s->fd, POLLIN);
-    else if (r->send)
-        e = ur_sendmsg(ring, &r->ur, s->fd, &r->msg, MSG_NOSIGNAL);
-    else
-        e = ur_recvmsg(ring, &r->ur, s->fd, &r->msg, (unsigned)r->msg.msg_flags);
+        return ur_accept(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, &r->addrlen,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (r->kind == OV_ACCEPT)
+        return ur_recvmsg(ring, &r->ur, r->peer->fd, &r->msg, 0);     /* the first data */
+    if (r->kind == OV_CONNECT && r->phase == 0)
+        return ur_connect(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, r->addrlen);
+    if (r->kind == OV_TRANSMIT && r->phase == 1)
+        return ur_readv(ring, &r->ur, r->parts[r->part].fd, &r->fiov, 1, r->parts[r->part].off);
+    if (r->poll_only)
+        return ur_poll(ring, &r->ur, s->fd, POLLIN);
+    if (r->send)
+        return ur_sendmsg(ring, &r->ur, s->fd, &r->msg, MSG_NOSIGNAL);
+    return ur_recvmsg(ring, &r->ur, s->fd, &r->msg, (unsigned)r->msg.msg_flags);
+}
+
+/* Puts r (the head of its queue) into the ring: 0 or -errno (-ECANCELED
+ * once a cancel has marked it).  The mark is read under the socket lock a
+ * cancel takes to set it, so a request is either submitted before the
+ * cancel looks for it in the ring, or not submitted at all: never put in
+ * after its cancel missed it (after a close, on a reused descriptor). */
+static int submit(struct ov_req *r)
+{
+    struct ws2_socket *s = r->sock;
+    struct iocp_port *port = NULL;
+    pthread_mutex_lock(&s->lock);
+    int e = atomic_load(&r->cancelled) ? -ECANCELED : put_in_ring(r, &port);
+    pthread_mutex_unlock(&s->lock);
     if (e == 0 && port)
         iocp_port_submitted(port);
     return e;
