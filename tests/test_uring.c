@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../common/w2u.h"
@@ -40,6 +41,85 @@ static void reap_until(struct ur_ring *ring, struct rec *r)
         ur_reap(ring, w2u_now_ns() + 100000000, 64);
     ck_assert_int_eq(atomic_load(&r->calls), 1);
 }
+
+/* A callback that submits to the ring being reaped. */
+struct chain {
+    struct rec first;
+    struct rec nop, read;
+    struct ur_ring *ring;
+    int fd;
+    struct iovec iov;
+    char byte;
+    unsigned queued_in_callback;
+    int cancel;
+};
+
+static void chain_cb(struct ur_req *req, int res, uint32_t flags)
+{
+    struct chain *c = (struct chain *)req;
+    rec_cb(req, res, flags);
+    ck_assert_int_eq(ur_nop(c->ring, &c->nop.ur), 0);
+    ck_assert_int_eq(ur_readv(c->ring, &c->read.ur, c->fd, &c->iov, 1, 0), 0);
+    c->queued_in_callback = ur_ring_queued(c->ring);
+    if (c->cancel)
+        c->cancel = ur_cancel(c->ring, &c->read.ur);
+}
+
+static void chain_start(struct chain *c, int fds[2], int cancel)
+{
+    memset(c, 0, sizeof(*c));
+    c->first.ur.cb = chain_cb;
+    c->nop.ur.cb = c->read.ur.cb = rec_cb;
+    c->ring = ring_new();
+    ck_assert_int_eq(pipe(fds), 0);
+    c->fd = fds[0];
+    c->iov = (struct iovec){ &c->byte, 1 };
+    c->cancel = cancel;
+    ck_assert_int_eq(ur_nop(c->ring, &c->first.ur), 0);
+}
+
+static void chain_end(struct chain *c, int fds[2])
+{
+    ur_ring_destroy(c->ring);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+/* What callbacks submit waits for the end of the reaped batch, then goes
+ * in with one system call before ur_reap returns. */
+START_TEST(test_uring_callback_submissions_flush_when_batch_ends)
+{
+    struct chain c;
+    int fds[2];
+    chain_start(&c, fds, 0);
+    reap_until(c.ring, &c.first);
+    ck_assert_uint_eq(c.queued_in_callback, 2);
+    ck_assert_uint_eq(ur_ring_queued(c.ring), 0);
+    ck_assert_uint_eq(ur_ring_inflight(c.ring), 2);
+    reap_until(c.ring, &c.nop);
+    /* The read is in the kernel: data written now completes it. */
+    ck_assert_int_eq(write(fds[1], "x", 1), 1);
+    reap_until(c.ring, &c.read);
+    ck_assert_int_eq(c.read.res, 1);
+    ck_assert_int_eq(c.byte, 'x');
+    chain_end(&c, fds);
+}
+END_TEST
+
+/* A cancel finds a request a callback queued a moment ago. */
+START_TEST(test_uring_cancel_finds_request_queued_by_callback)
+{
+    struct chain c;
+    int fds[2];
+    chain_start(&c, fds, 1);
+    reap_until(c.ring, &c.first);
+    ck_assert_int_eq(c.cancel, 0);
+    reap_until(c.ring, &c.read);
+    ck_assert_int_eq(c.read.res, -ECANCELED);
+    reap_until(c.ring, &c.nop);
+    chain_end(&c, fds);
+}
+END_TEST
 
 START_TEST(test_probe_reports_features)
 {
@@ -276,6 +356,8 @@ int main(void)
     tcase_add_test(tc, test_second_reaper_gets_busy);
     tcase_add_test(tc, test_many_threads_submit_at_once);
     tcase_add_test(tc, test_timeout_request_fires);
+    tcase_add_test(tc, test_uring_callback_submissions_flush_when_batch_ends);
+    tcase_add_test(tc, test_uring_cancel_finds_request_queued_by_callback);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

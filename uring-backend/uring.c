@@ -17,7 +17,24 @@ struct ur_ring {
     pthread_mutex_t sq_lock;       /* submission queue: any thread, one at a time */
     pthread_mutex_t cq_lock;       /* completion queue: one reaper at a time */
     _Atomic unsigned inflight;
+    _Atomic unsigned deferred;     /* SQEs queued by the reaper, not yet submitted */
 };
+
+/* The ring whose completion callbacks this thread is running.  What those
+ * callbacks submit to that ring (the next step of a transmit, the rest of a
+ * send) is only queued, and the reaper submits it all with one system call
+ * when its batch is done: batching without delaying anything, since the
+ * reaper flushes before it returns.  WS2URING_NO_BATCH=1 turns it off, so
+ * the benchmarks can compare both in one run. */
+static _Thread_local struct ur_ring *reaping_ring;
+static bool batching = true;
+static pthread_once_t batching_once = PTHREAD_ONCE_INIT;
+
+static void batching_read(void)
+{
+    const char *v = getenv("WS2URING_NO_BATCH");
+    batching = !(v && *v && strcmp(v, "0") != 0);
+}
 
 /* Generous CQ: completions of many sockets pile up between two reaps. */
 #define CQ_FACTOR 4u
@@ -123,6 +140,7 @@ static void probe(void)
 int ur_init(void)
 {
     pthread_once(&probe_once, probe);
+    pthread_once(&batching_once, batching_read);
     return caps.available ? 0 : caps.error;
 }
 
@@ -174,6 +192,11 @@ unsigned ur_ring_inflight(struct ur_ring *ring)
     return atomic_load_explicit(&ring->inflight, memory_order_seq_cst);
 }
 
+unsigned ur_ring_queued(struct ur_ring *ring)
+{
+    return atomic_load_explicit(&ring->deferred, memory_order_relaxed);
+}
+
 /* ---- submission ----------------------------------------------------------- */
 
 /* With sq_lock held: a free SQE, flushing the queue once if it is full. */
@@ -195,8 +218,11 @@ static int sq_submit(struct ur_ring *ring, struct io_uring_sqe *sqe)
     int r;
     for (int tries = 0; tries < 100; tries++) {
         r = io_uring_submit(&ring->ring);
-        if (r >= 0)
+        if (r >= 0) {
+            /* Whatever the reaper had queued went in with it. */
+            atomic_store_explicit(&ring->deferred, 0, memory_order_relaxed);
             return 0;
+        }
         if (r != -EINTR && r != -EAGAIN && r != -EBUSY)
             break;
         sched_yield();
@@ -220,7 +246,11 @@ static int sq_submit(struct ur_ring *ring, struct io_uring_sqe *sqe)
         /* user_data 0 is internal: nobody waits for it */             \
         unsigned counted_ = (req) != NULL;                             \
         atomic_fetch_add_explicit(&(ring)->inflight, counted_, memory_order_seq_cst); \
-        int r_ = sq_submit((ring), sqe);                               \
+        int r_ = 0;                                                    \
+        if (reaping_ring == (ring) && batching)                        \
+            atomic_fetch_add_explicit(&(ring)->deferred, 1, memory_order_relaxed); \
+        else                                                           \
+            r_ = sq_submit((ring), sqe);                               \
         if (r_ < 0)                                                    \
             atomic_fetch_sub_explicit(&(ring)->inflight, counted_, memory_order_relaxed); \
         pthread_mutex_unlock(&(ring)->sq_lock);                        \
@@ -317,8 +347,13 @@ static int async_cancel(struct ur_ring *ring, uint64_t addr, int fd, unsigned fl
     return r;
 }
 
+/* The cancels look for requests in the kernel: what a reaper has queued
+ * must be there first. */
+static void flush_deferred(struct ur_ring *ring);
+
 int ur_cancel(struct ur_ring *ring, struct ur_req *req)
 {
+    flush_deferred(ring);
     if (caps.sync_cancel)
         return sync_cancel(ring, (uint64_t)(uintptr_t)req, 0, 0);
     return async_cancel(ring, (uint64_t)(uintptr_t)req, 0, 0);
@@ -329,6 +364,7 @@ int ur_cancel_fd(struct ur_ring *ring, int fd)
     const unsigned flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
     if (!caps.cancel_fd_all)
         return -EOPNOTSUPP;
+    flush_deferred(ring);
     if (caps.sync_cancel) {
         int r = sync_cancel(ring, 0, fd, flags);
         return r == -ENOENT ? 0 : r;
@@ -388,6 +424,28 @@ int ur_post(struct ur_ring *ring, struct ur_req *req)
 
 /* ---- reaping ------------------------------------------------------------------ */
 
+/* Submits what the reaper queued.  A failure leaves the SQEs queued (the
+ * requests stay in flight, nobody was told otherwise) for the next flush. */
+static void flush_deferred(struct ur_ring *ring)
+{
+    if (!atomic_load_explicit(&ring->deferred, memory_order_relaxed))
+        return;
+    pthread_mutex_lock(&ring->sq_lock);
+    if (atomic_load_explicit(&ring->deferred, memory_order_relaxed)) {
+        int r;
+        int tries = 0;
+        while ((r = io_uring_submit(&ring->ring)) < 0 && tries++ < 100 &&
+               (r == -EINTR || r == -EAGAIN || r == -EBUSY))
+            sched_yield();
+        if (r >= 0)
+            atomic_store_explicit(&ring->deferred, 0, memory_order_relaxed);
+        else
+            w2u_log("io_uring: submitting %u queued requests failed: %s; retrying at the next reap",
+                    atomic_load(&ring->deferred), strerror(-r));
+    }
+    pthread_mutex_unlock(&ring->sq_lock);
+}
+
 int ur_reap(struct ur_ring *ring, int64_t deadline, unsigned max)
 {
     struct io_uring_cqe *cqe;
@@ -395,6 +453,7 @@ int ur_reap(struct ur_ring *ring, int64_t deadline, unsigned max)
 
     if (pthread_mutex_trylock(&ring->cq_lock) != 0)
         return -EBUSY;
+    flush_deferred(ring);      /* left over from a failed flush */
 
     if (deadline == W2U_FOREVER) {
         r = io_uring_wait_cqe(&ring->ring, &cqe);
@@ -413,6 +472,9 @@ int ur_reap(struct ur_ring *ring, int64_t deadline, unsigned max)
         return (r == -ETIME || r == -EAGAIN || r == -EINTR) ? 0 : r;
     }
 
+    /* A callback may reap another ring (a port's drain): keep the outer one. */
+    struct ur_ring *outer = reaping_ring;
+    reaping_ring = ring;
     unsigned n = 0;
     while (n < max && io_uring_peek_cqe(&ring->ring, &cqe) == 0) {
         uint64_t data = cqe->user_data;
@@ -428,6 +490,8 @@ int ur_reap(struct ur_ring *ring, int64_t deadline, unsigned max)
             atomic_fetch_sub_explicit(&ring->inflight, 1, memory_order_release);
         req->cb(req, res, more ? UR_CQE_MORE : 0);
     }
+    reaping_ring = outer;
+    flush_deferred(ring);
     pthread_mutex_unlock(&ring->cq_lock);
     return (int)n;
 }

@@ -72,8 +72,14 @@ int ur_ring_create(struct ur_ring **out, unsigned entries);
 void ur_ring_destroy(struct ur_ring *ring);
 /* Requests submitted and not yet completed (their last CQE not reaped). */
 unsigned ur_ring_inflight(struct ur_ring *ring);
+/* Of those, how many completion callbacks queued on this ring and the
+ * reaper has not yet handed to the kernel: it does so, with one system
+ * call, before ur_reap returns (and a cancel does first).  0 when
+ * WS2URING_NO_BATCH=1 makes every submission immediate. */
+unsigned ur_ring_queued(struct ur_ring *ring);
 
-/* ---- submission: any thread; each call submits at once ------------------ */
+/* ---- submission: any thread; each call submits at once, except from a
+ * completion callback to the ring being reaped (see ur_ring_queued) ----- */
 int ur_nop(struct ur_ring *ring, struct ur_req *req);
 int ur_poll(struct ur_ring *ring, struct ur_req *req, int fd, unsigned events);
 int ur_readv(struct ur_ring *ring, struct ur_req *req, int fd,
