@@ -160,6 +160,40 @@ W2U_EXPORT DWORD WINAPI GetCurrentProcessId(void)
     return w2u_process_id();
 }
 
+/* Clocks, all CLOCK_MONOTONIC.  The performance counter runs at 10 MHz, the
+ * frequency current Windows reports, so programs that assume it still work. */
+#define QPC_HZ 10000000
+
+W2U_EXPORT BOOL WINAPI QueryPerformanceFrequency(LARGE_INTEGER *freq)
+{
+    if (!freq) {
+        SetLastError(ERROR_NOACCESS);
+        return FALSE;
+    }
+    freq->QuadPart = QPC_HZ;
+    return TRUE;
+}
+
+W2U_EXPORT BOOL WINAPI QueryPerformanceCounter(LARGE_INTEGER *count)
+{
+    if (!count) {
+        SetLastError(ERROR_NOACCESS);
+        return FALSE;
+    }
+    count->QuadPart = w2u_now_ns() / (1000000000 / QPC_HZ);
+    return TRUE;
+}
+
+W2U_EXPORT ULONGLONG WINAPI GetTickCount64(void)
+{
+    return (ULONGLONG)(w2u_now_ns() / 1000000);
+}
+
+W2U_EXPORT DWORD WINAPI GetTickCount(void)
+{
+    return (DWORD)GetTickCount64();     /* wraps after 49.7 days, as Windows' */
+}
+
 W2U_EXPORT DWORD WINAPI GetCurrentThreadId(void)
 {
     return w2u_thread_id();
