@@ -806,13 +806,19 @@ START_TEST(test_acceptex_bad_input)
 }
 END_TEST
 
+/* Stores the extension function id into *fn (of fn_size bytes). */
+static void get_extension(SOCKET s, GUID id, void *fn, DWORD fn_size)
+{
+    DWORD ret;
+    ck_assert_int_eq(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof(id), fn, fn_size, &ret,
+                              NULL, NULL), 0);
+    ck_assert_uint_eq(ret, fn_size);
+}
+
 static LPFN_CONNECTEX get_connectex(SOCKET s)
 {
-    GUID id = WSAID_CONNECTEX;
     LPFN_CONNECTEX fn = NULL;
-    DWORD ret;
-    ck_assert_int_eq(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof(id), &fn, sizeof(fn),
-                              &ret, NULL, NULL), 0);
+    get_extension(s, (GUID)WSAID_CONNECTEX, &fn, sizeof(fn));
     return fn;
 }
 
@@ -870,11 +876,9 @@ START_TEST(test_disconnectex_then_reuse_for_acceptex)
     start();
     struct sockaddr_in addr;
     SOCKET l = listening(&addr), a = socket(AF_INET, SOCK_STREAM, 0);
-    GUID id = WSAID_DISCONNECTEX;
     LPFN_DISCONNECTEX pDisconnectEx;
     DWORD ret, bytes;
-    WSAIoctl(a, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof(id), &pDisconnectEx, sizeof(pDisconnectEx),
-             &ret, NULL, NULL);
+    get_extension(a, (GUID)WSAID_DISCONNECTEX, &pDisconnectEx, sizeof(pDisconnectEx));
     char buf[2 * 64];
     for (int round = 0; round < 3; round++) {
         OVERLAPPED ov;
@@ -965,11 +969,8 @@ END_TEST
 
 static LPFN_WSARECVMSG get_recvmsg(SOCKET s)
 {
-    GUID g = WSAID_WSARECVMSG;
     LPFN_WSARECVMSG fn = NULL;
-    DWORD n;
-    ck_assert_int_eq(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &g, sizeof(g), &fn, sizeof(fn), &n,
-                              NULL, NULL), 0);
+    get_extension(s, (GUID)WSAID_WSARECVMSG, &fn, sizeof(fn));
     ck_assert_ptr_nonnull(fn);
     return fn;
 }
@@ -1233,6 +1234,16 @@ static void temp_path(char *out, size_t len, const char *tag)
 }
 
 /* Reads exactly n bytes from s (blocking). */
+/* A new file of n pattern bytes at a fresh path, opened for reading. */
+static HANDLE open_test_file(char *path, size_t len, const char *tag, size_t n)
+{
+    temp_path(path, len, tag);
+    make_file(path, n);
+    HANDLE f = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    ck_assert_ptr_ne(f, INVALID_HANDLE_VALUE);
+    return f;
+}
+
 static void recv_all(SOCKET s, char *buf, size_t n)
 {
     size_t got = 0;
@@ -1312,10 +1323,7 @@ START_TEST(test_transmitfile_sends_10mib_file_with_head_and_tail)
     start();
     enum { SIZE = 10 << 20 };
     char path[64];
-    temp_path(path, sizeof(path), "tf10");
-    make_file(path, SIZE);
-    HANDLE f = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
-    ck_assert_ptr_ne(f, INVALID_HANDLE_VALUE);
+    HANDLE f = open_test_file(path, sizeof(path), "tf10", SIZE);
     LARGE_INTEGER size;
     ck_assert(GetFileSizeEx(f, &size));
     ck_assert_int_eq(size.QuadPart, SIZE);
@@ -1354,10 +1362,7 @@ START_TEST(test_transmitfile_offset_disconnect_and_bad_input)
 {
     start();
     char path[64];
-    temp_path(path, sizeof(path), "tfoff");
-    make_file(path, 4096);
-    HANDLE f = CreateFileA(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
-    ck_assert_ptr_ne(f, INVALID_HANDLE_VALUE);
+    HANDLE f = open_test_file(path, sizeof(path), "tfoff", 4096);
     SOCKET c, s;
     tcp_pair(&c, &s);
     /* Blocking (no OVERLAPPED), buffers only. */
@@ -1419,9 +1424,7 @@ START_TEST(test_transmitfile_cancelled_while_peer_is_not_reading)
     start();
     enum { SIZE = 8 << 20 };
     char path[64];
-    temp_path(path, sizeof(path), "tfcancel");
-    make_file(path, SIZE);
-    HANDLE f = CreateFileA(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    HANDLE f = open_test_file(path, sizeof(path), "tfcancel", SIZE);
     SOCKET c, s;
     tcp_pair(&c, &s);
     HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 7, 0);
@@ -1489,23 +1492,39 @@ START_TEST(test_transmitfile_queued_behind_pending_send_keeps_order)
 }
 END_TEST
 
+static LPFN_TRANSMITPACKETS transmit_packets_of(SOCKET s)
+{
+    LPFN_TRANSMITPACKETS tp = NULL;
+    get_extension(s, (GUID)WSAID_TRANSMITPACKETS, &tp, sizeof(tp));
+    return tp;
+}
+
+/* TransmitPackets through ov, completed on port with key: the byte count. */
+static DWORD packets_on_port(LPFN_TRANSMITPACKETS tp, SOCKET c, TRANSMIT_PACKETS_ELEMENT *el, DWORD n,
+                             OVERLAPPED *ov, HANDLE port, ULONG_PTR want_key)
+{
+    zero(ov);
+    BOOL ok = tp(c, el, n, 0, ov, 0);
+    ck_assert(ok || WSAGetLastError() == ERROR_IO_PENDING);
+    DWORD bytes;
+    ULONG_PTR key;
+    OVERLAPPED *got;
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_ptr_eq(got, ov);
+    ck_assert_uint_eq(key, want_key);
+    return bytes;
+}
+
 START_TEST(test_transmitpackets_memory_and_file_elements)
 {
     start();
     char path[64];
-    temp_path(path, sizeof(path), "tp");
-    make_file(path, 4096);
-    HANDLE f = CreateFileA(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
-    ck_assert_ptr_ne(f, INVALID_HANDLE_VALUE);
+    HANDLE f = open_test_file(path, sizeof(path), "tp", 4096);
     LARGE_INTEGER to = { .QuadPart = 4000 };
     ck_assert(SetFilePointerEx(f, to, NULL, FILE_BEGIN));
     SOCKET c, s;
     tcp_pair(&c, &s);
-    GUID g = WSAID_TRANSMITPACKETS;
-    LPFN_TRANSMITPACKETS tp = NULL;
-    DWORD n;
-    ck_assert_int_eq(WSAIoctl(c, SIO_GET_EXTENSION_FUNCTION_POINTER, &g, sizeof(g), &tp, sizeof(tp), &n,
-                              NULL, NULL), 0);
+    LPFN_TRANSMITPACKETS tp = transmit_packets_of(c);
     HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 3, 0);
     TRANSMIT_PACKETS_ELEMENT el[4];
     memset(el, 0, sizeof(el));
@@ -1524,15 +1543,7 @@ START_TEST(test_transmitpackets_memory_and_file_elements)
     el[3].nFileOffset.QuadPart = -1;               /* from the current position */
     el[3].hFile = f;
     OVERLAPPED ov;
-    zero(&ov);
-    BOOL ok = tp(c, el, 4, 0, &ov, 0);
-    ck_assert(ok || WSAGetLastError() == ERROR_IO_PENDING);
-    DWORD bytes;
-    ULONG_PTR key;
-    OVERLAPPED *got;
-    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
-    ck_assert_ptr_eq(got, &ov);
-    ck_assert_uint_eq(key, 3);
+    DWORD bytes = packets_on_port(tp, c, el, 4, &ov, port, 3);
     ck_assert_uint_eq(bytes, 3 + 100 + 3 + 96);
     char buf[256];
     recv_all(s, buf, bytes);
@@ -1548,9 +1559,109 @@ START_TEST(test_transmitpackets_memory_and_file_elements)
     ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
     ck_assert(!tp(c, NULL, 1, 0, &ov, 0));
     ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ULONG_PTR key;
+    OVERLAPPED *got;
     ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 0));   /* no completion for those */
     ck_assert_ptr_null(got);
     close_all(c, s, port, f, path);
+}
+END_TEST
+
+/* 150 memory elements (more than one send gathers, some empty, one ending
+ * a packet) around a file range: the stream carries them all, in order. */
+START_TEST(test_transmitpackets_gathers_many_buffers_in_order)
+{
+    enum { ELS = 151, FILE_AT = 75 };
+    start();
+    char path[64];
+    HANDLE f = open_test_file(path, sizeof(path), "tpg", 1000);
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    LPFN_TRANSMITPACKETS tp = transmit_packets_of(c);
+    HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 9, 0);
+    static TRANSMIT_PACKETS_ELEMENT el[ELS];
+    static unsigned char data[ELS][4];
+    size_t total = 0;
+    memset(el, 0, sizeof(el));
+    for (int i = 0; i < ELS; i++) {
+        if (i == FILE_AT) {
+            el[i].dwElFlags = TP_ELEMENT_FILE;
+            el[i].cLength = 500;
+            el[i].nFileOffset.QuadPart = 300;
+            el[i].hFile = f;
+            total += 500;
+            continue;
+        }
+        memset(data[i], (unsigned char)i, sizeof(data[i]));
+        el[i].dwElFlags = TP_ELEMENT_MEMORY | (i == 20 ? TP_ELEMENT_EOP : 0);
+        el[i].pBuffer = data[i];
+        el[i].cLength = i % 10 == 3 ? 0 : (ULONG)(1 + i % 4);
+        total += el[i].cLength;
+    }
+    OVERLAPPED ov;
+    ck_assert_uint_eq(packets_on_port(tp, c, el, ELS, &ov, port, 9), total);
+    static char buf[2048];
+    recv_all(s, buf, total);
+    size_t at = 0;
+    for (int i = 0; i < ELS; i++) {
+        if (i == FILE_AT) {
+            for (size_t k = 0; k < 500; k++)
+                ck_assert_uint_eq((unsigned char)buf[at + k], pattern_byte(300 + k));
+            at += 500;
+            continue;
+        }
+        for (ULONG k = 0; k < el[i].cLength; k++)
+            ck_assert_msg((unsigned char)buf[at + k] == (unsigned char)i, "element %d byte %lu", i,
+                          (unsigned long)k);
+        at += el[i].cLength;
+    }
+    close_all(c, s, port, f, path);
+}
+END_TEST
+
+/* On a connected datagram socket the buffers up to an end-of-packet
+ * element make one datagram; there is nothing to disconnect, and an
+ * unconnected one has no peer. */
+START_TEST(test_transmitpackets_datagrams_end_at_eop)
+{
+    start();
+    SOCKET x, y;
+    struct sockaddr_storage ya;
+    int yl;
+    udp_pair(AF_INET, &x, &y, &ya, &yl);
+    LPFN_TRANSMITPACKETS tp = transmit_packets_of(x);
+    TRANSMIT_PACKETS_ELEMENT el[4];
+    memset(el, 0, sizeof(el));
+    const char *parts[4] = { "ab", "cd", "ef", "gh" };
+    for (int i = 0; i < 4; i++) {
+        el[i].dwElFlags = TP_ELEMENT_MEMORY | (i == 1 || i == 2 ? TP_ELEMENT_EOP : 0);
+        el[i].pBuffer = (void *)parts[i];
+        el[i].cLength = 2;
+    }
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    ck_assert(!tp(x, el, 4, 0, &ov, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTCONN);
+    ck_assert_int_eq(connect(x, (struct sockaddr *)&ya, yl), 0);
+    ck_assert(!tp(x, el, 4, 0, &ov, TF_DISCONNECT));
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    BOOL ok = tp(x, el, 4, 0, &ov, 0);
+    ck_assert(ok || WSAGetLastError() == ERROR_IO_PENDING);
+    DWORD bytes, flags;
+    ck_assert(WSAGetOverlappedResult(x, &ov, &bytes, TRUE, &flags));
+    ck_assert_uint_eq(bytes, 8);
+    const char *want[3] = { "abcd", "ef", "gh" };
+    for (int i = 0; i < 3; i++) {
+        char buf[16];
+        int n = recv(y, buf, sizeof(buf), 0);
+        ck_assert_int_eq(n, (int)strlen(want[i]));
+        ck_assert_mem_eq(buf, want[i], (size_t)n);
+    }
+    WSACloseEvent(ov.hEvent);
+    closesocket(x);
+    closesocket(y);
+    stop();
 }
 END_TEST
 
@@ -1617,11 +1728,8 @@ START_TEST(test_ten_thousand_connections_accepted_echoed_closed)
     ck_assert_int_eq(getsockname(l, (struct sockaddr *)&in, &len), 0);
     ck_assert_int_eq(listen(l, SOMAXCONN), 0);
     HANDLE port = CreateIoCompletionPort((HANDLE)l, NULL, 0, 0);
-    GUID g = WSAID_ACCEPTEX;
     LPFN_ACCEPTEX accept_ex;
-    DWORD n;
-    ck_assert_int_eq(WSAIoctl(l, SIO_GET_EXTENSION_FUNCTION_POINTER, &g, sizeof(g), &accept_ex,
-                              sizeof(accept_ex), &n, NULL, NULL), 0);
+    get_extension(l, (GUID)WSAID_ACCEPTEX, &accept_ex, sizeof(accept_ex));
     int posted = 0, closed = 0;
     for (; posted < MANY_AHEAD; posted++)
         many_accept(l, accept_ex);
@@ -1719,6 +1827,8 @@ int main(void)
     tcase_add_test(tc, test_transmitfile_cancelled_while_peer_is_not_reading);
     tcase_add_test(tc, test_transmitfile_queued_behind_pending_send_keeps_order);
     tcase_add_test(tc, test_transmitpackets_memory_and_file_elements);
+    tcase_add_test(tc, test_transmitpackets_gathers_many_buffers_in_order);
+    tcase_add_test(tc, test_transmitpackets_datagrams_end_at_eop);
     tcase_add_test(tc, test_ten_thousand_connections_accepted_echoed_closed);
     suite_add_tcase(s, tc);
     return run_suite(s);

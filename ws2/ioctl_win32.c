@@ -101,9 +101,9 @@ W2U_EXPORT BOOL WINAPI TransmitFile(SOCKET s, HANDLE file, DWORD bytes, DWORD pe
                                     TRANSMIT_FILE_BUFFERS *bufs, DWORD flags)
 {
     struct ws2_tx_element els[3] = {
-        { bufs ? bufs->Head : NULL, bufs ? bufs->HeadLength : 0, 0, 0 },
-        { NULL, file ? bytes : 0, (uintptr_t)file, 0 },   /* no file: an empty buffer */
-        { bufs ? bufs->Tail : NULL, bufs ? bufs->TailLength : 0, 0, 0 },
+        { .buf = bufs ? bufs->Head : NULL, .len = bufs ? bufs->HeadLength : 0 },
+        { .len = file ? bytes : 0, .file = (uintptr_t)file },   /* no file: an empty buffer */
+        { .buf = bufs ? bufs->Tail : NULL, .len = bufs ? bufs->TailLength : 0 },
     };
     if (ov)
         els[1].offset = (uint64_t)ov->OffsetHigh << 32 | ov->Offset;
@@ -126,6 +126,7 @@ static BOOL WINAPI transmit_packets(SOCKET s, TRANSMIT_PACKETS_ELEMENT *el, DWOR
     for (DWORD i = 0; i < n && !bad; i++) {
         DWORD kind = el[i].dwElFlags & (TP_ELEMENT_MEMORY | TP_ELEMENT_FILE);
         els[i].len = el[i].cLength;
+        els[i].eop = (el[i].dwElFlags & TP_ELEMENT_EOP) != 0;
         if (kind == TP_ELEMENT_MEMORY) {
             els[i].buf = el[i].pBuffer;
         } else if (kind == TP_ELEMENT_FILE && el[i].hFile) {

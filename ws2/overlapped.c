@@ -35,6 +35,7 @@ struct tx_part {
     struct w2u_object *file;         /* a reference */
     int fd;
     uint64_t off, left;
+    bool eop;                        /* nothing after it joins its send */
 };
 
 /* Buffers kept inside the request: most calls pass one or two, and a
@@ -62,7 +63,8 @@ struct ov_req {
     uint32_t thread_id;              /* issuer, for CancelIo */
     w2u_completion_routine routine;
     struct msghdr msg;
-    struct iovec *iov;               /* iov_inline, or after ctl for more buffers */
+    struct iovec *iov;               /* iov_inline, after ctl for more buffers, or a transmit's own */
+    unsigned iov_cap;                /* a transmit's: how many buffers one send may gather */
     struct iovec iov_inline[INLINE_BUFS];
     struct iovec *pos;               /* sends: what is left */
     size_t left;
@@ -96,6 +98,8 @@ static void req_free(struct ov_req *r)
             w2u_object_unref(r->parts[i].file);
     free(r->parts);
     free(r->chunk_buf);
+    if (r->kind == OV_TRANSMIT && r->iov != r->iov_inline)
+        free(r->iov);
     if (r->c.apc_thread)
         iocp_thread_unref(r->c.apc_thread);
     ws2_socket_put(r->sock);
@@ -893,9 +897,24 @@ static int transmit_next(struct ov_req *r)
     for (; r->part < r->nparts; r->part++) {
         struct tx_part *p = &r->parts[r->part];
         if (!p->file && p->len) {
+            /* Consecutive buffers go out in one send (on a stream the same
+             * bytes in the same order, for one system call; on a datagram
+             * socket one datagram) up to an element marked end of packet. */
+            unsigned k = 0;
+            while (r->part < r->nparts && !r->parts[r->part].file && k < r->iov_cap) {
+                struct tx_part *b = &r->parts[r->part++];
+                if (b->len) {
+                    r->iov[k++] = (struct iovec){ b->buf, b->len };
+                    b->len = 0;                     /* in the iovec now */
+                }
+                if (b->eop)
+                    break;
+            }
             r->phase = 0;
-            send_one(r, p->buf, p->len);
-            p->len = 0;                /* in the iovec now */
+            r->pos = r->iov;
+            r->left = k;
+            r->msg.msg_iov = r->iov;
+            r->msg.msg_iovlen = k;
             return submit(r);
         }
         if (p->file && p->left) {
@@ -970,6 +989,7 @@ static int transmit_parts(struct ov_req *q, const struct ws2_tx_element *els, un
     if (!(q->parts = calloc(n ? n : 1, sizeof(*q->parts))))
         return -W2U_WSAENOBUFS;
     bool files = false;
+    unsigned bufs = 0;
     for (unsigned i = 0; i < n; i++, q->nparts++) {
         struct tx_part *p = &q->parts[i];
         if (els[i].file) {
@@ -983,6 +1003,16 @@ static int transmit_parts(struct ov_req *q, const struct ws2_tx_element *els, un
                 return -W2U_WSAEFAULT;
             p->buf = els[i].buf;
             p->len = els[i].len;
+            p->eop = els[i].eop;
+            bufs++;
+        }
+    }
+    q->iov_cap = INLINE_BUFS;
+    if (bufs > INLINE_BUFS) {
+        q->iov_cap = bufs < MAX_BUFS ? bufs : MAX_BUFS;
+        if (!(q->iov = calloc(q->iov_cap, sizeof(*q->iov)))) {
+            q->iov = q->iov_inline;
+            return -W2U_WSAENOBUFS;
         }
     }
     if (files && !(q->chunk_buf = malloc(q->chunk)))
@@ -1002,9 +1032,15 @@ int ws2_transmit(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint
         return ov ? -W2U_WSAEINVAL : -W2U_WSAEFAULT;
     }
     ws2_refresh_connect(s);
-    if (s->type != SOCK_STREAM || !s->connected || s->shut_send) {
+    /* A datagram socket sends to its connected peer, and has nothing to
+     * disconnect. */
+    int bad = s->shut_send ? -W2U_WSAESHUTDOWN
+            : !s->connected ? -W2U_WSAENOTCONN
+            : (s->type != SOCK_STREAM && s->type != SOCK_DGRAM) ? -W2U_WSAEOPNOTSUPP
+            : (s->type == SOCK_DGRAM && (flags & W2U_TF_DISCONNECT)) ? -W2U_WSAEOPNOTSUPP : 0;
+    if (bad) {
         ws2_socket_put(s);
-        return s->shut_send ? -W2U_WSAESHUTDOWN : -W2U_WSAENOTCONN;
+        return bad;
     }
     struct ov_req *q = ext_request(s, OV_TRANSMIT, ov, transmit_done);
     if (!q) {

@@ -188,6 +188,7 @@ struct ws2_tx_element {
     uint32_t len;
     uintptr_t file;
     uint64_t offset;
+    bool eop;            /* TP_ELEMENT_EOP: ends a send (a datagram) */
 };
 int ws2_transmit(uintptr_t s, const struct ws2_tx_element *els, unsigned n, uint32_t per_send,
                  uint32_t flags, struct iocp_overlapped *ov);
