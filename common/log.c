@@ -23,6 +23,18 @@ bool w2u_debug_enabled(void)
     return s;
 }
 
+bool w2u_disabled(const char *feature)
+{
+    const char *v = getenv("WS2URING_DISABLE");
+    size_t n = strlen(feature);
+    for (const char *p = v; p && *p; p += strcspn(p, ",")) {
+        p += *p == ',';
+        if (!strncmp(p, feature, n) && (p[n] == ',' || !p[n]))
+            return true;
+    }
+    return false;
+}
+
 void w2u_log(const char *fmt, ...)
 {
     char line[512];

@@ -216,6 +216,10 @@ bool w2u_utf16_from_utf8(const char *s, uint16_t *out, size_t cap);
 
 /* ---- logging -------------------------------------------------------------- */
 /* WS2URING_DEBUG=1 in the environment turns on debug lines. */
+/* WS2URING_DISABLE is a comma-separated list of optimisations to turn off
+ * (batch, inline-recv), so a benchmark can compare with and without them
+ * in one run.  True when feature is listed; callers read it once. */
+bool w2u_disabled(const char *feature);
 bool w2u_debug_enabled(void);
 void w2u_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define W2U_DEBUG(...) do { if (w2u_debug_enabled()) w2u_log(__VA_ARGS__); } while (0)

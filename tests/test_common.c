@@ -286,6 +286,24 @@ START_TEST(test_thread_id_per_thread_and_fresh_after_fork)
 }
 END_TEST
 
+/* WS2URING_DISABLE names whole entries of a comma-separated list. */
+START_TEST(test_common_disabled_matches_whole_list_entries)
+{
+    setenv("WS2URING_DISABLE", "inline-recv,batch", 1);
+    ck_assert(w2u_disabled("batch"));
+    ck_assert(w2u_disabled("inline-recv"));
+    ck_assert(!w2u_disabled("bat"));
+    ck_assert(!w2u_disabled("inline"));
+    setenv("WS2URING_DISABLE", "batchy,,", 1);
+    ck_assert(!w2u_disabled("batch"));
+    setenv("WS2URING_DISABLE", "", 1);
+    ck_assert(!w2u_disabled("batch"));
+    unsetenv("WS2URING_DISABLE");
+    ck_assert(!w2u_disabled("batch"));
+}
+END_TEST
+
+
 int main(void)
 {
     Suite *s = suite_create("common");
@@ -300,6 +318,8 @@ int main(void)
     tcase_add_test(tc, test_handles_close_while_other_thread_uses);
     tcase_add_test(tc, test_mutex_excludes_under_contention);
     tcase_add_test(tc, test_thread_id_per_thread_and_fresh_after_fork);
+    tcase_add_test(tc, test_common_disabled_matches_whole_list_entries);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
+

@@ -24,16 +24,15 @@ struct ur_ring {
  * callbacks submit to that ring (the next step of a transmit, the rest of a
  * send) is only queued, and the reaper submits it all with one system call
  * when its batch is done: batching without delaying anything, since the
- * reaper flushes before it returns.  WS2URING_NO_BATCH=1 turns it off, so
- * the benchmarks can compare both in one run. */
+ * reaper flushes before it returns.  WS2URING_DISABLE=batch turns it off,
+ * so the benchmarks can compare both in one run. */
 static _Thread_local struct ur_ring *reaping_ring;
 static bool batching = true;
 static pthread_once_t batching_once = PTHREAD_ONCE_INIT;
 
 static void batching_read(void)
 {
-    const char *v = getenv("WS2URING_NO_BATCH");
-    batching = !(v && *v && strcmp(v, "0") != 0);
+    batching = !w2u_disabled("batch");
 }
 
 /* Generous CQ: completions of many sockets pile up between two reaps. */

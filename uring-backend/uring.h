@@ -75,7 +75,7 @@ unsigned ur_ring_inflight(struct ur_ring *ring);
 /* Of those, how many completion callbacks queued on this ring and the
  * reaper has not yet handed to the kernel: it does so, with one system
  * call, before ur_reap returns (and a cancel does first).  0 when
- * WS2URING_NO_BATCH=1 makes every submission immediate. */
+ * WS2URING_DISABLE=batch makes every submission immediate. */
 unsigned ur_ring_queued(struct ur_ring *ring);
 
 /* ---- submission: any thread; each call submits at once, except from a
