@@ -144,6 +144,71 @@ START_TEST(test_skip_completion_port_on_success)
 }
 END_TEST
 
+/* WSARecv on the socket of port; the return value and the count it gives. */
+static int recv_now(SOCKET s, char *buf, ULONG len, OVERLAPPED *ov, DWORD *count)
+{
+    WSABUF b = { len, buf };
+    DWORD flags = 0;
+    zero(ov);
+    *count = 12345;
+    return WSARecv(s, &b, 1, count, &flags, ov, NULL);
+}
+
+/* A receive that filled its buffer leaves data behind as a rule: the next
+ * one completes at once (0 and its count, as Windows when data is there;
+ * the packet still comes unless skip mode), and one that finds less than
+ * its buffer sends the next through the ring again. */
+START_TEST(test_wsarecv_completes_inline_when_data_waits)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 4, 0);
+    char out[300];
+    for (int i = 0; i < 300; i++)
+        out[i] = (char)i;
+    ck_assert_int_eq(send(s, out, 300, 0), 300);
+    char buf[200];
+    OVERLAPPED ov;
+    DWORD count, bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED got;
+    /* The first goes through the ring (nothing known yet) and fills 100. */
+    int r = recv_now(c, buf, 100, &ov, &count);
+    ck_assert(r == 0 || WSAGetLastError() == WSA_IO_PENDING);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_uint_eq(bytes, 100);
+    ck_assert_mem_eq(buf, out, 100);
+    /* Full before: this one completes inline. */
+    ck_assert_int_eq(recv_now(c, buf, 100, &ov, &count), 0);
+    ck_assert_uint_eq(count, 100);
+    ck_assert(HasOverlappedIoCompleted(&ov));
+    ck_assert_mem_eq(buf, out + 100, 100);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_ptr_eq(got, &ov);
+    ck_assert_uint_eq(bytes, 100);
+    /* Skip mode: no packet for the next inline one, which finds 100 of 200. */
+    ck_assert(SetFileCompletionNotificationModes((HANDLE)c, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
+    ck_assert_int_eq(recv_now(c, buf, 200, &ov, &count), 0);
+    ck_assert_uint_eq(count, 100);
+    ck_assert_mem_eq(buf, out + 200, 100);
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 0));
+    /* Less than its buffer: the next waits in the ring for new data. */
+    ck_assert_int_eq(recv_now(c, buf, 100, &ov, &count), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_PENDING);
+    ck_assert(!HasOverlappedIoCompleted(&ov));
+    ck_assert_int_eq(send(s, "tail", 4, 0), 4);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_ptr_eq(got, &ov);
+    ck_assert_uint_eq(bytes, 4);
+    ck_assert_mem_eq(buf, "tail", 4);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
 static _Atomic int routine_calls;
 static DWORD routine_error, routine_bytes;
 static LPWSAOVERLAPPED routine_ov;
@@ -1798,6 +1863,7 @@ int main(void)
     tcase_add_test(tc, test_recv_completes_through_event);
     tcase_add_test(tc, test_recv_and_send_complete_through_port);
     tcase_add_test(tc, test_skip_completion_port_on_success);
+    tcase_add_test(tc, test_wsarecv_completes_inline_when_data_waits);
     tcase_add_test(tc, test_completion_routine_runs_when_alertable);
     tcase_add_test(tc, test_low_bit_event_sets_event_without_packet);
     tcase_add_test(tc, test_getoverlappedresult_waits);

@@ -69,6 +69,7 @@ struct ov_req {
     struct iovec *pos;               /* sends: what is left */
     size_t left;
     size_t done;
+    size_t want;                     /* a receive's buffer space */
     struct sockaddr_storage addr;
     void *from;                      /* WSARecvFrom's lpFrom / lpFromlen */
     int *fromlen;
@@ -186,6 +187,22 @@ static uint32_t recv_status(struct ov_req *r, int res)
     return W2U_STATUS_SUCCESS;
 }
 
+/* A receive's result for Windows: its status, with the sender's address
+ * and the control data written out.  A stream receive that filled its
+ * buffers leaves more data behind as a rule: the next one tries at once. */
+static uint32_t recv_outcome(struct ov_req *r, int res)
+{
+    uint32_t status = recv_status(r, res);
+    if (res >= 0 && r->from && r->fromlen)
+        ws2_addr_from_linux(&r->addr, r->msg.msg_namelen, r->from, r->fromlen);
+    if (res >= 0 && r->uflags)
+        *r->uflags = ws2_cmsg_to_windows(&r->msg, r->uctl, r->uctl_len, r->uctl_out);
+    if (r->sock->type == SOCK_STREAM)
+        atomic_store_explicit(&r->sock->recv_ready, res > 0 && (size_t)res == r->want,
+                              memory_order_relaxed);
+    return status;
+}
+
 static void recv_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
@@ -195,12 +212,7 @@ static void recv_done(struct ur_req *ur, int res, uint32_t flags)
         finish(r, res < 0 ? w2u_errno_to_status(-res) : W2U_STATUS_SUCCESS, 0, false);
         return;
     }
-    uint32_t status = recv_status(r, res);
-    if (res >= 0 && r->from && r->fromlen)
-        ws2_addr_from_linux(&r->addr, r->msg.msg_namelen, r->from, r->fromlen);
-    if (res >= 0 && r->uflags)
-        *r->uflags = ws2_cmsg_to_windows(&r->msg, r->uctl, r->uctl_len, r->uctl_out);
-    finish(r, status, res < 0 ? 0 : (uintptr_t)res, false);
+    finish(r, recv_outcome(r, res), res < 0 ? 0 : (uintptr_t)res, false);
 }
 
 /* A send step moved n bytes: true when its buffers are all sent; else
@@ -292,6 +304,41 @@ static int submit(struct ov_req *r)
     return e;
 }
 
+static bool inline_recv = true;
+static pthread_once_t inline_recv_once = PTHREAD_ONCE_INIT;
+
+static void inline_recv_read(void)
+{
+    inline_recv = !w2u_disabled("inline-recv");
+}
+
+/* A stream receive at the head of its queue, when the last one filled its
+ * buffers (data is probably waiting): one non-blocking recvmsg instead of a
+ * trip through the ring, as Windows completes a receive at once when data
+ * is there.  True when it got data or end of stream (*status and q->done
+ * set);
+ * false to go to the ring, as it does when nothing is waiting after all. */
+static bool recv_inline_now(struct ov_req *q, uint32_t *status)
+{
+    struct ws2_socket *s = q->sock;
+    pthread_once(&inline_recv_once, inline_recv_read);
+    if (!inline_recv || s->type != SOCK_STREAM || q->poll_only ||
+        (q->msg.msg_flags & (MSG_OOB | MSG_WAITALL)) ||
+        !atomic_load_explicit(&s->recv_ready, memory_order_relaxed))
+        return false;
+    struct msghdr saved = q->msg;            /* recvmsg writes lengths and flags back */
+    ssize_t n = recvmsg(s->fd, &q->msg, (q->msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
+    if (n < 0) {
+        q->msg = saved;
+        if (errno == EAGAIN)
+            atomic_store_explicit(&s->recv_ready, false, memory_order_relaxed);
+        return false;                        /* errors too: the ring reports them */
+    }
+    *status = recv_outcome(q, (int)n);
+    q->done = (size_t)n;
+    return true;
+}
+
 /* Appends r to its queue; true if it is the head and must start now. */
 static bool enqueue(struct ov_req *r)
 {
@@ -310,6 +357,7 @@ static bool enqueue(struct ov_req *r)
 int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *bytes_now)
 {
     struct ws2_socket *s;
+    uint32_t status;
     int r = ws2_socket_get(h, &s);
     if (r < 0)
         return r;
@@ -361,6 +409,7 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
     }
     q->msg.msg_iov = q->iov;
     q->msg.msg_iovlen = op->count;
+    q->want = total;
     q->pos = q->iov;
     q->left = op->count;
     if (op->control_len && op->send) {
@@ -429,6 +478,10 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
                                : -(int)w2u_errno_to_wsa(errno);
             goto unqueue;
         }
+    } else if (recv_inline_now(q, &status)) {
+        *bytes_now = (uint32_t)q->done;
+        finish(q, status, q->done, true);
+        return 0;
     }
     int e = submit(q);
     if (e < 0) {

@@ -20,6 +20,7 @@ struct ws2_socket {
     uint32_t flags;                /* WSA_FLAG_* */
     _Atomic bool nonblocking;      /* Windows mode (FIONBIO) */
     _Atomic bool closing;
+    _Atomic bool recv_ready;       /* the last receive filled its buffers: more likely waits */
     pthread_mutex_t lock;          /* state below */
     bool bound, listening, connected, connecting;
     bool shut_send, shut_recv;
