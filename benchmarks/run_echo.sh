@@ -22,12 +22,14 @@ cli_cpu=$(( $(nproc) > 1 ? 1 : 0 ))
 serve() {   # serve IMPL PORT SECONDS
     case $1 in
         uring)    taskset -c $srv_cpu "$bin/echo_uring" "$2" "$3" ;;
+        uring-fixed) taskset -c $srv_cpu "$bin/echo_uring" "$2" "$3" fixed ;;
         epoll)    taskset -c $srv_cpu "$bin/echo_epoll" "$2" "$3" ;;
         ws2uring) taskset -c $srv_cpu "$bin/iocp_echo_server" "$2" 2 "$3" > /dev/null ;;
     esac
 }
 
-impls="uring epoll ws2uring"
+# IMPLS adds columns, e.g. IMPLS="uring uring-fixed epoll ws2uring".
+impls=${IMPLS:-uring epoll ws2uring}
 for conns in 1 16 64; do
     for size in 64 4096; do
         for round in $(seq "$rounds"); do
@@ -66,6 +68,14 @@ with open(f"{out}/echo-table.dat", "w") as dat:
             print(f"| {conns} | {size} | {u:.0f} | {e:.0f} | {w:.0f} | {ratio:.2f} | {p99.get((conns, size, 'ws2uring'), 0)} |")
             if size == 64:
                 dat.write(f"{conns} {u:.0f} {e:.0f} {w:.0f}\n")
+extra = sorted({k[2] for k in med} - {"uring", "epoll", "ws2uring"})
+for impl in extra:
+    print(f"\n| conns | size | {impl} req/s | {impl}/uring |")
+    print("| ---: | ---: | ---: | ---: |")
+    for conns in (1, 16, 64):
+        for size in (64, 4096):
+            x, u = med.get((conns, size, impl), 0), med.get((conns, size, "uring"), 0)
+            print(f"| {conns} | {size} | {x:.0f} | {x / u if u else 0:.2f} |")
 print(f"\nerrors in all runs: {errs}")
 PY
 
