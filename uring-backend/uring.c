@@ -27,6 +27,9 @@ struct ur_ring {
  * reaper flushes before it returns.  WS2URING_DISABLE=batch turns it off,
  * so the benchmarks can compare both in one run. */
 static _Thread_local struct ur_ring *reaping_ring;
+/* The ring this thread holds (ur_hold): its submissions there are queued
+ * whatever WS2URING_DISABLE says, since that is about lock scope. */
+static _Thread_local struct ur_ring *held_ring;
 static bool batching = true;
 static pthread_once_t batching_once = PTHREAD_ONCE_INIT;
 
@@ -231,8 +234,10 @@ static int sq_submit(struct ur_ring *ring, struct io_uring_sqe *sqe)
     return r;
 }
 
-/* Fills and submits one SQE for req: prep is called with the SQE. */
-#define SUBMIT(ring, req, PREP)                                        \
+/* Fills one SQE for req (PREP is called with sqe) and submits it, or queues
+ * it for the reaper's or holder's flush when DEFERRABLE: only requests whose
+ * arguments live until their CQE may wait (not ur_timeout's timespec). */
+#define SUBMIT_AS(ring, req, PREP, DEFERRABLE)                         \
     do {                                                               \
         pthread_mutex_lock(&(ring)->sq_lock);                          \
         struct io_uring_sqe *sqe = sqe_get(ring);                      \
@@ -246,7 +251,7 @@ static int sq_submit(struct ur_ring *ring, struct io_uring_sqe *sqe)
         unsigned counted_ = (req) != NULL;                             \
         atomic_fetch_add_explicit(&(ring)->inflight, counted_, memory_order_seq_cst); \
         int r_ = 0;                                                    \
-        if (reaping_ring == (ring) && batching)                        \
+        if ((DEFERRABLE) && ((reaping_ring == (ring) && batching) || held_ring == (ring))) \
             atomic_fetch_add_explicit(&(ring)->deferred, 1, memory_order_relaxed); \
         else                                                           \
             r_ = sq_submit((ring), sqe);                               \
@@ -255,6 +260,7 @@ static int sq_submit(struct ur_ring *ring, struct io_uring_sqe *sqe)
         pthread_mutex_unlock(&(ring)->sq_lock);                        \
         return r_;                                                     \
     } while (0)
+#define SUBMIT(ring, req, PREP) SUBMIT_AS(ring, req, PREP, true)
 
 int ur_nop(struct ur_ring *ring, struct ur_req *req)
 {
@@ -303,11 +309,11 @@ int ur_connect(struct ur_ring *ring, struct ur_req *req, int fd, const struct so
 
 int ur_timeout(struct ur_ring *ring, struct ur_req *req, uint64_t ns)
 {
-    /* The kernel reads the timespec when the SQE is submitted, which
-     * happens before SUBMIT returns, so a local is enough. */
+    /* The kernel reads the timespec when the SQE is submitted: submitted
+     * here and now (never queued), a local is enough. */
     struct __kernel_timespec ts = { .tv_sec = (long long)(ns / 1000000000u),
                                     .tv_nsec = (long long)(ns % 1000000000u) };
-    SUBMIT(ring, req, io_uring_prep_timeout(sqe, &ts, 0, 0));
+    SUBMIT_AS(ring, req, io_uring_prep_timeout(sqe, &ts, 0, 0), false);
 }
 
 /* ---- cancellation ---------------------------------------------------------- */
@@ -443,6 +449,18 @@ static void flush_deferred(struct ur_ring *ring)
                     atomic_load(&ring->deferred), strerror(-r));
     }
     pthread_mutex_unlock(&ring->sq_lock);
+}
+
+void ur_hold(struct ur_ring *ring)
+{
+    held_ring = ring;
+}
+
+void ur_release(struct ur_ring *ring)
+{
+    held_ring = NULL;
+    if (reaping_ring != ring || !batching)
+        flush_deferred(ring);
 }
 
 int ur_reap(struct ur_ring *ring, int64_t deadline, unsigned max)

@@ -99,6 +99,15 @@ int ur_accept(struct ur_ring *ring, struct ur_req *req, int fd, struct sockaddr 
 int ur_connect(struct ur_ring *ring, struct ur_req *req, int fd, const struct sockaddr *addr,
                unsigned addrlen);
 
+/* Between ur_hold and ur_release this thread's submissions to ring are
+ * queued without a system call, and ur_release submits them (or leaves
+ * them to the end of the batch when this thread is reaping ring).  For a
+ * caller that must submit under its own lock: the lock then covers the
+ * queueing, not the io_uring_enter.  A cancel submits queued requests
+ * before it looks for its target, so it cannot miss one. */
+void ur_hold(struct ur_ring *ring);
+void ur_release(struct ur_ring *ring);
+
 /* Cancels the request req; its own CQE then arrives with -ECANCELED (or its
  * real result if it finished first).  0 or -errno (-ENOENT: not in flight). */
 int ur_cancel(struct ur_ring *ring, struct ur_req *req);

@@ -262,15 +262,11 @@ static struct ur_ring *ring_for(struct ov_req *r, struct iocp_port **port, uint3
 }
 
 /* With the socket locked: puts r into its ring. */
-static int put_in_ring(struct ov_req *r, struct iocp_port **port)
+static int put_in_ring(struct ov_req *r, struct ur_ring *ring, struct iocp_port *port)
 {
     struct ws2_socket *s = r->sock;
-    uint32_t status;
-    struct ur_ring *ring = ring_for(r, port, &status);
-    if (!ring)
-        return -EOPNOTSUPP;
     r->ring = ring;
-    r->port = *port;
+    r->port = port;
     if (r->kind == OV_ACCEPT && r->phase == 0)
         return ur_accept(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, &r->addrlen,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -289,16 +285,24 @@ static int put_in_ring(struct ov_req *r, struct iocp_port **port)
 
 /* Puts r (the head of its queue) into the ring: 0 or -errno (-ECANCELED
  * once a cancel has marked it).  The mark is read under the socket lock a
- * cancel takes to set it, so a request is either submitted before the
- * cancel looks for it in the ring, or not submitted at all: never put in
- * after its cancel missed it (after a close, on a reused descriptor). */
+ * cancel takes to set it, so a request is either queued before the
+ * cancel looks for it in the ring (which submits what is queued first), or
+ * not submitted at all: never put in after its cancel missed it (after a
+ * close, on a reused descriptor). */
 static int submit(struct ov_req *r)
 {
     struct ws2_socket *s = r->sock;
-    struct iocp_port *port = NULL;
+    struct iocp_port *port;
+    uint32_t status;
+    struct ur_ring *ring = ring_for(r, &port, &status);
+    if (!ring)
+        return -EOPNOTSUPP;
+    /* The lock covers queueing the SQE; the system call comes after. */
+    ur_hold(ring);
     pthread_mutex_lock(&s->lock);
-    int e = atomic_load(&r->cancelled) ? -ECANCELED : put_in_ring(r, &port);
+    int e = atomic_load(&r->cancelled) ? -ECANCELED : put_in_ring(r, ring, port);
     pthread_mutex_unlock(&s->lock);
+    ur_release(ring);
     if (e == 0 && port)
         iocp_port_submitted(port);
     return e;
