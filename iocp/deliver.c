@@ -7,6 +7,20 @@
  * that load the port first (they see the key written before it). */
 static pthread_mutex_t assoc_lock = PTHREAD_MUTEX_INITIALIZER;
 
+uint32_t iocp_binding_signal(struct iocp_binding *b)
+{
+    return atomic_load_explicit(&b->signal, memory_order_seq_cst);
+}
+
+void iocp_binding_wait(struct iocp_binding *b, uint32_t seq, int64_t deadline)
+{
+    atomic_fetch_add_explicit(&b->signal_waiters, 1, memory_order_seq_cst);
+    iocp_block_begin();
+    w2u_futex_wait(&b->signal, seq, deadline);
+    iocp_block_end();
+    atomic_fetch_sub_explicit(&b->signal_waiters, 1, memory_order_relaxed);
+}
+
 void iocp_binding_init(struct iocp_binding *b)
 {
     atomic_init(&b->port, NULL);
@@ -14,6 +28,7 @@ void iocp_binding_init(struct iocp_binding *b)
     b->key = 0;
     atomic_init(&b->modes, 0);
     atomic_init(&b->signal, 0);
+    atomic_init(&b->signal_waiters, 0);
 }
 
 void iocp_binding_release(struct iocp_binding *b)
@@ -112,8 +127,11 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
     if (event & ~(uintptr_t)1)
         iocp_event_sink(event & ~(uintptr_t)1);
     if (b && !(skip && (modes & IOCP_SKIP_EVENT_ON_SUCCESS))) {
-        atomic_fetch_add_explicit(&b->signal, 1, memory_order_release);
-        w2u_futex_wake(&b->signal, INT_MAX);
+        /* Pairs with iocp_binding_wait (all seq_cst): either the waiter
+         * is counted here, or its futex_wait sees the new value. */
+        atomic_fetch_add_explicit(&b->signal, 1, memory_order_seq_cst);
+        if (atomic_load_explicit(&b->signal_waiters, memory_order_seq_cst))
+            w2u_futex_wake(&b->signal, INT_MAX);
     }
 
     if (c->apc_thread && c->apc.fn) {

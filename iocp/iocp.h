@@ -135,9 +135,15 @@ struct iocp_binding {
     _Atomic uint32_t modes;               /* IOCP_SKIP_* */
     _Atomic uint32_t signal;              /* the handle's own "event": bumped
                                              per completion, futex word */
+    _Atomic uint32_t signal_waiters;      /* threads in iocp_binding_wait */
 };
 
 void iocp_binding_init(struct iocp_binding *b);
+/* Waits until b's signal moves past seq (read with iocp_binding_signal
+ * before checking what was waited for) or the deadline.  Completions only
+ * call the kernel to wake when someone waits here. */
+uint32_t iocp_binding_signal(struct iocp_binding *b);
+void iocp_binding_wait(struct iocp_binding *b, uint32_t seq, int64_t deadline);
 /* Drops the port reference (when the handle is destroyed). */
 void iocp_binding_release(struct iocp_binding *b);
 /* STATUS_INVALID_PARAMETER if already associated, INVALID_HANDLE for bad

@@ -911,7 +911,7 @@ int ws2_overlapped_wait(uintptr_t h, struct iocp_overlapped *ov, int64_t deadlin
     /* Wait on the handle's own signal; a thread that waits helps reap the
      * port's ring, since nobody else may be doing it. */
     while (atomic_load_explicit(&ov->internal, memory_order_acquire) == W2U_STATUS_PENDING) {
-        uint32_t seq = atomic_load_explicit(&s->binding.signal, memory_order_acquire);
+        uint32_t seq = iocp_binding_signal(&s->binding);
         if (atomic_load_explicit(&ov->internal, memory_order_acquire) != W2U_STATUS_PENDING)
             break;
         if (deadline != W2U_FOREVER && deadline <= w2u_now_ns()) {
@@ -922,9 +922,7 @@ int ws2_overlapped_wait(uintptr_t h, struct iocp_overlapped *ov, int64_t deadlin
         if (port)
             iocp_port_drain(port);
         int64_t slice = w2u_now_ns() + 10000000;     /* re-check the ring now and then */
-        iocp_block_begin();
-        w2u_futex_wait(&s->binding.signal, seq, deadline < slice ? deadline : slice);
-        iocp_block_end();
+        iocp_binding_wait(&s->binding, seq, deadline < slice ? deadline : slice);
     }
     ws2_socket_put(s);
     return r;
