@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../uring-backend/uring.h"
@@ -37,6 +38,11 @@ struct iocp_port {
      * does with lookaside lists): no allocation per post in steady state. */
     struct iocp_packet *pool;
     unsigned pooled;
+    /* Waiters handed something under the lock, woken once it is released
+     * (port_unlock): woken at once, a waiter would often run on this CPU
+     * straight away only to find the lock still held. */
+    struct iocp_thread *wakes[8];
+    unsigned nwakes;
 };
 
 static void post_release(struct iocp_packet *p);
@@ -80,7 +86,28 @@ static void hand(struct iocp_port *port, struct waiter *w, int state, struct ioc
     waiter_pop(port, w);
     w->packet = p;
     atomic_store_explicit(&w->state, state, memory_order_release);
-    iocp_thread_wake(w->thread);
+    if (port->nwakes == W2U_ARRAY_SIZE(port->wakes)) {
+        iocp_thread_wake(w->thread);
+        return;
+    }
+    /* The waiter may see its state, return and end before the wake: the
+     * reference keeps its thread object until then. */
+    iocp_thread_ref(w->thread);
+    port->wakes[port->nwakes++] = w->thread;
+}
+
+/* Releases the lock, then wakes the waiters handed something under it. */
+static void port_unlock(struct iocp_port *port)
+{
+    struct iocp_thread *wakes[W2U_ARRAY_SIZE(port->wakes)];
+    unsigned n = port->nwakes;
+    memcpy(wakes, port->wakes, n * sizeof(wakes[0]));
+    port->nwakes = 0;
+    w2u_mutex_unlock(&port->lock);
+    for (unsigned i = 0; i < n; i++) {
+        iocp_thread_wake(wakes[i]);
+        iocp_thread_unref(wakes[i]);
+    }
 }
 
 static bool ring_needs_leader(struct iocp_port *port)
@@ -143,7 +170,7 @@ static void port_push(struct iocp_port_sink *sink, struct iocp_packet *p)
 
     w2u_mutex_lock(&port->lock);
     bool queued = push_locked(port, iocp_thread_self(), p);
-    w2u_mutex_unlock(&port->lock);
+    port_unlock(port);
     if (!queued && p->release)
         p->release(p);
 }
@@ -180,7 +207,7 @@ static void port_close(struct w2u_object *obj)
     port->head = NULL;
     port->tail = &port->head;
     port->queued = 0;
-    w2u_mutex_unlock(&port->lock);
+    port_unlock(port);
     /* Packets nobody will dequeue any more. */
     while (list) {
         struct iocp_packet *next = list->next;
@@ -263,13 +290,13 @@ struct ur_ring *iocp_port_ring(struct iocp_port *port, uint32_t *status)
     if (!ring) {
         int r = ur_ring_create(&ring, PORT_RING_ENTRIES);
         if (r < 0) {
-            w2u_mutex_unlock(&port->lock);
+            port_unlock(port);
             *status = r == -ENOMEM ? W2U_STATUS_NO_MEMORY : W2U_STATUS_NOT_SUPPORTED;
             return NULL;
         }
         atomic_store_explicit(&port->ring, ring, memory_order_release);
     }
-    w2u_mutex_unlock(&port->lock);
+    port_unlock(port);
     return ring;
 }
 
@@ -282,7 +309,7 @@ void iocp_port_submitted(struct iocp_port *port)
         return;
     w2u_mutex_lock(&port->lock);
     dispatch(port);
-    w2u_mutex_unlock(&port->lock);
+    port_unlock(port);
 }
 
 void iocp_port_drain(struct iocp_port *port)
@@ -305,14 +332,14 @@ void iocp_port_thread_leave(struct iocp_port *port)
     w2u_mutex_lock(&port->lock);
     port->active--;
     dispatch(port);
-    w2u_mutex_unlock(&port->lock);
+    port_unlock(port);
 }
 
 void iocp_port_thread_enter(struct iocp_port *port)
 {
     w2u_mutex_lock(&port->lock);
     port->active++;
-    w2u_mutex_unlock(&port->lock);
+    port_unlock(port);
 }
 
 /* The calling thread now runs for port (it took a packet from it). */
@@ -353,7 +380,7 @@ uint32_t iocp_post(uintptr_t handle, uint32_t status, uintptr_t information,
         port->pool = p->next;
         port->pooled--;
     } else if (!(p = malloc(sizeof(*p)))) {
-        w2u_mutex_unlock(&port->lock);
+        port_unlock(port);
         return W2U_STATUS_NO_MEMORY;
     }
     p->key = key;
@@ -362,7 +389,7 @@ uint32_t iocp_post(uintptr_t handle, uint32_t status, uintptr_t information,
     p->information = information;
     p->release = post_release;
     bool queued = push_locked(port, t, p);
-    w2u_mutex_unlock(&port->lock);
+    port_unlock(port);
     if (!queued)
         free(p);    /* closed under us: as if the handle had been invalid */
     return queued ? W2U_STATUS_SUCCESS : W2U_STATUS_INVALID_HANDLE;
@@ -404,7 +431,7 @@ static void lead(struct iocp_port *port, struct iocp_thread *t, int64_t deadline
 
     atomic_store_explicit(&port->leader, true, memory_order_seq_cst);
     t->reaping_for = port;
-    w2u_mutex_unlock(&port->lock);
+    port_unlock(port);
 
     if (alertable) {
         pthread_mutex_lock(&t->lock);
@@ -506,7 +533,7 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
             continue;
         }
         atomic_store_explicit(&w.state, W_WAITING, memory_order_relaxed);
-        w2u_mutex_unlock(&port->lock);
+        port_unlock(port);
 
         int state;
         bool timed_out = false;
@@ -551,7 +578,7 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
         if (port->top && !port->queued && ring_needs_leader(port))
             hand(port, port->top, W_LEAD, NULL);
     }
-    w2u_mutex_unlock(&port->lock);
+    port_unlock(port);
 
     if (status == W2U_STATUS_USER_APC)
         iocp_run_apcs();
