@@ -3,7 +3,7 @@
 
 # Debian packages the build, the tests and the benchmarks need.
 # netbase: /etc/services and /etc/protocols for getservbyname & co.
-WS2URING_PACKAGES="gcc meson ninja-build pkg-config liburing-dev check libwine-dev netbase"
+WS2URING_PACKAGES="gcc meson ninja-build pkg-config liburing-dev check libwine-dev netbase wine wine64 wine64-tools gcc-mingw-w64-x86-64-posix"
 
 ws2u_ensure_packages() {
     local missing=() p

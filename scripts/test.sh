@@ -10,7 +10,7 @@ ws2u_ensure_packages || exit 1
 status=0
 ws2u_configure build || exit 1
 ws2u_configure build-asan -Dbuildtype=debug -Db_lto=false \
-    -Db_sanitize=address,undefined -Db_lundef=false || exit 1
+    -Db_sanitize=address,undefined -Db_lundef=false -Dwine_glue=disabled || exit 1
 ninja -C build >/dev/null || exit 1
 ninja -C build-asan >/dev/null || exit 1
 

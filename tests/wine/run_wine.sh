@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs the Windows test programs under Wine: on ws2uring (through the
+# ws2uring-wine launcher) and on Wine's builtin ws2_32, in the same prefix,
+# and requires both to pass and to agree check by check.  Also: a DLL built
+# for another Wine refuses to start with a message naming both versions,
+# and --trace prints ws2uring's calls.
+#   run_wine.sh SOURCE_ROOT BUILD_ROOT TEST_BUILD_DIR
+set -uo pipefail
+src=$1 build=$2 exes=$3
+prefix=$build/wine-test-prefix
+launcher=$src/wine-glue/ws2uring-wine
+export WINEDEBUG=-all
+status=0
+say() { echo "$*"; }
+fail() { echo "FAIL $*"; status=1; }
+noise='^(it looks like wine32|multiarch needs|execute "dpkg|apt-get install wine32|[0-9a-f]+:err:(winediag|systray))'
+
+# Every name and ordinal Wine's own ws2_32.dll exports, ours exports too.
+exports() { winedump -j export "$1" | awk '/Entry Pt/ { on = 1; next } on && NF >= 3 && $2 ~ /^[0-9]+$/ { print $2, $3 }' | sort; }
+wine_dll=$(dirname "$(readlink -f "$(command -v wine)")")/../lib/x86_64-linux-gnu/wine/x86_64-windows/ws2_32.dll
+[ -f "$wine_dll" ] || wine_dll=/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/ws2_32.dll
+missing=$(comm -23 <(exports "$wine_dll") <(exports "$build/wine-glue/ws2_32.dll"))
+if [ -z "$missing" ] && [ -n "$(exports "$wine_dll")" ]; then
+    say "ok exports: all $(exports "$wine_dll" | wc -l) of Wine's names at Wine's ordinals"
+else
+    fail "exports missing from ws2uring's ws2_32.dll: $missing"
+fi
+
+# Each program runs on ws2uring and on the builtin (a copy under another
+# name, so that the per-program DLL override does not apply to it).
+for prog in wine_basic; do
+    WS2URING_GLUE_DIR=$build/wine-glue bash "$launcher" --prefix "$prefix" "$exes/$prog.exe" ws2uring \
+        > "$exes/$prog.ws2uring.out" 2> "$exes/$prog.ws2uring.err"
+    rc=$?
+    grep -Ev "$noise" "$exes/$prog.ws2uring.err" | sed 's/^/  stderr: /'
+    sed 's/^/  ws2uring: /' "$exes/$prog.ws2uring.out"
+    [ $rc -eq 0 ] || fail "$prog on ws2uring exited $rc"
+    cp -f "$exes/$prog.exe" "$exes/${prog}_builtin.exe"
+    WINEPREFIX=$prefix wine "$exes/${prog}_builtin.exe" builtin > "$exes/$prog.builtin.out" 2> /dev/null
+    rc=$?
+    sed 's/^/  builtin: /' "$exes/$prog.builtin.out"
+    [ $rc -eq 0 ] || fail "$prog on Wine's builtin exited $rc"
+    if ! diff <(grep -v '^#' "$exes/$prog.ws2uring.out") <(grep -v '^#' "$exes/$prog.builtin.out") > /dev/null; then
+        fail "$prog: ws2uring and the builtin disagree:"
+        diff <(grep -v '^#' "$exes/$prog.ws2uring.out") <(grep -v '^#' "$exes/$prog.builtin.out")
+    else
+        say "ok $prog: same results on ws2uring and on the builtin"
+    fi
+done
+
+# Built for another Wine: refused at load, one message naming both.
+wrong=$exes/wrong-wine
+mkdir -p "$wrong"
+cp -f "$build/wine-glue/ws2_32-wrong-wine.dll" "$wrong/ws2_32.dll"
+cp -f "$build/wine-glue/ws2uring.dll" "$build/wine-glue/ws2uring.so" "$build/libws2uring.so.0" "$wrong/"
+cp -f "$exes/wine_basic.exe" "$exes/wine_wrong.exe"
+WS2URING_GLUE_DIR=$wrong bash "$launcher" --prefix "$prefix" "$exes/wine_wrong.exe" ws2uring \
+    > /dev/null 2> "$exes/wrong.err"
+rc=$?
+if [ $rc -ne 0 ] && grep -q "ws2uring: built for Wine 0.0, refusing to run under Wine " "$exes/wrong.err"; then
+    say "ok refused-other-wine: $(grep -m1 'refusing' "$exes/wrong.err")"
+else
+    fail "a DLL built for Wine 0.0 was not refused (exit $rc)"; cat "$exes/wrong.err"
+fi
+# The launcher's --trace: one line per call with its result.
+WS2URING_GLUE_DIR=$build/wine-glue bash "$launcher" --trace --prefix "$prefix" "$exes/wine_basic.exe" ws2uring \
+    > /dev/null 2> "$exes/trace.err"
+if grep -q '^ws2uring: socket(0x2, 0x1, ' "$exes/trace.err" && grep -q '^ws2uring: WSACleanup(' "$exes/trace.err"; then
+    say "ok trace: $(grep -c '^ws2uring: [A-Za-z_]*(' "$exes/trace.err") calls traced"
+else
+    fail "--trace printed no call lines"; head "$exes/trace.err"
+fi
+exit $status

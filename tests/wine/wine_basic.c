@@ -1,0 +1,175 @@
+/*
+ * A Windows program (built with mingw-w64) that checks the synchronous
+ * Winsock calls, run under Wine twice by run_wine.sh: on ws2uring and on
+ * Wine's builtin ws2_32.  One line per check, "ok NAME" or "FAIL NAME:
+ * why"; exit status 0 when all pass.
+ *   wine_basic.exe ws2uring|builtin      which ws2_32 must be loaded
+ */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+
+static void check(int ok, const char *name, const char *why)
+{
+    if (ok) {
+        printf("ok %s\n", name);
+    } else {
+        printf("FAIL %s: %s (last error %d)\n", name, why, WSAGetLastError());
+        failures++;
+    }
+}
+
+/* A listening socket on the loopback of family af, its address in *addr. */
+static SOCKET listening(int af, struct sockaddr_storage *addr, int *len)
+{
+    memset(addr, 0, sizeof(*addr));
+    addr->ss_family = (ADDRESS_FAMILY)af;
+    if (af == AF_INET)
+        ((struct sockaddr_in *)addr)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else
+        ((struct sockaddr_in6 *)addr)->sin6_addr = in6addr_loopback;
+    *len = af == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    SOCKET l = socket(af, SOCK_STREAM, IPPROTO_TCP);
+    if (l == INVALID_SOCKET || bind(l, (struct sockaddr *)addr, *len) || listen(l, 8) ||
+        getsockname(l, (struct sockaddr *)addr, len))
+        return INVALID_SOCKET;
+    return l;
+}
+
+static int recv_all(SOCKET s, char *buf, int n)
+{
+    int got = 0;
+    while (got < n) {
+        int r = recv(s, buf + got, n - got, 0);
+        if (r <= 0)
+            return got;
+        got += r;
+    }
+    return got;
+}
+
+static void tcp(int af, const char *name)
+{
+    struct sockaddr_storage a;
+    int len;
+    char out[1000], in[1000];
+    for (int i = 0; i < (int)sizeof(out); i++)
+        out[i] = (char)(i * 7);
+    SOCKET l = listening(af, &a, &len);
+    SOCKET c = socket(af, SOCK_STREAM, IPPROTO_TCP);
+    int ok = l != INVALID_SOCKET && !connect(c, (struct sockaddr *)&a, len);
+    SOCKET s = ok ? accept(l, NULL, NULL) : INVALID_SOCKET;
+    ok = ok && s != INVALID_SOCKET && send(c, out, sizeof(out), 0) == sizeof(out) &&
+         recv_all(s, in, sizeof(in)) == sizeof(in) && !memcmp(in, out, sizeof(in)) &&
+         send(s, in, sizeof(in), 0) == sizeof(in) && recv_all(c, out, sizeof(out)) == sizeof(out) &&
+         !shutdown(s, SD_SEND) && recv(c, in, sizeof(in), 0) == 0;
+    check(ok, name, "echo of 1000 bytes and shutdown");
+    closesocket(s);
+    closesocket(c);
+    closesocket(l);
+}
+
+static void udp(int af, const char *name)
+{
+    struct sockaddr_storage a, b, from;
+    int alen = af == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6), blen = alen;
+    int flen = sizeof(from);
+    char buf[64];
+    memset(&a, 0, sizeof(a));
+    a.ss_family = (ADDRESS_FAMILY)af;
+    if (af == AF_INET)
+        ((struct sockaddr_in *)&a)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else
+        ((struct sockaddr_in6 *)&a)->sin6_addr = in6addr_loopback;
+    b = a;
+    SOCKET x = socket(af, SOCK_DGRAM, IPPROTO_UDP), y = socket(af, SOCK_DGRAM, IPPROTO_UDP);
+    int ok = !bind(x, (struct sockaddr *)&a, alen) && !bind(y, (struct sockaddr *)&b, blen) &&
+             !getsockname(x, (struct sockaddr *)&a, &alen) && !getsockname(y, (struct sockaddr *)&b, &blen) &&
+             sendto(x, "datagram", 8, 0, (struct sockaddr *)&b, blen) == 8 &&
+             recvfrom(y, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) == 8 &&
+             !memcmp(buf, "datagram", 8) && flen == alen && !memcmp(&from, &a, (size_t)alen);
+    check(ok, name, "datagram and its sender");
+    closesocket(x);
+    closesocket(y);
+}
+
+static void nonblocking_and_select(void)
+{
+    struct sockaddr_storage a;
+    int len;
+    u_long on = 1;
+    char buf[8];
+    SOCKET l = listening(AF_INET, &a, &len);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    int ok = !ioctlsocket(c, FIONBIO, &on) && connect(c, (struct sockaddr *)&a, len) == SOCKET_ERROR &&
+             WSAGetLastError() == WSAEWOULDBLOCK;
+    fd_set w;
+    FD_ZERO(&w);
+    FD_SET(c, &w);
+    struct timeval tv = { 5, 0 };
+    ok = ok && select(0, NULL, &w, NULL, &tv) == 1 && FD_ISSET(c, &w);
+    check(ok, "nonblocking-connect", "WSAEWOULDBLOCK, then writable in select");
+    SOCKET s = accept(l, NULL, NULL);
+    ok = s != INVALID_SOCKET && recv(c, buf, sizeof(buf), 0) == SOCKET_ERROR && WSAGetLastError() == WSAEWOULDBLOCK;
+    check(ok, "nonblocking-recv", "WSAEWOULDBLOCK with nothing to read");
+    fd_set r;
+    FD_ZERO(&r);
+    FD_SET(c, &r);
+    struct timeval zero = { 0, 0 };
+    ok = select(0, &r, NULL, NULL, &zero) == 0 && send(s, "x", 1, 0) == 1;
+    FD_SET(c, &r);
+    ok = ok && select(0, &r, NULL, NULL, &tv) == 1 && FD_ISSET(c, &r) && recv(c, buf, sizeof(buf), 0) == 1;
+    check(ok, "select-read", "not readable, then readable after a send");
+    WSAPOLLFD p = { .fd = c, .events = POLLRDNORM };
+    ok = WSAPoll(&p, 1, 0) == 0 && send(s, "y", 1, 0) == 1 && WSAPoll(&p, 1, 5000) == 1 &&
+         (p.revents & POLLRDNORM);
+    check(ok, "wsapoll", "POLLRDNORM after a send");
+    closesocket(s);
+    closesocket(c);
+    closesocket(l);
+}
+
+static void resolve(void)
+{
+    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res = NULL;
+    int ok = !getaddrinfo("localhost", "80", &hints, &res) && res && res->ai_family == AF_INET &&
+             ((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+             ((struct sockaddr_in *)res->ai_addr)->sin_port == htons(80);
+    check(ok, "getaddrinfo-localhost", "127.0.0.1 port 80");
+    if (res)
+        freeaddrinfo(res);
+    ok = getaddrinfo("no-such-host.invalid", NULL, &hints, &res) == WSAHOST_NOT_FOUND;
+    check(ok, "getaddrinfo-unknown", "WSAHOST_NOT_FOUND");
+}
+
+int main(int argc, char **argv)
+{
+    WSADATA d;
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc != 2 || (strcmp(argv[1], "ws2uring") && strcmp(argv[1], "builtin"))) {
+        printf("usage: wine_basic.exe ws2uring|builtin\n");
+        return 2;
+    }
+    typedef const char *(WINAPI *version_fn)(void);
+    version_fn version = (version_fn)(void *)GetProcAddress(GetModuleHandleA("ws2_32.dll"), "ws2uring_version");
+    int want = !strcmp(argv[1], "ws2uring");
+    printf("# ws2_32: %s\n", version ? version() : "Wine's builtin");
+    check(!!version == want, "loaded", want ? "ws2uring's ws2_32.dll expected" : "Wine's builtin expected");
+
+    check(socket(AF_INET, SOCK_STREAM, 0) == INVALID_SOCKET && WSAGetLastError() == WSANOTINITIALISED,
+          "before-startup", "WSANOTINITIALISED");
+    check(!WSAStartup(MAKEWORD(2, 2), &d) && d.wVersion == MAKEWORD(2, 2), "startup", "version 2.2");
+    tcp(AF_INET, "tcp-ipv4");
+    tcp(AF_INET6, "tcp-ipv6");
+    udp(AF_INET, "udp-ipv4");
+    udp(AF_INET6, "udp-ipv6");
+    nonblocking_and_select();
+    resolve();
+    check(!WSACleanup(), "cleanup", "WSACleanup");
+    check(socket(AF_INET, SOCK_STREAM, 0) == INVALID_SOCKET && WSAGetLastError() == WSANOTINITIALISED,
+          "after-cleanup", "WSANOTINITIALISED");
+    return failures ? 1 : 0;
+}

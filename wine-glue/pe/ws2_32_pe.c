@@ -1,0 +1,197 @@
+/*
+ * ws2_32.dll for Windows programs under Wine: the PE half.  Nearly every
+ * export is a generated thunk (pe_thunks.c) that hands its arguments to
+ * ws2uring's Unix library through __wine_unix_call; what must live in the
+ * program's own Windows world is here: the thread's last error (Wine's
+ * TEB), WSA events (Wine's kernel32 events), byte order, and the start-up
+ * check that this Wine is the one the DLL was built for.
+ */
+#include <windows.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../unix_surface.h"
+#include "ws2_32_pe.h"
+
+typedef UINT64 unixlib_handle_t;
+typedef LONG (WINAPI *unix_call_fn)(unixlib_handle_t, unsigned int, void *);
+typedef LONG (WINAPI *query_memory_fn)(HANDLE, const void *, int, void *, SIZE_T, SIZE_T *);
+typedef const char *(CDECL *wine_version_fn)(void);
+
+#define MemoryWineUnixFuncs 1000   /* Wine's NtQueryVirtualMemory class for a module's Unix library */
+#define W2U_WSAEOPNOTSUPP 10045
+#define W2U_WSAEFAULT 10014
+#define W2U_SIO_GET_EXTENSION_FUNCTION_POINTER 0xc8000006u
+
+static unixlib_handle_t unixlib;
+static unix_call_fn unix_call;
+
+static void say(const char *text)
+{
+    DWORD put;
+    HANDLE err = GetStdHandle(STD_ERROR_HANDLE);
+    if (err && err != INVALID_HANDLE_VALUE)
+        WriteFile(err, text, (DWORD)strlen(text), &put, NULL);
+    OutputDebugStringA(text);
+}
+
+/* The Wine this DLL was built for (W2U_WINE_VERSION, from `wine --version`
+ * at configure time) must be the one running it: the Unix interface and the
+ * server protocol it will rely on change between versions. */
+static BOOL check_wine(void)
+{
+    char line[256];
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    wine_version_fn version = (wine_version_fn)(void *)GetProcAddress(ntdll, "wine_get_version");
+    if (!version) {
+        say("ws2uring: this ws2_32.dll runs only under Wine " W2U_WINE_VERSION "\n");
+        return FALSE;
+    }
+    if (strcmp(version(), W2U_WINE_VERSION)) {
+        snprintf(line, sizeof(line), "ws2uring: built for Wine %s, refusing to run under Wine %s\n",
+                 W2U_WINE_VERSION, version());
+        say(line);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The builtin helper ws2uring.dll exists so that Wine's loader finds the
+ * Unix library ws2uring.so next to it (through WINEDLLPATH); this native
+ * DLL calls that library through the helper's handle. */
+static BOOL attach_unix(void)
+{
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    query_memory_fn query = (query_memory_fn)(void *)GetProcAddress(ntdll, "NtQueryVirtualMemory");
+    HMODULE helper = LoadLibraryA("ws2uring.dll");
+    unix_call = (unix_call_fn)(void *)GetProcAddress(ntdll, "__wine_unix_call");
+    if (!helper || !query || !unix_call ||
+        query(GetCurrentProcess(), helper, MemoryWineUnixFuncs, &unixlib, sizeof(unixlib), NULL)) {
+        say("ws2uring: cannot reach ws2uring.so (is WINEDLLPATH set? use the ws2uring-wine launcher)\n");
+        return FALSE;
+    }
+    struct w2u_init_params p;
+    memset(&p, 0, sizeof(p));
+    if (unix_call(unixlib, W2U_UNIX_INIT, &p) || p.status) {
+        char line[300];
+        snprintf(line, sizeof(line), "ws2uring: %s\n", p.message[0] ? p.message : "Unix side failed to start");
+        say(line);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
+{
+    (void)reserved;
+    if (reason != DLL_PROCESS_ATTACH)
+        return TRUE;
+    DisableThreadLibraryCalls(instance);
+    return check_wine() && attach_unix();
+}
+
+UINT64 w2u_pe_forward(unsigned index, const char *name, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3,
+                      UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10,
+                      UINT64 a11)
+{
+    struct w2u_forward_params p = {
+        .index = index,
+        .args = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 },
+    };
+    (void)name;
+    unix_call(unixlib, W2U_UNIX_FORWARD, &p);
+    if (p.last_error != W2U_NO_ERROR)
+        SetLastError(p.last_error);
+    return p.ret;
+}
+
+UINT64 w2u_pe_not_yet(const char *name, const char *why, UINT64 fail_value)
+{
+    struct w2u_not_yet_params p = { name, why };
+    unix_call(unixlib, W2U_UNIX_NOT_YET, &p);
+    SetLastError(W2U_WSAEOPNOTSUPP);
+    return fail_value;
+}
+
+/* ---- answered here ------------------------------------------------------------ */
+
+int WINAPI w2u_pe_WSAGetLastError(void)
+{
+    return (int)GetLastError();
+}
+
+void WINAPI w2u_pe_WSASetLastError(int error)
+{
+    SetLastError((DWORD)error);
+}
+
+ULONG WINAPI w2u_pe_htonl(ULONG v)
+{
+    return __builtin_bswap32(v);
+}
+
+USHORT WINAPI w2u_pe_htons(USHORT v)
+{
+    return __builtin_bswap16(v);
+}
+
+ULONG WINAPI w2u_pe_ntohl(ULONG v)
+{
+    return __builtin_bswap32(v);
+}
+
+USHORT WINAPI w2u_pe_ntohs(USHORT v)
+{
+    return __builtin_bswap16(v);
+}
+
+/* WSA events are Windows manual-reset events: under Wine, Wine's own, so
+ * that the program's WaitForMultipleObjects and SetEvent see them. */
+HANDLE WINAPI w2u_pe_WSACreateEvent(void)
+{
+    return CreateEventW(NULL, TRUE, FALSE, NULL);
+}
+
+BOOL WINAPI w2u_pe_WSACloseEvent(HANDLE event)
+{
+    return CloseHandle(event);
+}
+
+BOOL WINAPI w2u_pe_WSASetEvent(HANDLE event)
+{
+    return SetEvent(event);
+}
+
+BOOL WINAPI w2u_pe_WSAResetEvent(HANDLE event)
+{
+    return ResetEvent(event);
+}
+
+DWORD WINAPI w2u_pe_WSAWaitForMultipleEvents(DWORD count, const HANDLE *events, BOOL all, DWORD timeout,
+                                            BOOL alertable)
+{
+    return WaitForMultipleObjectsEx(count, events, all, timeout, alertable);
+}
+
+extern const unsigned w2u_pe_index_WSAIoctl;   /* pe_thunks.c */
+
+int WINAPI w2u_pe_WSAIoctl(UINT64 s, DWORD code, void *in, DWORD in_len, void *out, DWORD out_len,
+                          DWORD *bytes, void *ov, void *routine)
+{
+    /* Overlapped WSAIoctl, and the extension functions (AcceptEx and the
+     * rest are overlapped by nature), wait for completions under Wine. */
+    if (ov || routine)
+        return (int)w2u_pe_not_yet("WSAIoctl", "overlapped I/O", (UINT64)-1);
+    if (code == W2U_SIO_GET_EXTENSION_FUNCTION_POINTER)
+        return (int)w2u_pe_not_yet("WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER)", "overlapped I/O",
+                                   (UINT64)-1);
+    return (int)w2u_pe_forward(w2u_pe_index_WSAIoctl, "WSAIoctl", s, code, (UINT64)in, in_len,
+                               (UINT64)out, out_len, (UINT64)bytes, 0, 0, 0, 0, 0);
+}
+
+/* Lets a program (and the tests) see that ws2uring, not Wine's builtin
+ * ws2_32, is loaded: "ws2uring VERSION on Wine VERSION". */
+const char *WINAPI w2u_pe_ws2uring_version(void)
+{
+    return "ws2uring " W2U_VERSION " on Wine " W2U_WINE_VERSION;
+}

@@ -1,0 +1,17 @@
+/* The PE side of ws2_32.dll under Wine: what the generated thunks call. */
+#ifndef W2U_WS2_32_PE_H
+#define W2U_WS2_32_PE_H
+
+#include <windows.h>
+
+/* Calls export index (of w2u_unix_names) in ws2uring's Unix library with
+ * the call's twelve argument slots; sets the thread's last error when the
+ * call set one. */
+UINT64 w2u_pe_forward(unsigned index, const char *name, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3,
+                      UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10,
+                      UINT64 a11);
+/* An export not yet served under Wine: one log line (the first time), last
+ * error WSAEOPNOTSUPP, and fail_value returned. */
+UINT64 w2u_pe_not_yet(const char *name, const char *why, UINT64 fail_value);
+
+#endif
