@@ -74,7 +74,7 @@ int main(int argc, char **argv)
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         int tries = 0;
         while (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-            if (++tries > 200) {
+            if (++tries > 1000) {           /* 10 s: a server under Wine starts slowly */
                 fprintf(stderr, "loadgen: connect: %s\n", strerror(errno));
                 return 1;
             }

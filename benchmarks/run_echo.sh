@@ -25,11 +25,26 @@ serve() {   # serve IMPL PORT SECONDS
         uring-fixed) taskset -c $srv_cpu "$bin/echo_uring" "$2" "$3" fixed ;;
         epoll)    taskset -c $srv_cpu "$bin/echo_epoll" "$2" "$3" ;;
         ws2uring) taskset -c $srv_cpu "$bin/iocp_echo_server" "$2" 2 "$3" > /dev/null ;;
+        # The same server as a PE under Wine's builtin ws2_32 (more time:
+        # Wine starts in a second or two).
+        wine-builtin) WINEPREFIX=$wine_prefix taskset -c $srv_cpu wine "$bin/iocp_echo_server.exe" "$2" 2 \
+                          $(( $3 + 3 )) > /dev/null 2>&1 ;;
     esac
 }
 
-# IMPLS adds columns, e.g. IMPLS="uring uring-fixed epoll ws2uring".
+# IMPLS adds columns, e.g. IMPLS="uring uring-fixed epoll ws2uring wine-builtin".
 impls=${IMPLS:-uring epoll ws2uring}
+
+# Under Wine the server side is the program and wineserver: both pinned to
+# the server's CPU (where wineserver runs moves the figures by up to 2.6x).
+wine_prefix=$(readlink -f "$out")/wine-prefix
+if [[ " $impls " == *" wine-"* ]]; then
+    export WINEDEBUG=-all
+    [ -f "$wine_prefix/system.reg" ] || WINEPREFIX=$wine_prefix wineboot -i > /dev/null 2>&1
+    WINEPREFIX=$wine_prefix wineserver -k 2> /dev/null || true
+    WINEPREFIX=$wine_prefix taskset -c $srv_cpu wineserver -p
+    trap 'WINEPREFIX=$wine_prefix wineserver -k 2> /dev/null || true' EXIT
+fi
 for conns in 1 16 64; do
     for size in 64 4096; do
         for round in $(seq "$rounds"); do
