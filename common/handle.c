@@ -16,7 +16,13 @@
 #define CHUNK_BITS   12
 #define CHUNK_SLOTS  (1u << CHUNK_BITS)
 #define MAX_CHUNKS   256u                      /* 2^20 slots */
-#define GEN_BITS     9                         /* generation bits in a value */
+#define GEN_BITS     8                         /* generation bits in a value */
+/* Bit 30 is set in every value: ws2uring's handles then lie far above the
+ * small values Wine gives its own handles (under Wine both live in one
+ * process until SOCKETs become Wine handles), so a program that passes a
+ * SOCKET to Wine's CloseHandle gets ERROR_INVALID_HANDLE instead of closing
+ * something else. */
+#define VALUE_MARK   (1u << (CHUNK_BITS + 8 + 2 + GEN_BITS))
 #define CLOSING      (1ull << 31)
 #define REFS_MASK    (CLOSING - 1)
 
@@ -40,15 +46,16 @@ static inline struct slot *slot_at(uint32_t idx)
 
 static inline uintptr_t make_value(uint32_t idx, uint64_t gen)
 {
-    return ((uintptr_t)(gen & ((1u << GEN_BITS) - 1)) << (CHUNK_BITS + 8 + 2)) | ((uintptr_t)idx << 2);
+    return VALUE_MARK | ((uintptr_t)(gen & ((1u << GEN_BITS) - 1)) << (CHUNK_BITS + 8 + 2)) |
+           ((uintptr_t)idx << 2);
 }
 
 static inline bool decode(uintptr_t value, uint32_t *idx, uint32_t *gen)
 {
-    if (value & 3u || value >> (CHUNK_BITS + 8 + 2 + GEN_BITS))
+    if (value & 3u || (value & ~(uintptr_t)(VALUE_MARK - 1)) != VALUE_MARK)
         return false;
     *idx = (uint32_t)(value >> 2) & ((1u << (CHUNK_BITS + 8)) - 1);
-    *gen = (uint32_t)(value >> (CHUNK_BITS + 8 + 2));
+    *gen = (uint32_t)(value >> (CHUNK_BITS + 8 + 2)) & ((1u << GEN_BITS) - 1);
     return *idx != 0;
 }
 

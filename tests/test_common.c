@@ -135,6 +135,7 @@ START_TEST(test_handles_look_like_windows_handles)
         ck_assert_uint_ne(seen[i], 0);
         ck_assert_uint_eq(seen[i] % 4, 0);
         ck_assert_uint_lt(seen[i], 0x80000000u);
+        ck_assert_uint_ge(seen[i], 0x40000000u);     /* far above Wine's own handle values */
         for (int j = 0; j < i; j++)
             ck_assert_uint_ne(seen[i], seen[j]);
     }
