@@ -123,12 +123,67 @@ int w2u_handle_alloc(struct w2u_object *obj, const struct w2u_object_ops *ops, u
     return 0;
 }
 
+/* ---- aliases -----------------------------------------------------------------
+ * A host may give an object a second value of its own (under Wine, the Wine
+ * handle a program holds for a socket): small multiples of 4 without
+ * VALUE_MARK, kept in a two-level table read without a lock. */
+#define ALIAS_LIMIT       (1u << 24)                /* alias values below this */
+#define ALIAS_CHUNK_BITS  12
+#define ALIAS_CHUNKS      ((ALIAS_LIMIT >> 2) >> ALIAS_CHUNK_BITS)
+
+static _Atomic uintptr_t *_Atomic alias_chunks[ALIAS_CHUNKS];
+
+static _Atomic uintptr_t *alias_slot(uintptr_t alias, bool create)
+{
+    if (!alias || alias & 3u || alias >= ALIAS_LIMIT)
+        return NULL;
+    uint32_t i = (uint32_t)(alias >> 2);
+    _Atomic uintptr_t *chunk = atomic_load_explicit(&alias_chunks[i >> ALIAS_CHUNK_BITS], memory_order_acquire);
+    if (!chunk && create) {
+        pthread_mutex_lock(&table_lock);
+        chunk = atomic_load_explicit(&alias_chunks[i >> ALIAS_CHUNK_BITS], memory_order_relaxed);
+        if (!chunk && (chunk = calloc(1u << ALIAS_CHUNK_BITS, sizeof(*chunk))))
+            atomic_store_explicit(&alias_chunks[i >> ALIAS_CHUNK_BITS], chunk, memory_order_release);
+        pthread_mutex_unlock(&table_lock);
+    }
+    return chunk ? &chunk[i & ((1u << ALIAS_CHUNK_BITS) - 1)] : NULL;
+}
+
+/* The value an alias stands for; any other value as it is. */
+static uintptr_t resolve(uintptr_t value)
+{
+    if (value & VALUE_MARK)
+        return value;
+    _Atomic uintptr_t *a = alias_slot(value, false);
+    uintptr_t target = a ? atomic_load_explicit(a, memory_order_acquire) : 0;
+    return target ? target : value;
+}
+
+int w2u_handle_alias(uintptr_t alias, uintptr_t handle)
+{
+    uint32_t idx, gen;
+    if (!decode(handle, &idx, &gen))
+        return -EBADF;
+    _Atomic uintptr_t *a = alias_slot(alias, true);
+    if (!a)
+        return alias && !(alias & 3u) && alias < ALIAS_LIMIT ? -ENOMEM : -EINVAL;
+    atomic_store_explicit(a, handle, memory_order_release);
+    return 0;
+}
+
+uintptr_t w2u_handle_unalias(uintptr_t alias)
+{
+    _Atomic uintptr_t *a = alias_slot(alias, false);
+    return a ? atomic_exchange_explicit(a, 0, memory_order_acq_rel) : 0;
+}
+
 int w2u_handle_lookup(uintptr_t handle, enum w2u_object_type type, struct w2u_object **out)
 {
     uint32_t idx, gen;
     struct slot *s;
 
     *out = NULL;
+    handle = resolve(handle);
     if (!decode(handle, &idx, &gen) || !(s = slot_at(idx)) || !slot_take(s, gen, false))
         return -EBADF;
     struct w2u_object *obj = atomic_load_explicit(&s->obj, memory_order_relaxed);
@@ -149,6 +204,7 @@ struct w2u_object *w2u_handle_get(uintptr_t handle, enum w2u_object_type type)
 bool w2u_handle_names(uintptr_t handle, const struct w2u_object *obj)
 {
     uint32_t idx, gen;
+    handle = resolve(handle);
     if (handle != obj->handle || !decode(handle, &idx, &gen))
         return false;
     uint64_t st = atomic_load_explicit(&slot_at(idx)->state, memory_order_acquire);
@@ -188,6 +244,7 @@ int w2u_handle_close(uintptr_t handle)
     uint32_t idx, gen;
     struct slot *s;
 
+    handle = resolve(handle);
     if (!decode(handle, &idx, &gen) || !(s = slot_at(idx)) || !slot_take(s, gen, true))
         return -EBADF;
     struct w2u_object *obj = atomic_load_explicit(&s->obj, memory_order_relaxed);

@@ -160,6 +160,13 @@ void w2u_object_unref(struct w2u_object *obj);
 /* Closes the handle: 0, or -EBADF when it names nothing open (or is being
  * closed by another thread). */
 int w2u_handle_close(uintptr_t handle);
+/* A second value for the object handle names (a host's own handle for it,
+ * such as the Wine handle a program holds for a socket): look-ups and
+ * close accept it from then on.  alias: a non-zero multiple of 4 below
+ * 2^24.  0, -EINVAL (bad alias), -EBADF (not a handle value) or -ENOMEM. */
+int w2u_handle_alias(uintptr_t alias, uintptr_t handle);
+/* Forgets alias; returns the handle it stood for, or 0. */
+uintptr_t w2u_handle_unalias(uintptr_t alias);
 /* Closes every open handle of one type; returns how many. */
 size_t w2u_handle_close_all(enum w2u_object_type type);
 /* Open handles (for leak checks in tests; objects may outlive their handle

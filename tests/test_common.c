@@ -146,6 +146,34 @@ START_TEST(test_handles_look_like_windows_handles)
 }
 END_TEST
 
+/* A host's own value for an object (the Wine handle of a socket): look-ups
+ * and close accept it; unalias gives back the value it stood for. */
+START_TEST(test_handles_alias_names_the_same_object)
+{
+    _Atomic int c = 0, d = 0;
+    uintptr_t h = new_thing(&c, &d);
+    ck_assert_int_eq(w2u_handle_alias(0x34, h), 0);
+    struct w2u_object *obj = w2u_handle_get(0x34, W2U_OBJ_ANY);
+    ck_assert_ptr_nonnull(obj);
+    ck_assert_uint_eq(obj->handle, h);
+    ck_assert(w2u_handle_names(0x34, obj));
+    w2u_object_unref(obj);
+    /* Bad alias values, and a value that names nothing. */
+    ck_assert_int_eq(w2u_handle_alias(0, h), -EINVAL);
+    ck_assert_int_eq(w2u_handle_alias(0x36, h), -EINVAL);
+    ck_assert_int_eq(w2u_handle_alias(1u << 24, h), -EINVAL);
+    ck_assert_int_eq(w2u_handle_alias(0x38, 0x1234), -EBADF);       /* not a handle value */
+    ck_assert_ptr_null(w2u_handle_get(0x38, W2U_OBJ_ANY));
+    /* Close through the alias, then forget it. */
+    ck_assert_int_eq(w2u_handle_close(0x34), 0);
+    ck_assert_int_eq(d, 1);
+    ck_assert_ptr_null(w2u_handle_get(0x34, W2U_OBJ_ANY));
+    ck_assert_uint_eq(w2u_handle_unalias(0x34), h);
+    ck_assert_uint_eq(w2u_handle_unalias(0x34), 0);
+    ck_assert_int_eq(w2u_handle_close(0x34), -EBADF);
+}
+END_TEST
+
 START_TEST(test_handles_closed_value_stays_invalid)
 {
     _Atomic int c = 0, d = 0;
@@ -314,6 +342,7 @@ int main(void)
     tcase_add_test(tc, test_errors_unknown_values);
     tcase_add_test(tc, test_handles_look_like_windows_handles);
     tcase_add_test(tc, test_handles_closed_value_stays_invalid);
+    tcase_add_test(tc, test_handles_alias_names_the_same_object);
     tcase_add_test(tc, test_handles_reference_outlives_close);
     tcase_add_test(tc, test_handles_type_checked);
     tcase_add_test(tc, test_handles_close_while_other_thread_uses);

@@ -30,7 +30,13 @@ with open(def_path, 'w') as f:
         f.write(f"    {name} = w2u_pe_{name} @{ordinal}\n")
     f.write("    ws2uring_version = w2u_pe_ws2uring_version\n")
 
-forwarded = [name for _, name in ordinals if surface[name][0] in ('forward', 'guard', 'pe-forward')]
+AFTER = {  # forwarded kinds whose result the PE side finishes
+    'makes-socket': 'return w2u_pe_give_handle(r);',
+    'closes-socket': 'if ((int)r == 0)\n        w2u_pe_drop_handle(a0);\n    return r;',
+    'ends-winsock': 'if ((int)r == 0)\n        w2u_pe_after_cleanup();\n    return r;',
+}
+forwarded = [name for _, name in ordinals
+             if surface[name][0] in ('forward', 'guard', 'pe-forward') or surface[name][0] in AFTER]
 params = ', '.join(f'UINT64 a{i}' for i in range(NARGS))
 args = ', '.join(f'a{i}' for i in range(NARGS))
 with open(thunks_path, 'w') as f:
@@ -38,15 +44,20 @@ with open(thunks_path, 'w') as f:
     f.write('#include "ws2_32_pe.h"\n\n')
     for index, name in enumerate(forwarded):
         kind = surface[name]
+        if kind[0] in ('pe-forward', 'closes-socket'):
+            f.write(f"const unsigned w2u_pe_index_{name} = {index};\n")
         if kind[0] == 'pe-forward':
-            f.write(f"const unsigned w2u_pe_index_{name} = {index};\n\n")
             continue
         f.write(f"UINT64 WINAPI w2u_pe_{name}({params})\n{{\n")
         if kind[0] == 'guard':
             a, b = int(kind[1]) - 1, int(kind[2]) - 1
             f.write(f"    if (a{a} || a{b})\n")
             f.write(f"        return w2u_pe_not_yet(\"{name}\", \"overlapped I/O\", (UINT64)-1);\n")
-        f.write(f"    return w2u_pe_forward({index}, \"{name}\", {args});\n}}\n\n")
+        if kind[0] in AFTER:
+            f.write(f"    UINT64 r = w2u_pe_forward({index}, \"{name}\", {args});\n")
+            f.write(f"    {AFTER[kind[0]]}\n}}\n\n")
+        else:
+            f.write(f"    return w2u_pe_forward({index}, \"{name}\", {args});\n}}\n\n")
     for _, name in ordinals:
         kind = surface[name]
         if kind[0] == 'notyet':

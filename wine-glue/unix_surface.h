@@ -23,6 +23,7 @@ enum w2u_unix_call {
     W2U_UNIX_INIT,       /* struct w2u_init_params */
     W2U_UNIX_FORWARD,    /* struct w2u_forward_params */
     W2U_UNIX_NOT_YET,    /* struct w2u_not_yet_params */
+    W2U_UNIX_ALIAS,      /* struct w2u_alias_params */
     W2U_UNIX_CALLS
 };
 
@@ -41,6 +42,15 @@ struct w2u_forward_params {
 struct w2u_not_yet_params {
     const char *name;             /* the export */
     const char *why;              /* what it waits for, or NULL */
+};
+
+/* The program's handle for a ws2uring socket (a Wine AFD socket made by
+ * the PE side): socket != 0 names it, socket == 0 forgets alias. */
+struct w2u_alias_params {
+    uint64_t alias;
+    uint64_t socket;
+    uint32_t status;              /* out: 0 or a WSA error */
+    uint32_t started;             /* out: WSAStartup still in effect */
 };
 
 #endif

@@ -781,3 +781,32 @@ int wsp_ioctl(struct ws2_socket *s, uint32_t cmd, uint32_t *arg)
     }
     return r;
 }
+
+/* ---- host handles -------------------------------------------------------------
+ * For a host that gives each socket a handle of its own (the Wine glue: a
+ * Wine handle, so that kernel32 and Wine's completion ports know the
+ * SOCKET): every call accepts that handle for the socket from then on. */
+
+W2U_EXPORT int ws2uring_socket_alias(uintptr_t alias, uintptr_t s)
+{
+    struct ws2_socket *sock;
+    int r = ws2_socket_get(s, &sock);
+    if (r < 0)
+        return r;
+    ws2_socket_put(sock);
+    r = w2u_handle_alias(alias, s);
+    return r == -ENOMEM ? -W2U_WSAENOBUFS : r < 0 ? -W2U_WSAEINVAL : 0;
+}
+
+/* Forgets alias; returns the socket it stood for, or 0. */
+W2U_EXPORT uintptr_t ws2uring_socket_unalias(uintptr_t alias)
+{
+    return w2u_handle_unalias(alias);
+}
+
+/* True while WSAStartup is in effect (a host learns whether WSACleanup
+ * closed the sockets). */
+W2U_EXPORT int ws2uring_started(void)
+{
+    return ws2_check_started() == 0;
+}

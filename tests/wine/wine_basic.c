@@ -132,6 +132,20 @@ static void nonblocking_and_select(void)
     closesocket(l);
 }
 
+/* A SOCKET is a kernel object handle: handle information, and it joins a
+ * completion port. */
+static void socket_handle(void)
+{
+    SOCKET s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    DWORD flags = 0;
+    HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+    int ok = s != INVALID_SOCKET && GetHandleInformation((HANDLE)s, &flags) &&
+             CreateIoCompletionPort((HANDLE)s, port, 7, 0) == port;
+    check(ok, "socket-handle", "handle information, and association with a completion port");
+    check(!closesocket(s), "socket-handle-close", "closesocket after the association");
+    CloseHandle(port);
+}
+
 static void resolve(void)
 {
     struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res = NULL;
@@ -167,6 +181,7 @@ int main(int argc, char **argv)
     udp(AF_INET, "udp-ipv4");
     udp(AF_INET6, "udp-ipv6");
     nonblocking_and_select();
+    socket_handle();
     resolve();
     check(!WSACleanup(), "cleanup", "WSACleanup");
     check(socket(AF_INET, SOCK_STREAM, 0) == INVALID_SOCKET && WSAGetLastError() == WSANOTINITIALISED,

@@ -7,7 +7,9 @@
  * check that this Wine is the one the DLL was built for.
  */
 #include <windows.h>
+#include <winternl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../unix_surface.h"
@@ -22,9 +24,13 @@ typedef const char *(CDECL *wine_version_fn)(void);
 #define W2U_WSAEOPNOTSUPP 10045
 #define W2U_WSAEFAULT 10014
 #define W2U_SIO_GET_EXTENSION_FUNCTION_POINTER 0xc8000006u
+#define INVALID_SOCKET_VALUE (~(UINT64)0)
+#define AF_INET_ID 2
 
 static unixlib_handle_t unixlib;
 static unix_call_fn unix_call;
+
+static BOOL attach_handles(void);
 
 static void say(const char *text)
 {
@@ -87,7 +93,7 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
     if (reason != DLL_PROCESS_ATTACH)
         return TRUE;
     DisableThreadLibraryCalls(instance);
-    return check_wine() && attach_unix();
+    return check_wine() && attach_unix() && attach_handles();
 }
 
 UINT64 w2u_pe_forward(unsigned index, const char *name, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3,
@@ -111,6 +117,139 @@ UINT64 w2u_pe_not_yet(const char *name, const char *why, UINT64 fail_value)
     unix_call(unixlib, W2U_UNIX_NOT_YET, &p);
     SetLastError(W2U_WSAEOPNOTSUPP);
     return fail_value;
+}
+
+/* ---- SOCKETs as Wine handles ---------------------------------------------------
+ * Every socket ws2uring makes gets a Wine AFD socket (\Device\Afd, then
+ * Wine's IOCTL_AFD_WINE_CREATE, as Wine's own ws2_32 makes its sockets) as
+ * its identity: the program's SOCKET is that Wine handle, which Wine's
+ * kernel32 knows (CloseHandle, CreateIoCompletionPort,
+ * SetFileCompletionNotificationModes, waits), and ws2uring accepts it as
+ * an alias of its own socket.  The I/O stays on ws2uring's descriptor;
+ * Wine's socket behind the handle is never connected, so a ReadFile or
+ * WriteFile on the handle fails rather than losing data. */
+typedef NTSTATUS (WINAPI *nt_open_file_fn)(HANDLE *, ACCESS_MASK, OBJECT_ATTRIBUTES *, IO_STATUS_BLOCK *, ULONG,
+                                           ULONG);
+typedef NTSTATUS (WINAPI *nt_ioctl_fn)(HANDLE, HANDLE, void *, void *, IO_STATUS_BLOCK *, ULONG, void *, ULONG,
+                                       void *, ULONG);
+typedef NTSTATUS (WINAPI *nt_close_fn)(HANDLE);
+
+/* CTL_CODE(FILE_DEVICE_NETWORK, 200, METHOD_BUFFERED, FILE_ANY_ACCESS) */
+#define W2U_IOCTL_AFD_WINE_CREATE 0x00120320u
+#define W2U_WSAENOBUFS 10055
+
+static nt_open_file_fn nt_open_file;
+static nt_ioctl_fn nt_ioctl;
+static nt_close_fn nt_close;
+
+/* The Wine handles given out, for the last WSACleanup. */
+static CRITICAL_SECTION handles_lock;
+static HANDLE *handles;
+static size_t nhandles, handles_cap;
+
+static BOOL attach_handles(void)
+{
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    nt_open_file = (nt_open_file_fn)(void *)GetProcAddress(ntdll, "NtOpenFile");
+    nt_ioctl = (nt_ioctl_fn)(void *)GetProcAddress(ntdll, "NtDeviceIoControlFile");
+    nt_close = (nt_close_fn)(void *)GetProcAddress(ntdll, "NtClose");
+    InitializeCriticalSection(&handles_lock);
+    return nt_open_file && nt_ioctl && nt_close;
+}
+
+/* A Wine AFD socket to stand for a ws2uring socket, or NULL. */
+static HANDLE new_wine_socket(void)
+{
+    static WCHAR path[] = L"\\Device\\Afd";
+    UNICODE_STRING name = { sizeof(path) - sizeof(WCHAR), sizeof(path), path };
+    OBJECT_ATTRIBUTES attr = { .Length = sizeof(attr), .ObjectName = &name, .Attributes = OBJ_CASE_INSENSITIVE };
+    IO_STATUS_BLOCK io;
+    HANDLE h = NULL;
+    struct { int family, type, protocol; unsigned int flags; } create = { AF_INET_ID, 1, 6, 0 };
+    if (nt_open_file(&h, GENERIC_READ | GENERIC_WRITE | SYNCHRONIZE, &attr, &io, 0, 0))
+        return NULL;
+    if (nt_ioctl(h, NULL, NULL, NULL, &io, W2U_IOCTL_AFD_WINE_CREATE, &create, sizeof(create), NULL, 0)) {
+        nt_close(h);
+        return NULL;
+    }
+    return h;
+}
+
+static BOOL remember(HANDLE h)
+{
+    BOOL ok = TRUE;
+    EnterCriticalSection(&handles_lock);
+    if (nhandles == handles_cap) {
+        size_t cap = handles_cap ? 2 * handles_cap : 64;
+        HANDLE *grown = realloc(handles, cap * sizeof(*grown));
+        if (grown) {
+            handles = grown;
+            handles_cap = cap;
+        }
+    }
+    if (nhandles < handles_cap)
+        handles[nhandles++] = h;
+    else
+        ok = FALSE;
+    LeaveCriticalSection(&handles_lock);
+    return ok;
+}
+
+static void forget(HANDLE h)
+{
+    EnterCriticalSection(&handles_lock);
+    for (size_t i = 0; i < nhandles; i++)
+        if (handles[i] == h) {
+            handles[i] = handles[--nhandles];
+            break;
+        }
+    LeaveCriticalSection(&handles_lock);
+}
+
+extern const unsigned w2u_pe_index_closesocket;   /* pe_thunks.c */
+
+UINT64 w2u_pe_give_handle(UINT64 s)
+{
+    if (s == (UINT64)INVALID_SOCKET_VALUE)
+        return s;
+    HANDLE h = new_wine_socket();
+    struct w2u_alias_params p = { (UINT64)(ULONG_PTR)h, s, 0, 0 };
+    if (h && remember(h) && !unix_call(unixlib, W2U_UNIX_ALIAS, &p) && !p.status)
+        return (UINT64)(ULONG_PTR)h;
+    if (h) {
+        forget(h);
+        nt_close(h);
+    }
+    /* ws2uring's socket has no handle the program could close: close it. */
+    w2u_pe_forward(w2u_pe_index_closesocket, "closesocket", s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    SetLastError(W2U_WSAENOBUFS);
+    return (UINT64)INVALID_SOCKET_VALUE;
+}
+
+void w2u_pe_drop_handle(UINT64 h)
+{
+    forget((HANDLE)(ULONG_PTR)h);
+    nt_close((HANDLE)(ULONG_PTR)h);
+}
+
+void w2u_pe_after_cleanup(void)
+{
+    struct w2u_alias_params p = { 0, 0, 0, 1 };
+    unix_call(unixlib, W2U_UNIX_ALIAS, &p);       /* alias 0: only asks whether Winsock still runs */
+    if (p.started)
+        return;
+    EnterCriticalSection(&handles_lock);
+    HANDLE *all = handles;
+    size_t n = nhandles;
+    handles = NULL;
+    nhandles = handles_cap = 0;
+    LeaveCriticalSection(&handles_lock);
+    for (size_t i = 0; i < n; i++) {
+        struct w2u_alias_params forget_it = { (UINT64)(ULONG_PTR)all[i], 0, 0, 0 };
+        unix_call(unixlib, W2U_UNIX_ALIAS, &forget_it);
+        nt_close(all[i]);
+    }
+    free(all);
 }
 
 /* ---- answered here ------------------------------------------------------------ */

@@ -14,4 +14,12 @@ UINT64 w2u_pe_forward(unsigned index, const char *name, UINT64 a0, UINT64 a1, UI
  * error WSAEOPNOTSUPP, and fail_value returned. */
 UINT64 w2u_pe_not_yet(const char *name, const char *why, UINT64 fail_value);
 
+/* r is what a socket-making export returned: a new ws2uring socket gets a
+ * Wine handle, which the program sees (INVALID_SOCKET stays as it is). */
+UINT64 w2u_pe_give_handle(UINT64 r);
+/* closesocket(h) succeeded: h's Wine handle goes too. */
+void w2u_pe_drop_handle(UINT64 h);
+/* WSACleanup succeeded: if it was the last, every Wine handle goes. */
+void w2u_pe_after_cleanup(void);
+
 #endif

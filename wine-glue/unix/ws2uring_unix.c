@@ -29,7 +29,16 @@ typedef void (__attribute__((ms_abi)) *set_error_fn)(uint32_t);
 extern const char *const w2u_unix_names[];     /* unix_names.c, generated */
 extern const unsigned w2u_unix_count;
 
+/* closesocket's index: the program's handle is forgotten before the close. */
+enum { CLOSES_SOCKET = 1 };
+
 static native_fn *natives;
+static uint8_t *effects;
+static int (*socket_alias)(uint64_t alias, uint64_t s);
+static uint64_t (*socket_unalias)(uint64_t alias);
+static int (*winsock_started)(void);
+
+
 static get_error_fn get_error;
 static set_error_fn set_error;
 static bool trace;
@@ -79,17 +88,26 @@ static void init(void)
         return;
     }
     natives = calloc(w2u_unix_count, sizeof(*natives));
+    effects = calloc(w2u_unix_count, 1);
     get_error = (get_error_fn)find(lib, "GetLastError");
     set_error = (set_error_fn)find(lib, "SetLastError");
-    if (!natives || !get_error || !set_error) {
-        snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error calls");
+    socket_alias = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_socket_alias");
+    socket_unalias = (uint64_t (*)(uint64_t))find(lib, "ws2uring_socket_unalias");
+    winsock_started = (int (*)(void))find(lib, "ws2uring_started");
+    if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
+        !winsock_started) {
+        snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
     }
-    for (unsigned i = 0; i < w2u_unix_count; i++)
-        if (!(natives[i] = (native_fn)find(lib, w2u_unix_names[i]))) {
-            snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks %s", w2u_unix_names[i]);
+    for (unsigned i = 0; i < w2u_unix_count; i++) {
+        const char *n = w2u_unix_names[i];
+        if (!(natives[i] = (native_fn)find(lib, n))) {
+            snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks %s", n);
             return;
         }
+        effects[i] = !strcmp(n, "closesocket") ? CLOSES_SOCKET : 0;
+    }
+
     const char *t = getenv("WS2URING_TRACE");
     trace = t && *t && strcmp(t, "0");
 }
@@ -108,10 +126,18 @@ static NTSTATUS unix_forward(void *args)
     struct w2u_forward_params *p = args;
     if (p->index >= w2u_unix_count || init_error[0])
         return STATUS_INVALID_PARAMETER;
-    const uint64_t *a = p->args;
+    uint64_t *a = p->args;
+    /* The program's SOCKET is a Wine handle (see socket_alias): forget it
+     * before ws2uring closes the socket, so it never names a closed one. */
+    if (effects[p->index] == CLOSES_SOCKET) {
+        uint64_t own = socket_unalias(a[0]);
+        if (own)
+            a[0] = own;
+    }
     set_error(W2U_NO_ERROR);
     p->ret = natives[p->index](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
     p->last_error = get_error();
+
     if (trace) {
         /* One line per call: its first six argument slots (what each means
          * depends on the call), the result, and the error it set. */
@@ -123,6 +149,20 @@ static NTSTATUS unix_forward(void *args)
                 (unsigned long long)a[2], (unsigned long long)a[3], (unsigned long long)a[4],
                 (unsigned long long)a[5], (unsigned long long)p->ret, err);
     }
+    return 0;
+}
+
+/* The PE side gave ws2uring's new socket s a Wine handle of its own. */
+static NTSTATUS unix_alias(void *args)
+{
+    struct w2u_alias_params *p = args;
+    if (init_error[0])
+        return STATUS_INVALID_PARAMETER;
+    if (p->socket)
+        p->status = (uint32_t)-socket_alias(p->alias, p->socket);
+    else
+        socket_unalias(p->alias);
+    p->started = winsock_started() != 0;
     return 0;
 }
 
@@ -151,4 +191,5 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_INIT] = unix_init,
     [W2U_UNIX_FORWARD] = unix_forward,
     [W2U_UNIX_NOT_YET] = unix_not_yet,
+    [W2U_UNIX_ALIAS] = unix_alias,
 };
