@@ -115,6 +115,7 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
 
     c->packet.status = status;
     c->packet.information = information;
+    c->packet.synchronous = synchronous;
     c->packet.overlapped = c->ov;
     c->packet.key = sink ? b->key : 0;
     if (c->ov) {

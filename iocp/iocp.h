@@ -51,6 +51,7 @@ struct iocp_packet {
     void *overlapped;
     uint32_t status;
     uintptr_t information;
+    bool synchronous;                 /* completed in the call that started it */
     void (*release)(struct iocp_packet *p);
 };
 
@@ -107,6 +108,11 @@ void iocp_port_drain(struct iocp_port *port);
  * a background thread of its own. NULL and *status set if io_uring is
  * unavailable. */
 struct ur_ring *iocp_default_ring(uint32_t *status);
+/* For a host that must deliver completions from threads of its own (Wine):
+ * called before any I/O, the default ring gets no reaper thread, and the
+ * host's thread runs it in iocp_host_reap, which does not return. */
+void iocp_host_runs_reaper(void);
+void iocp_host_reap(void);
 
 /* Threads waiting on the port now, the leader included (diagnostics, tests). */
 unsigned iocp_port_waiters(struct iocp_port *port);

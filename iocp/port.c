@@ -603,6 +603,15 @@ static void *default_reaper(void *arg)
     return NULL;
 }
 
+/* Set by a host whose own thread runs the reaper (iocp_host_reap): under
+ * Wine, completions must be delivered from a Wine-created thread. */
+static bool host_reaps;
+
+void iocp_host_runs_reaper(void)
+{
+    host_reaps = true;
+}
+
 static void default_create(void)
 {
     pthread_t th;
@@ -611,6 +620,10 @@ static void default_create(void)
     int r = ur_ring_create(&ring, PORT_RING_ENTRIES);
     if (r < 0) {
         default_error = r;
+        return;
+    }
+    if (host_reaps) {
+        default_ring = ring;
         return;
     }
     pthread_attr_init(&attr);
@@ -622,6 +635,14 @@ static void default_create(void)
         default_ring = ring;
     }
     pthread_attr_destroy(&attr);
+}
+
+void iocp_host_reap(void)
+{
+    uint32_t status;
+    struct ur_ring *ring = iocp_default_ring(&status);
+    if (ring)
+        default_reaper(ring);
 }
 
 struct ur_ring *iocp_default_ring(uint32_t *status)

@@ -50,9 +50,9 @@ with open(thunks_path, 'w') as f:
             continue
         f.write(f"UINT64 WINAPI w2u_pe_{name}({params})\n{{\n")
         if kind[0] == 'guard':
-            a, b = int(kind[1]) - 1, int(kind[2]) - 1
-            f.write(f"    if (a{a} || a{b})\n")
-            f.write(f"        return w2u_pe_not_yet(\"{name}\", \"overlapped I/O\", (UINT64)-1);\n")
+            b = int(kind[2]) - 1
+            f.write(f"    if (a{b})\n")
+            f.write(f"        return w2u_pe_not_yet(\"{name}\", \"completion routines\", (UINT64)-1);\n")
         if kind[0] in AFTER:
             f.write(f"    UINT64 r = w2u_pe_forward({index}, \"{name}\", {args});\n")
             f.write(f"    {AFTER[kind[0]]}\n}}\n\n")

@@ -16,6 +16,7 @@
  * Every request is released exactly once: after iocp_complete has passed it
  * to the sinks (port packet dequeued, APC run, or nothing more to do). */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -55,6 +56,7 @@ struct ov_req {
     enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT, OV_TRANSMIT } kind;
     bool send, poll_only, started;
     _Atomic bool cancelled;          /* set by a cancel: a multi-part request stops at its next part */
+    _Atomic bool delivered;          /* its completion has been handed out (a canceller waits for it) */
     int phase;                       /* accept: 0 accepting, 1 first data; connect: 0, 1 sending */
     struct ws2_socket *peer;         /* AcceptEx's accept socket (a reference) */
     char *buf;                       /* AcceptEx's output buffer */
@@ -168,7 +170,12 @@ static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool sync
         ws2_es_reenable(s, W2U_FD_WRITE);
     else if (r->kind == OV_RECV)
         ws2_es_reenable(s, W2U_FD_READ);
+    /* A canceller waits until the completion is handed out
+     * (cancel_matching); the packet may free r, hence the reference. */
+    atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
     iocp_complete(&r->c, status, bytes, synchronous);
+    atomic_store_explicit(&r->delivered, true, memory_order_release);
+    req_free(r);
     /* Start the next request; one that cannot start completes with the
      * error instead (and starts its own successor). */
     if (next) {
@@ -870,10 +877,18 @@ static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t t
          * ring recorded all the same; -ENOENT then is harmless. */
         if (r->ring)
             ur_cancel(r->ring, &r->ur);
-        /* The cancelled CQE is posted; with no leader on a port ring nobody
-         * else would run its callback now. */
-        if (r->port)
-            iocp_port_drain(r->port);
+        /* The cancelled CQE is posted.  Wait until its completion is handed
+         * out (so that, as on Windows, a closed socket's aborted operations
+         * are on their port when closesocket returns, and a host may then
+         * close its handle): on a port ring with no leader nobody else
+         * would reap it, so reap here; the default ring has its reaper. */
+        int64_t give_up = w2u_now_ns() + 2000000000;
+        while (!atomic_load_explicit(&r->delivered, memory_order_acquire) && w2u_now_ns() < give_up) {
+            if (r->port)
+                iocp_port_drain(r->port);
+            else
+                sched_yield();
+        }
         req_free(r);
     }
     while (waiting) {

@@ -787,14 +787,77 @@ int wsp_ioctl(struct ws2_socket *s, uint32_t cmd, uint32_t *arg)
  * Wine handle, so that kernel32 and Wine's completion ports know the
  * SOCKET): every call accepts that handle for the socket from then on. */
 
+/* The host's delivery: a completion of a socket it named goes to the
+ * host's own completion port for that handle (under Wine: the program's
+ * port, through wineserver), and events are the host's events. */
+typedef void (*host_post_fn)(uintptr_t alias, void *ov, uint32_t status, uintptr_t information, int synchronous);
+static host_post_fn host_post;
+
+struct host_sink {
+    struct iocp_port_sink sink;
+    _Atomic int refs;
+    uintptr_t alias;
+};
+
+static void host_push(struct iocp_port_sink *sink, struct iocp_packet *p)
+{
+    struct host_sink *hs = W2U_CONTAINER_OF(sink, struct host_sink, sink);
+    host_post(hs->alias, p->overlapped, p->status, p->information, p->synchronous);
+    p->release(p);
+}
+
+static void host_ref(struct iocp_port_sink *sink)
+{
+    atomic_fetch_add(&W2U_CONTAINER_OF(sink, struct host_sink, sink)->refs, 1);
+}
+
+static void host_unref(struct iocp_port_sink *sink)
+{
+    struct host_sink *hs = W2U_CONTAINER_OF(sink, struct host_sink, sink);
+    if (atomic_fetch_sub(&hs->refs, 1) == 1)
+        free(hs);
+}
+
+static const struct iocp_port_sink_ops host_sink_ops = { host_push, host_ref, host_unref };
+
+/* Before any I/O: post and set_event deliver completions (called on the
+ * completing thread: the program's, or the one running ws2uring_host_reap),
+ * and no thread of ws2uring's own reaps. */
+W2U_EXPORT void ws2uring_host_set(host_post_fn post, void (*set_event)(uintptr_t event))
+{
+    host_post = post;
+    iocp_event_sink = set_event;
+    iocp_host_runs_reaper();
+}
+
+/* The host's reaper thread: delivers completions; does not return. */
+W2U_EXPORT void ws2uring_host_reap(void)
+{
+    iocp_host_reap();
+}
+
 W2U_EXPORT int ws2uring_socket_alias(uintptr_t alias, uintptr_t s)
 {
     struct ws2_socket *sock;
     int r = ws2_socket_get(s, &sock);
     if (r < 0)
         return r;
-    ws2_socket_put(sock);
     r = w2u_handle_alias(alias, s);
+    if (r == 0 && host_post) {
+        struct host_sink *hs = calloc(1, sizeof(*hs));
+        if (!hs) {
+            w2u_handle_unalias(alias);
+            r = -ENOMEM;
+        } else {
+            hs->sink.ops = &host_sink_ops;
+            atomic_init(&hs->refs, 1);
+            hs->alias = alias;
+            /* The binding takes its own reference (none if already bound). */
+            iocp_associate_sink(&sock->binding, &hs->sink, NULL, 0);
+            host_unref(&hs->sink);
+        }
+    }
+    ws2_socket_put(sock);
     return r == -ENOMEM ? -W2U_WSAENOBUFS : r < 0 ? -W2U_WSAEINVAL : 0;
 }
 

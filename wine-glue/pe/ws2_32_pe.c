@@ -87,13 +87,31 @@ static BOOL attach_unix(void)
     return TRUE;
 }
 
+/* A Wine thread for ws2uring's reaper: completions are delivered from it
+ * (wineserver talks only to Wine-created threads).  It stays in the Unix
+ * library for the life of the process. */
+static DWORD WINAPI reaper_main(void *arg)
+{
+    (void)arg;
+    unix_call(unixlib, W2U_UNIX_REAP, NULL);
+    return 0;
+}
+
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
 {
     (void)reserved;
     if (reason != DLL_PROCESS_ATTACH)
         return TRUE;
     DisableThreadLibraryCalls(instance);
-    return check_wine() && attach_unix() && attach_handles();
+    if (!check_wine() || !attach_unix() || !attach_handles())
+        return FALSE;
+    HANDLE reaper = CreateThread(NULL, 0, reaper_main, NULL, 0, NULL);
+    if (!reaper) {
+        say("ws2uring: cannot start the completion thread\n");
+        return FALSE;
+    }
+    CloseHandle(reaper);
+    return TRUE;
 }
 
 UINT64 w2u_pe_forward(unsigned index, const char *name, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3,
@@ -314,18 +332,60 @@ DWORD WINAPI w2u_pe_WSAWaitForMultipleEvents(DWORD count, const HANDLE *events, 
 
 extern const unsigned w2u_pe_index_WSAIoctl;   /* pe_thunks.c */
 
+/* ---- the extension functions ----------------------------------------------------
+ * WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER) goes to ws2uring, whose
+ * Unix side remembers its native function; the program gets the thunk
+ * below instead, which calls that function on the Unix side. */
+static UINT64 extension(enum w2u_extension which, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4,
+                        UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8)
+{
+    struct w2u_forward_params p = { .index = which, .args = { a0, a1, a2, a3, a4, a5, a6, a7, a8 } };
+    if (unix_call(unixlib, W2U_UNIX_EXTENSION, &p)) {
+        SetLastError(W2U_WSAEOPNOTSUPP);
+        return 0;
+    }
+    if (p.last_error != W2U_NO_ERROR)
+        SetLastError(p.last_error);
+    return p.ret;
+}
+
+#define EXTENSION(NAME, WHICH)                                                                  \
+    static UINT64 WINAPI ext_##NAME(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4,      \
+                                    UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8)                 \
+    {                                                                                           \
+        return extension(WHICH, a0, a1, a2, a3, a4, a5, a6, a7, a8);                            \
+    }
+EXTENSION(AcceptEx, W2U_EXT_ACCEPTEX)
+EXTENSION(ConnectEx, W2U_EXT_CONNECTEX)
+EXTENSION(DisconnectEx, W2U_EXT_DISCONNECTEX)
+EXTENSION(GetAcceptExSockaddrs, W2U_EXT_GETACCEPTEXSOCKADDRS)
+EXTENSION(TransmitFile, W2U_EXT_TRANSMITFILE)
+EXTENSION(TransmitPackets, W2U_EXT_TRANSMITPACKETS)
+EXTENSION(WSARecvMsg, W2U_EXT_WSARECVMSG)
+EXTENSION(WSASendMsg, W2U_EXT_WSASENDMSG)
+
+static void *const extension_thunks[W2U_EXTENSIONS] = {
+    [W2U_EXT_ACCEPTEX] = ext_AcceptEx, [W2U_EXT_CONNECTEX] = ext_ConnectEx,
+    [W2U_EXT_DISCONNECTEX] = ext_DisconnectEx, [W2U_EXT_GETACCEPTEXSOCKADDRS] = ext_GetAcceptExSockaddrs,
+    [W2U_EXT_TRANSMITFILE] = ext_TransmitFile, [W2U_EXT_TRANSMITPACKETS] = ext_TransmitPackets,
+    [W2U_EXT_WSARECVMSG] = ext_WSARecvMsg, [W2U_EXT_WSASENDMSG] = ext_WSASendMsg,
+};
+
 int WINAPI w2u_pe_WSAIoctl(UINT64 s, DWORD code, void *in, DWORD in_len, void *out, DWORD out_len,
                           DWORD *bytes, void *ov, void *routine)
 {
-    /* Overlapped WSAIoctl, and the extension functions (AcceptEx and the
-     * rest are overlapped by nature), wait for completions under Wine. */
+    /* An overlapped WSAIoctl waits for completion routines and for ioctls
+     * that complete later: not under Wine yet. */
     if (ov || routine)
-        return (int)w2u_pe_not_yet("WSAIoctl", "overlapped I/O", (UINT64)-1);
-    if (code == W2U_SIO_GET_EXTENSION_FUNCTION_POINTER)
-        return (int)w2u_pe_not_yet("WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER)", "overlapped I/O",
-                                   (UINT64)-1);
-    return (int)w2u_pe_forward(w2u_pe_index_WSAIoctl, "WSAIoctl", s, code, (UINT64)in, in_len,
-                               (UINT64)out, out_len, (UINT64)bytes, 0, 0, 0, 0, 0);
+        return (int)w2u_pe_not_yet("WSAIoctl", "overlapped WSAIoctl", (UINT64)-1);
+    int r = (int)w2u_pe_forward(w2u_pe_index_WSAIoctl, "WSAIoctl", s, code, (UINT64)in, in_len, (UINT64)out,
+                                out_len, (UINT64)bytes, 0, 0, 0, 0, 0);
+    if (r == 0 && code == W2U_SIO_GET_EXTENSION_FUNCTION_POINTER && in && in_len >= 16 && out &&
+        out_len >= sizeof(void *))
+        for (int i = 0; i < W2U_EXTENSIONS; i++)
+            if (!memcmp(in, w2u_extension_guids[i], 16))
+                memcpy(out, &extension_thunks[i], sizeof(void *));
+    return r;
 }
 
 /* Lets a program (and the tests) see that ws2uring, not Wine's builtin

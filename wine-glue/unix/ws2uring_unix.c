@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../unix_surface.h"
 
@@ -29,14 +30,19 @@ typedef void (__attribute__((ms_abi)) *set_error_fn)(uint32_t);
 extern const char *const w2u_unix_names[];     /* unix_names.c, generated */
 extern const unsigned w2u_unix_count;
 
-/* closesocket's index: the program's handle is forgotten before the close. */
-enum { CLOSES_SOCKET = 1 };
+/* What the Unix side does around a forwarded export, found by name. */
+enum { CLOSES_SOCKET = 1, IOCTL = 2 };
 
 static native_fn *natives;
 static uint8_t *effects;
 static int (*socket_alias)(uint64_t alias, uint64_t s);
 static uint64_t (*socket_unalias)(uint64_t alias);
 static int (*winsock_started)(void);
+static void (*host_reap)(void);
+static native_fn extensions[W2U_EXTENSIONS];   /* ws2uring's, learnt from WSAIoctl */
+
+static bool host_init(void *lib);
+static void learn_extension(const uint64_t *a, int ret);
 
 
 static get_error_fn get_error;
@@ -94,8 +100,9 @@ static void init(void)
     socket_alias = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_socket_alias");
     socket_unalias = (uint64_t (*)(uint64_t))find(lib, "ws2uring_socket_unalias");
     winsock_started = (int (*)(void))find(lib, "ws2uring_started");
+    host_reap = (void (*)(void))find(lib, "ws2uring_host_reap");
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
-        !winsock_started) {
+        !winsock_started || !host_reap || !host_init(lib)) {
         snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
     }
@@ -105,11 +112,127 @@ static void init(void)
             snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks %s", n);
             return;
         }
-        effects[i] = !strcmp(n, "closesocket") ? CLOSES_SOCKET : 0;
+        effects[i] = !strcmp(n, "closesocket") ? CLOSES_SOCKET : !strcmp(n, "WSAIoctl") ? IOCTL : 0;
     }
 
     const char *t = getenv("WS2URING_TRACE");
     trace = t && *t && strcmp(t, "0");
+}
+
+/* ---- completions to the program's own ports, events ---------------------------
+ * ws2uring hands each completion of a socket with a Wine handle to
+ * host_post (on the program's thread, or on the Wine thread the PE side
+ * runs ws2uring_host_reap on: wineserver talks only to Wine threads), which
+ * asks wineserver to queue it on whatever port the program associated with
+ * that handle, with the key it gave: the server request add_fd_completion,
+ * as Wine itself completes I/O.  The request layout and number are those of
+ * Wine 8.0 (server protocol 758), the only Wine this DLL accepts (DllMain
+ * refuses others). */
+_Static_assert(sizeof(uint32_t) * 4 == 16, "request header + handle fill 16 bytes");
+struct server_request {
+    union {
+        struct {
+            int32_t req;                  /* request number */
+            uint32_t request_size, reply_size;   /* variable data: none */
+            uint32_t handle;              /* at 12: the 8-byte fields follow at 16 */
+            uint64_t cvalue, information;
+            uint32_t status;
+            int32_t async;
+        } add_fd_completion;
+        struct { uint32_t error, reply_size; } reply;
+        uint8_t max_size[64];
+    } u;
+    uint32_t data_count;
+    void *reply_data;
+    struct { const void *ptr; uint32_t size; } data[5];
+};
+#define REQ_add_fd_completion 254
+
+/* ntdll.so's exports use the Windows calling convention (checked on Wine
+ * 8.0: wine_server_call takes its argument in rcx). */
+static unsigned (__attribute__((ms_abi)) *server_call)(void *request);
+static NTSTATUS (__attribute__((ms_abi)) *nt_set_event)(void *event, int32_t *previous);
+
+static void post_completion(uintptr_t alias, void *ov, uint32_t status, uintptr_t information, int synchronous)
+{
+    struct server_request r;
+    memset(&r, 0, sizeof(r));
+    r.u.add_fd_completion.req = REQ_add_fd_completion;
+    r.u.add_fd_completion.handle = (uint32_t)alias;
+    r.u.add_fd_completion.cvalue = (uint64_t)(uintptr_t)ov;
+    r.u.add_fd_completion.information = information;
+    r.u.add_fd_completion.status = status;
+    /* Not async: the server then honours FILE_SKIP_COMPLETION_PORT_ON_SUCCESS. */
+    r.u.add_fd_completion.async = !synchronous;
+    if (trace)
+        fprintf(stderr, "ws2uring: completion of %#lx (tid %d): status %#x, %lu bytes%s\n", (unsigned long)alias, (int)gettid(), status,
+                (unsigned long)information, synchronous ? ", at once" : "");
+    unsigned error = server_call(&r);
+    if (error && trace)
+        fprintf(stderr, "ws2uring: add_fd_completion(%#lx) failed: %#x\n", (unsigned long)alias, error);
+}
+
+static void set_event(uintptr_t event)
+{
+    nt_set_event((void *)event, NULL);
+}
+
+static bool host_init(void *lib)
+{
+    void *ntdll = dlopen("ntdll.so", RTLD_NOW | RTLD_NOLOAD);
+    void *from = ntdll ? ntdll : RTLD_DEFAULT;
+    void (*host_set)(void (*)(uintptr_t, void *, uint32_t, uintptr_t, int), void (*)(uintptr_t)) =
+        (void (*)(void (*)(uintptr_t, void *, uint32_t, uintptr_t, int), void (*)(uintptr_t)))
+            find(lib, "ws2uring_host_set");
+    server_call = (unsigned (__attribute__((ms_abi)) *)(void *))dlsym(from, "wine_server_call");
+    nt_set_event = (NTSTATUS (__attribute__((ms_abi)) *)(void *, int32_t *))dlsym(from, "NtSetEvent");
+    if (!host_set || !server_call || !nt_set_event)
+        return false;
+    host_set(post_completion, set_event);
+    return true;
+}
+
+#define W2U_SIO_GET_EXTENSION_FUNCTION_POINTER 0xc8000006u
+
+/* WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER) answered with ws2uring's
+ * native function: remember it; the PE side hands the program its own
+ * thunk instead, which calls back here (W2U_UNIX_EXTENSION). */
+static void learn_extension(const uint64_t *a, int ret)
+{
+    if (ret != 0 || (uint32_t)a[1] != W2U_SIO_GET_EXTENSION_FUNCTION_POINTER || !a[2] || a[3] < 16 ||
+        !a[4] || a[5] < sizeof(void *))
+        return;
+    for (int i = 0; i < W2U_EXTENSIONS; i++)
+        if (!memcmp((const void *)(uintptr_t)a[2], w2u_extension_guids[i], 16))
+            memcpy(&extensions[i], (const void *)(uintptr_t)a[4], sizeof(extensions[i]));
+}
+
+static NTSTATUS unix_extension(void *args)
+{
+    struct w2u_forward_params *p = args;
+    if (p->index >= W2U_EXTENSIONS || !extensions[p->index])
+        return STATUS_INVALID_PARAMETER;
+    const uint64_t *a = p->args;
+    set_error(W2U_NO_ERROR);
+    p->ret = extensions[p->index](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+    p->last_error = get_error();
+    if (trace)
+        fprintf(stderr, "ws2uring: extension %u(%#llx, %#llx, %#llx, %#llx) = %#llx\n", p->index,
+                (unsigned long long)a[0], (unsigned long long)a[1], (unsigned long long)a[2],
+                (unsigned long long)a[3], (unsigned long long)p->ret);
+    return 0;
+}
+
+/* The PE side's reaper thread lives here. */
+static NTSTATUS unix_reap(void *args)
+{
+    (void)args;
+    if (init_error[0])
+        return STATUS_INVALID_PARAMETER;
+    if (trace)
+        fprintf(stderr, "ws2uring: completion thread running (tid %d)\n", (int)gettid());
+    host_reap();
+    return 0;
 }
 
 static NTSTATUS unix_init(void *args)
@@ -137,6 +260,8 @@ static NTSTATUS unix_forward(void *args)
     set_error(W2U_NO_ERROR);
     p->ret = natives[p->index](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
     p->last_error = get_error();
+    if (effects[p->index] == IOCTL)
+        learn_extension(a, (int)p->ret);
 
     if (trace) {
         /* One line per call: its first six argument slots (what each means
@@ -192,4 +317,6 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_FORWARD] = unix_forward,
     [W2U_UNIX_NOT_YET] = unix_not_yet,
     [W2U_UNIX_ALIAS] = unix_alias,
+    [W2U_UNIX_REAP] = unix_reap,
+    [W2U_UNIX_EXTENSION] = unix_extension,
 };
