@@ -10,17 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
+#include "wine_check.h"
 
-static void check(int ok, const char *name, const char *why)
-{
-    if (ok) {
-        printf("ok %s\n", name);
-    } else {
-        printf("FAIL %s: %s (last error %d)\n", name, why, WSAGetLastError());
-        failures++;
-    }
-}
 
 /* A listening socket on the loopback of family af, its address in *addr. */
 static SOCKET listening(int af, struct sockaddr_storage *addr, int *len)

@@ -1,0 +1,244 @@
+/*
+ * Overlapped Winsock on completion ports and events, as a Windows program
+ * (mingw-w64), run under Wine on ws2uring and on Wine's builtin ws2_32 by
+ * run_wine.sh, which requires both to pass and agree.  One line per check,
+ * "ok NAME" or "FAIL NAME: why"; exit status 0 when all pass.
+ *   wine_iocp.exe ws2uring|builtin
+ */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mswsock.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "wine_check.h"
+
+#define CLIENTS  8
+#define ROUNDS   50
+#define STOP_KEY ((ULONG_PTR)-1)
+
+
+static LPFN_ACCEPTEX pAcceptEx;
+static LPFN_CONNECTEX pConnectEx;
+static HANDLE port;
+static SOCKET listener;
+static struct sockaddr_in where;
+
+/* One accepted connection: the OVERLAPPED comes first. */
+struct conn {
+    OVERLAPPED ov;
+    SOCKET s;
+    int accepting, sending;
+    WSABUF b;
+    char buf[256];
+    char addrs[2 * (sizeof(struct sockaddr_in6) + 16)];
+};
+static struct conn conns[CLIENTS];
+static volatile LONG echoed;
+
+static int post_recv(struct conn *c)
+{
+    DWORD flags = 0;
+    memset(&c->ov, 0, sizeof(c->ov));
+    c->sending = 0;
+    c->b.buf = c->buf;
+    c->b.len = sizeof(c->buf);
+    return !WSARecv(c->s, &c->b, 1, NULL, &flags, &c->ov, NULL) || WSAGetLastError() == WSA_IO_PENDING;
+}
+
+static DWORD WINAPI worker(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        DWORD bytes;
+        ULONG_PTR key;
+        OVERLAPPED *ov;
+        BOOL ok = GetQueuedCompletionStatus(port, &bytes, &key, &ov, 10000);
+        if (key == STOP_KEY || !ov)
+            return 0;
+        struct conn *c = (struct conn *)ov;
+        if (!ok)
+            continue;              /* a connection closed by its client */
+        if (c->accepting) {
+            c->accepting = 0;
+            setsockopt(c->s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (char *)&listener, sizeof(listener));
+            CreateIoCompletionPort((HANDLE)c->s, port, 1, 0);
+            post_recv(c);
+        } else if (!c->sending && bytes) {
+            c->sending = 1;
+            c->b.len = bytes;
+            memset(&c->ov, 0, sizeof(c->ov));
+            if (WSASend(c->s, &c->b, 1, NULL, 0, &c->ov, NULL) && WSAGetLastError() != WSA_IO_PENDING)
+                continue;
+        } else if (c->sending) {
+            InterlockedIncrement(&echoed);
+            post_recv(c);
+        }
+    }
+}
+
+/* AcceptEx posted ahead, two workers, WSARecv then WSASend of what came,
+ * PostQueuedCompletionStatus to stop; blocking clients check every echo. */
+static void iocp_echo(void)
+{
+    int len = sizeof(where);
+    listener = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    where.sin_family = AF_INET;
+    where.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = !bind(listener, (struct sockaddr *)&where, sizeof(where)) && !listen(listener, 16) &&
+             !getsockname(listener, (struct sockaddr *)&where, &len) &&
+             CreateIoCompletionPort((HANDLE)listener, port, 0, 0) == port;
+    DWORD got;
+    for (int i = 0; ok && i < CLIENTS; i++) {
+        conns[i].s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+        conns[i].accepting = 1;
+        ok = pAcceptEx(listener, conns[i].s, conns[i].addrs, 0, sizeof(struct sockaddr_in6) + 16,
+                       sizeof(struct sockaddr_in6) + 16, &got, &conns[i].ov) ||
+             WSAGetLastError() == ERROR_IO_PENDING;
+    }
+    check(ok, "acceptex-posted", "listener on the port, AcceptEx pending");
+    HANDLE workers[2];
+    for (int i = 0; i < 2; i++)
+        workers[i] = CreateThread(NULL, 0, worker, NULL, 0, NULL);
+    SOCKET clients[CLIENTS];
+    int echoes_ok = 1;
+    for (int i = 0; i < CLIENTS; i++) {
+        clients[i] = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+        echoes_ok = echoes_ok && !connect(clients[i], (struct sockaddr *)&where, sizeof(where));
+    }
+    for (int r = 0; echoes_ok && r < ROUNDS; r++)
+        for (int i = 0; echoes_ok && i < CLIENTS; i++) {
+            char msg[32], back[32];
+            int n = snprintf(msg, sizeof(msg), "client %d round %d", i, r), got_n = 0;
+            echoes_ok = send(clients[i], msg, n, 0) == n;
+            while (echoes_ok && got_n < n) {
+                int k = recv(clients[i], back + got_n, n - got_n, 0);
+                echoes_ok = k > 0;
+                got_n += k > 0 ? k : 0;
+            }
+            echoes_ok = echoes_ok && !memcmp(msg, back, (size_t)n);
+        }
+    /* A worker counts an echo when its send completes, which may come just
+     * after the client has read the echo. */
+    for (int wait = 0; wait < 500 && echoed < CLIENTS * ROUNDS; wait++)
+        Sleep(10);
+    printf("# iocp-echo: echoes_ok %d echoed %ld\n", echoes_ok, (long)echoed);
+    check(echoes_ok && echoed == CLIENTS * ROUNDS, "iocp-echo", "every message echoed through the port");
+    for (int i = 0; i < 2; i++)
+        PostQueuedCompletionStatus(port, 0, STOP_KEY, NULL);
+    check(WaitForMultipleObjects(2, workers, TRUE, 10000) == WAIT_OBJECT_0, "iocp-stop",
+          "workers end on PostQueuedCompletionStatus");
+    for (int i = 0; i < CLIENTS; i++) {
+        closesocket(clients[i]);
+        CloseHandle(workers[i % 2]);
+    }
+}
+
+/* ConnectEx with data, on a bound socket; the completion on the port. */
+static void connectex(void)
+{
+    SOCKET s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    struct sockaddr_in any = { .sin_family = AF_INET };
+    OVERLAPPED ov = { 0 };
+    DWORD sent = 0, bytes;
+    ULONG_PTR key;
+    OVERLAPPED *got;
+    HANDLE p = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+    int ok = !bind(s, (struct sockaddr *)&any, sizeof(any)) && CreateIoCompletionPort((HANDLE)s, p, 9, 0) == p &&
+             (pConnectEx(s, (struct sockaddr *)&where, sizeof(where), "hello", 5, &sent, &ov) ||
+              WSAGetLastError() == ERROR_IO_PENDING) &&
+             GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000) && got == &ov && key == 9 && bytes == 5;
+    char buf[8];
+    SOCKET peer = ok ? accept(listener, NULL, NULL) : INVALID_SOCKET;
+    ok = ok && peer != INVALID_SOCKET && recv(peer, buf, sizeof(buf), 0) == 5 && !memcmp(buf, "hello", 5);
+    check(ok, "connectex", "connected with 5 bytes sent, completion on the port, the data at the peer");
+    closesocket(peer);
+    closesocket(s);
+    CloseHandle(p);
+}
+
+/* An event in the OVERLAPPED; GetOverlappedResult reads the result. */
+static void event_overlapped(SOCKET a, SOCKET b)
+{
+    char buf[16];
+    WSABUF wb = { sizeof(buf), buf };
+    DWORD flags = 0, bytes = 0;
+    OVERLAPPED ov = { 0 };
+    ov.hEvent = WSACreateEvent();
+    int posted = !WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) || WSAGetLastError() == WSA_IO_PENDING;
+    int sent = send(b, "event", 5, 0) == 5;
+    DWORD waited = WaitForSingleObject(ov.hEvent, 5000);
+    BOOL result = GetOverlappedResult((HANDLE)a, &ov, &bytes, FALSE);
+    printf("# event-overlapped: posted %d sent %d waited %lu result %d bytes %lu error %lu\n", posted, sent, waited,
+           result, bytes, GetLastError());
+    int ok = posted && sent && waited == WAIT_OBJECT_0 && result && bytes == 5 && !memcmp(buf, "event", 5);
+    check(ok, "event-overlapped", "the event set, GetOverlappedResult gives 5 bytes");
+    WSACloseEvent(ov.hEvent);
+}
+
+/* closesocket with a receive in flight: it completes on the port, aborted. */
+static void close_in_flight(SOCKET a)
+{
+    char buf[16];
+    WSABUF wb = { sizeof(buf), buf };
+    DWORD flags = 0, bytes;
+    ULONG_PTR key;
+    OVERLAPPED ov = { 0 }, *got = NULL;
+    HANDLE p = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+    int ok = CreateIoCompletionPort((HANDLE)a, p, 5, 0) == p &&
+             WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING &&
+             !closesocket(a);
+    BOOL done = GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000);
+    printf("# close-in-flight: ok %d done %d got %d key %lu error %lu\n", ok, done, got == &ov, (unsigned long)key,
+           GetLastError());
+    check(ok && !done && got == &ov && key == 5 && GetLastError() == ERROR_OPERATION_ABORTED, "close-in-flight",
+          "the pending receive completes with ERROR_OPERATION_ABORTED");
+    CloseHandle(p);
+}
+
+int main(int argc, char **argv)
+{
+    WSADATA d;
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc != 2 || (strcmp(argv[1], "ws2uring") && strcmp(argv[1], "builtin"))) {
+        printf("usage: wine_iocp.exe ws2uring|builtin\n");
+        return 2;
+    }
+    WSAStartup(MAKEWORD(2, 2), &d);
+    int want = !strcmp(argv[1], "ws2uring");
+    int have = GetProcAddress(GetModuleHandleA("ws2_32.dll"), "ws2uring_version") != NULL;
+    check(have == want, "loaded", want ? "ws2uring's ws2_32.dll expected" : "Wine's builtin expected");
+
+    SOCKET probe = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    GUID accept_id = WSAID_ACCEPTEX, connect_id = WSAID_CONNECTEX;
+    DWORD n;
+    check(!WSAIoctl(probe, SIO_GET_EXTENSION_FUNCTION_POINTER, &accept_id, sizeof(accept_id), &pAcceptEx,
+                    sizeof(pAcceptEx), &n, NULL, NULL) &&
+          !WSAIoctl(probe, SIO_GET_EXTENSION_FUNCTION_POINTER, &connect_id, sizeof(connect_id), &pConnectEx,
+                    sizeof(pConnectEx), &n, NULL, NULL) && pAcceptEx && pConnectEx,
+          "extension-pointers", "AcceptEx and ConnectEx");
+    closesocket(probe);
+    port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 2);
+    iocp_echo();
+    connectex();
+
+    SOCKET a = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    SOCKET b = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    int ok = !connect(a, (struct sockaddr *)&where, sizeof(where));
+    SOCKET c = ok ? accept(listener, NULL, NULL) : INVALID_SOCKET;
+    (void)b;
+    if (c != INVALID_SOCKET) {
+        event_overlapped(a, c);
+        close_in_flight(a);
+        closesocket(c);
+    } else {
+        check(0, "event-overlapped", "no connection to test with");
+    }
+    closesocket(b);
+    for (int i = 0; i < CLIENTS; i++)
+        closesocket(conns[i].s);
+    closesocket(listener);
+    CloseHandle(port);
+    WSACleanup();
+    return failures ? 1 : 0;
+}
