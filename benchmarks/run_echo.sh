@@ -27,8 +27,12 @@ serve() {   # serve IMPL PORT SECONDS
         ws2uring) taskset -c $srv_cpu "$bin/iocp_echo_server" "$2" 2 "$3" > /dev/null ;;
         # The same server as a PE under Wine's builtin ws2_32 (more time:
         # Wine starts in a second or two).
-        wine-builtin) WINEPREFIX=$wine_prefix taskset -c $srv_cpu wine "$bin/iocp_echo_server.exe" "$2" 2 \
+        # (a copy under another name: the per-program override of the
+        # ws2uring column must not apply to it)
+        wine-builtin) WINEPREFIX=$wine_prefix taskset -c $srv_cpu wine "$wine_copy" "$2" 2 \
                           $(( $3 + 3 )) > /dev/null 2>&1 ;;
+        wine-ws2uring) taskset -c $srv_cpu bash "$launcher" --prefix "$wine_prefix" "$bin/iocp_echo_server.exe" \
+                          "$2" 2 $(( $3 + 3 )) > /dev/null 2>&1 ;;
     esac
 }
 
@@ -38,7 +42,11 @@ impls=${IMPLS:-uring epoll ws2uring}
 # Under Wine the server side is the program and wineserver: both pinned to
 # the server's CPU (where wineserver runs moves the figures by up to 2.6x).
 wine_prefix=$(readlink -f "$out")/wine-prefix
+wine_copy=$(readlink -f "$out")/iocp_echo_server_builtin.exe
+launcher=$(dirname "$0")/../wine-glue/ws2uring-wine
+export WS2URING_GLUE_DIR=${WS2URING_GLUE_DIR:-$(readlink -f "$build")/wine-glue}
 if [[ " $impls " == *" wine-"* ]]; then
+    cp -f "$bin/iocp_echo_server.exe" "$wine_copy"
     export WINEDEBUG=-all
     [ -f "$wine_prefix/system.reg" ] || WINEPREFIX=$wine_prefix wineboot -i > /dev/null 2>&1
     WINEPREFIX=$wine_prefix wineserver -k 2> /dev/null || true
@@ -82,7 +90,9 @@ with open(f"{out}/echo-table.dat", "w") as dat:
             ratio = w / u if u else 0
             print(f"| {conns} | {size} | {u:.0f} | {e:.0f} | {w:.0f} | {ratio:.2f} | {p99.get((conns, size, 'ws2uring'), 0)} |")
             if size == 64:
-                dat.write(f"{conns} {u:.0f} {e:.0f} {w:.0f}\n")
+                wb = med.get((conns, size, "wine-builtin"), 0)
+                ww = med.get((conns, size, "wine-ws2uring"), 0)
+                dat.write(f"{conns} {u:.0f} {e:.0f} {w:.0f} {wb:.0f} {ww:.0f}\n")
 extra = sorted({k[2] for k in med} - {"uring", "epoll", "ws2uring"})
 for impl in extra:
     print(f"\n| conns | size | {impl} req/s | {impl}/uring |")
@@ -91,6 +101,14 @@ for impl in extra:
         for size in (64, 4096):
             x, u = med.get((conns, size, impl), 0), med.get((conns, size, "uring"), 0)
             print(f"| {conns} | {size} | {x:.0f} | {x / u if u else 0:.2f} |")
+if any(k[2] == "wine-ws2uring" for k in med) and any(k[2] == "wine-builtin" for k in med):
+    print("\nUnder Wine: the same PE server on ws2uring and on Wine's builtin ws2_32")
+    print("\n| conns | size | builtin req/s | ws2uring req/s | ws2uring/builtin |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    for conns in (1, 16, 64):
+        for size in (64, 4096):
+            b, w = med.get((conns, size, "wine-builtin"), 0), med.get((conns, size, "wine-ws2uring"), 0)
+            print(f"| {conns} | {size} | {b:.0f} | {w:.0f} | {w / b if b else 0:.2f} |")
 print(f"\nerrors in all runs: {errs}")
 PY
 
@@ -106,7 +124,9 @@ set key left top
 set grid
 plot "$out/echo-table.dat" using 1:2 with linespoints title "raw io_uring", \
      "" using 1:3 with linespoints title "epoll", \
-     "" using 1:4 with linespoints title "Win32 IOCP on ws2uring"
+     "" using 1:4 with linespoints title "Win32 IOCP on ws2uring", \
+     "" using 1:(\$5 > 0 ? \$5 : 1/0) with linespoints title "PE under Wine, builtin ws2_32", \
+     "" using 1:(\$6 > 0 ? \$6 : 1/0) with linespoints title "PE under Wine on ws2uring"
 GP
     echo "plot: $out/echo.png"
 fi
