@@ -139,7 +139,8 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
         /* A completion routine: runs on the issuing thread when it waits
          * alertably; no port packet. */
         iocp_queue_apc(c->apc_thread, &c->apc);
-    } else if (sink && !(event & 1) && !(skip && (modes & IOCP_SKIP_PORT_ON_SUCCESS))) {
+    } else if (sink && !c->routine_elsewhere && !(event & 1) &&
+               !(skip && (modes & IOCP_SKIP_PORT_ON_SUCCESS))) {
         sink->ops->push(sink, &c->packet);
     } else {
         c->packet.release(&c->packet);

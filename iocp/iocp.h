@@ -174,6 +174,7 @@ struct iocp_completion {
     struct iocp_overlapped *ov;           /* NULL: no OVERLAPPED */
     struct iocp_thread *apc_thread;       /* set with apc.fn: completion routine */
     struct iocp_apc apc;
+    bool routine_elsewhere;               /* a host runs the completion routine: no packet */
 };
 
 /* Delivers a finished operation (see the top of this file). synchronous:

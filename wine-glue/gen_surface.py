@@ -51,8 +51,8 @@ with open(thunks_path, 'w') as f:
         f.write(f"UINT64 WINAPI w2u_pe_{name}({params})\n{{\n")
         if kind[0] == 'guard':
             b = int(kind[2]) - 1
-            f.write(f"    if (a{b})\n")
-            f.write(f"        return w2u_pe_not_yet(\"{name}\", \"completion routines\", (UINT64)-1);\n")
+            f.write(f"    if (a{b})   /* a completion routine: it needs the calling thread */\n")
+            f.write(f"        return w2u_pe_forward_routine({index}, \"{name}\", {args});\n")
         if kind[0] in AFTER:
             f.write(f"    UINT64 r = w2u_pe_forward({index}, \"{name}\", {args});\n")
             f.write(f"    {AFTER[kind[0]]}\n}}\n\n")

@@ -30,6 +30,7 @@ enum w2u_unix_call {
 };
 
 struct w2u_init_params {
+    uint64_t apc_trampoline;      /* in: the PE function completion routines run through */
     uint32_t status;              /* out: 0, or the call failed (message says why) */
     char message[256];
 };
@@ -37,6 +38,7 @@ struct w2u_init_params {
 struct w2u_forward_params {
     uint32_t index;               /* in: position in w2u_unix_names */
     uint32_t last_error;          /* out: the error the call set, or W2U_NO_ERROR */
+    uint64_t thread;              /* in: a handle of the calling thread, for completion routines, or 0 */
     uint64_t args[W2U_FORWARD_ARGS];
     uint64_t ret;                 /* out */
 };

@@ -64,6 +64,7 @@ struct ov_req {
     unsigned addrlen;
     uint32_t thread_id;              /* issuer, for CancelIo */
     w2u_completion_routine routine;
+    uintptr_t host_thread;           /* a host's handle of the issuing thread (see ws2_host_apc) */
     struct msghdr msg;
     struct iovec *iov;               /* iov_inline, after ctl for more buffers, or a transmit's own */
     unsigned iov_cap;                /* a transmit's: how many buffers one send may gather */
@@ -174,6 +175,8 @@ static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool sync
      * (cancel_matching); the packet may free r, hence the reference. */
     atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
     iocp_complete(&r->c, status, bytes, synchronous);
+    if (r->c.routine_elsewhere)
+        ws2_host_apc(r->host_thread, (void *)r->routine, r->c.ov, w2u_status_to_wsa(status), bytes);
     atomic_store_explicit(&r->delivered, true, memory_order_release);
     req_free(r);
     /* Start the next request; one that cannot start completes with the
@@ -397,7 +400,13 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
     q->c.ov = op->ov;
     q->c.packet.release = req_release;
     q->thread_id = w2u_thread_id();
-    if (op->routine) {
+    if (op->routine && ws2_host_apc) {
+        /* Under a host (Wine) the routine runs as the host's APC on the
+         * issuing thread: see finish(). */
+        q->routine = op->routine;
+        q->host_thread = ws2_host_thread;
+        q->c.routine_elsewhere = true;
+    } else if (op->routine) {
         q->routine = op->routine;
         q->c.apc_thread = iocp_thread_self();
         iocp_thread_ref(q->c.apc_thread);

@@ -134,4 +134,11 @@ void ws2_es_state_changed(struct ws2_socket *s);
 void ws2_es_inherit(struct ws2_socket *from, struct ws2_socket *to);
 void ws2_es_detach(struct ws2_socket *s);
 
+/* Set by a host that runs completion routines itself (socket.c,
+ * ws2uring_host_set): queues routine(error, bytes, ov) as an APC to the
+ * thread the host named when the operation started (ws2_host_thread, the
+ * calling thread's, set by the host around each call). */
+extern void (*ws2_host_apc)(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error, uintptr_t bytes);
+extern _Thread_local uintptr_t ws2_host_thread;
+
 #endif

@@ -176,6 +176,36 @@ static void event_overlapped(SOCKET a, SOCKET b)
     WSACloseEvent(ov.hEvent);
 }
 
+static volatile LONG routine_calls;
+static DWORD routine_error, routine_bytes;
+static OVERLAPPED *routine_ov;
+
+static void CALLBACK on_done(DWORD error, DWORD bytes, OVERLAPPED *ov, DWORD flags)
+{
+    (void)flags;
+    routine_error = error;
+    routine_bytes = bytes;
+    routine_ov = ov;
+    InterlockedIncrement(&routine_calls);
+}
+
+/* A completion routine runs on this thread when it waits alertably. */
+static void completion_routine(SOCKET a, SOCKET b)
+{
+    char buf[16];
+    WSABUF wb = { sizeof(buf), buf };
+    DWORD flags = 0;
+    OVERLAPPED ov = { 0 };
+    int posted = !WSARecv(a, &wb, 1, NULL, &flags, &ov, on_done) || WSAGetLastError() == WSA_IO_PENDING;
+    int sent = send(b, "routine", 7, 0) == 7;
+    DWORD slept = SleepEx(5000, TRUE);
+    printf("# completion-routine: posted %d sent %d slept %lu calls %ld error %lu bytes %lu\n", posted, sent,
+           slept, (long)routine_calls, routine_error, routine_bytes);
+    check(posted && sent && slept == WAIT_IO_COMPLETION && routine_calls == 1 && routine_error == 0 &&
+          routine_bytes == 7 && routine_ov == &ov && !memcmp(buf, "routine", 7),
+          "completion-routine", "the routine ran in SleepEx with 7 bytes");
+}
+
 /* closesocket with a receive in flight: it completes on the port, aborted. */
 static void close_in_flight(SOCKET a)
 {
@@ -229,6 +259,7 @@ int main(int argc, char **argv)
     (void)b;
     if (c != INVALID_SOCKET) {
         event_overlapped(a, c);
+        completion_routine(a, c);
         close_in_flight(a);
         closesocket(c);
     } else {

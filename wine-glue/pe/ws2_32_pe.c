@@ -6,6 +6,7 @@
  * TEB), WSA events (Wine's kernel32 events), byte order, and the start-up
  * check that this Wine is the one the DLL was built for.
  */
+#include <winsock2.h>
 #include <windows.h>
 #include <winternl.h>
 #include <stdio.h>
@@ -23,14 +24,17 @@ typedef const char *(CDECL *wine_version_fn)(void);
 #define MemoryWineUnixFuncs 1000   /* Wine's NtQueryVirtualMemory class for a module's Unix library */
 #define W2U_WSAEOPNOTSUPP 10045
 #define W2U_WSAEFAULT 10014
+#define W2U_WSAENOBUFS 10055
 #define W2U_SIO_GET_EXTENSION_FUNCTION_POINTER 0xc8000006u
 #define INVALID_SOCKET_VALUE (~(UINT64)0)
 #define AF_INET_ID 2
 
 static unixlib_handle_t unixlib;
 static unix_call_fn unix_call;
+static DWORD thread_slot = TLS_OUT_OF_INDEXES;   /* each thread's own handle, for its APCs */
 
 static BOOL attach_handles(void);
+static void WINAPI run_routine(ULONG_PTR routine, ULONG_PTR ov, ULONG_PTR packed);
 
 static void say(const char *text)
 {
@@ -78,6 +82,7 @@ static BOOL attach_unix(void)
     }
     struct w2u_init_params p;
     memset(&p, 0, sizeof(p));
+    p.apc_trampoline = (UINT64)(ULONG_PTR)run_routine;
     if (unix_call(unixlib, W2U_UNIX_INIT, &p) || p.status) {
         char line[300];
         snprintf(line, sizeof(line), "ws2uring: %s\n", p.message[0] ? p.message : "Unix side failed to start");
@@ -100,10 +105,17 @@ static DWORD WINAPI reaper_main(void *arg)
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
 {
     (void)reserved;
+    (void)instance;
+    if (reason == DLL_THREAD_DETACH && thread_slot != TLS_OUT_OF_INDEXES) {
+        HANDLE h = TlsGetValue(thread_slot);    /* this thread's handle for its APCs */
+        if (h)
+            CloseHandle(h);
+        return TRUE;
+    }
     if (reason != DLL_PROCESS_ATTACH)
         return TRUE;
-    DisableThreadLibraryCalls(instance);
-    if (!check_wine() || !attach_unix() || !attach_handles())
+    if ((thread_slot = TlsAlloc()) == TLS_OUT_OF_INDEXES || !check_wine() || !attach_unix() ||
+        !attach_handles())
         return FALSE;
     HANDLE reaper = CreateThread(NULL, 0, reaper_main, NULL, 0, NULL);
     if (!reaper) {
@@ -114,19 +126,56 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
     return TRUE;
 }
 
-UINT64 w2u_pe_forward(unsigned index, const char *name, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3,
-                      UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10,
-                      UINT64 a11)
+static UINT64 forward(unsigned index, UINT64 thread, const UINT64 *args)
 {
-    struct w2u_forward_params p = {
-        .index = index,
-        .args = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 },
-    };
-    (void)name;
+    struct w2u_forward_params p = { .index = index, .thread = thread };
+    memcpy(p.args, args, sizeof(p.args));
     unix_call(unixlib, W2U_UNIX_FORWARD, &p);
     if (p.last_error != W2U_NO_ERROR)
         SetLastError(p.last_error);
     return p.ret;
+}
+
+UINT64 w2u_pe_forward(unsigned index, const char *name, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3,
+                      UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10,
+                      UINT64 a11)
+{
+    const UINT64 args[W2U_FORWARD_ARGS] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 };
+    (void)name;
+    return forward(index, 0, args);
+}
+
+/* ---- completion routines -----------------------------------------------------------
+ * A completion routine runs as a Wine APC on the thread that started the
+ * operation (when it waits alertably), queued by the Unix side with
+ * NtQueueApcThread on a real handle of that thread, kept per thread. */
+static UINT64 this_thread(void)
+{
+    HANDLE h = TlsGetValue(thread_slot);
+    if (!h && DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(), &h, 0, FALSE,
+                              DUPLICATE_SAME_ACCESS))
+        TlsSetValue(thread_slot, h);
+    return (UINT64)(ULONG_PTR)h;
+}
+
+/* The APC: arguments as the Unix side packed them. */
+static void WINAPI run_routine(ULONG_PTR routine, ULONG_PTR ov, ULONG_PTR packed)
+{
+    ((LPWSAOVERLAPPED_COMPLETION_ROUTINE)routine)((DWORD)(packed >> 32), (DWORD)packed, (LPWSAOVERLAPPED)ov, 0);
+}
+
+UINT64 w2u_pe_forward_routine(unsigned index, const char *name, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3,
+                              UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10,
+                              UINT64 a11)
+{
+    const UINT64 args[W2U_FORWARD_ARGS] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 };
+    UINT64 thread = this_thread();
+    (void)name;
+    if (!thread) {
+        SetLastError(W2U_WSAENOBUFS);
+        return (UINT64)-1;
+    }
+    return forward(index, thread, args);
 }
 
 UINT64 w2u_pe_not_yet(const char *name, const char *why, UINT64 fail_value)
@@ -154,7 +203,6 @@ typedef NTSTATUS (WINAPI *nt_close_fn)(HANDLE);
 
 /* CTL_CODE(FILE_DEVICE_NETWORK, 200, METHOD_BUFFERED, FILE_ANY_ACCESS) */
 #define W2U_IOCTL_AFD_WINE_CREATE 0x00120320u
-#define W2U_WSAENOBUFS 10055
 
 static nt_open_file_fn nt_open_file;
 static nt_ioctl_fn nt_ioctl;

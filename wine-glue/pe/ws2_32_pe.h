@@ -10,6 +10,11 @@
 UINT64 w2u_pe_forward(unsigned index, const char *name, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3,
                       UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10,
                       UINT64 a11);
+/* The same, for a call given a completion routine: the calling thread's
+ * handle goes along, for the routine's APC. */
+UINT64 w2u_pe_forward_routine(unsigned index, const char *name, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3,
+                              UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10,
+                              UINT64 a11);
 /* An export not yet served under Wine: one log line (the first time), last
  * error WSAEOPNOTSUPP, and fail_value returned. */
 UINT64 w2u_pe_not_yet(const char *name, const char *why, UINT64 fail_value);

@@ -152,6 +152,10 @@ struct server_request {
  * 8.0: wine_server_call takes its argument in rcx). */
 static unsigned (__attribute__((ms_abi)) *server_call)(void *request);
 static NTSTATUS (__attribute__((ms_abi)) *nt_set_event)(void *event, int32_t *previous);
+static NTSTATUS (__attribute__((ms_abi)) *nt_queue_apc)(void *thread, void *func, uintptr_t a1, uintptr_t a2,
+                                                         uintptr_t a3);
+static void (*host_thread)(uintptr_t thread);
+static uint64_t apc_trampoline;
 
 static void post_completion(uintptr_t alias, void *ov, uint32_t status, uintptr_t information, int synchronous)
 {
@@ -177,18 +181,34 @@ static void set_event(uintptr_t event)
     nt_set_event((void *)event, NULL);
 }
 
+/* A completion routine: a Wine APC to the thread that started the
+ * operation, run through the PE side's trampoline when that thread waits
+ * alertably (SleepEx, WaitForSingleObjectEx, ...). */
+static void queue_routine(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error, uintptr_t bytes)
+{
+    uintptr_t packed = (uintptr_t)wsa_error << 32 | (uint32_t)bytes;
+    NTSTATUS st = nt_queue_apc((void *)thread, (void *)(uintptr_t)apc_trampoline, (uintptr_t)routine,
+                               (uintptr_t)ov, packed);
+    if (st && trace)
+        fprintf(stderr, "ws2uring: NtQueueApcThread failed: %#x\n", (unsigned)st);
+}
+
 static bool host_init(void *lib)
 {
     void *ntdll = dlopen("ntdll.so", RTLD_NOW | RTLD_NOLOAD);
     void *from = ntdll ? ntdll : RTLD_DEFAULT;
-    void (*host_set)(void (*)(uintptr_t, void *, uint32_t, uintptr_t, int), void (*)(uintptr_t)) =
-        (void (*)(void (*)(uintptr_t, void *, uint32_t, uintptr_t, int), void (*)(uintptr_t)))
-            find(lib, "ws2uring_host_set");
+    typedef void (*post_fn)(uintptr_t, void *, uint32_t, uintptr_t, int);
+    typedef void (*apc_fn)(uintptr_t, void *, void *, uint32_t, uintptr_t);
+    void (*host_set)(post_fn, void (*)(uintptr_t), apc_fn) =
+        (void (*)(post_fn, void (*)(uintptr_t), apc_fn))find(lib, "ws2uring_host_set");
+    host_thread = (void (*)(uintptr_t))find(lib, "ws2uring_host_thread");
     server_call = (unsigned (__attribute__((ms_abi)) *)(void *))dlsym(from, "wine_server_call");
     nt_set_event = (NTSTATUS (__attribute__((ms_abi)) *)(void *, int32_t *))dlsym(from, "NtSetEvent");
-    if (!host_set || !server_call || !nt_set_event)
+    nt_queue_apc = (NTSTATUS (__attribute__((ms_abi)) *)(void *, void *, uintptr_t, uintptr_t, uintptr_t))
+        dlsym(from, "NtQueueApcThread");
+    if (!host_set || !host_thread || !server_call || !nt_set_event || !nt_queue_apc)
         return false;
-    host_set(post_completion, set_event);
+    host_set(post_completion, set_event, queue_routine);
     return true;
 }
 
@@ -238,6 +258,7 @@ static NTSTATUS unix_reap(void *args)
 static NTSTATUS unix_init(void *args)
 {
     struct w2u_init_params *p = args;
+    apc_trampoline = p->apc_trampoline;
     pthread_once(&init_once, init);
     p->status = init_error[0] != 0;
     snprintf(p->message, sizeof(p->message), "%s", init_error);
@@ -258,7 +279,11 @@ static NTSTATUS unix_forward(void *args)
             a[0] = own;
     }
     set_error(W2U_NO_ERROR);
+    if (p->thread)
+        host_thread(p->thread);
     p->ret = natives[p->index](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+    if (p->thread)
+        host_thread(0);
     p->last_error = get_error();
     if (effects[p->index] == IOCTL)
         learn_extension(a, (int)p->ret);
