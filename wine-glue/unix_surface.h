@@ -24,7 +24,7 @@ enum w2u_unix_call {
     W2U_UNIX_FORWARD,    /* struct w2u_forward_params */
     W2U_UNIX_NOT_YET,    /* struct w2u_not_yet_params */
     W2U_UNIX_ALIAS,      /* struct w2u_alias_params */
-    W2U_UNIX_REAP,       /* no parameters; delivers completions, never returns */
+    W2U_UNIX_REAP,       /* NULL: delivers completions; non-NULL: watches for WSAEventSelect; never returns */
     W2U_UNIX_EXTENSION,  /* struct w2u_forward_params, index: enum w2u_extension */
     W2U_UNIX_CALLS
 };

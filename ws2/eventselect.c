@@ -166,6 +166,8 @@ static void start_watcher(void)
         epfd_error = -(int)w2u_errno_to_wsa(errno);
         return;
     }
+    if (ws2_host_reset_event)
+        return;                     /* the host's own thread watches (ws2_host_watch) */
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&th, &attr, watcher, NULL) != 0) {
@@ -176,6 +178,15 @@ static void start_watcher(void)
     pthread_attr_destroy(&attr);
 }
 
+/* A host's thread (Wine's: its events are set from Wine threads only)
+ * runs the watcher; does not return. */
+void ws2_host_watch(void)
+{
+    pthread_once(&watcher_once, start_watcher);
+    if (epfd >= 0)
+        watcher(NULL);
+}
+
 int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask)
 {
     int r = 0;
@@ -184,13 +195,15 @@ int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask)
         goto out;
     }
     if (mask) {
-        /* The event must be one the sink can set. */
-        struct w2u_object *ev = w2u_handle_get(event, W2U_OBJ_EVENT);
-        if (!ev) {
+        /* The event must be one the sink can set (a host's events are the
+         * host's to check). */
+        struct w2u_object *ev = ws2_host_reset_event ? NULL : w2u_handle_get(event, W2U_OBJ_EVENT);
+        if (!ev && !ws2_host_reset_event) {
             r = -W2U_WSAEINVAL;
             goto out;
         }
-        w2u_object_unref(ev);
+        if (ev)
+            w2u_object_unref(ev);
         pthread_once(&watcher_once, start_watcher);
         if (epfd < 0) {
             r = epfd_error;
@@ -224,7 +237,9 @@ int wsp_enum_network_events(struct ws2_socket *s, uintptr_t event, struct ws2_ne
         out->errors[i] = (s->es_pending & (1u << i)) ? s->es_errors[i] : 0;
     s->es_pending = 0;
     /* Reset under the lock: a record made after it sets the event again. */
-    if (event && iocp_event_reset(event) != W2U_STATUS_SUCCESS)
+    if (event && ws2_host_reset_event)
+        ws2_host_reset_event(event);
+    else if (event && iocp_event_reset(event) != W2U_STATUS_SUCCESS)
         r = -W2U_WSAEINVAL;
     pthread_mutex_unlock(&s->lock);
 done:

@@ -822,18 +822,28 @@ static const struct iocp_port_sink_ops host_sink_ops = { host_push, host_ref, ho
 
 void (*ws2_host_apc)(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error, uintptr_t bytes);
 _Thread_local uintptr_t ws2_host_thread;
+void (*ws2_host_reset_event)(uintptr_t event);
 
 /* Before any I/O: post, set_event and apc deliver completions (called on
  * the completing thread: the program's, or the one running
  * ws2uring_host_reap), and no thread of ws2uring's own reaps. */
 W2U_EXPORT void ws2uring_host_set(host_post_fn post, void (*set_event)(uintptr_t event),
+                                  void (*reset_event)(uintptr_t event),
                                   void (*apc)(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error,
                                               uintptr_t bytes))
 {
     host_post = post;
     iocp_event_sink = set_event;
+    ws2_host_reset_event = reset_event;
     ws2_host_apc = apc;
     iocp_host_runs_reaper();
+}
+
+/* The host's thread for WSAEventSelect: watches sockets, sets the host's
+ * events; does not return. */
+W2U_EXPORT void ws2uring_host_watch(void)
+{
+    ws2_host_watch();
 }
 
 /* The host's handle for the calling thread, for the completion routines of

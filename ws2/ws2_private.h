@@ -140,5 +140,9 @@ void ws2_es_detach(struct ws2_socket *s);
  * calling thread's, set by the host around each call). */
 extern void (*ws2_host_apc)(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error, uintptr_t bytes);
 extern _Thread_local uintptr_t ws2_host_thread;
+/* Set with them: resets a host's event (WSAEnumNetworkEvents); the host's
+ * thread then runs the WSAEventSelect watcher (ws2_host_watch). */
+extern void (*ws2_host_reset_event)(uintptr_t event);
+void ws2_host_watch(void);
 
 #endif

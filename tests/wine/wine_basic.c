@@ -123,6 +123,38 @@ static void nonblocking_and_select(void)
     closesocket(l);
 }
 
+/* A WSAEventSelect server: FD_ACCEPT on the listener, then FD_READ and
+ * FD_CLOSE on the connection, each through a WSA event and
+ * WSAEnumNetworkEvents. */
+static void event_select(void)
+{
+    struct sockaddr_storage a;
+    int len;
+    WSANETWORKEVENTS ne;
+    char buf[16];
+    SOCKET l = listening(AF_INET, &a, &len);
+    WSAEVENT ev = WSACreateEvent();
+    int ok = l != INVALID_SOCKET && !WSAEventSelect(l, ev, FD_ACCEPT);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    ok = ok && !connect(c, (struct sockaddr *)&a, len) &&
+         WSAWaitForMultipleEvents(1, &ev, FALSE, 5000, FALSE) == WSA_WAIT_EVENT_0 &&
+         !WSAEnumNetworkEvents(l, ev, &ne) && (ne.lNetworkEvents & FD_ACCEPT) && !ne.iErrorCode[FD_ACCEPT_BIT];
+    check(ok, "eventselect-accept", "FD_ACCEPT through the event");
+    SOCKET s = ok ? accept(l, NULL, NULL) : INVALID_SOCKET;
+    WSAEVENT ev2 = WSACreateEvent();
+    ok = s != INVALID_SOCKET && !WSAEventSelect(s, ev2, FD_READ | FD_CLOSE) && send(c, "data", 4, 0) == 4 &&
+         WSAWaitForMultipleEvents(1, &ev2, FALSE, 5000, FALSE) == WSA_WAIT_EVENT_0 &&
+         !WSAEnumNetworkEvents(s, ev2, &ne) && (ne.lNetworkEvents & FD_READ) && recv(s, buf, sizeof(buf), 0) == 4;
+    check(ok, "eventselect-read", "FD_READ through the event, then the data");
+    ok = ok && !closesocket(c) && WSAWaitForMultipleEvents(1, &ev2, FALSE, 5000, FALSE) == WSA_WAIT_EVENT_0 &&
+         !WSAEnumNetworkEvents(s, ev2, &ne) && (ne.lNetworkEvents & FD_CLOSE) && !ne.iErrorCode[FD_CLOSE_BIT];
+    check(ok, "eventselect-close", "FD_CLOSE when the peer closes");
+    closesocket(s);
+    closesocket(l);
+    WSACloseEvent(ev);
+    WSACloseEvent(ev2);
+}
+
 /* A SOCKET is a kernel object handle: handle information, and it joins a
  * completion port. */
 static void socket_handle(void)
@@ -173,6 +205,7 @@ int main(int argc, char **argv)
     udp(AF_INET6, "udp-ipv6");
     nonblocking_and_select();
     socket_handle();
+    event_select();
     resolve();
     check(!WSACleanup(), "cleanup", "WSACleanup");
     check(socket(AF_INET, SOCK_STREAM, 0) == INVALID_SOCKET && WSAGetLastError() == WSANOTINITIALISED,

@@ -92,13 +92,12 @@ static BOOL attach_unix(void)
     return TRUE;
 }
 
-/* A Wine thread for ws2uring's reaper: completions are delivered from it
- * (wineserver talks only to Wine-created threads).  It stays in the Unix
- * library for the life of the process. */
+/* Wine threads for ws2uring's reaper and WSAEventSelect watcher: they set
+ * events and post completions, and wineserver talks only to Wine-created
+ * threads.  Each stays in the Unix library for the life of the process. */
 static DWORD WINAPI reaper_main(void *arg)
 {
-    (void)arg;
-    unix_call(unixlib, W2U_UNIX_REAP, NULL);
+    unix_call(unixlib, W2U_UNIX_REAP, arg);
     return 0;
 }
 
@@ -117,12 +116,16 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
     if ((thread_slot = TlsAlloc()) == TLS_OUT_OF_INDEXES || !check_wine() || !attach_unix() ||
         !attach_handles())
         return FALSE;
+    /* Two Wine threads: completions, and WSAEventSelect's watcher. */
+    static int watch = 1;
     HANDLE reaper = CreateThread(NULL, 0, reaper_main, NULL, 0, NULL);
-    if (!reaper) {
-        say("ws2uring: cannot start the completion thread\n");
+    HANDLE watcher = CreateThread(NULL, 0, reaper_main, &watch, 0, NULL);
+    if (!reaper || !watcher) {
+        say("ws2uring: cannot start its threads\n");
         return FALSE;
     }
     CloseHandle(reaper);
+    CloseHandle(watcher);
     return TRUE;
 }
 

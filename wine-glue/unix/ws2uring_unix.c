@@ -155,6 +155,8 @@ static NTSTATUS (__attribute__((ms_abi)) *nt_set_event)(void *event, int32_t *pr
 static NTSTATUS (__attribute__((ms_abi)) *nt_queue_apc)(void *thread, void *func, uintptr_t a1, uintptr_t a2,
                                                          uintptr_t a3);
 static void (*host_thread)(uintptr_t thread);
+static void (*host_watch)(void);
+static NTSTATUS (__attribute__((ms_abi)) *nt_reset_event)(void *event, int32_t *previous);
 static uint64_t apc_trampoline;
 
 static void post_completion(uintptr_t alias, void *ov, uint32_t status, uintptr_t information, int synchronous)
@@ -181,6 +183,11 @@ static void set_event(uintptr_t event)
     nt_set_event((void *)event, NULL);
 }
 
+static void reset_event(uintptr_t event)
+{
+    nt_reset_event((void *)event, NULL);
+}
+
 /* A completion routine: a Wine APC to the thread that started the
  * operation, run through the PE side's trampoline when that thread waits
  * alertably (SleepEx, WaitForSingleObjectEx, ...). */
@@ -199,16 +206,19 @@ static bool host_init(void *lib)
     void *from = ntdll ? ntdll : RTLD_DEFAULT;
     typedef void (*post_fn)(uintptr_t, void *, uint32_t, uintptr_t, int);
     typedef void (*apc_fn)(uintptr_t, void *, void *, uint32_t, uintptr_t);
-    void (*host_set)(post_fn, void (*)(uintptr_t), apc_fn) =
-        (void (*)(post_fn, void (*)(uintptr_t), apc_fn))find(lib, "ws2uring_host_set");
+    void (*host_set)(post_fn, void (*)(uintptr_t), void (*)(uintptr_t), apc_fn) =
+        (void (*)(post_fn, void (*)(uintptr_t), void (*)(uintptr_t), apc_fn))find(lib, "ws2uring_host_set");
+    host_watch = (void (*)(void))find(lib, "ws2uring_host_watch");
+    nt_reset_event = (NTSTATUS (__attribute__((ms_abi)) *)(void *, int32_t *))dlsym(from, "NtResetEvent");
     host_thread = (void (*)(uintptr_t))find(lib, "ws2uring_host_thread");
     server_call = (unsigned (__attribute__((ms_abi)) *)(void *))dlsym(from, "wine_server_call");
     nt_set_event = (NTSTATUS (__attribute__((ms_abi)) *)(void *, int32_t *))dlsym(from, "NtSetEvent");
     nt_queue_apc = (NTSTATUS (__attribute__((ms_abi)) *)(void *, void *, uintptr_t, uintptr_t, uintptr_t))
         dlsym(from, "NtQueueApcThread");
-    if (!host_set || !host_thread || !server_call || !nt_set_event || !nt_queue_apc)
+    if (!host_set || !host_thread || !host_watch || !server_call || !nt_set_event || !nt_reset_event ||
+        !nt_queue_apc)
         return false;
-    host_set(post_completion, set_event, queue_routine);
+    host_set(post_completion, set_event, reset_event, queue_routine);
     return true;
 }
 
@@ -243,15 +253,16 @@ static NTSTATUS unix_extension(void *args)
     return 0;
 }
 
-/* The PE side's reaper thread lives here. */
+/* The PE side's two Wine threads live here: the reaper (args NULL) and
+ * the WSAEventSelect watcher (args non-NULL). */
 static NTSTATUS unix_reap(void *args)
 {
-    (void)args;
     if (init_error[0])
         return STATUS_INVALID_PARAMETER;
-    if (trace)
-        fprintf(stderr, "ws2uring: completion thread running (tid %d)\n", (int)gettid());
-    host_reap();
+    if (args)
+        host_watch();
+    else
+        host_reap();
     return 0;
 }
 
