@@ -18,6 +18,7 @@ for line in open(surface_path):
     fields = line.split()
     surface[fields[0]] = fields[1:]
 
+hooks = [name for name, kind in surface.items() if kind[0] == 'hook']
 missing = [name for _, name in ordinals if name not in surface]
 if missing:
     sys.exit(f"gen_surface.py: no surface line for {' '.join(missing)}")
@@ -36,7 +37,7 @@ AFTER = {  # forwarded kinds whose result the PE side finishes
     'ends-winsock': 'if ((int)r == 0)\n        w2u_pe_after_cleanup();\n    return r;',
 }
 forwarded = [name for _, name in ordinals
-             if surface[name][0] in ('forward', 'guard', 'pe-forward') or surface[name][0] in AFTER]
+             if surface[name][0] in ('forward', 'guard', 'pe-forward') or surface[name][0] in AFTER] + hooks
 params = ', '.join(f'UINT64 a{i}' for i in range(NARGS))
 args = ', '.join(f'a{i}' for i in range(NARGS))
 with open(thunks_path, 'w') as f:
@@ -44,9 +45,9 @@ with open(thunks_path, 'w') as f:
     f.write('#include "ws2_32_pe.h"\n\n')
     for index, name in enumerate(forwarded):
         kind = surface[name]
-        if kind[0] in ('pe-forward', 'closes-socket'):
+        if kind[0] in ('pe-forward', 'closes-socket', 'hook'):
             f.write(f"const unsigned w2u_pe_index_{name} = {index};\n")
-        if kind[0] == 'pe-forward':
+        if kind[0] in ('pe-forward', 'hook'):
             continue
         f.write(f"UINT64 WINAPI w2u_pe_{name}({params})\n{{\n")
         if kind[0] == 'guard':

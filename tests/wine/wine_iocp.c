@@ -206,6 +206,31 @@ static void completion_routine(SOCKET a, SOCKET b)
           "completion-routine", "the routine ran in SleepEx with 7 bytes");
 }
 
+/* CancelIoEx on one receive: it completes on the port, aborted; then a
+ * receive with no event, whose GetOverlappedResult waits on the SOCKET;
+ * then CloseHandle closes the SOCKET. */
+static void cancel_and_results(SOCKET a, SOCKET b)
+{
+    char buf[16];
+    WSABUF wb = { sizeof(buf), buf };
+    DWORD flags = 0, bytes = 0;
+    ULONG_PTR key;
+    OVERLAPPED ov = { 0 }, *got = NULL;
+    HANDLE p = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+    int ok = CreateIoCompletionPort((HANDLE)a, p, 6, 0) == p &&
+             WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING &&
+             CancelIoEx((HANDLE)a, &ov);
+    BOOL done = GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000);
+    check(ok && !done && got == &ov && key == 6 && GetLastError() == ERROR_OPERATION_ABORTED, "cancelioex",
+          "CancelIoEx: the receive completes on the port with ERROR_OPERATION_ABORTED");
+    memset(&ov, 0, sizeof(ov));
+    ok = (!WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) || WSAGetLastError() == WSA_IO_PENDING) &&
+         send(b, "result", 6, 0) == 6 && GetOverlappedResult((HANDLE)a, &ov, &bytes, TRUE) && bytes == 6 &&
+         GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000) && got == &ov;
+    check(ok, "getoverlappedresult-wait", "GetOverlappedResult waits on the SOCKET (no event)");
+    CloseHandle(p);
+}
+
 /* closesocket with a receive in flight: it completes on the port, aborted. */
 static void close_in_flight(SOCKET a)
 {
@@ -224,6 +249,15 @@ static void close_in_flight(SOCKET a)
     check(ok && !done && got == &ov && key == 5 && GetLastError() == ERROR_OPERATION_ABORTED, "close-in-flight",
           "the pending receive completes with ERROR_OPERATION_ABORTED");
     CloseHandle(p);
+}
+
+/* An overlapped socket connected to the listener, and its peer. */
+static int connected_pair(SOCKET *a, SOCKET *c)
+{
+    *a = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    *c = !connect(*a, (struct sockaddr *)&where, sizeof(where)) ? accept(listener, NULL, NULL) : INVALID_SOCKET;
+    check(*c != INVALID_SOCKET, "connection", "a connection to the listener");
+    return *c != INVALID_SOCKET;
 }
 
 int main(int argc, char **argv)
@@ -252,20 +286,27 @@ int main(int argc, char **argv)
     iocp_echo();
     connectex();
 
-    SOCKET a = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
-    SOCKET b = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-    int ok = !connect(a, (struct sockaddr *)&where, sizeof(where));
-    SOCKET c = ok ? accept(listener, NULL, NULL) : INVALID_SOCKET;
-    (void)b;
-    if (c != INVALID_SOCKET) {
+    /* Each of these on a connection of its own: a handle joins one port. */
+    SOCKET a, c;
+    if (connected_pair(&a, &c)) {
         event_overlapped(a, c);
         completion_routine(a, c);
+        closesocket(a);
+        closesocket(c);
+    }
+    if (connected_pair(&a, &c)) {
+        cancel_and_results(a, c);
+        closesocket(a);
+        closesocket(c);
+    }
+    if (connected_pair(&a, &c)) {
         close_in_flight(a);
         closesocket(c);
-    } else {
-        check(0, "event-overlapped", "no connection to test with");
     }
-    closesocket(b);
+    SOCKET h = WSASocketW(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    check(h != INVALID_SOCKET && CloseHandle((HANDLE)h) && sendto(h, "x", 1, 0, (struct sockaddr *)&where,
+          sizeof(where)) == SOCKET_ERROR && WSAGetLastError() == WSAENOTSOCK, "closehandle-socket",
+          "CloseHandle closes a SOCKET");
     for (int i = 0; i < CLIENTS; i++)
         closesocket(conns[i].s);
     closesocket(listener);

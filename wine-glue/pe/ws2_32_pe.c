@@ -34,6 +34,8 @@ static unix_call_fn unix_call;
 static DWORD thread_slot = TLS_OUT_OF_INDEXES;   /* each thread's own handle, for its APCs */
 
 static BOOL attach_handles(void);
+static void find_wine_functions(void);
+static void patch_imports(HMODULE module);
 static void WINAPI run_routine(ULONG_PTR routine, ULONG_PTR ov, ULONG_PTR packed);
 
 static void say(const char *text)
@@ -116,6 +118,8 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
     if ((thread_slot = TlsAlloc()) == TLS_OUT_OF_INDEXES || !check_wine() || !attach_unix() ||
         !attach_handles())
         return FALSE;
+    find_wine_functions();
+    patch_imports(GetModuleHandleA(NULL));
     /* Two Wine threads: completions, and WSAEventSelect's watcher. */
     static int watch = 1;
     HANDLE reaper = CreateThread(NULL, 0, reaper_main, NULL, 0, NULL);
@@ -319,6 +323,140 @@ void w2u_pe_after_cleanup(void)
         nt_close(all[i]);
     }
     free(all);
+}
+
+/* ---- kernel32 calls on a SOCKET ----------------------------------------------------
+ * A SOCKET is a Wine handle, but its I/O is ws2uring's: Wine's CancelIoEx
+ * or GetOverlappedResult know nothing of it, and Wine's CloseHandle would
+ * close only the handle.  At load, the program's imports of those kernel32
+ * functions are pointed here: a ws2uring SOCKET goes to ws2uring (CloseHandle
+ * to closesocket), any other handle to Wine's function as before.
+ * Programs that look these functions up with GetProcAddress bypass this. */
+extern const unsigned w2u_pe_index_CancelIo, w2u_pe_index_CancelIoEx, w2u_pe_index_GetOverlappedResult,
+    w2u_pe_index_GetOverlappedResultEx;
+UINT64 WINAPI w2u_pe_closesocket(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                 UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+
+static BOOL (WINAPI *wine_CloseHandle)(HANDLE);
+static BOOL (WINAPI *wine_CancelIo)(HANDLE);
+static BOOL (WINAPI *wine_CancelIoEx)(HANDLE, OVERLAPPED *);
+static BOOL (WINAPI *wine_GetOverlappedResult)(HANDLE, OVERLAPPED *, DWORD *, BOOL);
+static BOOL (WINAPI *wine_GetOverlappedResultEx)(HANDLE, OVERLAPPED *, DWORD *, DWORD, BOOL);
+
+static BOOL is_socket(HANDLE h)
+{
+    struct w2u_alias_params p = { (UINT64)(ULONG_PTR)h, 0, 0, 0 };
+    return h && h != INVALID_HANDLE_VALUE && !unix_call(unixlib, W2U_UNIX_IS_SOCKET, &p) && p.started;
+}
+
+static BOOL to_bool(UINT64 r)
+{
+    return (BOOL)(r & 0xffffffffu);
+}
+
+static BOOL WINAPI hook_CloseHandle(HANDLE h)
+{
+    if (!is_socket(h))
+        return wine_CloseHandle(h);
+    return !w2u_pe_closesocket((UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+static BOOL WINAPI hook_CancelIo(HANDLE h)
+{
+    if (!is_socket(h))
+        return wine_CancelIo(h);
+    return to_bool(w2u_pe_forward(w2u_pe_index_CancelIo, "CancelIo", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0, 0, 0,
+                                  0, 0, 0, 0));
+}
+
+static BOOL WINAPI hook_CancelIoEx(HANDLE h, OVERLAPPED *ov)
+{
+    if (!is_socket(h))
+        return wine_CancelIoEx(h, ov);
+    return to_bool(w2u_pe_forward(w2u_pe_index_CancelIoEx, "CancelIoEx", (UINT64)(ULONG_PTR)h,
+                                  (UINT64)(ULONG_PTR)ov, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+}
+
+/* With an event, Wine's own call waits on it and reads the OVERLAPPED,
+ * which ws2uring fills; without one, ws2uring waits on the socket. */
+static BOOL WINAPI hook_GetOverlappedResult(HANDLE h, OVERLAPPED *ov, DWORD *bytes, BOOL wait)
+{
+    if ((ov && ov->hEvent) || !is_socket(h))
+        return wine_GetOverlappedResult(h, ov, bytes, wait);
+    return to_bool(w2u_pe_forward(w2u_pe_index_GetOverlappedResult, "GetOverlappedResult", (UINT64)(ULONG_PTR)h,
+                                  (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)bytes, (UINT64)wait, 0, 0, 0, 0, 0,
+                                  0, 0, 0));
+}
+
+static BOOL WINAPI hook_GetOverlappedResultEx(HANDLE h, OVERLAPPED *ov, DWORD *bytes, DWORD ms, BOOL alertable)
+{
+    if ((ov && ov->hEvent) || !is_socket(h))
+        return wine_GetOverlappedResultEx(h, ov, bytes, ms, alertable);
+    return to_bool(w2u_pe_forward(w2u_pe_index_GetOverlappedResultEx, "GetOverlappedResultEx",
+                                  (UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)bytes, ms,
+                                  (UINT64)alertable, 0, 0, 0, 0, 0, 0, 0));
+}
+
+static const struct {
+    const char *name;
+    void *hook;
+    void **wine;
+} hooks[] = {
+    { "CloseHandle", hook_CloseHandle, (void **)&wine_CloseHandle },
+    { "CancelIo", hook_CancelIo, (void **)&wine_CancelIo },
+    { "CancelIoEx", hook_CancelIoEx, (void **)&wine_CancelIoEx },
+    { "GetOverlappedResult", hook_GetOverlappedResult, (void **)&wine_GetOverlappedResult },
+    { "GetOverlappedResultEx", hook_GetOverlappedResultEx, (void **)&wine_GetOverlappedResultEx },
+};
+
+/* kernel32 and the API sets and kernelbase that export the same calls. */
+static BOOL is_kernel(const char *dll)
+{
+    return !_stricmp(dll, "kernel32.dll") || !_stricmp(dll, "kernelbase.dll") ||
+           !_strnicmp(dll, "api-ms-win-core-io-", 19) || !_strnicmp(dll, "api-ms-win-core-handle-", 23);
+}
+
+/* Points the module's imports of the hooked calls at the hooks. */
+static void patch_imports(HMODULE module)
+{
+    BYTE *base = (BYTE *)module;
+    IMAGE_NT_HEADERS *nt = (IMAGE_NT_HEADERS *)(base + ((IMAGE_DOS_HEADER *)base)->e_lfanew);
+    IMAGE_DATA_DIRECTORY dir = nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_IMPORT];
+    if (!dir.VirtualAddress)
+        return;
+    for (IMAGE_IMPORT_DESCRIPTOR *d = (IMAGE_IMPORT_DESCRIPTOR *)(base + dir.VirtualAddress); d->Name; d++) {
+        if (!is_kernel((const char *)base + d->Name))
+            continue;
+        IMAGE_THUNK_DATA *names = (IMAGE_THUNK_DATA *)(base + (d->OriginalFirstThunk ? d->OriginalFirstThunk
+                                                                                     : d->FirstThunk));
+        IMAGE_THUNK_DATA *slots = (IMAGE_THUNK_DATA *)(base + d->FirstThunk);
+        for (; names->u1.AddressOfData; names++, slots++) {
+            if (IMAGE_SNAP_BY_ORDINAL(names->u1.Ordinal))
+                continue;
+            const char *name = (const char *)((IMAGE_IMPORT_BY_NAME *)(base + names->u1.AddressOfData))->Name;
+            for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+                if (strcmp(name, hooks[i].name))
+                    continue;
+                DWORD old;
+                if (!*hooks[i].wine)
+                    *hooks[i].wine = (void *)(ULONG_PTR)slots->u1.Function;
+                if (VirtualProtect(&slots->u1.Function, sizeof(slots->u1.Function), PAGE_READWRITE, &old)) {
+                    slots->u1.Function = (ULONG_PTR)hooks[i].hook;
+                    VirtualProtect(&slots->u1.Function, sizeof(slots->u1.Function), old, &old);
+                }
+            }
+        }
+    }
+}
+
+/* Wine's functions, for handles that are not ws2uring's (and for calls
+ * the program imports under other names). */
+static void find_wine_functions(void)
+{
+    HMODULE k32 = GetModuleHandleA("kernel32.dll");
+    for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+        if (!*hooks[i].wine)
+            *hooks[i].wine = (void *)GetProcAddress(k32, hooks[i].name);
 }
 
 /* ---- answered here ------------------------------------------------------------ */

@@ -38,6 +38,7 @@ static uint8_t *effects;
 static int (*socket_alias)(uint64_t alias, uint64_t s);
 static uint64_t (*socket_unalias)(uint64_t alias);
 static int (*winsock_started)(void);
+static int (*is_socket)(uint64_t h);
 static void (*host_reap)(void);
 static native_fn extensions[W2U_EXTENSIONS];   /* ws2uring's, learnt from WSAIoctl */
 
@@ -100,9 +101,10 @@ static void init(void)
     socket_alias = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_socket_alias");
     socket_unalias = (uint64_t (*)(uint64_t))find(lib, "ws2uring_socket_unalias");
     winsock_started = (int (*)(void))find(lib, "ws2uring_started");
+    is_socket = (int (*)(uint64_t))find(lib, "ws2uring_is_socket");
     host_reap = (void (*)(void))find(lib, "ws2uring_host_reap");
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
-        !winsock_started || !host_reap || !host_init(lib)) {
+        !winsock_started || !is_socket || !host_reap || !host_init(lib)) {
         snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
     }
@@ -327,6 +329,14 @@ static NTSTATUS unix_alias(void *args)
     return 0;
 }
 
+/* Whether a handle the program passes to kernel32 is a ws2uring socket. */
+static NTSTATUS unix_is_socket(void *args)
+{
+    struct w2u_alias_params *p = args;
+    p->started = !init_error[0] && is_socket(p->alias);
+    return 0;
+}
+
 /* One line per not-yet export, the first time a program calls it. */
 static NTSTATUS unix_not_yet(void *args)
 {
@@ -355,4 +365,5 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_ALIAS] = unix_alias,
     [W2U_UNIX_REAP] = unix_reap,
     [W2U_UNIX_EXTENSION] = unix_extension,
+    [W2U_UNIX_IS_SOCKET] = unix_is_socket,
 };
