@@ -866,22 +866,39 @@ W2U_EXPORT int ws2uring_socket_alias(uintptr_t alias, uintptr_t s)
     if (r < 0)
         return r;
     r = w2u_handle_alias(alias, s);
-    if (r == 0 && host_post) {
-        struct host_sink *hs = calloc(1, sizeof(*hs));
-        if (!hs) {
-            w2u_handle_unalias(alias);
-            r = -ENOMEM;
-        } else {
-            hs->sink.ops = &host_sink_ops;
-            atomic_init(&hs->refs, 1);
-            hs->alias = alias;
-            /* The binding takes its own reference (none if already bound). */
-            iocp_associate_sink(&sock->binding, &hs->sink, NULL, 0);
-            host_unref(&hs->sink);
-        }
-    }
     ws2_socket_put(sock);
     return r == -ENOMEM ? -W2U_WSAENOBUFS : r < 0 ? -W2U_WSAEINVAL : 0;
+}
+
+/* The program associated the socket alias names with a port of the host's
+ * (a Wine port): its completions go there through the host's post. */
+W2U_EXPORT int ws2uring_socket_host_port(uintptr_t alias)
+{
+    struct ws2_socket *sock;
+    int r = ws2_socket_get(alias, &sock);
+    if (r < 0)
+        return r;
+    struct host_sink *hs = host_post ? calloc(1, sizeof(*hs)) : NULL;
+    if (!hs) {
+        ws2_socket_put(sock);
+        return host_post ? -W2U_WSAENOBUFS : -W2U_WSAEINVAL;
+    }
+    hs->sink.ops = &host_sink_ops;
+    atomic_init(&hs->refs, 1);
+    hs->alias = alias;
+    /* The binding takes its own reference (none if already bound). */
+    uint32_t status = iocp_associate_sink(&sock->binding, &hs->sink, NULL, 0);
+    host_unref(&hs->sink);
+    ws2_socket_put(sock);
+    return status == W2U_STATUS_SUCCESS ? 0 : -W2U_WSAEINVAL;
+}
+
+/* A packet into one of ws2uring's ports with the status given (a host
+ * relaying completions of handles that are not ws2uring's): an NTSTATUS. */
+W2U_EXPORT uint32_t ws2uring_post_status(uintptr_t port, uint32_t status, uintptr_t information, uintptr_t key,
+                                         void *ov)
+{
+    return iocp_post(port, status, information, key, ov);
 }
 
 /* Forgets alias; returns the socket it stood for, or 0. */

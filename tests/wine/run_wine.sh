@@ -34,9 +34,15 @@ declare -A wine_bugs=(
 
 # Each program runs on ws2uring and on the builtin (a copy under another
 # name, so that the per-program DLL override does not apply to it).
-for prog in wine_basic wine_iocp; do
+# The completion-port program runs on ws2uring's compatible mode too.
+for run in wine_basic wine_iocp wine_iocp:compatible; do
+    prog=${run%%:*}
+    mode=${run#"$prog"}
+    mode=${mode#:}
+    [ -z "$mode" ] || say "# $prog in ws2uring's $mode mode (Wine's completion ports)"
     # (Wine's console ends lines with CR LF: dropped, for the comparison.)
-    WS2URING_GLUE_DIR=$build/wine-glue bash "$launcher" --prefix "$prefix" "$exes/$prog.exe" ws2uring \
+    WS2URING_WINE_MODE=${mode:-fast} WS2URING_GLUE_DIR=$build/wine-glue \
+        bash "$launcher" --prefix "$prefix" "$exes/$prog.exe" ws2uring \
         2> "$exes/$prog.ws2uring.err" | tr -d '\r' > "$exes/$prog.ws2uring.out"
     rc=${PIPESTATUS[0]}
     grep -Ev "$noise" "$exes/$prog.ws2uring.err" | sed 's/^/  stderr: /'
@@ -84,8 +90,11 @@ fi
 # The launcher's --trace: one line per call with its result.
 WS2URING_GLUE_DIR=$build/wine-glue bash "$launcher" --trace --prefix "$prefix" "$exes/wine_basic.exe" ws2uring \
     > /dev/null 2> "$exes/trace.err"
-if grep -q '^ws2uring: socket(0x2, 0x1, ' "$exes/trace.err" && grep -q '^ws2uring: WSACleanup(' "$exes/trace.err"; then
-    say "ok trace: $(grep -c '^ws2uring: [A-Za-z_]*(' "$exes/trace.err") calls traced"
+# In the fast mode the program's completion port is ws2uring's: its
+# CreateIoCompletionPort shows in the trace.
+if grep -q '^ws2uring: socket(0x2, 0x1, ' "$exes/trace.err" && grep -q '^ws2uring: WSACleanup(' "$exes/trace.err" &&
+   grep -q '^ws2uring: CreateIoCompletionPort(0xffffffffffffffff, ' "$exes/trace.err"; then
+    say "ok trace: $(grep -c '^ws2uring: [A-Za-z_]*(' "$exes/trace.err") calls traced, the port ws2uring's"
 else
     fail "--trace printed no call lines"; head "$exes/trace.err"
 fi

@@ -333,7 +333,9 @@ void w2u_pe_after_cleanup(void)
  * to closesocket), any other handle to Wine's function as before.
  * Programs that look these functions up with GetProcAddress bypass this. */
 extern const unsigned w2u_pe_index_CancelIo, w2u_pe_index_CancelIoEx, w2u_pe_index_GetOverlappedResult,
-    w2u_pe_index_GetOverlappedResultEx;
+    w2u_pe_index_GetOverlappedResultEx, w2u_pe_index_CloseHandle, w2u_pe_index_CreateIoCompletionPort,
+    w2u_pe_index_GetQueuedCompletionStatus, w2u_pe_index_GetQueuedCompletionStatusEx,
+    w2u_pe_index_PostQueuedCompletionStatus;
 UINT64 WINAPI w2u_pe_closesocket(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
                                  UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
 
@@ -342,6 +344,96 @@ static BOOL (WINAPI *wine_CancelIo)(HANDLE);
 static BOOL (WINAPI *wine_CancelIoEx)(HANDLE, OVERLAPPED *);
 static BOOL (WINAPI *wine_GetOverlappedResult)(HANDLE, OVERLAPPED *, DWORD *, BOOL);
 static BOOL (WINAPI *wine_GetOverlappedResultEx)(HANDLE, OVERLAPPED *, DWORD *, DWORD, BOOL);
+static HANDLE (WINAPI *wine_CreateIoCompletionPort)(HANDLE, HANDLE, ULONG_PTR, DWORD);
+static BOOL (WINAPI *wine_GetQueuedCompletionStatus)(HANDLE, DWORD *, ULONG_PTR *, OVERLAPPED **, DWORD);
+static BOOL (WINAPI *wine_GetQueuedCompletionStatusEx)(HANDLE, OVERLAPPED_ENTRY *, ULONG, ULONG *, DWORD, BOOL);
+static BOOL (WINAPI *wine_PostQueuedCompletionStatus)(HANDLE, DWORD, ULONG_PTR, OVERLAPPED *);
+
+/* The fast mode (the default; WS2URING_WINE_MODE=compatible turns it off):
+ * the program's completion ports are ws2uring's, so a socket's completion
+ * and the program's GetQueuedCompletionStatus never touch wineserver.
+ * ws2uring's handle values all lie in [0x40000000, 0x80000000), where Wine
+ * gives none. */
+static BOOL fast_mode = TRUE;
+
+static BOOL is_ours(HANDLE h)
+{
+    return ((ULONG_PTR)h >> 30) == 1;
+}
+
+static UINT64 native(unsigned index, const char *name, UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4,
+                     UINT64 a5)
+{
+    return w2u_pe_forward(index, name, a0, a1, a2, a3, a4, a5, 0, 0, 0, 0, 0, 0);
+}
+
+/* ---- other handles on a ws2uring port -------------------------------------------
+ * A file or pipe the program joins to one of ws2uring's ports is joined to
+ * a Wine port of ws2uring's instead, and a Wine thread relays its packets. */
+struct bridge {
+    HANDLE ours, wine;
+    struct bridge *next;
+};
+static struct bridge *bridges;             /* under handles_lock */
+
+static DWORD WINAPI bridge_main(void *arg)
+{
+    struct bridge *b = arg;
+    for (;;) {
+        DWORD bytes = 0;
+        ULONG_PTR key = 0;
+        OVERLAPPED *ov = NULL;
+        BOOL ok = wine_GetQueuedCompletionStatus(b->wine, &bytes, &key, &ov, INFINITE);
+        if (!ok && !ov)
+            break;                          /* the Wine port is closed: the ws2uring port was */
+        struct w2u_forward_params p = {
+            .args = { (UINT64)(ULONG_PTR)b->ours, ov ? (UINT32)ov->Internal : 0, bytes, key, (UINT64)(ULONG_PTR)ov },
+        };
+        unix_call(unixlib, W2U_UNIX_POST, &p);
+    }
+    return 0;
+}
+
+static HANDLE bridge_for(HANDLE ours)
+{
+    struct bridge *b;
+    EnterCriticalSection(&handles_lock);
+    for (b = bridges; b && b->ours != ours; b = b->next)
+        ;
+    if (!b && (b = calloc(1, sizeof(*b)))) {
+        b->ours = ours;
+        b->wine = wine_CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+        HANDLE t = b->wine ? CreateThread(NULL, 0, bridge_main, b, 0, NULL) : NULL;
+        if (t) {
+            CloseHandle(t);
+            b->next = bridges;
+            bridges = b;
+        } else {
+            if (b->wine)
+                wine_CloseHandle(b->wine);
+            free(b);
+            b = NULL;
+        }
+    }
+    LeaveCriticalSection(&handles_lock);
+    return b ? b->wine : NULL;
+}
+
+/* The ws2uring port closes: its bridge's Wine port too (the thread ends). */
+static void drop_bridge(HANDLE ours)
+{
+    struct bridge **p, *b = NULL;
+    EnterCriticalSection(&handles_lock);
+    for (p = &bridges; *p; p = &(*p)->next)
+        if ((*p)->ours == ours) {
+            b = *p;
+            *p = b->next;
+            break;
+        }
+    LeaveCriticalSection(&handles_lock);
+    if (b)
+        wine_CloseHandle(b->wine);          /* the thread still uses b: it is not freed */
+}
 
 static BOOL is_socket(HANDLE h)
 {
@@ -356,9 +448,64 @@ static BOOL to_bool(UINT64 r)
 
 static BOOL WINAPI hook_CloseHandle(HANDLE h)
 {
+    if (is_ours(h)) {                        /* a ws2uring port */
+        drop_bridge(h);
+        return to_bool(native(w2u_pe_index_CloseHandle, "CloseHandle", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0));
+    }
     if (!is_socket(h))
         return wine_CloseHandle(h);
     return !w2u_pe_closesocket((UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+static HANDLE WINAPI hook_CreateIoCompletionPort(HANDLE file, HANDLE existing, ULONG_PTR key, DWORD threads)
+{
+    BOOL sock = file != INVALID_HANDLE_VALUE && is_socket(file);
+    if (fast_mode && (is_ours(existing) || (!existing && (file == INVALID_HANDLE_VALUE || sock)))) {
+        if (file == INVALID_HANDLE_VALUE || sock)
+            return (HANDLE)(ULONG_PTR)native(w2u_pe_index_CreateIoCompletionPort, "CreateIoCompletionPort",
+                                             (UINT64)(ULONG_PTR)file, (UINT64)(ULONG_PTR)existing, key,
+                                             threads, 0, 0);
+        HANDLE relay = existing ? bridge_for(existing) : NULL;
+        if (!relay || !wine_CreateIoCompletionPort(file, relay, key, 0))
+            return existing ? NULL : wine_CreateIoCompletionPort(file, NULL, key, threads);
+        return existing;
+    }
+    /* One of Wine's ports (or the compatible mode): a SOCKET's completions
+     * then go there through wineserver. */
+    HANDLE port = wine_CreateIoCompletionPort(file, existing, key, threads);
+    if (port && sock) {
+        struct w2u_forward_params p = { .args = { (UINT64)(ULONG_PTR)file } };
+        unix_call(unixlib, W2U_UNIX_HOST_PORT, &p);
+    }
+    return port;
+}
+
+static BOOL WINAPI hook_GetQueuedCompletionStatus(HANDLE port, DWORD *bytes, ULONG_PTR *key, OVERLAPPED **ov,
+                                                  DWORD ms)
+{
+    if (!is_ours(port))
+        return wine_GetQueuedCompletionStatus(port, bytes, key, ov, ms);
+    return to_bool(native(w2u_pe_index_GetQueuedCompletionStatus, "GetQueuedCompletionStatus",
+                          (UINT64)(ULONG_PTR)port, (UINT64)(ULONG_PTR)bytes, (UINT64)(ULONG_PTR)key,
+                          (UINT64)(ULONG_PTR)ov, ms, 0));
+}
+
+static BOOL WINAPI hook_GetQueuedCompletionStatusEx(HANDLE port, OVERLAPPED_ENTRY *entries, ULONG count,
+                                                    ULONG *removed, DWORD ms, BOOL alertable)
+{
+    if (!is_ours(port))
+        return wine_GetQueuedCompletionStatusEx(port, entries, count, removed, ms, alertable);
+    return to_bool(native(w2u_pe_index_GetQueuedCompletionStatusEx, "GetQueuedCompletionStatusEx",
+                          (UINT64)(ULONG_PTR)port, (UINT64)(ULONG_PTR)entries, count, (UINT64)(ULONG_PTR)removed,
+                          ms, (UINT64)alertable));
+}
+
+static BOOL WINAPI hook_PostQueuedCompletionStatus(HANDLE port, DWORD bytes, ULONG_PTR key, OVERLAPPED *ov)
+{
+    if (!is_ours(port))
+        return wine_PostQueuedCompletionStatus(port, bytes, key, ov);
+    return to_bool(native(w2u_pe_index_PostQueuedCompletionStatus, "PostQueuedCompletionStatus",
+                          (UINT64)(ULONG_PTR)port, bytes, key, (UINT64)(ULONG_PTR)ov, 0, 0));
 }
 
 static BOOL WINAPI hook_CancelIo(HANDLE h)
@@ -407,6 +554,11 @@ static const struct {
     { "CancelIoEx", hook_CancelIoEx, (void **)&wine_CancelIoEx },
     { "GetOverlappedResult", hook_GetOverlappedResult, (void **)&wine_GetOverlappedResult },
     { "GetOverlappedResultEx", hook_GetOverlappedResultEx, (void **)&wine_GetOverlappedResultEx },
+    { "CreateIoCompletionPort", hook_CreateIoCompletionPort, (void **)&wine_CreateIoCompletionPort },
+    { "GetQueuedCompletionStatus", hook_GetQueuedCompletionStatus, (void **)&wine_GetQueuedCompletionStatus },
+    { "GetQueuedCompletionStatusEx", hook_GetQueuedCompletionStatusEx,
+      (void **)&wine_GetQueuedCompletionStatusEx },
+    { "PostQueuedCompletionStatus", hook_PostQueuedCompletionStatus, (void **)&wine_PostQueuedCompletionStatus },
 };
 
 /* kernel32 and the API sets and kernelbase that export the same calls. */
@@ -453,7 +605,10 @@ static void patch_imports(HMODULE module)
  * the program imports under other names). */
 static void find_wine_functions(void)
 {
+    char mode[32];
     HMODULE k32 = GetModuleHandleA("kernel32.dll");
+    if (GetEnvironmentVariableA("WS2URING_WINE_MODE", mode, sizeof(mode)) && !_stricmp(mode, "compatible"))
+        fast_mode = FALSE;
     for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
         if (!*hooks[i].wine)
             *hooks[i].wine = (void *)GetProcAddress(k32, hooks[i].name);
