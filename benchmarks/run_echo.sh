@@ -33,6 +33,9 @@ serve() {   # serve IMPL PORT SECONDS
                           $(( $3 + 3 )) > /dev/null 2>&1 ;;
         wine-ws2uring) taskset -c $srv_cpu bash "$launcher" --prefix "$wine_prefix" "$bin/iocp_echo_server.exe" \
                           "$2" 2 $(( $3 + 3 )) > /dev/null 2>&1 ;;
+        # ws2uring's compatible mode: the program's ports stay Wine's.
+        wine-compat) WS2URING_WINE_MODE=compatible taskset -c $srv_cpu bash "$launcher" --prefix "$wine_prefix" \
+                          "$bin/iocp_echo_server.exe" "$2" 2 $(( $3 + 3 )) > /dev/null 2>&1 ;;
     esac
 }
 
@@ -93,7 +96,7 @@ with open(f"{out}/echo-table.dat", "w") as dat:
                 wb = med.get((conns, size, "wine-builtin"), 0)
                 ww = med.get((conns, size, "wine-ws2uring"), 0)
                 dat.write(f"{conns} {u:.0f} {e:.0f} {w:.0f} {wb:.0f} {ww:.0f}\n")
-extra = sorted({k[2] for k in med} - {"uring", "epoll", "ws2uring"})
+extra = sorted({k[2] for k in med} - {"uring", "epoll", "ws2uring", "wine-builtin", "wine-ws2uring", "wine-compat"})
 for impl in extra:
     print(f"\n| conns | size | {impl} req/s | {impl}/uring |")
     print("| ---: | ---: | ---: | ---: |")
@@ -103,12 +106,13 @@ for impl in extra:
             print(f"| {conns} | {size} | {x:.0f} | {x / u if u else 0:.2f} |")
 if any(k[2] == "wine-ws2uring" for k in med) and any(k[2] == "wine-builtin" for k in med):
     print("\nUnder Wine: the same PE server on ws2uring and on Wine's builtin ws2_32")
-    print("\n| conns | size | builtin req/s | ws2uring req/s | ws2uring/builtin |")
-    print("| ---: | ---: | ---: | ---: | ---: |")
+    print("\n| conns | size | builtin req/s | ws2uring req/s | ws2uring/builtin | compatible mode req/s | compatible/builtin |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for conns in (1, 16, 64):
         for size in (64, 4096):
             b, w = med.get((conns, size, "wine-builtin"), 0), med.get((conns, size, "wine-ws2uring"), 0)
-            print(f"| {conns} | {size} | {b:.0f} | {w:.0f} | {w / b if b else 0:.2f} |")
+            c = med.get((conns, size, "wine-compat"), 0)
+            print(f"| {conns} | {size} | {b:.0f} | {w:.0f} | {w / b if b else 0:.2f} | {c:.0f} | {c / b if b else 0:.2f} |")
 print(f"\nerrors in all runs: {errs}")
 PY
 

@@ -15,6 +15,6 @@ ninja -C build >/dev/null
 echo "ws2uring: built in build/ (library build/libws2uring.so, pkg-config: build/meson-uninstalled)"
 ./build/benchmarks/bench_iocp 2000000 7
 # The echo comparison includes the same server as a Windows program under
-# Wine, on Wine's builtin ws2_32 and on ws2uring.
-IMPLS="uring epoll ws2uring wine-builtin wine-ws2uring" bash benchmarks/run_echo.sh build "${1:-3}" 1 "${2:-3}"
+# Wine, on Wine's builtin ws2_32 and on ws2uring (fast and compatible mode).
+IMPLS="uring epoll ws2uring wine-builtin wine-ws2uring wine-compat" bash benchmarks/run_echo.sh build "${1:-3}" 1 "${2:-3}"
 bash benchmarks/run_bulk.sh build 2 "${2:-3}"
