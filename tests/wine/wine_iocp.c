@@ -276,6 +276,35 @@ static void file_on_port(void)
         CloseHandle(f);
 }
 
+/* ReadFile and WriteFile on SOCKETs are a receive and a send; mswsock's
+ * own exports (imported directly, not through WSAIoctl) work on them. */
+static void files_and_mswsock(SOCKET a, SOCKET c)
+{
+    char buf[16];
+    DWORD bytes = 0, put = 0;
+    OVERLAPPED ov = { 0 };
+    ov.hEvent = WSACreateEvent();
+    int ok = (ReadFile((HANDLE)a, buf, sizeof(buf), NULL, &ov) || GetLastError() == ERROR_IO_PENDING) &&
+             WriteFile((HANDLE)c, "written", 7, &put, NULL) && put == 7 &&
+             WaitForSingleObject(ov.hEvent, 5000) == WAIT_OBJECT_0 && GetOverlappedResult((HANDLE)a, &ov, &bytes, FALSE) &&
+             bytes == 7 && !memcmp(buf, "written", 7);
+    check(ok, "readfile-writefile", "ReadFile (overlapped) and WriteFile on connected SOCKETs");
+    WSACloseEvent(ov.hEvent);
+    int flags = 0;
+    int sent = send(c, "recvex", 6, 0), got = WSARecvEx(a, buf, sizeof(buf), &flags);
+    printf("# mswsock-wsarecvex: sent %d got %d flags %d\n", sent, got, flags);
+    ok = sent == 6 && got == 6 && !memcmp(buf, "recvex", 6);
+    check(ok, "mswsock-wsarecvex", "WSARecvEx imported from mswsock");
+    struct sockaddr *local = NULL, *remote = NULL;
+    int llen = 0, rlen = 0;
+    GetAcceptExSockaddrs(conns[0].addrs, 0, sizeof(struct sockaddr_in6) + 16, sizeof(struct sockaddr_in6) + 16,
+                         &local, &llen, &remote, &rlen);
+    printf("# mswsock-getacceptexsockaddrs: local %d len %d port %u want %u\n", local != NULL, llen,
+           local ? ((struct sockaddr_in *)local)->sin_port : 0, where.sin_port);
+    check(local && llen == sizeof(struct sockaddr_in) && ((struct sockaddr_in *)local)->sin_port == where.sin_port,
+          "mswsock-getacceptexsockaddrs", "GetAcceptExSockaddrs imported from mswsock");
+}
+
 /* An overlapped socket connected to the listener, and its peer. */
 static int connected_pair(SOCKET *a, SOCKET *c)
 {
@@ -317,6 +346,11 @@ int main(int argc, char **argv)
     if (connected_pair(&a, &c)) {
         event_overlapped(a, c);
         completion_routine(a, c);
+        closesocket(a);
+        closesocket(c);
+    }
+    if (connected_pair(&a, &c)) {
+        files_and_mswsock(a, c);
         closesocket(a);
         closesocket(c);
     }

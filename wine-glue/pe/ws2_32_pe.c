@@ -332,6 +332,12 @@ void w2u_pe_after_cleanup(void)
  * functions are pointed here: a ws2uring SOCKET goes to ws2uring (CloseHandle
  * to closesocket), any other handle to Wine's function as before.
  * Programs that look these functions up with GetProcAddress bypass this. */
+extern const unsigned w2u_pe_index_AcceptEx, w2u_pe_index_GetAcceptExSockaddrs, w2u_pe_index_TransmitFile,
+    w2u_pe_index_WSARecvEx;
+UINT64 WINAPI w2u_pe_WSARecv(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                             UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+UINT64 WINAPI w2u_pe_WSASend(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                             UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
 extern const unsigned w2u_pe_index_CancelIo, w2u_pe_index_CancelIoEx, w2u_pe_index_GetOverlappedResult,
     w2u_pe_index_GetOverlappedResultEx, w2u_pe_index_CloseHandle, w2u_pe_index_CreateIoCompletionPort,
     w2u_pe_index_GetQueuedCompletionStatus, w2u_pe_index_GetQueuedCompletionStatusEx,
@@ -348,6 +354,9 @@ static HANDLE (WINAPI *wine_CreateIoCompletionPort)(HANDLE, HANDLE, ULONG_PTR, D
 static BOOL (WINAPI *wine_GetQueuedCompletionStatus)(HANDLE, DWORD *, ULONG_PTR *, OVERLAPPED **, DWORD);
 static BOOL (WINAPI *wine_GetQueuedCompletionStatusEx)(HANDLE, OVERLAPPED_ENTRY *, ULONG, ULONG *, DWORD, BOOL);
 static BOOL (WINAPI *wine_PostQueuedCompletionStatus)(HANDLE, DWORD, ULONG_PTR, OVERLAPPED *);
+static BOOL (WINAPI *wine_ReadFile)(HANDLE, void *, DWORD, DWORD *, OVERLAPPED *);
+static BOOL (WINAPI *wine_WriteFile)(HANDLE, const void *, DWORD, DWORD *, OVERLAPPED *);
+static void *wine_mswsock_unused;
 
 /* The fast mode (the default; WS2URING_WINE_MODE=compatible turns it off):
  * the program's completion ports are ws2uring's, so a socket's completion
@@ -544,28 +553,87 @@ static BOOL WINAPI hook_GetOverlappedResultEx(HANDLE h, OVERLAPPED *ov, DWORD *b
                                   (UINT64)alertable, 0, 0, 0, 0, 0, 0, 0));
 }
 
+/* ReadFile and WriteFile on a SOCKET are a receive and a send, as on
+ * Windows (overlapped when given an OVERLAPPED). */
+static BOOL io_result(int r)
+{
+    if (!r)
+        return TRUE;
+    if (GetLastError() == WSA_IO_PENDING)
+        SetLastError(ERROR_IO_PENDING);
+    return FALSE;
+}
+
+static BOOL WINAPI hook_ReadFile(HANDLE h, void *buf, DWORD len, DWORD *got, OVERLAPPED *ov)
+{
+    if (!is_socket(h))
+        return wine_ReadFile(h, buf, len, got, ov);
+    WSABUF b = { len, buf };
+    DWORD flags = 0;
+    return io_result((int)w2u_pe_WSARecv((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&b, 1, (UINT64)(ULONG_PTR)got,
+                                         (UINT64)(ULONG_PTR)&flags, (UINT64)(ULONG_PTR)ov, 0, 0, 0, 0, 0, 0));
+}
+
+static BOOL WINAPI hook_WriteFile(HANDLE h, const void *buf, DWORD len, DWORD *put, OVERLAPPED *ov)
+{
+    if (!is_socket(h))
+        return wine_WriteFile(h, buf, len, put, ov);
+    WSABUF b = { len, (char *)buf };
+    return io_result((int)w2u_pe_WSASend((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&b, 1, (UINT64)(ULONG_PTR)put, 0,
+                                         (UINT64)(ULONG_PTR)ov, 0, 0, 0, 0, 0, 0));
+}
+
+/* mswsock's calls: ws2uring's functions of the same name (which take any
+ * SOCKET; Wine's mswsock would use Wine's sockets). */
+#define MSWSOCK_HOOK(NAME)                                                                      \
+    static UINT64 WINAPI hook_##NAME(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4,     \
+                                     UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8)                \
+    {                                                                                           \
+        return w2u_pe_forward(w2u_pe_index_##NAME, #NAME, a0, a1, a2, a3, a4, a5, a6, a7, a8, 0, \
+                              0, 0);                                                            \
+    }
+MSWSOCK_HOOK(AcceptEx)
+MSWSOCK_HOOK(GetAcceptExSockaddrs)
+MSWSOCK_HOOK(TransmitFile)
+MSWSOCK_HOOK(WSARecvEx)
+
+enum { KERNEL, MSWSOCK };
+
 static const struct {
+    int dll;
     const char *name;
     void *hook;
     void **wine;
 } hooks[] = {
-    { "CloseHandle", hook_CloseHandle, (void **)&wine_CloseHandle },
-    { "CancelIo", hook_CancelIo, (void **)&wine_CancelIo },
-    { "CancelIoEx", hook_CancelIoEx, (void **)&wine_CancelIoEx },
-    { "GetOverlappedResult", hook_GetOverlappedResult, (void **)&wine_GetOverlappedResult },
-    { "GetOverlappedResultEx", hook_GetOverlappedResultEx, (void **)&wine_GetOverlappedResultEx },
-    { "CreateIoCompletionPort", hook_CreateIoCompletionPort, (void **)&wine_CreateIoCompletionPort },
-    { "GetQueuedCompletionStatus", hook_GetQueuedCompletionStatus, (void **)&wine_GetQueuedCompletionStatus },
-    { "GetQueuedCompletionStatusEx", hook_GetQueuedCompletionStatusEx,
+    { MSWSOCK, "AcceptEx", hook_AcceptEx, &wine_mswsock_unused },
+    { MSWSOCK, "GetAcceptExSockaddrs", hook_GetAcceptExSockaddrs, &wine_mswsock_unused },
+    { MSWSOCK, "TransmitFile", hook_TransmitFile, &wine_mswsock_unused },
+    { MSWSOCK, "WSARecvEx", hook_WSARecvEx, &wine_mswsock_unused },
+    { KERNEL, "ReadFile", hook_ReadFile, (void **)&wine_ReadFile },
+    { KERNEL, "WriteFile", hook_WriteFile, (void **)&wine_WriteFile },
+    { KERNEL, "CloseHandle", hook_CloseHandle, (void **)&wine_CloseHandle },
+    { KERNEL, "CancelIo", hook_CancelIo, (void **)&wine_CancelIo },
+    { KERNEL, "CancelIoEx", hook_CancelIoEx, (void **)&wine_CancelIoEx },
+    { KERNEL, "GetOverlappedResult", hook_GetOverlappedResult, (void **)&wine_GetOverlappedResult },
+    { KERNEL, "GetOverlappedResultEx", hook_GetOverlappedResultEx, (void **)&wine_GetOverlappedResultEx },
+    { KERNEL, "CreateIoCompletionPort", hook_CreateIoCompletionPort, (void **)&wine_CreateIoCompletionPort },
+    { KERNEL, "GetQueuedCompletionStatus", hook_GetQueuedCompletionStatus, (void **)&wine_GetQueuedCompletionStatus },
+    { KERNEL, "GetQueuedCompletionStatusEx", hook_GetQueuedCompletionStatusEx,
       (void **)&wine_GetQueuedCompletionStatusEx },
-    { "PostQueuedCompletionStatus", hook_PostQueuedCompletionStatus, (void **)&wine_PostQueuedCompletionStatus },
+    { KERNEL, "PostQueuedCompletionStatus", hook_PostQueuedCompletionStatus, (void **)&wine_PostQueuedCompletionStatus },
 };
 
-/* kernel32 and the API sets and kernelbase that export the same calls. */
-static BOOL is_kernel(const char *dll)
+/* kernel32 and the API sets and kernelbase that export the same calls;
+ * mswsock. */
+static int dll_kind(const char *dll)
 {
-    return !_stricmp(dll, "kernel32.dll") || !_stricmp(dll, "kernelbase.dll") ||
-           !_strnicmp(dll, "api-ms-win-core-io-", 19) || !_strnicmp(dll, "api-ms-win-core-handle-", 23);
+    if (!_stricmp(dll, "kernel32.dll") || !_stricmp(dll, "kernelbase.dll") ||
+        !_strnicmp(dll, "api-ms-win-core-io-", 19) || !_strnicmp(dll, "api-ms-win-core-handle-", 23) ||
+        !_strnicmp(dll, "api-ms-win-core-file-", 21))
+        return KERNEL;
+    if (!_stricmp(dll, "mswsock.dll"))
+        return MSWSOCK;
+    return -1;
 }
 
 /* Points the module's imports of the hooked calls at the hooks. */
@@ -577,7 +645,8 @@ static void patch_imports(HMODULE module)
     if (!dir.VirtualAddress)
         return;
     for (IMAGE_IMPORT_DESCRIPTOR *d = (IMAGE_IMPORT_DESCRIPTOR *)(base + dir.VirtualAddress); d->Name; d++) {
-        if (!is_kernel((const char *)base + d->Name))
+        int kind = dll_kind((const char *)base + d->Name);
+        if (kind < 0)
             continue;
         IMAGE_THUNK_DATA *names = (IMAGE_THUNK_DATA *)(base + (d->OriginalFirstThunk ? d->OriginalFirstThunk
                                                                                      : d->FirstThunk));
@@ -587,7 +656,7 @@ static void patch_imports(HMODULE module)
                 continue;
             const char *name = (const char *)((IMAGE_IMPORT_BY_NAME *)(base + names->u1.AddressOfData))->Name;
             for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
-                if (strcmp(name, hooks[i].name))
+                if (hooks[i].dll != kind || strcmp(name, hooks[i].name))
                     continue;
                 DWORD old;
                 if (!*hooks[i].wine)
@@ -610,7 +679,7 @@ static void find_wine_functions(void)
     if (GetEnvironmentVariableA("WS2URING_WINE_MODE", mode, sizeof(mode)) && !_stricmp(mode, "compatible"))
         fast_mode = FALSE;
     for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
-        if (!*hooks[i].wine)
+        if (hooks[i].dll == KERNEL && !*hooks[i].wine)
             *hooks[i].wine = (void *)GetProcAddress(k32, hooks[i].name);
 }
 
