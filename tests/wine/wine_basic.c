@@ -155,6 +155,52 @@ static void event_select(void)
     WSACloseEvent(ev2);
 }
 
+/* The next socket message for window w within 5 s: its lParam, or -1. */
+static LPARAM next_message(HWND w, UINT msg, SOCKET *s)
+{
+    MSG m;
+    DWORD start = GetTickCount();
+    while (GetTickCount() - start < 5000) {
+        if (PeekMessageA(&m, w, msg, msg, PM_REMOVE)) {
+            *s = (SOCKET)m.wParam;
+            return m.lParam;
+        }
+        Sleep(5);
+    }
+    return -1;
+}
+
+/* A WSAAsyncSelect server on a message-only window: FD_ACCEPT, then
+ * FD_READ and FD_CLOSE for the connection. */
+static void async_select(void)
+{
+    const UINT msg = WM_USER + 7;
+    struct sockaddr_storage a;
+    int len;
+    char buf[16];
+    SOCKET from = INVALID_SOCKET;
+    HWND w = CreateWindowExA(0, "STATIC", "ws2uring test", 0, 0, 0, 0, 0, HWND_MESSAGE, NULL, NULL, NULL);
+    SOCKET l = listening(AF_INET, &a, &len);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    LPARAM p;
+    int ok = w && l != INVALID_SOCKET && !WSAAsyncSelect(l, w, msg, FD_ACCEPT) &&
+             !connect(c, (struct sockaddr *)&a, len) && (p = next_message(w, msg, &from)) != -1 && from == l &&
+             WSAGETSELECTEVENT(p) == FD_ACCEPT && !WSAGETSELECTERROR(p);
+    check(ok, "asyncselect-accept", "an FD_ACCEPT message for the listener");
+    SOCKET s = ok ? accept(l, NULL, NULL) : INVALID_SOCKET;
+    ok = s != INVALID_SOCKET && !WSAAsyncSelect(s, w, msg, FD_READ | FD_CLOSE) && send(c, "msg", 3, 0) == 3 &&
+         (p = next_message(w, msg, &from)) != -1 && from == s && WSAGETSELECTEVENT(p) == FD_READ &&
+         recv(s, buf, sizeof(buf), 0) == 3;
+    check(ok, "asyncselect-read", "an FD_READ message, then the data");
+    ok = ok && !closesocket(c) && (p = next_message(w, msg, &from)) != -1 && from == s &&
+         WSAGETSELECTEVENT(p) == FD_CLOSE && !WSAGETSELECTERROR(p);
+    check(ok, "asyncselect-close", "an FD_CLOSE message when the peer closes");
+    closesocket(s);
+    closesocket(l);
+    if (w)
+        DestroyWindow(w);
+}
+
 /* A SOCKET is a kernel object handle: handle information, and it joins a
  * completion port. */
 static void socket_handle(void)
@@ -206,6 +252,7 @@ int main(int argc, char **argv)
     nonblocking_and_select();
     socket_handle();
     event_select();
+    async_select();
     resolve();
     check(!WSACleanup(), "cleanup", "WSACleanup");
     check(socket(AF_INET, SOCK_STREAM, 0) == INVALID_SOCKET && WSAGetLastError() == WSANOTINITIALISED,

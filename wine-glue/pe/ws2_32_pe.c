@@ -299,8 +299,11 @@ UINT64 w2u_pe_give_handle(UINT64 s)
     return (UINT64)INVALID_SOCKET_VALUE;
 }
 
+static void async_forget(UINT64 s);
+
 void w2u_pe_drop_handle(UINT64 h)
 {
+    async_forget(h);
     forget((HANDLE)(ULONG_PTR)h);
     nt_close((HANDLE)(ULONG_PTR)h);
 }
@@ -681,6 +684,136 @@ static void find_wine_functions(void)
     for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
         if (hooks[i].dll == KERNEL && !*hooks[i].wine)
             *hooks[i].wine = (void *)GetProcAddress(k32, hooks[i].name);
+}
+
+/* ---- WSAAsyncSelect ------------------------------------------------------------------
+ * Window messages instead of events: each selected SOCKET gets a private
+ * Wine event through ws2uring's WSAEventSelect, and a Wine thread of the
+ * DLL waits on those events and posts the window one message per network
+ * event (wParam the SOCKET, lParam WSAMAKESELECTREPLY(event, error)). */
+UINT64 WINAPI w2u_pe_WSAEventSelect(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                    UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+UINT64 WINAPI w2u_pe_WSAEnumNetworkEvents(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5,
+                                          UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+
+#define MAX_ASYNC (MAXIMUM_WAIT_OBJECTS - 1)   /* one wait slot is the wake-up */
+
+struct async_select {
+    UINT64 s;
+    HWND hwnd;
+    UINT msg;
+    HANDLE event;
+};
+static struct async_select asyncs[MAX_ASYNC];
+static int nasync;
+static HANDLE async_wake;                      /* the list changed */
+static INIT_ONCE async_once = INIT_ONCE_STATIC_INIT;
+static BOOL (WINAPI *post_message)(HWND, UINT, WPARAM, LPARAM);
+
+static DWORD WINAPI async_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct async_select list[MAX_ASYNC];
+        HANDLE waits[MAX_ASYNC + 1];
+        EnterCriticalSection(&handles_lock);
+        int n = nasync;
+        memcpy(list, asyncs, (size_t)n * sizeof(list[0]));
+        LeaveCriticalSection(&handles_lock);
+        waits[0] = async_wake;
+        for (int i = 0; i < n; i++)
+            waits[i + 1] = list[i].event;
+        DWORD r = WaitForMultipleObjects((DWORD)n + 1, waits, FALSE, INFINITE);
+        if (r == WAIT_OBJECT_0 || r > WAIT_OBJECT_0 + (DWORD)n)
+            continue;
+        struct async_select *a = &list[r - WAIT_OBJECT_0 - 1];
+        WSANETWORKEVENTS ne;
+        if (w2u_pe_WSAEnumNetworkEvents(a->s, (UINT64)(ULONG_PTR)a->event, (UINT64)(ULONG_PTR)&ne, 0, 0, 0, 0, 0,
+                                        0, 0, 0, 0))
+            continue;                          /* closed meanwhile */
+        for (int bit = 0; bit < FD_MAX_EVENTS; bit++)
+            if (ne.lNetworkEvents & (1 << bit))
+                post_message(a->hwnd, a->msg, (WPARAM)a->s, WSAMAKESELECTREPLY(1 << bit, ne.iErrorCode[bit]));
+    }
+    return 0;
+}
+
+static BOOL CALLBACK async_start(INIT_ONCE *once, void *param, void **context)
+{
+    (void)once;
+    (void)param;
+    (void)context;
+    HMODULE user32 = LoadLibraryA("user32.dll");
+    post_message = user32 ? (BOOL (WINAPI *)(HWND, UINT, WPARAM, LPARAM))(void *)GetProcAddress(user32, "PostMessageW")
+                          : NULL;
+    async_wake = CreateEventW(NULL, FALSE, FALSE, NULL);
+    HANDLE t = post_message && async_wake ? CreateThread(NULL, 0, async_main, NULL, 0, NULL) : NULL;
+    if (t)
+        CloseHandle(t);
+    return t != NULL;
+}
+
+/* s is closed or no longer selected: its entry goes. */
+static void async_forget(UINT64 s)
+{
+    HANDLE event = NULL;
+    EnterCriticalSection(&handles_lock);
+    for (int i = 0; i < nasync; i++)
+        if (asyncs[i].s == s) {
+            event = asyncs[i].event;
+            asyncs[i] = asyncs[--nasync];
+            break;
+        }
+    LeaveCriticalSection(&handles_lock);
+    if (event) {
+        SetEvent(async_wake);
+        CloseHandle(event);      /* the thread may still wait on it once: it is then signalled or invalid */
+    }
+}
+
+int WINAPI w2u_pe_WSAAsyncSelect(UINT64 s, HWND hwnd, UINT msg, LONG events)
+{
+    if (!InitOnceExecuteOnce(&async_once, async_start, NULL, NULL)) {
+        SetLastError(W2U_WSAENOBUFS);
+        return SOCKET_ERROR;
+    }
+    if (!events) {
+        int r = (int)w2u_pe_WSAEventSelect(s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        async_forget(s);
+        return r;
+    }
+    if (hwnd && !IsWindow(hwnd)) {
+        SetLastError(WSAEINVAL);
+        return SOCKET_ERROR;
+    }
+    HANDLE event = NULL;
+    BOOL fresh = FALSE;
+    EnterCriticalSection(&handles_lock);
+    int i;
+    for (i = 0; i < nasync && asyncs[i].s != s; i++)
+        ;
+    if (i == nasync && nasync < MAX_ASYNC && (event = CreateEventW(NULL, TRUE, FALSE, NULL))) {
+        asyncs[nasync++] = (struct async_select){ s, hwnd, msg, event };
+        fresh = TRUE;
+    } else if (i < nasync) {
+        asyncs[i].hwnd = hwnd;
+        asyncs[i].msg = msg;
+        event = asyncs[i].event;
+    }
+    LeaveCriticalSection(&handles_lock);
+    if (!event) {
+        SetLastError(W2U_WSAENOBUFS);
+        return SOCKET_ERROR;
+    }
+    int r = (int)w2u_pe_WSAEventSelect(s, (UINT64)(ULONG_PTR)event, (UINT64)events, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    if (r && fresh) {
+        DWORD error = GetLastError();
+        async_forget(s);
+        SetLastError(error);
+    } else {
+        SetEvent(async_wake);
+    }
+    return r;
 }
 
 /* ---- answered here ------------------------------------------------------------ */
