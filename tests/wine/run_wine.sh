@@ -30,8 +30,8 @@ fi
 # the builtin's failure of that check is reported under the Wine bug's name.
 declare -A wine_bugs=(
     [wine_iocp:close-in-flight]="Wine 8.0's builtin completes a receive cancelled by closesocket with ERROR_HANDLES_CLOSED (676), not ERROR_OPERATION_ABORTED (995)"
-    [wine_iocp:mswsock-wsarecvex]="Wine 8.0's mswsock.dll WSARecvEx returns -1 (last error 0) with 6 bytes waiting on a connected overlapped socket"
-    [wine_iocp:mswsock-getacceptexsockaddrs]="Wine 8.0's mswsock.dll GetAcceptExSockaddrs gives no addresses for a buffer AcceptEx filled"
+    [wine_iocp:mswsock-wsarecvex]="Wine 8.0's mswsock.dll WSARecvEx returns -1 without setting an error, with 6 bytes waiting (it looks unimplemented)"
+    [wine_iocp:mswsock-getacceptexsockaddrs]="Wine 8.0's mswsock.dll GetAcceptExSockaddrs does nothing unless mswsock's own AcceptEx ran first (that is when it looks ws2_32's function up)"
 )
 
 # Each program runs on ws2uring and on the builtin (a copy under another
