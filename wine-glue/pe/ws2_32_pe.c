@@ -396,8 +396,13 @@ static DWORD WINAPI bridge_main(void *arg)
         ULONG_PTR key = 0;
         OVERLAPPED *ov = NULL;
         BOOL ok = wine_GetQueuedCompletionStatus(b->wine, &bytes, &key, &ov, INFINITE);
-        if (!ok && !ov)
-            break;                          /* the Wine port is closed: the ws2uring port was */
+        if (!ok && !ov) {
+            DWORD error = GetLastError();
+            if (error != ERROR_ABANDONED_WAIT_0 && error != ERROR_INVALID_HANDLE)
+                continue;
+            free(b);                        /* drop_bridge closed the Wine port and let b go */
+            break;
+        }
         struct w2u_forward_params p = {
             .args = { (UINT64)(ULONG_PTR)b->ours, ov ? (UINT32)ov->Internal : 0, bytes, key, (UINT64)(ULONG_PTR)ov },
         };
@@ -444,7 +449,7 @@ static void drop_bridge(HANDLE ours)
         }
     LeaveCriticalSection(&handles_lock);
     if (b)
-        wine_CloseHandle(b->wine);          /* the thread still uses b: it is not freed */
+        wine_CloseHandle(b->wine);          /* its thread then ends and frees b */
 }
 
 static BOOL is_socket(HANDLE h)
