@@ -155,6 +155,44 @@ static void event_select(void)
     WSACloseEvent(ev2);
 }
 
+static int CALLBACK accept_condition(LPWSABUF caller, LPWSABUF caller_data, LPQOS sqos, LPQOS gqos,
+                                     LPWSABUF callee, LPWSABUF callee_data, GROUP *g, DWORD_PTR verdict)
+{
+    (void)caller_data, (void)sqos, (void)gqos, (void)callee_data, (void)g;
+    /* The caller is the client (a loopback address), the callee this listener. */
+    if (!caller || caller->len < sizeof(struct sockaddr_in) || !callee || callee->len < sizeof(struct sockaddr_in) ||
+        ((struct sockaddr_in *)caller->buf)->sin_addr.s_addr != htonl(INADDR_LOOPBACK))
+        return CF_REJECT;
+    return (int)verdict;
+}
+
+/* WSAAccept with a condition function: one connection accepted (the
+ * caller's address handed to the condition and back), one refused. */
+static void conditional_accept(void)
+{
+    struct sockaddr_storage a;
+    int len;
+    SOCKET l = listening(AF_INET, &a, &len);
+    SOCKET c1 = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), c2 = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    struct sockaddr_in from, mine;
+    int flen = sizeof(from), mlen = sizeof(mine);
+    int ok = !connect(c1, (struct sockaddr *)&a, len) && !getsockname(c1, (struct sockaddr *)&mine, &mlen);
+    SOCKET s = ok ? WSAAccept(l, (struct sockaddr *)&from, &flen, accept_condition, CF_ACCEPT) : INVALID_SOCKET;
+    ok = s != INVALID_SOCKET && flen == sizeof(from) && from.sin_port == mine.sin_port;
+    check(ok, "wsaaccept-accept", "the condition accepts, the caller's address comes back");
+    char buf[4];
+    ok = !connect(c2, (struct sockaddr *)&a, len) &&
+         WSAAccept(l, NULL, NULL, accept_condition, CF_REJECT) == INVALID_SOCKET &&
+         WSAGetLastError() == WSAECONNREFUSED && recv(c2, buf, sizeof(buf), 0) <= 0;
+    /* (ws2uring resets the refused connection, Wine's builtin closes it:
+     * the peer's receive ends either way.) */
+    check(ok, "wsaaccept-reject", "the condition refuses: WSAECONNREFUSED, the peer's connection ends");
+    closesocket(s);
+    closesocket(c1);
+    closesocket(c2);
+    closesocket(l);
+}
+
 /* The next socket message for window w within 5 s: its lParam, or -1. */
 static LPARAM next_message(HWND w, UINT msg, SOCKET *s)
 {
@@ -253,6 +291,7 @@ int main(int argc, char **argv)
     socket_handle();
     event_select();
     async_select();
+    conditional_accept();
     resolve();
     check(!WSACleanup(), "cleanup", "WSACleanup");
     check(socket(AF_INET, SOCK_STREAM, 0) == INVALID_SOCKET && WSAGetLastError() == WSANOTINITIALISED,

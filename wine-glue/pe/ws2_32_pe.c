@@ -821,6 +821,100 @@ int WINAPI w2u_pe_WSAAsyncSelect(UINT64 s, HWND hwnd, UINT msg, LONG events)
     return r;
 }
 
+/* ---- WSAAccept --------------------------------------------------------------------
+ * The condition function is the program's, so it runs here: the connection
+ * is accepted through ws2uring, shown to the condition, then kept,
+ * refused (the peer sees a reset), or deferred until the next WSAAccept
+ * when the listener has SO_CONDITIONAL_ACCEPT. */
+UINT64 WINAPI w2u_pe_accept(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7,
+                            UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+UINT64 WINAPI w2u_pe_getsockname(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                 UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+UINT64 WINAPI w2u_pe_getpeername(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                 UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+UINT64 WINAPI w2u_pe_getsockopt(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+UINT64 WINAPI w2u_pe_setsockopt(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+
+#define MAX_DEFERRED 16
+static struct { UINT64 listener, socket; } deferred[MAX_DEFERRED];   /* under handles_lock */
+
+static UINT64 take_deferred(UINT64 listener)
+{
+    UINT64 s = 0;
+    EnterCriticalSection(&handles_lock);
+    for (int i = 0; i < MAX_DEFERRED; i++)
+        if (deferred[i].socket && deferred[i].listener == listener) {
+            s = deferred[i].socket;
+            deferred[i].socket = 0;
+            break;
+        }
+    LeaveCriticalSection(&handles_lock);
+    return s;
+}
+
+static BOOL keep_deferred(UINT64 listener, UINT64 s)
+{
+    BOOL kept = FALSE;
+    EnterCriticalSection(&handles_lock);
+    for (int i = 0; i < MAX_DEFERRED && !kept; i++)
+        if (!deferred[i].socket) {
+            deferred[i].listener = listener;
+            deferred[i].socket = s;
+            kept = TRUE;
+        }
+    LeaveCriticalSection(&handles_lock);
+    return kept;
+}
+
+#define CALL(F, ...) w2u_pe_##F(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
+
+UINT64 WINAPI w2u_pe_WSAAccept(UINT64 s, struct sockaddr *addr, int *len, LPCONDITIONPROC condition,
+                               DWORD_PTR data)
+{
+    if (!condition)
+        return CALL(accept, s, (UINT64)(ULONG_PTR)addr, (UINT64)(ULONG_PTR)len, 0, 0);
+    struct sockaddr_storage peer, local;
+    int pl = sizeof(peer), ll = sizeof(local);
+    UINT64 ns = take_deferred(s);
+    if (ns ? CALL(getpeername, ns, (UINT64)(ULONG_PTR)&peer, (UINT64)(ULONG_PTR)&pl, 0, 0) != 0
+           : (ns = CALL(accept, s, (UINT64)(ULONG_PTR)&peer, (UINT64)(ULONG_PTR)&pl, 0, 0)) == INVALID_SOCKET_VALUE)
+        return INVALID_SOCKET_VALUE;
+    WSABUF caller = { (ULONG)pl, (char *)&peer }, callee = { 0, (char *)&local };
+    GROUP g = 0;
+    if (!CALL(getsockname, ns, (UINT64)(ULONG_PTR)&local, (UINT64)(ULONG_PTR)&ll, 0, 0))
+        callee.len = (ULONG)ll;
+    int verdict = condition(&caller, NULL, NULL, NULL, &callee, NULL, &g, data);
+    if (verdict == CF_DEFER) {
+        int on = 0, olen = sizeof(on);
+        CALL(getsockopt, s, SOL_SOCKET, SO_CONDITIONAL_ACCEPT, (UINT64)(ULONG_PTR)&on, (UINT64)(ULONG_PTR)&olen);
+        if (on && keep_deferred(s, ns)) {
+            SetLastError(WSATRY_AGAIN);
+            return INVALID_SOCKET_VALUE;
+        }
+    }
+    if (verdict != CF_ACCEPT) {
+        if (verdict == CF_REJECT) {
+            struct linger abortive = { 1, 0 };   /* the peer sees a reset */
+            CALL(setsockopt, ns, SOL_SOCKET, SO_LINGER, (UINT64)(ULONG_PTR)&abortive, sizeof(abortive));
+        }
+        w2u_pe_closesocket(ns, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        SetLastError(verdict == CF_REJECT ? WSAECONNREFUSED : WSAEINVAL);
+        return INVALID_SOCKET_VALUE;
+    }
+    if (addr) {
+        if (!len || *len < pl) {
+            w2u_pe_closesocket(ns, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+            SetLastError(WSAEFAULT);
+            return INVALID_SOCKET_VALUE;
+        }
+        memcpy(addr, &peer, (size_t)pl);
+        *len = pl;
+    }
+    return ns;
+}
+
 /* ---- answered here ------------------------------------------------------------ */
 
 int WINAPI w2u_pe_WSAGetLastError(void)
