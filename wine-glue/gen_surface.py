@@ -28,7 +28,9 @@ NARGS = 12   # more than any ws2_32 export takes (see pe_thunk_args in ws2_32_pe
 with open(def_path, 'w') as f:
     f.write("LIBRARY ws2_32.dll\nEXPORTS\n")
     for ordinal, name in ordinals:
-        f.write(f"    {name} = w2u_pe_{name} @{ordinal}\n")
+        kind = surface[name]
+        target = kind[1] if kind[0] == 'same-as' else name
+        f.write(f"    {name} = w2u_pe_{target} @{ordinal}\n")
     f.write("    ws2uring_version = w2u_pe_ws2uring_version\n")
 
 AFTER = {  # forwarded kinds whose result the PE side finishes

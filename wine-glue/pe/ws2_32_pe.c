@@ -927,22 +927,13 @@ void WINAPI w2u_pe_WSASetLastError(int error)
     SetLastError((DWORD)error);
 }
 
+/* (ntohl and ntohs are exported as these: the same swap.) */
 ULONG WINAPI w2u_pe_htonl(ULONG v)
 {
     return __builtin_bswap32(v);
 }
 
 USHORT WINAPI w2u_pe_htons(USHORT v)
-{
-    return __builtin_bswap16(v);
-}
-
-ULONG WINAPI w2u_pe_ntohl(ULONG v)
-{
-    return __builtin_bswap32(v);
-}
-
-USHORT WINAPI w2u_pe_ntohs(USHORT v)
 {
     return __builtin_bswap16(v);
 }
