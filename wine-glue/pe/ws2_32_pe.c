@@ -497,14 +497,34 @@ static HANDLE WINAPI hook_CreateIoCompletionPort(HANDLE file, HANDLE existing, U
     return port;
 }
 
+/* A wait on a ws2uring port runs inside a Unix call, where Wine can neither
+ * suspend the thread (SuspendThread, a runtime's garbage collector) nor run
+ * its APCs: it is cut into slices, returning to the program's side between
+ * them (and, when alertable, running the thread's APCs there). */
+#define WAIT_SLICE_MS 50
+
+static DWORD slice_of(DWORD ms, DWORD waited)
+{
+    if (ms == INFINITE)
+        return WAIT_SLICE_MS;
+    DWORD left = ms > waited ? ms - waited : 0;
+    return left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS;
+}
+
 static BOOL WINAPI hook_GetQueuedCompletionStatus(HANDLE port, DWORD *bytes, ULONG_PTR *key, OVERLAPPED **ov,
                                                   DWORD ms)
 {
     if (!is_ours(port))
         return wine_GetQueuedCompletionStatus(port, bytes, key, ov, ms);
-    return to_bool(native(w2u_pe_index_GetQueuedCompletionStatus, "GetQueuedCompletionStatus",
-                          (UINT64)(ULONG_PTR)port, (UINT64)(ULONG_PTR)bytes, (UINT64)(ULONG_PTR)key,
-                          (UINT64)(ULONG_PTR)ov, ms, 0));
+    DWORD start = GetTickCount();
+    for (;;) {
+        DWORD slice = slice_of(ms, GetTickCount() - start);
+        BOOL ok = to_bool(native(w2u_pe_index_GetQueuedCompletionStatus, "GetQueuedCompletionStatus",
+                                 (UINT64)(ULONG_PTR)port, (UINT64)(ULONG_PTR)bytes, (UINT64)(ULONG_PTR)key,
+                                 (UINT64)(ULONG_PTR)ov, slice, 0));
+        if (ok || GetLastError() != WAIT_TIMEOUT || (ov && *ov) || slice < WAIT_SLICE_MS)
+            return ok;
+    }
 }
 
 static BOOL WINAPI hook_GetQueuedCompletionStatusEx(HANDLE port, OVERLAPPED_ENTRY *entries, ULONG count,
@@ -512,9 +532,22 @@ static BOOL WINAPI hook_GetQueuedCompletionStatusEx(HANDLE port, OVERLAPPED_ENTR
 {
     if (!is_ours(port))
         return wine_GetQueuedCompletionStatusEx(port, entries, count, removed, ms, alertable);
-    return to_bool(native(w2u_pe_index_GetQueuedCompletionStatusEx, "GetQueuedCompletionStatusEx",
-                          (UINT64)(ULONG_PTR)port, (UINT64)(ULONG_PTR)entries, count, (UINT64)(ULONG_PTR)removed,
-                          ms, (UINT64)alertable));
+    DWORD start = GetTickCount();
+    for (;;) {
+        /* The thread's Wine APCs (completion routines) run here. */
+        if (alertable && SleepEx(0, TRUE) == WAIT_IO_COMPLETION) {
+            if (removed)
+                *removed = 0;
+            SetLastError(WAIT_IO_COMPLETION);
+            return FALSE;
+        }
+        DWORD slice = slice_of(ms, GetTickCount() - start);
+        BOOL ok = to_bool(native(w2u_pe_index_GetQueuedCompletionStatusEx, "GetQueuedCompletionStatusEx",
+                                 (UINT64)(ULONG_PTR)port, (UINT64)(ULONG_PTR)entries, count,
+                                 (UINT64)(ULONG_PTR)removed, slice, (UINT64)alertable));
+        if (ok || GetLastError() != WAIT_TIMEOUT || slice < WAIT_SLICE_MS)
+            return ok;
+    }
 }
 
 static BOOL WINAPI hook_PostQueuedCompletionStatus(HANDLE port, DWORD bytes, ULONG_PTR key, OVERLAPPED *ov)
