@@ -75,8 +75,6 @@ __attribute__((ms_abi)) int WSASendMsg(unsigned long s, struct _WSAMSG *msg, uns
 int ws2uring_socket_alias(unsigned long long alias, unsigned long long s);
 /* Forgets alias: the socket it stood for, or 0. */
 unsigned long long ws2uring_socket_unalias(unsigned long long alias);
-/* Non-zero when h names a socket (its value or an alias). */
-int ws2uring_is_socket(unsigned long long h);
 /* Non-zero while WSAStartup is in effect. */
 int ws2uring_started(void);
 

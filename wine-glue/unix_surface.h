@@ -26,7 +26,6 @@ enum w2u_unix_call {
     W2U_UNIX_ALIAS,      /* struct w2u_alias_params */
     W2U_UNIX_REAP,       /* NULL: delivers completions; non-NULL: watches for WSAEventSelect; never returns */
     W2U_UNIX_EXTENSION,  /* struct w2u_forward_params, index: enum w2u_extension */
-    W2U_UNIX_IS_SOCKET,  /* struct w2u_alias_params: alias in, started out = 1 if a ws2uring socket */
     W2U_UNIX_HOST_PORT,  /* struct w2u_forward_params: args[0] a SOCKET joined to a Wine port */
     W2U_UNIX_POST,       /* struct w2u_forward_params: args port, NTSTATUS, information, key, OVERLAPPED */
     W2U_UNIX_CALLS

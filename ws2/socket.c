@@ -907,15 +907,6 @@ W2U_EXPORT uintptr_t ws2uring_socket_unalias(uintptr_t alias)
     return w2u_handle_unalias(alias);
 }
 
-/* True when h names a socket (its own value or a host's alias for it). */
-W2U_EXPORT int ws2uring_is_socket(uintptr_t h)
-{
-    struct w2u_object *obj = w2u_handle_get(h, W2U_OBJ_SOCKET);
-    if (obj)
-        w2u_object_unref(obj);
-    return obj != NULL;
-}
-
 /* True while WSAStartup is in effect (a host learns whether WSACleanup
  * closed the sockets). */
 W2U_EXPORT int ws2uring_started(void)

@@ -2,9 +2,11 @@
  * ws2_32.dll for Windows programs under Wine: the PE half.  Nearly every
  * export is a generated thunk (pe_thunks.c) that hands its arguments to
  * ws2uring's Unix library through __wine_unix_call; what must live in the
- * program's own Windows world is here: the thread's last error (Wine's
- * TEB), WSA events (Wine's kernel32 events), byte order, and the start-up
- * check that this Wine is the one the DLL was built for.
+ * program's own Windows world is here: the start-up check that this Wine
+ * is the one the DLL was built for, the thread's last error (Wine's TEB),
+ * SOCKETs as Wine handles, completion routines as Wine APCs, the
+ * redirection of the program's kernel32 and mswsock imports, WSA events,
+ * WSAAsyncSelect, WSAAccept's condition and WSAIoctl's extension pointers.
  */
 #include <winsock2.h>
 #include <windows.h>
@@ -201,7 +203,8 @@ UINT64 w2u_pe_not_yet(const char *name, const char *why, UINT64 fail_value)
  * SetFileCompletionNotificationModes, waits), and ws2uring accepts it as
  * an alias of its own socket.  The I/O stays on ws2uring's descriptor;
  * Wine's socket behind the handle is never connected, so a ReadFile or
- * WriteFile on the handle fails rather than losing data. */
+ * WriteFile that reaches Wine (not through the program's redirected
+ * imports) fails rather than losing data. */
 typedef NTSTATUS (WINAPI *nt_open_file_fn)(HANDLE *, ACCESS_MASK, OBJECT_ATTRIBUTES *, IO_STATUS_BLOCK *, ULONG,
                                            ULONG);
 typedef NTSTATUS (WINAPI *nt_ioctl_fn)(HANDLE, HANDLE, void *, void *, IO_STATUS_BLOCK *, ULONG, void *, ULONG,
@@ -215,10 +218,32 @@ static nt_open_file_fn nt_open_file;
 static nt_ioctl_fn nt_ioctl;
 static nt_close_fn nt_close;
 
-/* The Wine handles given out, for the last WSACleanup. */
-static CRITICAL_SECTION handles_lock;
-static HANDLE *handles;
-static size_t nhandles, handles_cap;
+/* Which Wine handles are ws2uring SOCKETs, one bit each (Wine handle
+ * values are multiples of 4; ws2uring takes aliases below 2^24): the
+ * redirected kernel32 calls test it on every handle they get, so a file's
+ * ReadFile pays no trip to the Unix side. */
+#define SOCKET_BITS (1u << 22)
+static volatile LONG socket_bits[SOCKET_BITS / 32];
+static CRITICAL_SECTION handles_lock;    /* the bridges, WSAAsyncSelect, deferred WSAAccept */
+
+static BOOL mark_socket(HANDLE h, BOOL on)
+{
+    ULONG_PTR i = (ULONG_PTR)h >> 2;
+    if (((ULONG_PTR)h & 3) || i >= SOCKET_BITS)
+        return FALSE;
+    LONG bit = (LONG)(1u << (i % 32));
+    if (on)
+        InterlockedOr(&socket_bits[i / 32], bit);
+    else
+        InterlockedAnd(&socket_bits[i / 32], ~bit);
+    return TRUE;
+}
+
+static BOOL is_socket(HANDLE h)
+{
+    ULONG_PTR i = (ULONG_PTR)h >> 2;
+    return !((ULONG_PTR)h & 3) && i < SOCKET_BITS && (socket_bits[i / 32] & (LONG)(1u << (i % 32)));
+}
 
 static BOOL attach_handles(void)
 {
@@ -248,37 +273,6 @@ static HANDLE new_wine_socket(void)
     return h;
 }
 
-static BOOL remember(HANDLE h)
-{
-    BOOL ok = TRUE;
-    EnterCriticalSection(&handles_lock);
-    if (nhandles == handles_cap) {
-        size_t cap = handles_cap ? 2 * handles_cap : 64;
-        HANDLE *grown = realloc(handles, cap * sizeof(*grown));
-        if (grown) {
-            handles = grown;
-            handles_cap = cap;
-        }
-    }
-    if (nhandles < handles_cap)
-        handles[nhandles++] = h;
-    else
-        ok = FALSE;
-    LeaveCriticalSection(&handles_lock);
-    return ok;
-}
-
-static void forget(HANDLE h)
-{
-    EnterCriticalSection(&handles_lock);
-    for (size_t i = 0; i < nhandles; i++)
-        if (handles[i] == h) {
-            handles[i] = handles[--nhandles];
-            break;
-        }
-    LeaveCriticalSection(&handles_lock);
-}
-
 extern const unsigned w2u_pe_index_closesocket;   /* pe_thunks.c */
 
 UINT64 w2u_pe_give_handle(UINT64 s)
@@ -287,10 +281,10 @@ UINT64 w2u_pe_give_handle(UINT64 s)
         return s;
     HANDLE h = new_wine_socket();
     struct w2u_alias_params p = { (UINT64)(ULONG_PTR)h, s, 0, 0 };
-    if (h && remember(h) && !unix_call(unixlib, W2U_UNIX_ALIAS, &p) && !p.status)
+    if (h && mark_socket(h, TRUE) && !unix_call(unixlib, W2U_UNIX_ALIAS, &p) && !p.status)
         return (UINT64)(ULONG_PTR)h;
     if (h) {
-        forget(h);
+        mark_socket(h, FALSE);
         nt_close(h);
     }
     /* ws2uring's socket has no handle the program could close: close it. */
@@ -304,7 +298,7 @@ static void async_forget(UINT64 s);
 void w2u_pe_drop_handle(UINT64 h)
 {
     async_forget(h);
-    forget((HANDLE)(ULONG_PTR)h);
+    mark_socket((HANDLE)(ULONG_PTR)h, FALSE);
     nt_close((HANDLE)(ULONG_PTR)h);
 }
 
@@ -314,18 +308,18 @@ void w2u_pe_after_cleanup(void)
     unix_call(unixlib, W2U_UNIX_ALIAS, &p);       /* alias 0: only asks whether Winsock still runs */
     if (p.started)
         return;
-    EnterCriticalSection(&handles_lock);
-    HANDLE *all = handles;
-    size_t n = nhandles;
-    handles = NULL;
-    nhandles = handles_cap = 0;
-    LeaveCriticalSection(&handles_lock);
-    for (size_t i = 0; i < n; i++) {
-        struct w2u_alias_params forget_it = { (UINT64)(ULONG_PTR)all[i], 0, 0, 0 };
-        unix_call(unixlib, W2U_UNIX_ALIAS, &forget_it);
-        nt_close(all[i]);
+    for (ULONG w = 0; w < SOCKET_BITS / 32; w++) {
+        if (!socket_bits[w])
+            continue;                   /* (a read of an untouched page costs nothing) */
+        LONG bits = InterlockedExchange(&socket_bits[w], 0);
+        for (ULONG b = 0; bits; b++, bits = (LONG)((ULONG)bits >> 1))
+            if (bits & 1) {
+                HANDLE h = (HANDLE)(ULONG_PTR)(((ULONG_PTR)w * 32 + b) << 2);
+                struct w2u_alias_params forget_it = { (UINT64)(ULONG_PTR)h, 0, 0, 0 };
+                unix_call(unixlib, W2U_UNIX_ALIAS, &forget_it);
+                nt_close(h);
+            }
     }
-    free(all);
 }
 
 /* ---- kernel32 calls on a SOCKET ----------------------------------------------------
@@ -452,12 +446,6 @@ static void drop_bridge(HANDLE ours)
         wine_CloseHandle(b->wine);          /* its thread then ends and frees b */
 }
 
-static BOOL is_socket(HANDLE h)
-{
-    struct w2u_alias_params p = { (UINT64)(ULONG_PTR)h, 0, 0, 0 };
-    return h && h != INVALID_HANDLE_VALUE && !unix_call(unixlib, W2U_UNIX_IS_SOCKET, &p) && p.started;
-}
-
 static BOOL to_bool(UINT64 r)
 {
     return (BOOL)(r & 0xffffffffu);
@@ -562,16 +550,15 @@ static BOOL WINAPI hook_CancelIo(HANDLE h)
 {
     if (!is_socket(h))
         return wine_CancelIo(h);
-    return to_bool(w2u_pe_forward(w2u_pe_index_CancelIo, "CancelIo", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0, 0, 0,
-                                  0, 0, 0, 0));
+    return to_bool(native(w2u_pe_index_CancelIo, "CancelIo", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0));
 }
 
 static BOOL WINAPI hook_CancelIoEx(HANDLE h, OVERLAPPED *ov)
 {
     if (!is_socket(h))
         return wine_CancelIoEx(h, ov);
-    return to_bool(w2u_pe_forward(w2u_pe_index_CancelIoEx, "CancelIoEx", (UINT64)(ULONG_PTR)h,
-                                  (UINT64)(ULONG_PTR)ov, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    return to_bool(native(w2u_pe_index_CancelIoEx, "CancelIoEx", (UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)ov, 0,
+                          0, 0, 0));
 }
 
 /* With an event, Wine's own call waits on it and reads the OVERLAPPED,
@@ -580,18 +567,16 @@ static BOOL WINAPI hook_GetOverlappedResult(HANDLE h, OVERLAPPED *ov, DWORD *byt
 {
     if ((ov && ov->hEvent) || !is_socket(h))
         return wine_GetOverlappedResult(h, ov, bytes, wait);
-    return to_bool(w2u_pe_forward(w2u_pe_index_GetOverlappedResult, "GetOverlappedResult", (UINT64)(ULONG_PTR)h,
-                                  (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)bytes, (UINT64)wait, 0, 0, 0, 0, 0,
-                                  0, 0, 0));
+    return to_bool(native(w2u_pe_index_GetOverlappedResult, "GetOverlappedResult", (UINT64)(ULONG_PTR)h,
+                          (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)bytes, (UINT64)wait, 0, 0));
 }
 
 static BOOL WINAPI hook_GetOverlappedResultEx(HANDLE h, OVERLAPPED *ov, DWORD *bytes, DWORD ms, BOOL alertable)
 {
     if ((ov && ov->hEvent) || !is_socket(h))
         return wine_GetOverlappedResultEx(h, ov, bytes, ms, alertable);
-    return to_bool(w2u_pe_forward(w2u_pe_index_GetOverlappedResultEx, "GetOverlappedResultEx",
-                                  (UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)bytes, ms,
-                                  (UINT64)alertable, 0, 0, 0, 0, 0, 0, 0));
+    return to_bool(native(w2u_pe_index_GetOverlappedResultEx, "GetOverlappedResultEx", (UINT64)(ULONG_PTR)h,
+                          (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)bytes, ms, (UINT64)alertable, 0));
 }
 
 /* ReadFile and WriteFile on a SOCKET are a receive and a send, as on

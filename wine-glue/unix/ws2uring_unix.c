@@ -38,7 +38,6 @@ static uint8_t *effects;
 static int (*socket_alias)(uint64_t alias, uint64_t s);
 static uint64_t (*socket_unalias)(uint64_t alias);
 static int (*winsock_started)(void);
-static int (*is_socket)(uint64_t h);
 static int (*socket_host_port)(uint64_t alias);
 static uint32_t (*post_status)(uint64_t port, uint32_t status, uint64_t information, uint64_t key, void *ov);
 static void (*host_reap)(void);
@@ -103,12 +102,11 @@ static void init(void)
     socket_alias = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_socket_alias");
     socket_unalias = (uint64_t (*)(uint64_t))find(lib, "ws2uring_socket_unalias");
     winsock_started = (int (*)(void))find(lib, "ws2uring_started");
-    is_socket = (int (*)(uint64_t))find(lib, "ws2uring_is_socket");
     socket_host_port = (int (*)(uint64_t))find(lib, "ws2uring_socket_host_port");
     post_status = (uint32_t (*)(uint64_t, uint32_t, uint64_t, uint64_t, void *))find(lib, "ws2uring_post_status");
     host_reap = (void (*)(void))find(lib, "ws2uring_host_reap");
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
-        !winsock_started || !is_socket || !socket_host_port || !post_status || !host_reap || !host_init(lib)) {
+        !winsock_started || !socket_host_port || !post_status || !host_reap || !host_init(lib)) {
         snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
     }
@@ -333,14 +331,6 @@ static NTSTATUS unix_alias(void *args)
     return 0;
 }
 
-/* Whether a handle the program passes to kernel32 is a ws2uring socket. */
-static NTSTATUS unix_is_socket(void *args)
-{
-    struct w2u_alias_params *p = args;
-    p->started = !init_error[0] && is_socket(p->alias);
-    return 0;
-}
-
 /* The program joined a ws2uring SOCKET to one of Wine's ports. */
 static NTSTATUS unix_host_port(void *args)
 {
@@ -385,7 +375,6 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_ALIAS] = unix_alias,
     [W2U_UNIX_REAP] = unix_reap,
     [W2U_UNIX_EXTENSION] = unix_extension,
-    [W2U_UNIX_IS_SOCKET] = unix_is_socket,
     [W2U_UNIX_HOST_PORT] = unix_host_port,
     [W2U_UNIX_POST] = unix_post,
 };
