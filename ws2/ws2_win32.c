@@ -633,12 +633,10 @@ WSAAPI_EXPORT int WINAPI WSAHtonl(SOCKET s, u_long v, u_long *out)
     return result(r);
 }
 
+/* Network to host is the same swap as host to network. */
 WSAAPI_EXPORT int WINAPI WSANtohl(SOCKET s, u_long v, u_long *out)
 {
-    int r = byte_order(s, out);
-    if (r == 0)
-        *out = __builtin_bswap32((uint32_t)v);
-    return result(r);
+    return WSAHtonl(s, v, out);
 }
 
 WSAAPI_EXPORT int WINAPI WSAHtons(SOCKET s, u_short v, u_short *out)
@@ -651,10 +649,7 @@ WSAAPI_EXPORT int WINAPI WSAHtons(SOCKET s, u_short v, u_short *out)
 
 WSAAPI_EXPORT int WINAPI WSANtohs(SOCKET s, u_short v, u_short *out)
 {
-    int r = byte_order(s, out);
-    if (r == 0)
-        *out = __builtin_bswap16(v);
-    return result(r);
+    return WSAHtons(s, v, out);
 }
 
 WSAAPI_EXPORT int WINAPI WSASendDisconnect(SOCKET s, LPWSABUF data)
