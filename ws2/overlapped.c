@@ -330,8 +330,7 @@ static void inline_recv_read(void)
  * buffers (data is probably waiting): one non-blocking recvmsg instead of a
  * trip through the ring, as Windows completes a receive at once when data
  * is there.  True when it got data or end of stream (*status and q->done
- * set);
- * false to go to the ring, as it does when nothing is waiting after all. */
+ * set); false to go to the ring, as when nothing is waiting after all. */
 static bool recv_inline_now(struct ov_req *q, uint32_t *status)
 {
     struct ws2_socket *s = q->sock;
