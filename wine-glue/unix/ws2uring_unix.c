@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,6 @@ static void init(void)
  * as Wine itself completes I/O.  The request layout and number are those of
  * Wine 8.0 (server protocol 758), the only Wine this DLL accepts (DllMain
  * refuses others). */
-_Static_assert(sizeof(uint32_t) * 4 == 16, "request header + handle fill 16 bytes");
 struct server_request {
     union {
         struct {
@@ -151,6 +151,10 @@ struct server_request {
     struct { const void *ptr; uint32_t size; } data[5];
 };
 #define REQ_add_fd_completion 254
+/* Wine 8.0's layout: the fixed part is 64 bytes, the 8-byte fields start at 16. */
+_Static_assert(offsetof(struct server_request, u.add_fd_completion.cvalue) == 16, "cvalue at 16");
+_Static_assert(sizeof(((struct server_request *)0)->u) == 64, "a 64-byte request");
+_Static_assert(offsetof(struct server_request, data) == 80, "request data after count and reply pointer");
 
 /* ntdll.so's exports use the Windows calling convention (checked on Wine
  * 8.0: wine_server_call takes its argument in rcx). */
