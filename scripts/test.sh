@@ -6,6 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 ws2u_ensure_packages || exit 1
+ws2u_ensure_deb_src || exit 1     # the Wine conformance suite's sources
 
 status=0
 ws2u_configure build || exit 1
