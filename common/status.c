@@ -14,7 +14,7 @@ enum {
     WSAENETRESET_ = 10052, WSAECONNABORTED_ = 10053, WSAECONNRESET_ = 10054,
     WSAENOBUFS_ = 10055, WSAEISCONN_ = 10056, WSAENOTCONN_ = 10057, WSAESHUTDOWN_ = 10058,
     WSAETIMEDOUT_ = 10060, WSAECONNREFUSED_ = 10061, WSAEHOSTDOWN_ = 10064,
-    WSAEHOSTUNREACH_ = 10065,
+    WSAEHOSTUNREACH_ = 10065, WSAEDISCON_ = 10101, WSA_IO_INCOMPLETE_ = 996,
 };
 
 /* Rows are searched in order: for a status shared by several errnos, the
@@ -32,7 +32,7 @@ static const struct w2u_error_row rows[] = {
     { ENETRESET,      W2U_STATUS_CONNECTION_RESET,            64,   WSAENETRESET_ },
     { EHOSTUNREACH,   W2U_STATUS_HOST_UNREACHABLE,            1232, WSAEHOSTUNREACH_ },
     { EHOSTDOWN,      W2U_STATUS_HOST_UNREACHABLE,            1232, WSAEHOSTDOWN_ },
-    { EADDRINUSE,     W2U_STATUS_ADDRESS_ALREADY_ASSOCIATED,  1227, WSAEADDRINUSE_ },
+    { EADDRINUSE,     W2U_STATUS_ADDRESS_ALREADY_EXISTS,      52,   WSAEADDRINUSE_ },
     { EADDRNOTAVAIL,  W2U_STATUS_INVALID_ADDRESS_COMPONENT,   1214, WSAEADDRNOTAVAIL_ },
     { ENOTCONN,       W2U_STATUS_INVALID_CONNECTION,          1229, WSAENOTCONN_ },
     { EPIPE,          W2U_STATUS_PIPE_DISCONNECTED,           233,  WSAESHUTDOWN_ },
@@ -70,6 +70,8 @@ static const struct w2u_error_row rows[] = {
     { 0,              W2U_STATUS_TIMEOUT,                     258,  258 },
     { 0,              W2U_STATUS_USER_APC,                    192,  192 },
     { 0,              W2U_STATUS_ABANDONED_WAIT_0,            735,  735 },
+    /* An output buffer too small for what an ioctl completes with. */
+    { 0,              W2U_STATUS_BUFFER_TOO_SMALL,            122,  WSAEFAULT_ },
 };
 
 const struct w2u_error_row *w2u_error_table(size_t *count)
@@ -110,12 +112,81 @@ uint32_t w2u_status_to_win32(uint32_t status)
     return W2U_ERROR_MR_MID_NOT_FOUND;
 }
 
+/* How Windows' ws2_32 reports an operation's final NTSTATUS as a WSA error
+ * (WSAGetOverlappedResult, completion routines).  Wine's conformance tests
+ * pin this table on Windows (sock.c, map_status); it is wider than the
+ * statuses ws2uring itself produces, because programs store statuses in
+ * OVERLAPPED.Internal themselves. */
+static const struct { uint32_t status, wsa; } status_wsa[] = {
+    { 0x00000103u, WSA_IO_INCOMPLETE_ },    /* STATUS_PENDING */
+    { 0x80000005u, WSAEMSGSIZE_ },          /* BUFFER_OVERFLOW */
+    { 0xC0000002u, WSAEOPNOTSUPP_ },        /* NOT_IMPLEMENTED */
+    { 0xC0000005u, WSAEFAULT_ },            /* ACCESS_VIOLATION */
+    { 0xC0000007u, WSAENOBUFS_ },           /* PAGEFILE_QUOTA */
+    { 0xC0000008u, WSAENOTSOCK_ },          /* INVALID_HANDLE */
+    { 0xC000000Eu, WSAENETDOWN_ },          /* NO_SUCH_DEVICE */
+    { 0xC000000Fu, WSAENETDOWN_ },          /* NO_SUCH_FILE */
+    { 0xC0000017u, WSAENOBUFS_ },           /* NO_MEMORY */
+    { 0xC0000018u, WSAENOBUFS_ },           /* CONFLICTING_ADDRESSES */
+    { 0xC0000022u, WSAEACCES_ },            /* ACCESS_DENIED */
+    { 0xC0000023u, WSAEFAULT_ },            /* BUFFER_TOO_SMALL */
+    { 0xC0000024u, WSAENOTSOCK_ },          /* OBJECT_TYPE_MISMATCH */
+    { 0xC0000034u, WSAENETDOWN_ },          /* OBJECT_NAME_NOT_FOUND */
+    { 0xC000003Au, WSAENETDOWN_ },          /* OBJECT_PATH_NOT_FOUND */
+    { 0xC0000043u, WSAEADDRINUSE_ },        /* SHARING_VIOLATION */
+    { 0xC0000044u, WSAENOBUFS_ },           /* QUOTA_EXCEEDED */
+    { 0xC0000097u, WSAENOBUFS_ },           /* TOO_MANY_PAGING_FILES */
+    { 0xC000009Au, WSAENOBUFS_ },           /* INSUFFICIENT_RESOURCES */
+    { 0xC00000A1u, WSAENOBUFS_ },           /* WORKING_SET_QUOTA */
+    { 0xC00000A3u, WSAEWOULDBLOCK_ },       /* DEVICE_NOT_READY */
+    { 0xC00000B0u, WSAESHUTDOWN_ },         /* PIPE_DISCONNECTED */
+    { 0xC00000B5u, WSAETIMEDOUT_ },         /* IO_TIMEOUT */
+    { 0xC00000BBu, WSAEOPNOTSUPP_ },        /* NOT_SUPPORTED */
+    { 0xC00000BCu, WSAECONNREFUSED_ },      /* REMOTE_NOT_LISTENING */
+    { 0xC00000BEu, WSAENETUNREACH_ },       /* BAD_NETWORK_PATH */
+    { 0xC00000BFu, WSAENETDOWN_ },          /* NETWORK_BUSY */
+    { 0xC00000C3u, WSAENETDOWN_ },          /* INVALID_NETWORK_RESPONSE */
+    { 0xC00000C4u, WSAENETDOWN_ },          /* UNEXPECTED_NETWORK_ERROR */
+    { 0xC00000D0u, WSAEWOULDBLOCK_ },       /* REQUEST_NOT_ACCEPTED */
+    { 0xC0000120u, WSA_OPERATION_ABORTED_ },/* CANCELLED */
+    { 0xC000012Du, WSAENOBUFS_ },           /* COMMITMENT_LIMIT */
+    { 0xC000013Bu, WSAECONNABORTED_ },      /* LOCAL_DISCONNECT */
+    { 0xC000013Cu, WSAECONNRESET_ },        /* REMOTE_DISCONNECT */
+    { 0xC000013Du, WSAENOBUFS_ },           /* REMOTE_RESOURCES */
+    { 0xC000013Eu, WSAECONNRESET_ },        /* LINK_FAILED */
+    { 0xC000013Fu, WSAETIMEDOUT_ },         /* LINK_TIMEOUT */
+    { 0xC0000140u, WSAENOTCONN_ },          /* INVALID_CONNECTION */
+    { 0xC0000141u, WSAEADDRNOTAVAIL_ },     /* INVALID_ADDRESS */
+    { 0xC0000206u, WSAEMSGSIZE_ },          /* INVALID_BUFFER_SIZE */
+    { 0xC0000207u, WSAEADDRNOTAVAIL_ },     /* INVALID_ADDRESS_COMPONENT */
+    { 0xC0000209u, WSAENOBUFS_ },           /* TOO_MANY_ADDRESSES */
+    { 0xC000020Au, WSAEADDRINUSE_ },        /* ADDRESS_ALREADY_EXISTS */
+    { 0xC000020Cu, WSAECONNRESET_ },        /* CONNECTION_DISCONNECTED */
+    { 0xC000020Du, WSAECONNRESET_ },        /* CONNECTION_RESET */
+    { 0xC000020Fu, WSAECONNABORTED_ },      /* TRANSACTION_ABORTED */
+    { 0xC0000236u, WSAECONNREFUSED_ },      /* CONNECTION_REFUSED */
+    { 0xC0000237u, WSAEDISCON_ },           /* GRACEFUL_DISCONNECT */
+    { 0xC000023Bu, WSAEISCONN_ },           /* CONNECTION_ACTIVE */
+    { 0xC000023Cu, WSAENETUNREACH_ },       /* NETWORK_UNREACHABLE */
+    { 0xC000023Du, WSAEHOSTUNREACH_ },      /* HOST_UNREACHABLE */
+    { 0xC000023Eu, WSAENETUNREACH_ },       /* PROTOCOL_UNREACHABLE */
+    { 0xC000023Fu, WSAECONNRESET_ },        /* PORT_UNREACHABLE */
+    { 0xC0000240u, WSAEINTR_ },             /* REQUEST_ABORTED */
+    { 0xC0000241u, WSAECONNABORTED_ },      /* CONNECTION_ABORTED */
+    { 0xC00002C5u, WSAEFAULT_ },            /* DATATYPE_MISALIGNMENT_ERROR */
+    { 0xC0000350u, WSAEHOSTDOWN_ },         /* HOST_DOWN */
+    /* A Win32 error packed as an HRESULT or NTSTATUS. */
+    { 0x80070000u | WSA_IO_INCOMPLETE_, WSA_IO_INCOMPLETE_ },
+    { 0xC0010000u | WSA_IO_INCOMPLETE_, WSA_IO_INCOMPLETE_ },
+    { 0xC0070000u | WSA_IO_INCOMPLETE_, WSA_IO_INCOMPLETE_ },
+};
+
 uint32_t w2u_status_to_wsa(uint32_t status)
 {
-    for (size_t i = 0; i < W2U_ARRAY_SIZE(rows); i++)
-        if (rows[i].status == status)
-            return rows[i].wsa;
-    return w2u_status_to_win32(status);
+    for (size_t i = 0; i < W2U_ARRAY_SIZE(status_wsa); i++)
+        if (status_wsa[i].status == status)
+            return status_wsa[i].wsa;
+    return w2u_nt_success(status) ? 0 : WSAEINVAL_;
 }
 
 uint32_t w2u_wsa_to_status(uint32_t wsa)

@@ -31,6 +31,7 @@
 #define W2U_STATUS_INVALID_PARAMETER          0xC000000Du
 #define W2U_STATUS_NO_MEMORY                  0xC0000017u
 #define W2U_STATUS_ACCESS_DENIED              0xC0000022u
+#define W2U_STATUS_BUFFER_TOO_SMALL           0xC0000023u
 #define W2U_STATUS_OBJECT_TYPE_MISMATCH       0xC0000024u
 #define W2U_STATUS_INSUFFICIENT_RESOURCES     0xC000009Au
 #define W2U_STATUS_DEVICE_NOT_READY           0xC00000A3u
@@ -48,7 +49,7 @@
 #define W2U_STATUS_NETWORK_UNREACHABLE        0xC000023Cu
 #define W2U_STATUS_HOST_UNREACHABLE           0xC000023Du
 #define W2U_STATUS_CONNECTION_ABORTED         0xC0000241u
-#define W2U_STATUS_ADDRESS_ALREADY_ASSOCIATED 0xC0000328u
+#define W2U_STATUS_ADDRESS_ALREADY_EXISTS    0xC000020Au
 
 /* ---- Win32 error values used by the lower layers ------------------------- */
 #define W2U_ERROR_SUCCESS              0u
@@ -90,7 +91,9 @@ const struct w2u_error_row *w2u_error_table(size_t *count);
 uint32_t w2u_errno_to_status(int errnum);   /* errnum positive */
 uint32_t w2u_errno_to_wsa(int errnum);
 uint32_t w2u_status_to_win32(uint32_t status);
-/* The WSA error a completion routine or WSAGetOverlappedResult reports. */
+/* The WSA error a completion routine or WSAGetOverlappedResult reports
+ * for an operation's final NTSTATUS, as Windows maps it: 0 for a success,
+ * WSAEINVAL for a failure Windows' table does not name. */
 uint32_t w2u_status_to_wsa(uint32_t status);
 /* The NTSTATUS for a WSA error (first row that has it). */
 uint32_t w2u_wsa_to_status(uint32_t wsa);

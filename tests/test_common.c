@@ -24,7 +24,7 @@ static const struct w2u_error_row expected[] = {
     { ENETRESET,    0xC000020Du, 64,   10052 },
     { EHOSTUNREACH, 0xC000023Du, 1232, 10065 },
     { EHOSTDOWN,    0xC000023Du, 1232, 10064 },
-    { EADDRINUSE,   0xC0000328u, 1227, 10048 },
+    { EADDRINUSE,   0xC000020Au, 52,   10048 },
     { EADDRNOTAVAIL,0xC0000207u, 1214, 10049 },
     { ENOTCONN,     0xC0000140u, 1229, 10057 },
     { EPIPE,        0xC00000B0u, 233,  10058 },
@@ -59,6 +59,7 @@ static const struct w2u_error_row expected[] = {
     { 0,            0x00000102u, 258,  258 },
     { 0,            0x000000C0u, 192,  192 },
     { 0,            0x00000080u, 735,  735 },
+    { 0,            0xC0000023u, 122,  10014 },
 };
 
 START_TEST(test_errors_each_entry_maps_as_windows)
@@ -91,6 +92,28 @@ START_TEST(test_errors_unknown_values)
     ck_assert(w2u_nt_success(0x103));
     ck_assert(!w2u_nt_success(0x80000005u));
     ck_assert(!w2u_nt_success(0xC0000120u));
+}
+END_TEST
+
+/* WSAGetOverlappedResult's error for a status a program may have stored:
+ * Windows' own mapping (Wine's sock.c test_WSAGetOverlappedResult pins it
+ * on Windows for every status in eight ranges). */
+START_TEST(test_errors_status_to_wsa_as_windows)
+{
+    static const struct { uint32_t status, wsa; } cases[] = {
+        { 0x00000000u, 0 },          { 0x00000001u, 0 },           { 0x40000123u, 0 },
+        { 0x00000103u, 996 },        /* STATUS_PENDING: WSA_IO_INCOMPLETE */
+        { 0x80000005u, 10040 },      { 0x80000006u, 10022 },       /* a warning Windows does not list */
+        { 0xC0000120u, 995 },        { 0xC000020Du, 10054 },       { 0xC0000236u, 10061 },
+        { 0xC0000237u, 10101 },      /* GRACEFUL_DISCONNECT: WSAEDISCON */
+        { 0xC0000043u, 10048 },      { 0xC000020Au, 10048 },       { 0xC0000008u, 10038 },
+        { 0xC0000350u, 10064 },      { 0xC000000Du, 10022 },       { 0xC0001234u, 10022 },
+        { 0x800703E4u, 996 },        { 0xC00103E4u, 996 },         { 0xC00703E4u, 996 },
+        { 0xD0000005u, 10022 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(w2u_status_to_wsa(cases[i].status) == cases[i].wsa, "status %#x: got %u, want %u",
+                      cases[i].status, w2u_status_to_wsa(cases[i].status), cases[i].wsa);
 }
 END_TEST
 
@@ -340,6 +363,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_errors_each_entry_maps_as_windows);
     tcase_add_test(tc, test_errors_unknown_values);
+    tcase_add_test(tc, test_errors_status_to_wsa_as_windows);
     tcase_add_test(tc, test_handles_look_like_windows_handles);
     tcase_add_test(tc, test_handles_closed_value_stays_invalid);
     tcase_add_test(tc, test_handles_alias_names_the_same_object);

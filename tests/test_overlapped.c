@@ -738,6 +738,145 @@ START_TEST(test_overlapped_bad_input)
 }
 END_TEST
 
+/* A status a program stored in the OVERLAPPED, reported as Windows maps
+ * it; the SOCKET is checked even then, and the flags may be NULL. */
+START_TEST(test_wsagetoverlappedresult_maps_stored_status)
+{
+    start();
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    OVERLAPPED ov;
+    DWORD n, flags = 9;
+    zero(&ov);
+    ov.InternalHigh = 3;
+    WSASetLastError(1234);
+    ck_assert(WSAGetOverlappedResult(s, &ov, &n, FALSE, NULL));
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(WSAGetLastError(), 0);
+    ov.Internal = (ULONG_PTR)(LONG)0xC000020D;           /* as a program stores an NTSTATUS: sign-extended */
+    n = 0;
+    ck_assert(!WSAGetOverlappedResult(s, &ov, &n, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAECONNRESET);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(flags, 9);                         /* untouched on failure */
+    ov.Internal = 0xC0000237;                            /* STATUS_GRACEFUL_DISCONNECT */
+    ck_assert(!WSAGetOverlappedResult(s, &ov, &n, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAEDISCON);
+    ov.Internal = 0xC0001234;                            /* not in Windows' table */
+    ck_assert(!WSAGetOverlappedResult(s, &ov, &n, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ov.Internal = 0x40000001;                            /* informational: success */
+    ck_assert(WSAGetOverlappedResult(s, &ov, &n, FALSE, &flags));
+    ck_assert_uint_eq(flags, 0);
+    ov.Internal = STATUS_PENDING;
+    n = 77;
+    ck_assert(!WSAGetOverlappedResult(s, &ov, &n, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_INCOMPLETE);
+    ck_assert_uint_eq(n, 77);
+    ov.Internal = 0;
+    ck_assert(!WSAGetOverlappedResult((SOCKET)0xdeadbeef, &ov, &n, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+/* ---- overlapped WSAIoctl ---------------------------------------------------------------------
+ * What an OVERLAPPED changes, as Wine's sock.c records Windows: a code
+ * answered at once completes with 0 bytes; an unknown one is pending and
+ * completes with STATUS_NOT_SUPPORTED; SIO_GET_INTERFACE_LIST completes
+ * with its bytes; a change notification waits until cancelled. */
+
+static DWORD ioctl_apc_error = 99, ioctl_apc_bytes = 99, ioctl_apc_calls;
+
+static void CALLBACK ioctl_apc(DWORD error, DWORD bytes, OVERLAPPED *ov, DWORD flags)
+{
+    (void)ov;
+    (void)flags;
+    ioctl_apc_error = error;
+    ioctl_apc_bytes = bytes;
+    ioctl_apc_calls++;
+}
+
+START_TEST(test_wsaioctl_overlapped_completes_as_windows)
+{
+    start();
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    HANDLE port = CreateIoCompletionPort((HANDLE)s, NULL, 123, 0);
+    OVERLAPPED ov, *got;
+    DWORD size, bytes;
+    ULONG_PTR key;
+    u_long one = 1;
+    zero(&ov);
+    ck_assert_int_eq(WSAIoctl(s, FIONBIO, &one, sizeof(one), NULL, 0, NULL, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    size = 77;
+    ov.Internal = 0xdeadbeef;
+    ck_assert_int_eq(WSAIoctl(s, FIONBIO, &one, sizeof(one), NULL, 0, &size, &ov, NULL), 0);
+    ck_assert_uint_eq(size, 0);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 1000));
+    ck_assert(got == &ov && key == 123 && bytes == 0 && ov.Internal == 0);
+    /* Unknown: pending, then STATUS_NOT_SUPPORTED; the size is left alone. */
+    size = 77;
+    ck_assert_int_eq(WSAIoctl(s, 0xdeadbeef, NULL, 0, NULL, 0, &size, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    ck_assert_uint_eq(size, 77);
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 1000));
+    ck_assert_int_eq(GetLastError(), ERROR_NOT_SUPPORTED);
+    ck_assert(got == &ov && ov.Internal == 0xC00000BB);
+    /* A refused argument completes nothing. */
+    GUID bogus = { 0xdeadbeef, 0, 0, { 0 } };
+    void *fn;
+    ov.Internal = 0xdeadbeef;
+    ck_assert_int_eq(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &bogus, sizeof(bogus), &fn, sizeof(fn), &size,
+                              &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert(ov.Internal == 0xdeadbeef);
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 0));
+    ck_assert_int_eq(GetLastError(), WAIT_TIMEOUT);
+    /* The interface list: pending, its bytes in the completion; too small,
+     * ERROR_INSUFFICIENT_BUFFER. */
+    char list[4096];
+    ck_assert_int_eq(WSAIoctl(s, SIO_GET_INTERFACE_LIST, NULL, 0, list, sizeof(list), &size, NULL, NULL), 0);
+    DWORD want = size;
+    ck_assert(want && want % sizeof(INTERFACE_INFO) == 0);
+    ck_assert_int_eq(WSAIoctl(s, SIO_GET_INTERFACE_LIST, NULL, 0, list, sizeof(list), &size, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 1000));
+    ck_assert_uint_eq(bytes, want);
+    ck_assert_int_eq(WSAIoctl(s, SIO_GET_INTERFACE_LIST, NULL, 0, list, 1, &size, &ov, NULL), SOCKET_ERROR);
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 1000));
+    ck_assert_int_eq(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+    /* A change notification: pending until the socket closes. */
+    ck_assert_int_eq(WSAIoctl(s, SIO_ADDRESS_LIST_CHANGE, NULL, 0, NULL, 0, &size, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEWOULDBLOCK);        /* non-blocking, no OVERLAPPED */
+    ck_assert_int_eq(WSAIoctl(s, SIO_ADDRESS_LIST_CHANGE, NULL, 0, NULL, 0, &size, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 0));
+    ck_assert_int_eq(GetLastError(), WAIT_TIMEOUT);
+    closesocket(s);
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 1000));
+    ck_assert_int_eq(GetLastError(), ERROR_OPERATION_ABORTED);
+    ck_assert(got == &ov);
+    CloseHandle(port);
+
+    /* With a completion routine: it runs in an alertable wait, 0 bytes. */
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    u_long n = 5;
+    zero(&ov);
+    ck_assert_int_eq(WSAIoctl(s, FIONREAD, NULL, 0, &n, sizeof(n), &size, &ov, ioctl_apc), 0);
+    ck_assert_uint_eq(size, sizeof(n));
+    ck_assert_int_eq(SleepEx(1000, TRUE), WAIT_IO_COMPLETION);
+    ck_assert_uint_eq(ioctl_apc_calls, 1);
+    ck_assert_uint_eq(ioctl_apc_error, 0);
+    ck_assert_uint_eq(ioctl_apc_bytes, 0);
+    ck_assert_int_eq(WSAIoctl(s, 0x667e, NULL, 0, NULL, 0, &size, &ov, ioctl_apc), SOCKET_ERROR);
+    ck_assert_int_eq(SleepEx(1000, TRUE), WAIT_IO_COMPLETION);
+    ck_assert_uint_eq(ioctl_apc_error, WSAEOPNOTSUPP);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 /* ---- AcceptEx, ConnectEx, DisconnectEx -------------------------------------------------------------- */
 
 #define ADDR_BLOCK ((DWORD)sizeof(struct sockaddr_in) + 16)
@@ -1140,12 +1279,13 @@ START_TEST(test_wsarecvmsg_ipv6_pktinfo_and_ctrunc)
     IN6_PKTINFO pi;
     memcpy(&pi, control + 16, sizeof(pi));
     ck_assert(IN6_IS_ADDR_LOOPBACK(&pi.ipi6_addr));
-    /* A control buffer too small: the data arrives, the control is cut. */
+    /* A control buffer too small: the data arrives, the control is cut,
+     * and Windows calls that WSAEMSGSIZE (Wine's sock.c test_ip_pktinfo). */
     msg.Control.len = 8;
     msg.dwFlags = 0;
     ck_assert_int_eq(sendto(x, "cut", 3, 0, (struct sockaddr *)&ya, yl), 3);
-    ck_assert_int_eq(recvmsg_fn(y, &msg, &got, NULL, NULL), 0);
-    ck_assert_uint_eq(got, 3);
+    ck_assert_int_eq(recvmsg_fn(y, &msg, &got, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEMSGSIZE);
     ck_assert_uint_eq(msg.Control.len, 0);
     ck_assert(msg.dwFlags & MSG_CTRUNC);
     /* A datagram larger than the buffer: WSAEMSGSIZE, MSG_TRUNC. */
@@ -1877,6 +2017,8 @@ int main(void)
     tcase_add_test(tc, test_zero_byte_recv_waits_for_data);
     tcase_add_test(tc, test_pending_receives_complete_in_order);
     tcase_add_test(tc, test_overlapped_bad_input);
+    tcase_add_test(tc, test_wsagetoverlappedresult_maps_stored_status);
+    tcase_add_test(tc, test_wsaioctl_overlapped_completes_as_windows);
     tcase_add_test(tc, test_acceptex_without_data);
     tcase_add_test(tc, test_acceptex_with_first_data);
     tcase_add_test(tc, test_acceptex_bad_input);

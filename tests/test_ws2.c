@@ -643,6 +643,17 @@ static int get_int(SOCKET s, int level, int name)
     return v;
 }
 
+/* SO_KEEPALIVE, SO_DONTROUTE, TCP_NODELAY and IPV6_V6ONLY are one byte
+ * on Windows (Wine's sock.c records it there): getsockopt writes one. */
+static int get_byte(SOCKET s, int level, int name)
+{
+    int v = 0x7fffff00, len = sizeof(v);
+    ck_assert_int_eq(getsockopt(s, level, name, (char *)&v, &len), 0);
+    ck_assert_int_eq(len, 1);
+    ck_assert_int_eq(v & ~0xff, 0x7fffff00);     /* the rest untouched */
+    return v & 0xff;
+}
+
 static void set_int(SOCKET s, int level, int name, int v)
 {
     ck_assert_int_eq(setsockopt(s, level, name, (const char *)&v, sizeof(v)), 0);
@@ -655,11 +666,28 @@ START_TEST(test_options_bool_and_int_round_trip)
     static const int tcp_bools[][2] = { { SOL_SOCKET, SO_KEEPALIVE }, { SOL_SOCKET, SO_OOBINLINE },
                                         { IPPROTO_TCP, TCP_NODELAY } };
     for (size_t i = 0; i < 3; i++) {
+        BOOL byte = tcp_bools[i][1] != SO_OOBINLINE;
         set_int(t, tcp_bools[i][0], tcp_bools[i][1], 7);        /* any non-zero is TRUE */
-        ck_assert_int_eq(get_int(t, tcp_bools[i][0], tcp_bools[i][1]), 1);
+        ck_assert_int_eq(byte ? get_byte(t, tcp_bools[i][0], tcp_bools[i][1])
+                              : get_int(t, tcp_bools[i][0], tcp_bools[i][1]), 1);
         set_int(t, tcp_bools[i][0], tcp_bools[i][1], 0);
-        ck_assert_int_eq(get_int(t, tcp_bools[i][0], tcp_bools[i][1]), 0);
+        ck_assert_int_eq(byte ? get_byte(t, tcp_bools[i][0], tcp_bools[i][1])
+                              : get_int(t, tcp_bools[i][0], tcp_bools[i][1]), 0);
     }
+    /* A one-byte option reads only the low byte of what it is given. */
+    set_int(t, SOL_SOCKET, SO_KEEPALIVE, 0x100);
+    ck_assert_int_eq(get_byte(t, SOL_SOCKET, SO_KEEPALIVE), 0);
+    /* A SOL_SOCKET BOOL takes a short value, and answers a short buffer
+     * with one byte; a TTL over 255 is refused. */
+    unsigned char one = 1;
+    ck_assert_int_eq(setsockopt(u, SOL_SOCKET, SO_BROADCAST, (char *)&one, 1), 0);
+    int b = 0x7fffffff, bl = 1;
+    ck_assert_int_eq(getsockopt(u, SOL_SOCKET, SO_BROADCAST, (char *)&b, &bl), 0);
+    ck_assert_int_eq(bl, 1);
+    ck_assert_int_eq(b, 0x7fffff01);
+    int big = 0x100;
+    ck_assert_int_eq(setsockopt(u, IPPROTO_IP, IP_TTL, (char *)&big, sizeof(big)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
     set_int(u, SOL_SOCKET, SO_BROADCAST, 1);
     ck_assert_int_eq(get_int(u, SOL_SOCKET, SO_BROADCAST), 1);
     set_int(t, IPPROTO_TCP, TCP_KEEPIDLE, 30);
@@ -703,9 +731,9 @@ START_TEST(test_options_read_only_values)
     ck_assert_int_eq(get_int(l, SOL_SOCKET, SO_ERROR), 0);
     ck_assert_int_eq(get_int(u, SOL_SOCKET, SO_MAX_MSG_SIZE), 65507);
     /* Windows' default: IPv6 sockets are v6-only. */
-    ck_assert_int_eq(get_int(u, IPPROTO_IPV6, IPV6_V6ONLY), 1);
+    ck_assert_int_eq(get_byte(u, IPPROTO_IPV6, IPV6_V6ONLY), 1);
     set_int(u, IPPROTO_IPV6, IPV6_V6ONLY, 0);
-    ck_assert_int_eq(get_int(u, IPPROTO_IPV6, IPV6_V6ONLY), 0);
+    ck_assert_int_eq(get_byte(u, IPPROTO_IPV6, IPV6_V6ONLY), 0);
     set_int(u, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 12);
     ck_assert_int_eq(get_int(u, IPPROTO_IPV6, IPV6_UNICAST_HOPS), 12);
     int v = SOCK_DGRAM;
@@ -803,39 +831,85 @@ START_TEST(test_options_reuse_and_exclusive)
 }
 END_TEST
 
+/* Windows' sharing rules (Wine's sock.c test_reuseaddr records them):
+ * one address is shared only when both sockets set SO_REUSEADDR, and the
+ * first listener gets its connections; a wildcard and a specific address
+ * share a port with no option, the specific one getting its connections;
+ * SO_EXCLUSIVEADDRUSE on the wildcard keeps the specific one out. */
 START_TEST(test_reuseaddr_windows_meaning)
 {
     start();
-    int one = 1;
-    struct sockaddr_storage ss;
-    int len;
-    /* The holder set nothing; the newcomer's SO_REUSEADDR alone lets it in. */
-    SOCKET a = listener(AF_INET, &ss, &len);
-    SOCKET b = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_eq(setsockopt(b, SOL_SOCKET, SO_REUSEADDR, (char *)&one, sizeof(one)), 0);
-    ck_assert_int_eq(bind(b, (struct sockaddr *)&ss, len), 0);
-    closesocket(b);
-    /* Without it: in use; a wildcard overlaps every address of the port. */
-    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_eq(bind(c, (struct sockaddr *)&ss, len), SOCKET_ERROR);
+    int one = 1, len;
+    struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, any;
+    SOCKET a = socket(AF_INET, SOCK_STREAM, 0), b = socket(AF_INET, SOCK_STREAM, 0);
+    len = sizeof(lo);
+    ck_assert_int_eq(bind(a, (struct sockaddr *)&lo, len), 0);
+    ck_assert_int_eq(getsockname(a, (struct sockaddr *)&lo, &len), 0);
+    /* Only the newcomer set it: WSAEACCES; neither: WSAEADDRINUSE. */
+    ck_assert_int_eq(bind(b, (struct sockaddr *)&lo, len), SOCKET_ERROR);
     ck_assert_int_eq(WSAGetLastError(), WSAEADDRINUSE);
+    ck_assert_int_eq(setsockopt(b, SOL_SOCKET, SO_REUSEADDR, (char *)&one, sizeof(one)), 0);
+    ck_assert_int_eq(bind(b, (struct sockaddr *)&lo, len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEACCES);
+    closesocket(a);
+    closesocket(b);
+    /* Both set it: shared; the first listener gets the connection. */
+    a = socket(AF_INET, SOCK_STREAM, 0);
+    b = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(setsockopt(a, SOL_SOCKET, SO_REUSEADDR, (char *)&one, sizeof(one)), 0);
+    ck_assert_int_eq(setsockopt(b, SOL_SOCKET, SO_REUSEADDR, (char *)&one, sizeof(one)), 0);
+    ck_assert_int_eq(bind(a, (struct sockaddr *)&lo, len), 0);
+    ck_assert_int_eq(bind(b, (struct sockaddr *)&lo, len), 0);
+    ck_assert_int_eq(listen(a, 1), 0);
+    listen(b, 1);                    /* Windows lets it listen too; Linux refuses */
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&lo, len), 0);
+    SOCKET got = accept(a, NULL, NULL);
+    ck_assert(got != INVALID_SOCKET);
+    closesocket(got);
     closesocket(c);
     closesocket(a);
-    /* SO_EXCLUSIVEADDRUSE keeps even SO_REUSEADDR out. */
+    closesocket(b);
+    /* A wildcard listening, then the loopback address of the same port,
+     * no options: both bind; a connection to loopback reaches the second. */
+    any = lo;
+    any.sin_addr.s_addr = htonl(INADDR_ANY);
+    a = socket(AF_INET, SOCK_STREAM, 0);
+    b = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(a, (struct sockaddr *)&any, len), 0);
+    ck_assert_int_eq(listen(a, 1), 0);
+    ck_assert_int_eq(bind(b, (struct sockaddr *)&lo, len), 0);
+    ck_assert_int_eq(listen(b, 1), 0);
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&lo, len), 0);
+    u_long on = 1;
+    ioctlsocket(a, FIONBIO, &on);
+    got = accept(b, NULL, NULL);
+    ck_assert(got != INVALID_SOCKET);
+    ck_assert(accept(a, NULL, NULL) == INVALID_SOCKET);     /* nothing for the wildcard */
+    ck_assert_int_eq(WSAGetLastError(), WSAEWOULDBLOCK);
+    closesocket(got);
+    closesocket(c);
+    closesocket(a);
+    closesocket(b);
+    /* An exclusive wildcard keeps the specific address out (WSAEACCES);
+     * a new exclusive wildcard cannot join a specific one (WSAEADDRINUSE). */
     SOCKET x = socket(AF_INET, SOCK_DGRAM, 0), y = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in any = { .sin_family = AF_INET };
-    len = sizeof(any);
     ck_assert_int_eq(setsockopt(x, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (char *)&one, sizeof(one)), 0);
     ck_assert_int_eq(bind(x, (struct sockaddr *)&any, len), 0);
     ck_assert_int_eq(getsockname(x, (struct sockaddr *)&any, &len), 0);
+    lo.sin_port = any.sin_port;
     ck_assert_int_eq(setsockopt(y, SOL_SOCKET, SO_REUSEADDR, (char *)&one, sizeof(one)), 0);
-    struct sockaddr_in lo = any;
-    lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(y, (struct sockaddr *)&lo, sizeof(lo)), SOCKET_ERROR);
-    ck_assert_int_eq(WSAGetLastError(), WSAEADDRINUSE);
+    ck_assert_int_eq(bind(y, (struct sockaddr *)&lo, len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEACCES);
     closesocket(x);
     /* Once the holder is gone the address is free. */
-    ck_assert_int_eq(bind(y, (struct sockaddr *)&lo, sizeof(lo)), 0);
+    ck_assert_int_eq(bind(y, (struct sockaddr *)&lo, len), 0);
+    x = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(setsockopt(x, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (char *)&one, sizeof(one)), 0);
+    ck_assert_int_eq(bind(x, (struct sockaddr *)&any, len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEADDRINUSE);
+    closesocket(x);
     closesocket(y);
     stop();
 }
@@ -898,10 +972,14 @@ START_TEST(test_options_bad_input)
     int v = 1, len = 2;
 #define FAILS_WITH(call, err) do { ck_assert_int_eq((call), SOCKET_ERROR); \
                                    ck_assert_int_eq(WSAGetLastError(), (err)); } while (0)
-    FAILS_WITH(getsockopt(t, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, &len), WSAEFAULT);
+    /* Options that take no short value (Windows zeroes the buffer of some). */
+    v = -1;
+    FAILS_WITH(getsockopt(t, SOL_SOCKET, SO_RCVBUF, (char *)&v, &len), WSAEFAULT);
+    ck_assert_int_eq(v, (int)0xffff0000);
     FAILS_WITH(getsockopt(t, SOL_SOCKET, SO_KEEPALIVE, NULL, &len), WSAEFAULT);
     FAILS_WITH(getsockopt(t, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, NULL), WSAEFAULT);
-    FAILS_WITH(setsockopt(t, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, 2), WSAEFAULT);
+    FAILS_WITH(setsockopt(t, SOL_SOCKET, SO_RCVTIMEO, (char *)&v, 2), WSAEFAULT);
+    FAILS_WITH(setsockopt(t, IPPROTO_TCP, TCP_NODELAY, (char *)&v, -1), WSAENOBUFS);
     FAILS_WITH(setsockopt(t, SOL_SOCKET, SO_KEEPALIVE, NULL, 4), WSAEFAULT);
     len = sizeof(v);
     FAILS_WITH(getsockopt(t, 1234, 1, (char *)&v, &len), WSAEINVAL);        /* unknown level */
@@ -1490,6 +1568,8 @@ START_TEST(test_catalog_enumerates_transports)
     DWORD len = 0;
     ck_assert_int_eq(WSAEnumProtocolsW(NULL, NULL, &len), SOCKET_ERROR);
     ck_assert_int_eq(WSAGetLastError(), WSAENOBUFS);
+    /* TCP and UDP over IPv4 and IPv6, and AF_UNIX streams (raw IP is
+     * hidden, as Windows hides it). */
     ck_assert_uint_eq(len, 5 * sizeof(WSAPROTOCOL_INFOW));
     WSAPROTOCOL_INFOW all[8];
     len = sizeof(all);
@@ -1531,6 +1611,168 @@ START_TEST(test_catalog_enumerates_transports)
 }
 END_TEST
 
+
+/* ---- Windows facts Wine's conformance tests record ------------------------------------------ */
+
+/* socket()'s defaults come from the catalog, and its refusals come in
+ * Windows' order (Wine's sock.c test_WSASocket records them). */
+START_TEST(test_socket_creation_rules_as_windows)
+{
+    start();
+    static const struct { int af, type, protocol, error, want_type, want_protocol; } cases[] = {
+        { 0xdead, SOCK_STREAM, IPPROTO_TCP, WSAEAFNOSUPPORT, 0, 0 },
+        { -1,     SOCK_STREAM, IPPROTO_TCP, WSAEAFNOSUPPORT, 0, 0 },
+        { AF_INET, 0xdead, IPPROTO_TCP,     WSAESOCKTNOSUPPORT, 0, 0 },
+        { AF_INET, SOCK_STREAM, 0xdead,     WSAEPROTONOSUPPORT, 0, 0 },
+        { 0xdead, 0xdead, IPPROTO_TCP,      WSAESOCKTNOSUPPORT, 0, 0 },
+        { 0xdead, SOCK_STREAM, 0xdead,      WSAEAFNOSUPPORT, 0, 0 },
+        { AF_INET, 0, 0xdead,               WSAEPROTONOSUPPORT, 0, 0 },
+        { AF_INET, SOCK_STREAM, IPPROTO_UDP, WSAEPROTONOSUPPORT, 0, 0 },
+        { AF_UNSPEC, SOCK_STREAM, 0,        WSAEINVAL, 0, 0 },
+        { AF_UNSPEC, 0, 0,                  WSAEINVAL, 0, 0 },
+        { AF_UNSPEC, SOCK_STREAM, 0xdead,   WSAEPROTONOSUPPORT, 0, 0 },
+        { AF_INET, 0, IPPROTO_UDP,          0, SOCK_DGRAM, IPPROTO_UDP },
+        { AF_INET, 0, 0,                    0, SOCK_STREAM, IPPROTO_TCP },
+        { AF_UNSPEC, 0, IPPROTO_TCP,        0, SOCK_STREAM, IPPROTO_TCP },
+        { 0, 0, IPPROTO_UDP,                0, SOCK_DGRAM, IPPROTO_UDP },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        WSASetLastError(1234);
+        SOCKET s = WSASocketA(cases[i].af, cases[i].type, cases[i].protocol, NULL, 0, 0);
+        ck_assert_msg(cases[i].error ? s == INVALID_SOCKET : s != INVALID_SOCKET, "case %zu", i);
+        ck_assert_msg(WSAGetLastError() == cases[i].error, "case %zu: error %d", i, WSAGetLastError());
+        if (s == INVALID_SOCKET)
+            continue;
+        WSAPROTOCOL_INFOA info;
+        int len = sizeof(info);
+        ck_assert_int_eq(getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOA, (char *)&info, &len), 0);
+        ck_assert_int_eq(info.iAddressFamily, AF_INET);
+        ck_assert_int_eq(info.iSocketType, cases[i].want_type);
+        ck_assert_int_eq(info.iProtocol, cases[i].want_protocol);
+        closesocket(s);
+    }
+    /* Raw ICMP where Linux allows it (privileged), Windows' WSAEACCES where not. */
+    SOCKET raw = WSASocketA(AF_INET, SOCK_RAW, IPPROTO_ICMP, NULL, 0, 0);
+    if (raw == INVALID_SOCKET) {
+        ck_assert_int_eq(WSAGetLastError(), WSAEACCES);
+    } else {
+        int type = 0, len = sizeof(type);
+        ck_assert_int_eq(getsockopt(raw, SOL_SOCKET, SO_TYPE, (char *)&type, &len), 0);
+        ck_assert_int_eq(type, SOCK_RAW);
+        closesocket(raw);
+    }
+    stop();
+}
+END_TEST
+
+/* A call that succeeds clears the thread's last error, as Windows'
+ * ws2_32 does; the options Wine's tests use exist with Windows' sizes. */
+START_TEST(test_success_clears_last_error_and_options_as_windows)
+{
+    start();
+    SOCKET u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
+    int v = 1, len = sizeof(v);
+    WSASetLastError(1234);
+    ck_assert_int_eq(setsockopt(u, IPPROTO_IP, IP_RECVTTL, (char *)&v, sizeof(v)), 0);
+    ck_assert_int_eq(WSAGetLastError(), 0);
+    WSASetLastError(1234);
+    v = 0;
+    ck_assert_int_eq(getsockopt(u, IPPROTO_IP, IP_RECVTTL, (char *)&v, &len), 0);
+    ck_assert_int_eq(WSAGetLastError(), 0);
+    ck_assert_int_eq(v, 1);
+    /* The IP_RECV* family answers a short buffer with WSAEFAULT and length 0. */
+    len = 2;
+    ck_assert_int_eq(getsockopt(u, IPPROTO_IP, IP_RECVTOS, (char *)&v, &len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(len, 0);
+    /* Datagram options on a stream: WSAEINVAL. */
+    ck_assert_int_eq(setsockopt(t, IPPROTO_IP, IP_PKTINFO, (char *)&v, sizeof(v)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    /* Don't-fragment: on for streams, off for datagrams, by default. */
+    len = sizeof(v);
+    ck_assert_int_eq(getsockopt(t, IPPROTO_IP, IP_DONTFRAGMENT, (char *)&v, &len), 0);
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(getsockopt(u, IPPROTO_IP, IP_DONTFRAGMENT, (char *)&v, &len), 0);
+    ck_assert_int_eq(v, 0);
+    /* SO_ERROR keeps what a program sets. */
+    v = 1234;
+    ck_assert_int_eq(setsockopt(t, SOL_SOCKET, SO_ERROR, (char *)&v, sizeof(v)), 0);
+    v = 0;
+    ck_assert_int_eq(getsockopt(t, SOL_SOCKET, SO_ERROR, (char *)&v, &len), 0);
+    ck_assert_int_eq(v, 1234);
+    /* SO_OPENTYPE is the thread's: any handle, even none, and a negative
+     * length is answered with 4 bytes. */
+    v = SO_SYNCHRONOUS_NONALERT;
+    ck_assert_int_eq(setsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE, (char *)&v, sizeof(v)), 0);
+    v = 0;
+    len = -1;
+    ck_assert_int_eq(getsockopt(INVALID_SOCKET, SOL_SOCKET, SO_OPENTYPE, (char *)&v, &len), 0);
+    ck_assert_int_eq(v, SO_SYNCHRONOUS_NONALERT);
+    ck_assert_int_eq(len, 4);
+    v = 0;
+    ck_assert_int_eq(setsockopt(t, SOL_SOCKET, SO_OPENTYPE, (char *)&v, sizeof(v)), 0);
+    /* A value passed where a pointer belongs: WSAEFAULT, not a crash. */
+    ck_assert_int_eq(setsockopt(t, SOL_SOCKET, SO_DONTROUTE, (char *)1, 1), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    closesocket(u);
+    closesocket(t);
+    stop();
+}
+END_TEST
+
+/* SO_CONNECT_TIME counts from a blocking connect and accept too; a
+ * socket that is not a connected stream says 0xFFFFFFFF. */
+START_TEST(test_connect_time_after_blocking_connect)
+{
+    start();
+    SOCKET c, s, u = socket(AF_INET, SOCK_DGRAM, 0);
+    tcp_pair(AF_INET, &c, &s);
+    unsigned t = 7;
+    int len = sizeof(t);
+    ck_assert_int_eq(getsockopt(c, SOL_SOCKET, SO_CONNECT_TIME, (char *)&t, &len), 0);
+    ck_assert_uint_eq(t, 0);
+    ck_assert_int_eq(getsockopt(s, SOL_SOCKET, SO_CONNECT_TIME, (char *)&t, &len), 0);
+    ck_assert_uint_eq(t, 0);
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(connect(u, (struct sockaddr *)&to, sizeof(to)), 0);
+    ck_assert_int_eq(getsockopt(u, SOL_SOCKET, SO_CONNECT_TIME, (char *)&t, &len), 0);
+    ck_assert_uint_eq(t, 0xffffffffu);
+    closesocket(c);
+    closesocket(s);
+    closesocket(u);
+    stop();
+}
+END_TEST
+
+/* WSADuplicateSocket checks the socket, then the process id, then the
+ * buffer; the duplicate is the same connection. */
+START_TEST(test_duplicate_socket_argument_order)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    WSAPROTOCOL_INFOA info;
+    ck_assert_int_eq(WSADuplicateSocketA(0, 0, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    ck_assert_int_eq(WSADuplicateSocketA(c, 0, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(WSADuplicateSocketA(c, ~0u, &info), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(WSADuplicateSocketA(c, GetCurrentProcessId(), NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSADuplicateSocketA(c, GetCurrentProcessId(), &info), 0);
+    SOCKET d = WSASocketA(0, 0, 0, &info, 0, 0);
+    ck_assert(d != INVALID_SOCKET);
+    ck_assert_int_eq(send(d, "dup", 3, 0), 3);
+    char buf[8];
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 3);
+    closesocket(d);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 START_TEST(test_wsaioctl_codes)
 {
     start();
@@ -1553,6 +1795,7 @@ START_TEST(test_wsaioctl_codes)
     int v = 0, vl = sizeof(v);
     getsockopt(s, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, &vl);
     ck_assert_int_eq(v, 1);
+    vl = sizeof(v);
     getsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, (char *)&v, &vl);
     ck_assert_int_eq(v, 30);
     getsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, (char *)&v, &vl);
@@ -1571,7 +1814,12 @@ START_TEST(test_wsaioctl_codes)
     for (int i = 0; i < al->iAddressCount; i++)
         ck_assert_int_eq(al->Address[i].lpSockaddr->sa_family, AF_INET);
     DWORD need = ret;
-    ck_assert_int_eq(WSAIoctl(s, SIO_ADDRESS_LIST_QUERY, NULL, 0, list, 2, &ret, NULL, NULL), SOCKET_ERROR);
+    /* Too short for the count: WSAEINVAL and no size; for the list:
+     * WSAEFAULT and the size it needs (Windows, as Wine's tests record). */
+    ck_assert_int_eq(WSAIoctl(s, SIO_ADDRESS_LIST_QUERY, NULL, 0, list, 1, &ret, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_uint_eq(ret, 0);
+    ck_assert_int_eq(WSAIoctl(s, SIO_ADDRESS_LIST_QUERY, NULL, 0, list, 8, &ret, NULL, NULL), SOCKET_ERROR);
     ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
     ck_assert_uint_eq(ret, need);
 
@@ -2111,6 +2359,10 @@ int main(void)
     tcase_add_test(tc, test_send_and_recv_after_shutdown);
     tcase_add_test(tc, test_close_wakes_blocked_calls);
     tcase_add_test(tc, test_close_while_another_thread_uses);
+    tcase_add_test(tc, test_socket_creation_rules_as_windows);
+    tcase_add_test(tc, test_success_clears_last_error_and_options_as_windows);
+    tcase_add_test(tc, test_connect_time_after_blocking_connect);
+    tcase_add_test(tc, test_duplicate_socket_argument_order);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

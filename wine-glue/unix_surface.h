@@ -28,11 +28,13 @@ enum w2u_unix_call {
     W2U_UNIX_EXTENSION,  /* struct w2u_forward_params, index: enum w2u_extension */
     W2U_UNIX_HOST_PORT,  /* struct w2u_forward_params: args[0] a SOCKET joined to a Wine port */
     W2U_UNIX_POST,       /* struct w2u_forward_params: args port, NTSTATUS, information, key, OVERLAPPED */
+    W2U_UNIX_DEFER,      /* struct w2u_forward_params: args listener, accepted SOCKET (WSAAccept's CF_DEFER) */
     W2U_UNIX_CALLS
 };
 
 struct w2u_init_params {
     uint64_t apc_trampoline;      /* in: the PE function completion routines run through */
+    uint32_t process_id;          /* in: GetCurrentProcessId(), the id programs know */
     uint32_t status;              /* out: 0, or the call failed (message says why) */
     char message[256];
 };

@@ -16,31 +16,39 @@
         return r_;                                                        \
     } while (0)
 
+/* Windows' socket(): zeros are filled from the first catalog entry that
+ * serves what is given; then the order of its refusals (Wine's sock.c
+ * test_WSASocket pins it on Windows) is: a negative family, an unknown
+ * type, an unknown family, an unknown protocol, then a combination no
+ * entry serves. */
 int ws2_socket_create(int af, int type, int protocol, uint32_t flags, uintptr_t *out)
 {
     int r = ws2_check_started();
     if (r < 0)
         return r;
-    /* AF_UNSPEC: the first catalog entry that serves type and protocol. */
-    if (af == W2U_AF_UNSPEC)
-        af = W2U_AF_INET;
-    if (ws2_af_to_linux(af) < 0)
-        return -W2U_WSAEAFNOSUPPORT;
-    if (type != W2U_SOCK_STREAM && type != W2U_SOCK_DGRAM)
-        return -W2U_WSAESOCKTNOSUPPORT;
-    if (af == W2U_AF_UNIX) {
-        /* Windows' AF_UNIX serves stream sockets only. */
-        if (type != W2U_SOCK_STREAM)
-            return -W2U_WSAESOCKTNOSUPPORT;
-        if (protocol != 0)
-            return -W2U_WSAEPROTONOSUPPORT;
-    } else if (protocol == 0) {
-        protocol = type == W2U_SOCK_STREAM ? W2U_IPPROTO_TCP : W2U_IPPROTO_UDP;
-    }
+    if (!af && !protocol)
+        return -W2U_WSAEINVAL;
     const struct ws2_catalog_entry *e = ws2_catalog_find(af, type, protocol);
-    if (!e)
+    if (e && (!af || !type || !protocol)) {
+        af = af ? af : e->af;
+        type = type ? type : e->type;
+        protocol = protocol ? protocol : e->protocol;
+    }
+    if (af < 0)
+        return -W2U_WSAEAFNOSUPPORT;
+    if (type < 0 || type > W2U_SOCK_SEQPACKET)
+        return -W2U_WSAESOCKTNOSUPPORT;
+    if (af && ws2_af_to_linux(af) < 0)
+        return -W2U_WSAEAFNOSUPPORT;
+    if (protocol < 0 || protocol > 255)
         return -W2U_WSAEPROTONOSUPPORT;
-    return e->provider->socket(e, flags, out);
+    if (!type)
+        return -W2U_WSAESOCKTNOSUPPORT;
+    if (!af)
+        return -W2U_WSAEAFNOSUPPORT;
+    if (!(e = ws2_catalog_find(af, type, protocol)))
+        return ws2_catalog_find(af, type, 0) ? -W2U_WSAEPROTONOSUPPORT : -W2U_WSAESOCKTNOSUPPORT;
+    return e->provider->socket(e, protocol, flags, out);
 }
 
 int ws2_bind(uintptr_t h, const void *addr, int len)
@@ -97,11 +105,19 @@ int ws2_ioctl(uintptr_t h, uint32_t cmd, uint32_t *arg)
 
 int ws2_getsockopt(uintptr_t h, int level, int name, void *val, int *len)
 {
+    if (ws2_opentype_option(level, name)) {
+        int r = ws2_check_started();
+        return r < 0 ? r : ws2_opentype_get(val, len);
+    }
     DISPATCH(h, getsockopt, level, name, val, len);
 }
 
 int ws2_setsockopt(uintptr_t h, int level, int name, const void *val, int len)
 {
+    if (ws2_opentype_option(level, name)) {
+        int r = ws2_check_started();
+        return r < 0 ? r : ws2_opentype_set(val, len);
+    }
     DISPATCH(h, setsockopt, level, name, val, len);
 }
 

@@ -27,6 +27,7 @@ static const GUID ws2uring_unix = { 0x6e5b2a84, 0x51f3, 0x4c1e, { 0x9b, 0x2d, 0x
         (info)->iMinSockAddr = (e)->min_addr;                                 \
         (info)->iSocketType = (e)->type;                                      \
         (info)->iProtocol = (e)->protocol;                                    \
+        (info)->iProtocolMaxOffset = (e)->protocol_span;                      \
         (info)->iNetworkByteOrder = BIGENDIAN;                                \
         (info)->iSecurityScheme = SECURITY_PROTOCOL_NONE;                     \
         (info)->dwMessageSize = (e)->message_size;                            \
@@ -45,9 +46,14 @@ static void fill_w(WSAPROTOCOL_INFOW *info, const struct ws2_catalog_entry *e)
         info->szProtocol[i] = (WCHAR)(unsigned char)e->name[i];
 }
 
-/* Entries matching the zero-terminated protocol list (NULL: all). */
+#define PFL_HIDDEN_ 0x00000004u
+
+/* Entries matching the zero-terminated protocol list (NULL: all); hidden
+ * ones (raw IP) serve socket() but are never enumerated, as on Windows. */
 static bool wanted(const INT *protocols, const struct ws2_catalog_entry *e)
 {
+    if (e->provider_flags & PFL_HIDDEN_)
+        return false;
     if (!protocols)
         return true;
     for (; *protocols; protocols++)
@@ -75,7 +81,7 @@ static bool wanted(const INT *protocols, const struct ws2_catalog_entry *e)
         if (wanted(protocols, &cat[i]))                                      \
             FILL(&buffer[n++], &cat[i]);                                     \
     *len = (DWORD)(n * sizeof(TYPE));                                        \
-    return (int)n
+    return ws2_result((int)n)
 
 W2U_EXPORT int WINAPI WSAEnumProtocolsA(INT *protocols, WSAPROTOCOL_INFOA *buffer, DWORD *len)
 {
@@ -94,31 +100,38 @@ int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len)
     size_t need = name == SO_PROTOCOL_INFOW ? sizeof(WSAPROTOCOL_INFOW) : sizeof(WSAPROTOCOL_INFOA);
     if (r < 0)
         return r;
-    if (!value || !len || *len < (int)need)
+    if (!value || !len)
         return -W2U_WSAEFAULT;
+    /* Too small: the size it needs; big enough: the length stays. */
+    if (*len < (int)need) {
+        *len = (int)need;
+        return -W2U_WSAEFAULT;
+    }
     if (name == SO_PROTOCOL_INFOW)
         fill_w((WSAPROTOCOL_INFOW *)value, e);
     else
         fill_a((WSAPROTOCOL_INFOA *)value, e);
-    *len = (int)need;
     return 0;
 }
 
-/* WSADuplicateSocketA/W: the entry's info, carrying a one-use token. */
+/* WSADuplicateSocketA/W: the entry's info, carrying a one-use token.
+ * Windows checks the socket, then the process id, then the buffer. */
 #define DUPLICATE_SOCKET(fill, s, pid, info)                                       \
     do {                                                                    \
         const struct ws2_catalog_entry *e_;                                 \
         uint64_t token_;                                                    \
-        if (!(info))                                                        \
-            return result_error(WSAEFAULT);                                 \
-        int r_ = ws2_duplicate_prepare((s), (pid), &token_);                \
+        int r_ = ws2_socket_entry((s), &e_);                                \
+        if (r_ == 0 && !(pid))                                              \
+            r_ = -W2U_WSAEINVAL;                                            \
+        if (r_ == 0 && !(info))                                             \
+            r_ = -W2U_WSAEFAULT;                                            \
         if (r_ == 0)                                                        \
-            r_ = ws2_socket_entry((s), &e_);                                \
+            r_ = ws2_duplicate_prepare((s), (pid), &token_);                \
         if (r_ < 0)                                                         \
             return result_error(-r_);                                       \
         fill((info), e_);                                                   \
         (info)->dwProviderReserved = (DWORD)token_;                         \
-        return 0;                                                           \
+        return ws2_result(0);                                               \
     } while (0)
 
 W2U_EXPORT int WINAPI WSADuplicateSocketA(SOCKET s, DWORD pid, WSAPROTOCOL_INFOA *info)

@@ -4,10 +4,12 @@
  * A 64-bit Windows WSACMSGHDR is { SIZE_T len; INT level; INT type; } with
  * data at offset 16 and every message padded to 8 bytes, which is also
  * Linux's cmsghdr on x86-64; what differs are the level and type numbers
- * and the payloads.  Only the packet-information messages are translated:
- * they are what Windows programs ask WSARecvMsg for (IP_PKTINFO,
- * IPV6_PKTINFO), and what they hand WSASendMsg to pick a source address.
- * Linux messages with no Windows counterpart are left out. */
+ * and the payloads.  Received: the packet information (IP_PKTINFO,
+ * IPV6_PKTINFO), and the TTL, TOS, hop limit and traffic class a program
+ * asks for with IP_RECVTTL, IP_RECVTOS, IPV6_HOPLIMIT, IPV6_RECVTCLASS,
+ * each an INT on Windows; sent: the packet information, which picks a
+ * source address.  Linux messages with no Windows counterpart are left
+ * out. */
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,6 +30,10 @@ struct win_cmsghdr {
 #define WIN_SOL_IP    0
 #define WIN_SOL_IPV6  41
 #define WIN_PKTINFO   19        /* IP_PKTINFO and IPV6_PKTINFO alike */
+#define WIN_IP_TOS    3
+#define WIN_IP_TTL    4
+#define WIN_IPV6_HOPLIMIT 21
+#define WIN_IPV6_TCLASS   39
 
 struct win_in_pktinfo {          /* IN_PKTINFO */
     struct in_addr addr;
@@ -60,6 +66,28 @@ uint32_t ws2_cmsg_to_windows(struct msghdr *m, void *out, uint32_t cap, uint32_t
     if (m->msg_flags & MSG_TRUNC)
         flags |= W2U_MSG_TRUNC;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+        int32_t number;
+        int wlevel = -1, wtype = 0;
+        /* An int, or (IP_TOS) a byte on Linux; always an INT on Windows. */
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL)
+            wlevel = WIN_SOL_IP, wtype = WIN_IP_TTL;
+        else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS)
+            wlevel = WIN_SOL_IP, wtype = WIN_IP_TOS;
+        else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)
+            wlevel = WIN_SOL_IPV6, wtype = WIN_IPV6_HOPLIMIT;
+        else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS)
+            wlevel = WIN_SOL_IPV6, wtype = WIN_IPV6_TCLASS;
+        if (wlevel >= 0) {
+            size_t n = c->cmsg_len - CMSG_LEN(0);
+            number = 0;
+            if (n >= sizeof(number))
+                memcpy(&number, CMSG_DATA(c), sizeof(number));
+            else if (n >= 1)
+                number = *(const unsigned char *)CMSG_DATA(c);
+            if (!put(out, cap, &written, wlevel, wtype, &number, sizeof(number)))
+                flags |= W2U_MSG_CTRUNC;
+            continue;
+        }
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
             c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
             struct in_pktinfo lin;

@@ -44,7 +44,7 @@ static uint32_t interest(const struct ws2_socket *s)
     } else if (s->connecting) {
         if (want & (W2U_FD_CONNECT | W2U_FD_WRITE))
             ev |= EPOLLOUT;
-    } else if (s->connected || s->type == SOCK_DGRAM) {
+    } else if (s->connected || s->type != SOCK_STREAM) {
         if ((want & W2U_FD_READ) && !s->es_eof)
             ev |= EPOLLIN;
         if ((want & W2U_FD_OOB) && !s->es_eof)
@@ -118,7 +118,7 @@ static void process(struct ws2_socket *s, uint32_t rev)
         if (rev & EPOLLIN) {
             int avail = 0;
             /* At the end of a stream, EPOLLIN means EOF, not data. */
-            if (s->type == SOCK_DGRAM || (ioctl(s->fd, FIONREAD, &avail) == 0 && avail > 0))
+            if (s->type != SOCK_STREAM || (ioctl(s->fd, FIONREAD, &avail) == 0 && avail > 0))
                 record(s, W2U_FD_READ, 0);
         }
         if (rev & EPOLLPRI)

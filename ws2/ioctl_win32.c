@@ -1,7 +1,5 @@
-/* WSAIoctl, and the Microsoft extension functions it hands out.  The
- * extensions (AcceptEx, ConnectEx, ...) are overlapped operations that come
- * with the overlapped step: until then each fails with WSAEOPNOTSUPP and
- * one log line, so a program learns it at once instead of hanging. */
+/* WSAIoctl, with and without an OVERLAPPED, and the Microsoft extension
+ * functions it hands out (AcceptEx, ConnectEx, ...: overlapped.c). */
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <mswsock.h>
@@ -18,22 +16,11 @@ _Static_assert(SO_UPDATE_ACCEPT_CONTEXT == W2U_SO_UPDATE_ACCEPT_CONTEXT &&
                SO_UPDATE_CONNECT_CONTEXT == W2U_SO_UPDATE_CONNECT_CONTEXT &&
                SO_CONNECT_TIME == W2U_SO_CONNECT_TIME, "SO_*_CONTEXT");
 
-static void not_yet(const char *name, _Atomic int *logged)
-{
-    if (!atomic_exchange(logged, 1))
-        w2u_log("%s is not implemented yet: failing with WSAEOPNOTSUPP", name);
-    w2u_set_error(WSAEOPNOTSUPP);
-}
-#define NOT_YET(name) do { static _Atomic int logged_; not_yet(name, &logged_); } while (0)
-
 /* BOOL-returning extension calls: TRUE when done at once, else FALSE with
  * ERROR_IO_PENDING or the error. */
 static BOOL ext_result(int r)
 {
-    if (r == 0)
-        return TRUE;
-    w2u_set_error((uint32_t)-r);
-    return FALSE;
+    return ws2_result(r) == 0;
 }
 
 W2U_EXPORT BOOL WINAPI AcceptEx(SOCKET l, SOCKET a, void *buf, DWORD data, DWORD local, DWORD remote,
@@ -157,120 +144,314 @@ static const struct {
     { WSAID_WSASENDMSG, (void *)WSASendMsg },
 };
 
-/* SOCKET_ADDRESS_LIST with the addresses after the array, in one buffer. */
-static int address_list(SOCKET s, void *out, DWORD outlen, DWORD *returned)
+/* ---- WSAIoctl ------------------------------------------------------------------------------
+ * Each code is answered inside the call by a handler below.  What an
+ * OVERLAPPED changes is Windows' (Wine's sock.c tests pin it there):
+ *   NOW     the answer, its size, and a completion of 0 bytes (a refusal
+ *           is an error and completes nothing);
+ *   ASYNC   ERROR_IO_PENDING, the size left alone; the completion carries
+ *           the status and the bytes (SIO_GET_INTERFACE_LIST);
+ *   PARK    ERROR_IO_PENDING until cancelled (a change notification);
+ *   REFUSE  ERROR_IO_PENDING, then a completion with STATUS_NOT_SUPPORTED
+ *           (unknown codes, and SIO_BASE_HANDLE, which only the
+ *           synchronous call answers).
+ * A handler sets *size when Windows writes the size (NOT_WRITTEN: left
+ * alone), including on some failures. */
+enum ioctl_mode { NOW, ASYNC, PARK, REFUSE };
+#define NOT_WRITTEN 0xffffffffu
+
+struct ioctl_call {
+    SOCKET s;
+    const struct ws2_catalog_entry *entry;
+    void *in, *out;
+    DWORD inlen, outlen;
+    bool overlapped;
+};
+
+static int ioctl_mode_bits(const struct ioctl_call *c, DWORD code, uint32_t *size)
 {
-    const struct ws2_catalog_entry *e;
+    uint32_t v = 0;
+    int r;
+    if (code == FIONBIO) {
+        if (!c->in || c->inlen < sizeof(u_long))
+            return -W2U_WSAEFAULT;
+        v = (uint32_t)*(u_long *)c->in;
+    } else if (!c->out || c->outlen < sizeof(u_long)) {
+        return -W2U_WSAEFAULT;
+    }
+    r = ws2_ioctl(c->s, code, &v);
+    if (r < 0) {
+        *size = 0;
+        return r;
+    }
+    if (code != FIONBIO)
+        *(u_long *)c->out = v;
+    *size = code == FIONBIO ? 0 : sizeof(u_long);
+    return 0;
+}
+
+static int ioctl_keepalive(const struct ioctl_call *c, uint32_t *size)
+{
+    struct tcp_keepalive ka;
+    /* A short buffer: the size is 0, but with an OVERLAPPED left alone. */
+    if (!c->in || c->inlen < sizeof(ka)) {
+        if (!c->overlapped)
+            *size = 0;
+        return -W2U_WSAEFAULT;
+    }
+    *size = 0;
+    memcpy(&ka, c->in, sizeof(ka));
+    int on = ka.onoff != 0;
+    /* Windows gives milliseconds; Linux keeps whole seconds (at least 1). */
+    int idle = (int)((ka.keepalivetime + 999) / 1000), intvl = (int)((ka.keepaliveinterval + 999) / 1000);
+    int r = ws2_setsockopt(c->s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    if (r == 0 && on) {
+        idle = idle < 1 ? 1 : idle;
+        intvl = intvl < 1 ? 1 : intvl;
+        if ((r = ws2_setsockopt(c->s, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle))) == 0)
+            r = ws2_setsockopt(c->s, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    }
+    return r;
+}
+
+/* SOCKET_ADDRESS_LIST with the addresses after the array, in one buffer:
+ * the size needed is reported with WSAEFAULT when it does not fit. */
+static int ioctl_address_list(const struct ioctl_call *c, uint32_t *size)
+{
     unsigned char addrs[32][28];
     int lens[32];
-    int r = ws2_socket_entry(s, &e);
-    if (r < 0)
-        return r;
-    unsigned n = ws2_interface_addresses(e->af, addrs, lens, 32);
+    unsigned n = ws2_interface_addresses(c->entry->af, addrs, lens, 32);
     size_t need = offsetof(SOCKET_ADDRESS_LIST, Address) + n * sizeof(SOCKET_ADDRESS);
     size_t at = need;
     for (unsigned i = 0; i < n; i++)
         need += (size_t)lens[i];
-    *returned = (DWORD)need;
-    if (!out || outlen < need)
+    if (c->outlen && c->outlen < sizeof(INT)) {
+        *size = 0;                     /* not even the count fits */
+        return -W2U_WSAEINVAL;
+    }
+    *size = (uint32_t)need;
+    if (!c->out || c->outlen < need)
         return -W2U_WSAEFAULT;
-    SOCKET_ADDRESS_LIST *list = out;
+    SOCKET_ADDRESS_LIST *list = c->out;
     list->iAddressCount = (INT)n;
     for (unsigned i = 0; i < n; i++) {
-        list->Address[i].lpSockaddr = (struct sockaddr *)((char *)out + at);
+        list->Address[i].lpSockaddr = (struct sockaddr *)((char *)c->out + at);
         list->Address[i].iSockaddrLength = lens[i];
-        memcpy((char *)out + at, addrs[i], (size_t)lens[i]);
+        memcpy((char *)c->out + at, addrs[i], (size_t)lens[i]);
         at += (size_t)lens[i];
     }
     return 0;
+}
+
+static int ioctl_extension(const struct ioctl_call *c, uint32_t *size)
+{
+    if (!c->in || c->inlen < sizeof(GUID) || !c->out || c->outlen < sizeof(void *))
+        return -W2U_WSAEFAULT;
+    for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
+        if (!memcmp(c->in, &extensions[i].guid, sizeof(GUID))) {
+            memcpy(c->out, &extensions[i].fn, sizeof(void *));
+            *size = sizeof(void *);
+            return 0;
+        }
+    }
+    return -W2U_WSAEINVAL;
+}
+
+/* ws2uring is the base provider: no layered provider in between. */
+static int ioctl_base_handle(const struct ioctl_call *c, uint32_t *size)
+{
+    if (!c->out || c->outlen < sizeof(SOCKET))
+        return -W2U_WSAEFAULT;
+    *(SOCKET *)c->out = c->s;
+    *size = sizeof(SOCKET);
+    return 0;
+}
+
+/* INTERFACE_INFO for each IPv4 interface that is up; all must fit. */
+static int ioctl_interface_list(const struct ioctl_call *c, uint32_t *size)
+{
+    struct ws2_iface4 ifs[64];
+    unsigned n = ws2_interfaces4(ifs, 64);
+    if (!c->out || c->outlen < n * sizeof(INTERFACE_INFO)) {
+        *size = 0;
+        return -W2U_WSAEFAULT;
+    }
+    INTERFACE_INFO *info = c->out;
+    memset(info, 0, n * sizeof(*info));
+    for (unsigned i = 0; i < n; i++) {
+        info[i].iiFlags = ifs[i].flags;
+        info[i].iiAddress.AddressIn.sin_family = AF_INET;
+        info[i].iiAddress.AddressIn.sin_addr.s_addr = ifs[i].addr;
+        info[i].iiNetmask.AddressIn.sin_family = AF_INET;
+        info[i].iiNetmask.AddressIn.sin_addr.s_addr = ifs[i].mask;
+        if (ifs[i].flags & W2U_IFF_BROADCAST) {
+            info[i].iiBroadcastAddress.AddressIn.sin_family = AF_INET;
+            info[i].iiBroadcastAddress.AddressIn.sin_addr.s_addr = ifs[i].broadcast;
+        }
+    }
+    *size = n * sizeof(INTERFACE_INFO);
+    return 0;
+}
+
+static int ioctl_route(const struct ioctl_call *c, uint32_t *size)
+{
+    const struct sockaddr_in *to = c->in;
+    if (!to || c->inlen < sizeof(struct sockaddr_in))
+        return -W2U_WSAEINVAL;
+    if (to->sin_family != AF_INET && to->sin_family != AF_INET6)
+        return -W2U_WSAEAFNOSUPPORT;
+    /* The unspecified address has no route (Windows: WSAEINVAL). */
+    static const unsigned char any6[16];
+    if (to->sin_family == AF_INET ? !to->sin_addr.s_addr
+                                  : c->inlen >= sizeof(struct sockaddr_in6) &&
+                                        !memcmp(&((const struct sockaddr_in6 *)to)->sin6_addr, any6, 16))
+        return -W2U_WSAEINVAL;
+    struct sockaddr_storage from;
+    int fl = sizeof(from);
+    int r = ws2_route_source(c->in, (int)c->inlen, &from, &fl);
+    if (r < 0)
+        return r;
+    if (!c->out)
+        return -W2U_WSAEFAULT;
+    *size = (uint32_t)fl;                 /* told even when it does not fit */
+    if (c->outlen < (DWORD)fl)
+        return -W2U_WSAEFAULT;
+    memcpy(c->out, &from, (size_t)fl);
+    return 0;
+}
+
+static int ioctl_backlog(const struct ioctl_call *c, uint32_t *size)
+{
+    struct sockaddr_storage peer;
+    int pl = sizeof(peer);
+    if (c->entry->type != SOCK_STREAM)
+        return -W2U_WSAEOPNOTSUPP;
+    if (!c->out || c->outlen < sizeof(ULONG))
+        return -W2U_WSAEFAULT;
+    int r = ws2_getpeername(c->s, &peer, &pl);
+    if (r < 0)
+        return r;
+    /* What Windows answers on loopback: 64 KiB. */
+    *(ULONG *)c->out = 0x10000;
+    *size = sizeof(ULONG);
+    return 0;
+}
+
+/* Without an OVERLAPPED a change notification blocks until the change (on
+ * a non-blocking socket: WSAEWOULDBLOCK): ws2uring watches none, so it
+ * waits for the socket's close. */
+static int ioctl_wait_change(const struct ioctl_call *c)
+{
+    int r = ws2_is_nonblocking(c->s);
+    if (r != 0)
+        return r < 0 ? r : -W2U_WSAEWOULDBLOCK;
+    OVERLAPPED own = { 0 };
+    HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!ev)
+        return -W2U_WSAENOBUFS;
+    own.hEvent = (HANDLE)((uintptr_t)ev | 1);
+    r = ws2_park(c->s, (struct iocp_overlapped *)&own, NULL);
+    if (r == -W2U_WSA_IO_PENDING) {
+        DWORD bytes;
+        r = WSAGetOverlappedResult(c->s, &own, &bytes, TRUE, NULL) ? 0 : -(int)WSAGetLastError();
+    }
+    CloseHandle(ev);
+    return r;
 }
 
 W2U_EXPORT int WINAPI WSAIoctl(SOCKET s, DWORD code, void *in, DWORD inlen, void *out, DWORD outlen,
                                DWORD *returned, WSAOVERLAPPED *ov,
                                LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
-    const struct ws2_catalog_entry *e;
-    int r = ws2_socket_entry(s, &e);      /* a socket, and started */
+    struct ioctl_call c = { s, NULL, in, out, inlen, outlen, ov != NULL };
+    int r = ws2_socket_entry(s, &c.entry);      /* a socket, and started */
     if (r < 0)
         return result_error(-r);
-    if (ov || routine) {
-        NOT_YET("WSAIoctl with an OVERLAPPED or completion routine");
-        return SOCKET_ERROR;
-    }
     if (!returned)
         return result_error(WSAEFAULT);
-    *returned = 0;
+    if (!ov)
+        routine = NULL;                          /* ignored without an OVERLAPPED, as Windows */
 
+    uint32_t size = NOT_WRITTEN;
+    enum ioctl_mode mode = NOW;
     switch (code) {
     case FIONBIO:
     case FIONREAD:
-    case SIOCATMARK: {
-        uint32_t v = 0;
-        if (code == FIONBIO) {
-            if (!in || inlen < sizeof(u_long))
-                return result_error(WSAEFAULT);
-            v = (uint32_t)*(u_long *)in;
-        } else if (!out || outlen < sizeof(u_long)) {
-            return result_error(WSAEFAULT);
-        }
-        if ((r = ws2_ioctl(s, code, &v)) < 0)
-            return result_error(-r);
-        if (code != FIONBIO) {
-            *(u_long *)out = v;
-            *returned = sizeof(u_long);
-        }
-        return 0;
-    }
-    case SIO_KEEPALIVE_VALS: {
-        struct tcp_keepalive ka;
-        if (!in || inlen < sizeof(ka))
-            return result_error(WSAEFAULT);
-        memcpy(&ka, in, sizeof(ka));
-        int on = ka.onoff != 0;
-        /* Windows gives milliseconds; Linux keeps whole seconds (at least 1). */
-        int idle = (int)(ka.keepalivetime + 999) / 1000, intvl = (int)(ka.keepaliveinterval + 999) / 1000;
-        if ((r = ws2_setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on))) == 0 && on) {
-            if (idle < 1)
-                idle = 1;
-            if (intvl < 1)
-                intvl = 1;
-            if ((r = ws2_setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle))) == 0)
-                r = ws2_setsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-        }
-        return r < 0 ? result_error(-r) : 0;
-    }
+    case SIOCATMARK:
+        r = ioctl_mode_bits(&c, code, &size);
+        break;
+    case SIO_KEEPALIVE_VALS:
+        r = ioctl_keepalive(&c, &size);
+        break;
     case SIO_ADDRESS_LIST_QUERY:
-        r = address_list(s, out, outlen, returned);
-        return r < 0 ? result_error(-r) : 0;
+        r = ioctl_address_list(&c, &size);
+        break;
     case SIO_GET_EXTENSION_FUNCTION_POINTER:
-        if (!in || inlen < sizeof(GUID) || !out || outlen < sizeof(void *))
-            return result_error(WSAEFAULT);
-        for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
-            if (!memcmp(in, &extensions[i].guid, sizeof(GUID))) {
-                memcpy(out, &extensions[i].fn, sizeof(void *));
-                *returned = sizeof(void *);
-                return 0;
-            }
-        }
-        return result_error(WSAEINVAL);
+        r = ioctl_extension(&c, &size);
+        break;
     case SIO_BASE_HANDLE:
     case SIO_BSP_HANDLE:
     case SIO_BSP_HANDLE_SELECT:
     case SIO_BSP_HANDLE_POLL:
-        /* ws2uring is the base provider: no layered provider in between. */
-        if (!out || outlen < sizeof(SOCKET))
-            return result_error(WSAEFAULT);
-        *(SOCKET *)out = s;
-        *returned = sizeof(SOCKET);
-        return 0;
+        mode = ov ? REFUSE : NOW;
+        if (!ov)
+            r = ioctl_base_handle(&c, &size);
+        break;
+    case SIO_GET_INTERFACE_LIST:
+        mode = ov ? ASYNC : NOW;
+        r = ioctl_interface_list(&c, &size);
+        break;
+    case SIO_ROUTING_INTERFACE_QUERY:
+        r = ioctl_route(&c, &size);
+        break;
+    case SIO_IDEAL_SEND_BACKLOG_QUERY:
+        r = ioctl_backlog(&c, &size);
+        break;
+    case SIO_ADDRESS_LIST_CHANGE:
+    case SIO_ROUTING_INTERFACE_CHANGE:
+        mode = ov ? PARK : NOW;
+        if (!ov)
+            r = ioctl_wait_change(&c);
+        break;
     case SIO_UDP_CONNRESET:
         /* Linux never reports ICMP port-unreachable on unconnected UDP
          * sockets, which is this option switched off; switching it on is
          * accepted but not honoured (README). */
         if (!in || inlen < sizeof(BOOL))
-            return result_error(WSAEFAULT);
-        return 0;
+            r = -W2U_WSAEFAULT;
+        break;
+    case SIO_ENABLE_CIRCULAR_QUEUEING:
+        /* Accepted on datagram sockets, not honoured: Linux drops the
+         * newest datagram when the buffer is full, not the oldest (README). */
+        r = c.entry->type == SOCK_DGRAM ? 0 : -W2U_WSAEOPNOTSUPP;
+        break;
     default:
-        return result_error(WSAEOPNOTSUPP);
+        mode = ov ? REFUSE : NOW;
+        size = 0;
+        r = -W2U_WSAEOPNOTSUPP;
+        break;
+    }
+
+    switch (mode) {
+    case NOW:
+        if (size != NOT_WRITTEN)
+            *returned = size;
+        if (r == 0 && ov)
+            r = ws2_complete_now(s, (struct iocp_overlapped *)ov, (w2u_completion_routine)routine,
+                                 W2U_STATUS_SUCCESS, 0, true);
+        return ws2_result(r);
+    case ASYNC:
+        r = ws2_complete_now(s, (struct iocp_overlapped *)ov, (w2u_completion_routine)routine,
+                             r == 0 ? W2U_STATUS_SUCCESS : r == -W2U_WSAEFAULT ? W2U_STATUS_BUFFER_TOO_SMALL
+                                                                            : w2u_wsa_to_status((uint32_t)-r),
+                             r == 0 ? size : 0, false);
+        return result_error(r < 0 ? -r : WSA_IO_PENDING);
+    case PARK:
+        return result_error(-ws2_park(s, (struct iocp_overlapped *)ov, (w2u_completion_routine)routine));
+    case REFUSE:
+    default:
+        r = ws2_complete_now(s, (struct iocp_overlapped *)ov, (w2u_completion_routine)routine,
+                             W2U_STATUS_NOT_SUPPORTED, 0, false);
+        return result_error(r < 0 ? -r : WSA_IO_PENDING);
     }
 }

@@ -1,8 +1,24 @@
 /* getsockopt / setsockopt with Windows levels, names, value sizes and
  * errors.  Option numbers differ between Windows and Linux (IP_TTL is 4 on
- * Windows, 2 on Linux), and so do some value shapes (Windows' linger is two
- * u_shorts, timeouts are DWORD milliseconds, SO_RCVBUF is not doubled):
- * one table maps each Windows option to the Linux one and its kind. */
+ * Windows, 2 on Linux), and so do value shapes (Windows' linger is two
+ * u_shorts, timeouts are DWORD milliseconds, SO_RCVBUF reads back what was
+ * set) and how lengths are taken: one table gives each Windows option its
+ * Linux twin, its kind and its length rules.
+ *
+ * The length rules are Windows' own, as Wine's sock.c test_set_getsockopt
+ * records them option by option:
+ *   - most options are 4 bytes; some are one byte (F_BYTE: SO_KEEPALIVE,
+ *     SO_DONTROUTE, TCP_NODELAY, IPV6_V6ONLY), whose setsockopt reads only
+ *     the low byte and whose getsockopt writes one;
+ *   - options marked F_SHORT take 1 to 3 bytes in setsockopt (read as a
+ *     little-endian number) and answer a getsockopt of fewer than 4 bytes
+ *     with one byte (the SOL_SOCKET BOOLs, F_WIDE, write as many as asked
+ *     and still say 1); other options fail both with WSAEFAULT, after
+ *     zeroing the buffer (F_ZERO_FILL) or setting the length to 0
+ *     (F_SIZE_ZERO) for some;
+ *   - a negative setsockopt length is a 4-byte value for SOL_SOCKET's
+ *     4-byte options, and WSAENOBUFS for the others; a length of 0 is
+ *     FALSE for the SOL_SOCKET BOOLs (F_EMPTY_OK) and WSAEFAULT otherwise. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,20 +28,45 @@
 #include "ws2_private.h"
 
 enum kind {
-    K_BOOL,        /* BOOL (4 bytes) <-> int 0/1 */
-    K_INT,         /* int <-> int */
-    K_BYTE_OK,     /* int, but 1-byte values accepted too (multicast TTL/loop) */
-    K_BUF,         /* a buffer size: Linux reports twice what was set */
+    K_FLAG,        /* a BOOL: any non-zero value is on, reads back 1 */
+    K_INT,         /* an int passed through */
+    K_SMALL,       /* an int of 0..255 (TTL, hops, TOS): more is WSAEINVAL */
+    K_BUF,         /* a buffer size: reads back what was set */
+    K_BYTES,       /* bytes passed through (IP_OPTIONS) */
     K_MREQ,        /* struct ip_mreq: same layout on both */
     K_MREQ6,       /* struct ipv6_mreq: same layout on both */
-    K_SPECIAL,     /* handled by name below */
+    K_SPECIAL,     /* an int, handled by name below */
+    K_CONTEXT,     /* SO_UPDATE_*_CONTEXT: handled by name, no int value */
 };
 
-#define F_GET_ONLY  1u
-#define F_SET_ONLY  2u
-#define F_STREAM    4u     /* stream sockets only */
-#define F_INET4     8u     /* AF_INET only */
-#define F_INET6     16u    /* AF_INET6 only */
+#define F_GET_ONLY   0x001u
+#define F_SET_ONLY   0x002u
+#define F_STREAM     0x004u   /* stream sockets only (else WSAENOPROTOOPT) */
+#define F_INET4      0x008u   /* AF_INET only */
+#define F_INET6      0x010u   /* AF_INET6 only */
+#define F_DGRAM      0x020u   /* not on streams (WSAEINVAL there) */
+#define F_RAW        0x040u   /* raw sockets only (WSAEINVAL elsewhere) */
+#define F_BYTE       0x080u   /* a one-byte value */
+#define F_SHORT      0x100u   /* shorter lengths taken (see the top) */
+#define F_WIDE       0x200u   /* a short getsockopt writes all it was given */
+#define F_EMPTY_OK   0x400u   /* setsockopt with length 0: FALSE */
+#define F_ZERO_FILL  0x800u   /* a short getsockopt zeroes what it was given */
+#define F_SIZE_ZERO  0x1000u  /* a short getsockopt sets the length to 0 */
+
+#define SOL_BOOL (F_SHORT | F_WIDE | F_EMPTY_OK)
+
+/* Windows option numbers the table needs beyond ws2.h's. */
+#define W2U_IP_OPTIONS            1
+#define W2U_IP_HDRINCL            2
+#define W2U_IP_DONTFRAGMENT       14
+#define W2U_IP_RECVTTL            21
+#define W2U_IP_UNICAST_IF         31
+#define W2U_IP_RECVTOS            40
+#define W2U_IPV6_DONTFRAG         14
+#define W2U_IPV6_HOPLIMIT         21
+#define W2U_IPV6_PROTECTION_LEVEL 23
+#define W2U_IPV6_UNICAST_IF       31
+#define W2U_IPV6_RECVTCLASS       40
 
 struct option {
     int wlevel, wname;
@@ -35,52 +76,65 @@ struct option {
 };
 
 static const struct option options[] = {
-    { W2U_SOL_SOCKET, W2U_SO_DEBUG,          SOL_SOCKET, SO_DEBUG,      K_BOOL, 0 },
-    { W2U_SOL_SOCKET, W2U_SO_ACCEPTCONN,     SOL_SOCKET, SO_ACCEPTCONN, K_BOOL, F_GET_ONLY },
-    { W2U_SOL_SOCKET, W2U_SO_REUSEADDR,      0, 0,                      K_SPECIAL, 0 },
-    { W2U_SOL_SOCKET, W2U_SO_EXCLUSIVEADDRUSE, 0, 0,                    K_SPECIAL, 0 },
-    { W2U_SOL_SOCKET, W2U_SO_KEEPALIVE,      SOL_SOCKET, SO_KEEPALIVE,  K_BOOL, F_STREAM },
-    { W2U_SOL_SOCKET, W2U_SO_DONTROUTE,      SOL_SOCKET, SO_DONTROUTE,  K_BOOL, 0 },
-    { W2U_SOL_SOCKET, W2U_SO_BROADCAST,      SOL_SOCKET, SO_BROADCAST,  K_BOOL, 0 },
-    { W2U_SOL_SOCKET, W2U_SO_LINGER,         0, 0,                      K_SPECIAL, F_STREAM },
-    { W2U_SOL_SOCKET, W2U_SO_DONTLINGER,     0, 0,                      K_SPECIAL, F_STREAM },
-    { W2U_SOL_SOCKET, W2U_SO_OOBINLINE,      SOL_SOCKET, SO_OOBINLINE,  K_BOOL, F_STREAM },
-    { W2U_SOL_SOCKET, W2U_SO_SNDBUF,         SOL_SOCKET, SO_SNDBUF,     K_BUF, 0 },
-    { W2U_SOL_SOCKET, W2U_SO_RCVBUF,         SOL_SOCKET, SO_RCVBUF,     K_BUF, 0 },
+    { W2U_SOL_SOCKET, W2U_SO_DEBUG,          0, 0,                      K_SPECIAL, SOL_BOOL },
+    { W2U_SOL_SOCKET, W2U_SO_ACCEPTCONN,     SOL_SOCKET, SO_ACCEPTCONN, K_FLAG, F_GET_ONLY },
+    { W2U_SOL_SOCKET, W2U_SO_REUSEADDR,      0, 0,                      K_SPECIAL, SOL_BOOL },
+    { W2U_SOL_SOCKET, W2U_SO_EXCLUSIVEADDRUSE, 0, 0,                    K_SPECIAL, SOL_BOOL },
+    { W2U_SOL_SOCKET, W2U_SO_KEEPALIVE,      SOL_SOCKET, SO_KEEPALIVE,  K_FLAG, F_STREAM | F_BYTE | F_SHORT },
+    { W2U_SOL_SOCKET, W2U_SO_DONTROUTE,      SOL_SOCKET, SO_DONTROUTE,  K_FLAG, F_BYTE | F_SHORT },
+    { W2U_SOL_SOCKET, W2U_SO_BROADCAST,      SOL_SOCKET, SO_BROADCAST,  K_FLAG, SOL_BOOL },
+    { W2U_SOL_SOCKET, W2U_SO_LINGER,         0, 0,                      K_SPECIAL, F_STREAM | F_ZERO_FILL },
+    { W2U_SOL_SOCKET, W2U_SO_DONTLINGER,     0, 0,                      K_SPECIAL, F_STREAM | SOL_BOOL },
+    { W2U_SOL_SOCKET, W2U_SO_OOBINLINE,      SOL_SOCKET, SO_OOBINLINE,  K_FLAG, F_STREAM | SOL_BOOL },
+    { W2U_SOL_SOCKET, W2U_SO_SNDBUF,         SOL_SOCKET, SO_SNDBUF,     K_BUF, F_ZERO_FILL },
+    { W2U_SOL_SOCKET, W2U_SO_RCVBUF,         SOL_SOCKET, SO_RCVBUF,     K_BUF, F_ZERO_FILL },
     { W2U_SOL_SOCKET, W2U_SO_RCVLOWAT,       SOL_SOCKET, SO_RCVLOWAT,   K_INT, 0 },
     { W2U_SOL_SOCKET, W2U_SO_SNDTIMEO,       0, 0,                      K_SPECIAL, 0 },
     { W2U_SOL_SOCKET, W2U_SO_RCVTIMEO,       0, 0,                      K_SPECIAL, 0 },
-    { W2U_SOL_SOCKET, W2U_SO_ERROR,          0, 0,                      K_SPECIAL, F_GET_ONLY },
+    { W2U_SOL_SOCKET, W2U_SO_ERROR,          0, 0,                      K_SPECIAL, 0 },
     { W2U_SOL_SOCKET, W2U_SO_TYPE,           0, 0,                      K_SPECIAL, F_GET_ONLY },
     { W2U_SOL_SOCKET, W2U_SO_CONDITIONAL_ACCEPT, 0, 0,                  K_SPECIAL, F_STREAM },
     { W2U_SOL_SOCKET, W2U_SO_MAX_MSG_SIZE,   0, 0,                      K_SPECIAL, F_GET_ONLY },
-    { W2U_SOL_SOCKET, W2U_SO_UPDATE_ACCEPT_CONTEXT, 0, 0,               K_SPECIAL, F_STREAM | F_SET_ONLY },
-    { W2U_SOL_SOCKET, W2U_SO_UPDATE_CONNECT_CONTEXT, 0, 0,              K_SPECIAL, F_STREAM | F_SET_ONLY },
-    { W2U_SOL_SOCKET, W2U_SO_CONNECT_TIME,   0, 0,                      K_SPECIAL, F_STREAM | F_GET_ONLY },
+    { W2U_SOL_SOCKET, W2U_SO_UPDATE_ACCEPT_CONTEXT, 0, 0,               K_CONTEXT, F_STREAM | F_SET_ONLY },
+    { W2U_SOL_SOCKET, W2U_SO_UPDATE_CONNECT_CONTEXT, 0, 0,              K_CONTEXT, F_STREAM | F_SET_ONLY },
+    { W2U_SOL_SOCKET, W2U_SO_CONNECT_TIME,   0, 0,                      K_SPECIAL, F_GET_ONLY },   /* 0xFFFFFFFF unless a connected stream */
 
-    { W2U_IPPROTO_TCP, W2U_TCP_NODELAY,      IPPROTO_TCP, TCP_NODELAY,  K_BOOL, F_STREAM },
+    { W2U_IPPROTO_TCP, W2U_TCP_NODELAY,      IPPROTO_TCP, TCP_NODELAY,  K_FLAG, F_STREAM | F_BYTE | F_SHORT },
     { W2U_IPPROTO_TCP, W2U_TCP_KEEPIDLE,     IPPROTO_TCP, TCP_KEEPIDLE, K_INT, F_STREAM },
     { W2U_IPPROTO_TCP, W2U_TCP_KEEPCNT,      IPPROTO_TCP, TCP_KEEPCNT,  K_INT, F_STREAM },
     { W2U_IPPROTO_TCP, W2U_TCP_KEEPINTVL,    IPPROTO_TCP, TCP_KEEPINTVL, K_INT, F_STREAM },
     { W2U_IPPROTO_TCP, W2U_TCP_MAXSEG,       IPPROTO_TCP, TCP_MAXSEG,   K_INT, F_STREAM },
 
-    { W2U_IPPROTO_IP, W2U_IP_TOS,            IPPROTO_IP, IP_TOS,        K_INT, F_INET4 },
-    { W2U_IPPROTO_IP, W2U_IP_TTL,            IPPROTO_IP, IP_TTL,        K_INT, F_INET4 },
-    { W2U_IPPROTO_IP, W2U_IP_MULTICAST_IF,   IPPROTO_IP, IP_MULTICAST_IF, K_INT, F_INET4 },
-    { W2U_IPPROTO_IP, W2U_IP_MULTICAST_TTL,  IPPROTO_IP, IP_MULTICAST_TTL, K_BYTE_OK, F_INET4 },
-    { W2U_IPPROTO_IP, W2U_IP_MULTICAST_LOOP, IPPROTO_IP, IP_MULTICAST_LOOP, K_BYTE_OK, F_INET4 },
+    { W2U_IPPROTO_IP, W2U_IP_OPTIONS,        IPPROTO_IP, IP_OPTIONS,    K_BYTES, F_INET4 },
+    { W2U_IPPROTO_IP, W2U_IP_HDRINCL,        IPPROTO_IP, IP_HDRINCL,    K_FLAG, F_INET4 | F_RAW },
+    { W2U_IPPROTO_IP, W2U_IP_TOS,            IPPROTO_IP, IP_TOS,        K_SMALL, F_INET4 | F_SHORT },
+    { W2U_IPPROTO_IP, W2U_IP_TTL,            IPPROTO_IP, IP_TTL,        K_SMALL, F_INET4 | F_SHORT },
+    { W2U_IPPROTO_IP, W2U_IP_MULTICAST_IF,   IPPROTO_IP, IP_MULTICAST_IF, K_INT, F_INET4 | F_DGRAM },
+    { W2U_IPPROTO_IP, W2U_IP_MULTICAST_TTL,  IPPROTO_IP, IP_MULTICAST_TTL, K_SMALL, F_INET4 | F_DGRAM | F_SHORT },
+    { W2U_IPPROTO_IP, W2U_IP_MULTICAST_LOOP, IPPROTO_IP, IP_MULTICAST_LOOP, K_FLAG, F_INET4 | F_DGRAM | F_SHORT },
     { W2U_IPPROTO_IP, W2U_IP_ADD_MEMBERSHIP, IPPROTO_IP, IP_ADD_MEMBERSHIP, K_MREQ, F_INET4 | F_SET_ONLY },
     { W2U_IPPROTO_IP, W2U_IP_DROP_MEMBERSHIP, IPPROTO_IP, IP_DROP_MEMBERSHIP, K_MREQ, F_INET4 | F_SET_ONLY },
-    { W2U_IPPROTO_IP, W2U_IP_PKTINFO,        IPPROTO_IP, IP_PKTINFO,    K_BOOL, F_INET4 },
+    { W2U_IPPROTO_IP, W2U_IP_DONTFRAGMENT,   IPPROTO_IP, IP_MTU_DISCOVER, K_SPECIAL, F_INET4 },
+    { W2U_IPPROTO_IP, W2U_IP_PKTINFO,        IPPROTO_IP, IP_PKTINFO,    K_FLAG, F_INET4 | F_DGRAM | F_SIZE_ZERO },
+    { W2U_IPPROTO_IP, W2U_IP_RECVTTL,        IPPROTO_IP, IP_RECVTTL,    K_FLAG, F_INET4 | F_DGRAM | F_SIZE_ZERO },
+    { W2U_IPPROTO_IP, W2U_IP_UNICAST_IF,     IPPROTO_IP, IP_UNICAST_IF, K_INT, F_INET4 },
+    { W2U_IPPROTO_IP, W2U_IP_RECVTOS,        IPPROTO_IP, IP_RECVTOS,    K_FLAG, F_INET4 | F_DGRAM | F_SIZE_ZERO },
 
-    { W2U_IPPROTO_IPV6, W2U_IPV6_UNICAST_HOPS, IPPROTO_IPV6, IPV6_UNICAST_HOPS, K_INT, F_INET6 },
-    { W2U_IPPROTO_IPV6, W2U_IPV6_MULTICAST_IF, IPPROTO_IPV6, IPV6_MULTICAST_IF, K_INT, F_INET6 },
-    { W2U_IPPROTO_IPV6, W2U_IPV6_MULTICAST_HOPS, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, K_INT, F_INET6 },
-    { W2U_IPPROTO_IPV6, W2U_IPV6_MULTICAST_LOOP, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, K_BOOL, F_INET6 },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_UNICAST_HOPS, IPPROTO_IPV6, IPV6_UNICAST_HOPS, K_SMALL, F_INET6 | F_SHORT },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_MULTICAST_IF, IPPROTO_IPV6, IPV6_MULTICAST_IF, K_INT, F_INET6 | F_DGRAM },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_MULTICAST_HOPS, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, K_SMALL,
+      F_INET6 | F_DGRAM | F_SHORT },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_MULTICAST_LOOP, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, K_FLAG,
+      F_INET6 | F_DGRAM | F_SHORT },
     { W2U_IPPROTO_IPV6, W2U_IPV6_JOIN_GROUP, IPPROTO_IPV6, IPV6_JOIN_GROUP, K_MREQ6, F_INET6 | F_SET_ONLY },
     { W2U_IPPROTO_IPV6, W2U_IPV6_LEAVE_GROUP, IPPROTO_IPV6, IPV6_LEAVE_GROUP, K_MREQ6, F_INET6 | F_SET_ONLY },
-    { W2U_IPPROTO_IPV6, W2U_IPV6_PKTINFO,    IPPROTO_IPV6, IPV6_RECVPKTINFO, K_BOOL, F_INET6 },
-    { W2U_IPPROTO_IPV6, W2U_IPV6_V6ONLY,     IPPROTO_IPV6, IPV6_V6ONLY,  K_BOOL, F_INET6 },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_DONTFRAG,   IPPROTO_IPV6, IPV6_MTU_DISCOVER, K_SPECIAL, F_INET6 | F_SHORT },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_PKTINFO,    IPPROTO_IPV6, IPV6_RECVPKTINFO, K_FLAG, F_INET6 | F_DGRAM | F_SIZE_ZERO },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_HOPLIMIT,   IPPROTO_IPV6, IPV6_RECVHOPLIMIT, K_FLAG, F_INET6 | F_DGRAM | F_SIZE_ZERO },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_PROTECTION_LEVEL, 0, 0,                K_SPECIAL, F_INET6 },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_V6ONLY,     IPPROTO_IPV6, IPV6_V6ONLY,  K_FLAG, F_INET6 | F_BYTE | F_SHORT },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_UNICAST_IF, IPPROTO_IPV6, IPV6_UNICAST_IF, K_INT, F_INET6 },
+    { W2U_IPPROTO_IPV6, W2U_IPV6_RECVTCLASS, IPPROTO_IPV6, IPV6_RECVTCLASS, K_FLAG, F_INET6 | F_DGRAM | F_SIZE_ZERO },
 };
 
 static const struct option *find_option(int level, int name, int *error)
@@ -108,44 +162,136 @@ static int applies(const struct option *o, const struct ws2_socket *s)
         return -W2U_WSAEINVAL;
     if ((o->flags & F_INET6) && s->family != AF_INET6)
         return -W2U_WSAEINVAL;
+    if ((o->flags & F_DGRAM) && s->type == SOCK_STREAM)
+        return -W2U_WSAEINVAL;
+    if ((o->flags & F_RAW) && s->type != SOCK_RAW)
+        return -W2U_WSAEINVAL;
     if (o->wlevel == W2U_IPPROTO_TCP && s->type != SOCK_STREAM)
         return -W2U_WSAENOPROTOOPT;
     return 0;
 }
 
-static int lset(struct ws2_socket *s, const struct option *o, const void *v, socklen_t len)
+static int wsa_errno(void)
 {
-    return setsockopt(s->fd, o->llevel, o->lname, v, len) < 0 ? -(int)w2u_errno_to_wsa(errno) : 0;
+    return -(int)w2u_errno_to_wsa(errno);
+}
+
+static int lset_int(struct ws2_socket *s, int level, int name, int v)
+{
+    return setsockopt(s->fd, level, name, &v, sizeof(v)) < 0 ? wsa_errno() : 0;
 }
 
 static int lget_int(struct ws2_socket *s, int level, int name, int *v)
 {
     socklen_t len = sizeof(*v);
     *v = 0;
-    return getsockopt(s->fd, level, name, v, &len) < 0 ? -(int)w2u_errno_to_wsa(errno) : 0;
+    return getsockopt(s->fd, level, name, v, &len) < 0 ? wsa_errno() : 0;
 }
 
-/* Reads a 4-byte (or, for K_BYTE_OK, 1-byte) integer value. */
-static int read_int(const struct option *o, const void *val, int len, int *out)
+/* Windows' "don't fragment" on Linux's path-MTU setting: DO is on, DONT
+ * off; Linux's default (WANT) is on for streams, as Windows sets DF on
+ * TCP, and off for datagrams, as Windows does not. */
+#define PMTU_DONT 0
+#define PMTU_WANT 1
+#define PMTU_DO   2
+
+/* ---- value lengths ----------------------------------------------------------------------- */
+
+/* The int a setsockopt hands in, by the option's length rules. */
+static int read_value(const struct option *o, const void *val, int len, uint32_t *out)
 {
-    if (len >= (int)sizeof(int)) {
-        memcpy(out, val, sizeof(int));
+    *out = 0;
+    if (!val)
+        return -W2U_WSAEFAULT;
+    if (len < 0) {
+        if (o->wlevel != W2U_SOL_SOCKET || (o->flags & F_BYTE))
+            return -W2U_WSAENOBUFS;
+        len = 4;
+    }
+    if (len == 0)
+        return (o->flags & F_EMPTY_OK) ? 0 : -W2U_WSAEFAULT;
+    int n = (o->flags & F_BYTE) ? 1 : len >= 4 ? 4 : (o->flags & F_SHORT) ? len : -1;
+    if (n < 0)
+        return -W2U_WSAEFAULT;
+    for (int i = n - 1; i >= 0; i--)
+        *out = *out << 8 | ((const unsigned char *)val)[i];
+    return 0;
+}
+
+/* Hands a getsockopt the int v, by the option's length rules. */
+static int write_value(const struct option *o, uint32_t v, void *val, int *len)
+{
+    int have = *len;
+    int size = (o->flags & F_BYTE) ? 1 : 4;
+    unsigned char bytes[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                               (unsigned char)(v >> 24) };
+    if (have <= 0)
+        return -W2U_WSAEFAULT;
+    if (have >= size) {
+        memcpy(val, bytes, (size_t)size);
+        *len = size;
         return 0;
     }
-    if (o && o->kind == K_BYTE_OK && len >= 1) {
-        *out = *(const unsigned char *)val;
+    if (o->flags & F_SHORT) {
+        memcpy(val, bytes, (o->flags & F_WIDE) ? (size_t)have : 1);
+        *len = 1;
         return 0;
     }
+    if (o->flags & F_ZERO_FILL)
+        memset(val, 0, (size_t)have);
+    if (o->flags & F_SIZE_ZERO)
+        *len = 0;
     return -W2U_WSAEFAULT;
 }
 
-static int set_special(struct ws2_socket *s, int name, const void *val, int len)
+/* ---- SO_OPENTYPE: the calling thread's, whatever the socket ------------------------------- */
+
+#define W2U_SO_OPENTYPE 0x7008
+/* initial-exec TLS (W2U_TLS): read from socket(), a Windows-ABI function,
+ * where a __tls_get_addr call would clobber its arguments. */
+static W2U_TLS int open_type;
+
+bool ws2_opentype_option(int level, int name)
 {
-    int v, r;
-    switch (name) {
+    return level == W2U_SOL_SOCKET && name == W2U_SO_OPENTYPE;
+}
+
+int ws2_opentype_get(void *val, int *len)
+{
+    if (!val || !len)
+        return -W2U_WSAEFAULT;
+    /* Windows answers even a negative length, with 4 bytes. */
+    if (*len >= 0 && *len < (int)sizeof(int))
+        return -W2U_WSAEFAULT;
+    memcpy(val, &open_type, sizeof(open_type));
+    *len = sizeof(open_type);
+    return 0;
+}
+
+int ws2_opentype_set(const void *val, int len)
+{
+    if (!val || (len >= 0 && len < (int)sizeof(int)))
+        return -W2U_WSAEFAULT;
+    memcpy(&open_type, val, sizeof(open_type));
+    return 0;
+}
+
+bool ws2_opentype_synchronous(void)
+{
+    return open_type != 0;       /* SO_SYNCHRONOUS_ALERT or _NONALERT */
+}
+
+/* ---- set ----------------------------------------------------------------------------------- */
+
+static int set_special(struct ws2_socket *s, const struct option *o, uint32_t v)
+{
+    switch (o->wname) {
+    case W2U_SO_DEBUG:
+        /* Linux lets only privileged processes set it, and it means
+         * nothing to a program: kept, as Windows keeps it. */
+        s->debug = v != 0;
+        return 0;
     case W2U_SO_REUSEADDR:
-        if ((r = read_int(NULL, val, len, &v)) < 0)
-            return r;
         /* Windows' meaning, applied at bind (bindreg.c): this socket may
          * share an address another socket holds. */
         if (v && s->exclusive)
@@ -153,65 +299,62 @@ static int set_special(struct ws2_socket *s, int name, const void *val, int len)
         s->reuse = v != 0;
         return 0;
     case W2U_SO_EXCLUSIVEADDRUSE:
-        if ((r = read_int(NULL, val, len, &v)) < 0)
-            return r;
         if (v && s->reuse)
             return -W2U_WSAEINVAL;     /* the two exclude each other */
         s->exclusive = v != 0;
         return 0;
     case W2U_SO_LINGER: {
-        uint16_t wl[2];
-        if (len < (int)sizeof(wl))
-            return -W2U_WSAEFAULT;
-        memcpy(wl, val, sizeof(wl));
-        struct linger l = { .l_onoff = wl[0] != 0, .l_linger = wl[1] };
-        return setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0 ?
-               -(int)w2u_errno_to_wsa(errno) : 0;
+        /* Two u_shorts: l_onoff, l_linger. */
+        struct linger l = { .l_onoff = (v & 0xffff) != 0, .l_linger = (int)(v >> 16) };
+        return setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0 ? wsa_errno() : 0;
     }
     case W2U_SO_DONTLINGER: {
-        struct linger l;
+        struct linger l = { 0 };
         socklen_t ll = sizeof(l);
-        if ((r = read_int(NULL, val, len, &v)) < 0)
-            return r;
         getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, &ll);
         l.l_onoff = !v;                /* the linger time is kept */
-        return setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0 ?
-               -(int)w2u_errno_to_wsa(errno) : 0;
+        return setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0 ? wsa_errno() : 0;
     }
     case W2U_SO_SNDTIMEO:
+        s->sndtimeo = v;               /* DWORD milliseconds, 0: no limit */
+        return 0;
     case W2U_SO_RCVTIMEO:
-        if ((r = read_int(NULL, val, len, &v)) < 0)
-            return r;
-        /* DWORD milliseconds; Windows treats 1..499 as 500 only on old
-         * systems, modern Windows takes them as given. */
-        if (name == W2U_SO_SNDTIMEO)
-            s->sndtimeo = (uint32_t)v;
-        else
-            s->rcvtimeo = (uint32_t)v;
+        s->rcvtimeo = v;
+        return 0;
+    case W2U_SO_ERROR:
+        s->so_error = (int)v;          /* Windows keeps it; getsockopt hands it back */
         return 0;
     case W2U_SO_CONDITIONAL_ACCEPT:
-        if ((r = read_int(NULL, val, len, &v)) < 0)
-            return r;
         s->conditional_accept = v != 0;
         return 0;
-    case W2U_SO_UPDATE_ACCEPT_CONTEXT: {
-        /* The listener's SOCKET, after AcceptEx: names and options already
-         * work here, so only the argument is checked. */
-        uintptr_t listener;
-        struct ws2_socket *l;
-        if (len < (int)sizeof(listener))
-            return -W2U_WSAEFAULT;
-        memcpy(&listener, val, sizeof(listener));
-        if ((r = ws2_socket_get(listener, &l)) < 0)
-            return r;
-        r = l->listening && s->connected ? 0 : -W2U_WSAEINVAL;
-        ws2_socket_put(l);
-        return r;
-    }
-    case W2U_SO_UPDATE_CONNECT_CONTEXT:
-        return s->connected ? 0 : -W2U_WSAENOTCONN;
+    case W2U_IP_DONTFRAGMENT:          /* == W2U_IPV6_DONTFRAG */
+        return lset_int(s, o->llevel, o->lname, v ? PMTU_DO : PMTU_DONT);
+    case W2U_IPV6_PROTECTION_LEVEL:
+        /* Teredo edge traversal: Linux has none, so every level holds. */
+        s->protection_level = (int)v;
+        return 0;
     }
     return -W2U_WSAENOPROTOOPT;
+}
+
+/* SO_UPDATE_ACCEPT_CONTEXT takes the listener's SOCKET after AcceptEx;
+ * SO_UPDATE_CONNECT_CONTEXT nothing, after ConnectEx.  Names and options
+ * already work without them, so only their arguments are checked. */
+static int set_context(struct ws2_socket *s, int name, const void *val, int len)
+{
+    if (name == W2U_SO_UPDATE_CONNECT_CONTEXT)
+        return s->connected ? 0 : -W2U_WSAENOTCONN;
+    uintptr_t listener;
+    struct ws2_socket *l;
+    if (!val || len < (int)sizeof(listener))
+        return -W2U_WSAEFAULT;
+    memcpy(&listener, val, sizeof(listener));
+    int r = ws2_socket_get(listener, &l);
+    if (r < 0)
+        return r;
+    r = l->listening && s->connected ? 0 : -W2U_WSAEINVAL;
+    ws2_socket_put(l);
+    return r;
 }
 
 int wsp_setsockopt(struct ws2_socket *s, int level, int name, const void *val, int len)
@@ -219,82 +362,102 @@ int wsp_setsockopt(struct ws2_socket *s, int level, int name, const void *val, i
     int r = 0;
     const struct option *o = find_option(level, name, &r);
     if (!o)
-        goto out;
+        return r;
     if ((r = applies(o, s)) < 0)
-        goto out;
-    if (o->flags & F_GET_ONLY) {
-        r = -W2U_WSAENOPROTOOPT;
-        goto out;
+        return r;
+    if (o->flags & F_GET_ONLY)
+        return -W2U_WSAENOPROTOOPT;
+    if (o->kind == K_CONTEXT)
+        return set_context(s, name, val, len);
+    if (o->kind == K_MREQ || o->kind == K_MREQ6 || o->kind == K_BYTES) {
+        size_t need = o->kind == K_MREQ ? sizeof(struct ip_mreq) : o->kind == K_MREQ6 ? sizeof(struct ipv6_mreq) : 0;
+        if ((!val && len) || len < (int)need)
+            return -W2U_WSAEFAULT;
+        return setsockopt(s->fd, o->llevel, o->lname, val, o->kind == K_BYTES ? (socklen_t)len : need) < 0
+                   ? wsa_errno() : 0;
     }
-    /* SO_UPDATE_CONNECT_CONTEXT takes no value: NULL, 0 is its usage. */
-    if ((!val || len < 0) && !(level == W2U_SOL_SOCKET && name == W2U_SO_UPDATE_CONNECT_CONTEXT)) {
-        r = -W2U_WSAEFAULT;
-        goto out;
-    }
+    uint32_t v;
+    if ((r = read_value(o, val, len, &v)) < 0)
+        return r;
     pthread_mutex_lock(&s->lock);
-    int v;
     switch (o->kind) {
-    case K_BOOL:
-    case K_INT:
-    case K_BYTE_OK:
+    case K_FLAG:
+        r = lset_int(s, o->llevel, o->lname, v != 0);
+        break;
+    case K_SMALL:
+        r = v > 255 ? -W2U_WSAEINVAL : lset_int(s, o->llevel, o->lname, (int)v);
+        break;
     case K_BUF:
-        if ((r = read_int(o, val, len, &v)) == 0) {
-            if (o->kind == K_BOOL)
-                v = v != 0;
-            r = lset(s, o, &v, sizeof(v));
+        /* Linux doubles the size and raises small ones; Windows reads
+         * back what was set, so that is kept too. */
+        if ((r = lset_int(s, o->llevel, o->lname, (int)v)) == 0) {
+            if (o->wname == W2U_SO_RCVBUF)
+                s->rcvbuf = v;
+            else
+                s->sndbuf = v;
         }
         break;
-    case K_MREQ:
-        r = len < (int)sizeof(struct ip_mreq) ? -W2U_WSAEFAULT : lset(s, o, val, sizeof(struct ip_mreq));
+    case K_INT:
+        r = lset_int(s, o->llevel, o->lname, (int)v);
         break;
-    case K_MREQ6:
-        r = len < (int)sizeof(struct ipv6_mreq) ? -W2U_WSAEFAULT : lset(s, o, val, sizeof(struct ipv6_mreq));
-        break;
-    case K_SPECIAL:
-        r = set_special(s, name, val, len);
+    default:
+        r = set_special(s, o, v);
         break;
     }
     pthread_mutex_unlock(&s->lock);
-out:
     return r;
 }
 
+/* ---- get ----------------------------------------------------------------------------------- */
+
 /* Value of a special option, as the int Windows hands out. */
-static int get_special(struct ws2_socket *s, int name, int *v)
+static int get_special(struct ws2_socket *s, const struct option *o, uint32_t *v)
 {
-    int r;
-    switch (name) {
+    int r, lv;
+    switch (o->wname) {
+    case W2U_SO_DEBUG:             *v = s->debug; return 0;
     case W2U_SO_REUSEADDR:         *v = s->reuse; return 0;
     case W2U_SO_EXCLUSIVEADDRUSE:  *v = s->exclusive; return 0;
-    case W2U_SO_SNDTIMEO:          *v = (int)s->sndtimeo; return 0;
-    case W2U_SO_RCVTIMEO:          *v = (int)s->rcvtimeo; return 0;
+    case W2U_SO_SNDTIMEO:          *v = s->sndtimeo; return 0;
+    case W2U_SO_RCVTIMEO:          *v = s->rcvtimeo; return 0;
     case W2U_SO_CONDITIONAL_ACCEPT: *v = s->conditional_accept; return 0;
-    case W2U_SO_TYPE:              *v = s->type == SOCK_STREAM ? W2U_SOCK_STREAM : W2U_SOCK_DGRAM; return 0;
+    case W2U_SO_TYPE:              *v = (uint32_t)s->type; return 0;   /* Linux and Windows share the numbers */
     case W2U_SO_CONNECT_TIME: {
         /* Whole seconds connected; 0xFFFFFFFF while not connected. */
         int64_t t = ws2_connect_time(s);
-        *v = t ? (int)((w2u_now_ns() - t) / 1000000000) : -1;
+        *v = t ? (uint32_t)((w2u_now_ns() - t) / 1000000000) : 0xffffffffu;
         return 0;
     }
     case W2U_SO_MAX_MSG_SIZE:
         /* Datagrams: the largest UDP payload; streams have no limit. */
-        *v = s->type == SOCK_DGRAM ? 65507 : 0x7fffffff;
+        *v = s->type != SOCK_STREAM ? 65507 : 0x7fffffff;
         return 0;
-    case W2U_SO_ERROR: {
-        int err;
-        if ((r = lget_int(s, SOL_SOCKET, SO_ERROR, &err)) < 0)
+    case W2U_SO_ERROR:
+        if (s->so_error) {
+            *v = (uint32_t)s->so_error;
+            return 0;
+        }
+        if ((r = lget_int(s, SOL_SOCKET, SO_ERROR, &lv)) < 0)
             return r;
-        *v = err ? (int)w2u_errno_to_wsa(err) : 0;
+        *v = lv ? w2u_errno_to_wsa(lv) : 0;
         return 0;
-    }
+    case W2U_SO_LINGER:
     case W2U_SO_DONTLINGER: {
         struct linger l = { 0 };
         socklen_t ll = sizeof(l);
         if (getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, &ll) < 0)
-            return -(int)w2u_errno_to_wsa(errno);
-        *v = !l.l_onoff;
+            return wsa_errno();
+        *v = o->wname == W2U_SO_DONTLINGER ? !l.l_onoff : (uint32_t)(l.l_onoff != 0) | (uint32_t)l.l_linger << 16;
         return 0;
     }
+    case W2U_IP_DONTFRAGMENT:
+        if ((r = lget_int(s, o->llevel, o->lname, &lv)) < 0)
+            return r;
+        *v = lv == PMTU_DO || (lv == PMTU_WANT && s->type == SOCK_STREAM);
+        return 0;
+    case W2U_IPV6_PROTECTION_LEVEL:
+        *v = (uint32_t)s->protection_level;
+        return 0;
     }
     return -W2U_WSAENOPROTOOPT;
 }
@@ -304,50 +467,37 @@ int wsp_getsockopt(struct ws2_socket *s, int level, int name, void *val, int *le
     int r = 0;
     const struct option *o = find_option(level, name, &r);
     if (!o)
-        goto out;
+        return r;
     if ((r = applies(o, s)) < 0)
-        goto out;
-    if (o->flags & F_SET_ONLY) {
-        r = -W2U_WSAENOPROTOOPT;
-        goto out;
+        return r;
+    if (o->flags & F_SET_ONLY)
+        return -W2U_WSAENOPROTOOPT;
+    if (!val || !len)
+        return -W2U_WSAEFAULT;
+    if (o->kind == K_BYTES) {
+        socklen_t l = *len < 0 ? 0 : (socklen_t)*len;
+        if (getsockopt(s->fd, o->llevel, o->lname, val, &l) < 0)
+            return wsa_errno();
+        *len = (int)l;
+        return 0;
     }
-    if (!val || !len) {
-        r = -W2U_WSAEFAULT;
-        goto out;
-    }
-    if (name == W2U_SO_LINGER && level == W2U_SOL_SOCKET) {
-        struct linger l = { 0 };
-        socklen_t ll = sizeof(l);
-        uint16_t wl[2];
-        if (*len < (int)sizeof(wl)) {
-            r = -W2U_WSAEFAULT;
-        } else if (getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, &ll) < 0) {
-            r = -(int)w2u_errno_to_wsa(errno);
-        } else {
-            wl[0] = (uint16_t)(l.l_onoff != 0);
-            wl[1] = (uint16_t)l.l_linger;
-            memcpy(val, wl, sizeof(wl));
-            *len = sizeof(wl);
+    uint32_t v = 0;
+    int lv = 0;
+    switch (o->kind) {
+    case K_SPECIAL:
+        r = get_special(s, o, &v);
+        break;
+    case K_BUF:
+        if ((r = lget_int(s, o->llevel, o->lname, &lv)) == 0) {
+            v = o->wname == W2U_SO_RCVBUF ? s->rcvbuf : s->sndbuf;
+            if (!v)
+                v = (uint32_t)lv / 2;     /* never set: Linux's own, which it doubles */
         }
-        goto out;
+        break;
+    default:
+        if ((r = lget_int(s, o->llevel, o->lname, &lv)) == 0)
+            v = o->kind == K_FLAG ? lv != 0 : (uint32_t)lv;
+        break;
     }
-    if (*len < (int)sizeof(int)) {
-        r = -W2U_WSAEFAULT;
-        goto out;
-    }
-    int v = 0;
-    if (o->kind == K_SPECIAL)
-        r = get_special(s, name, &v);
-    else
-        r = lget_int(s, o->llevel, o->lname, &v);
-    if (r == 0) {
-        if (o->kind == K_BOOL)
-            v = v != 0;
-        else if (o->kind == K_BUF)
-            v /= 2;                    /* Linux doubles what it was given */
-        memcpy(val, &v, sizeof(v));
-        *len = sizeof(v);
-    }
-out:
-    return r;
+    return r < 0 ? r : write_value(o, v, val, len);
 }

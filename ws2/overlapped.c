@@ -53,7 +53,7 @@ struct ov_req {
     struct ov_req *cancel_next;      /* cancel_matching's own list */
     struct ur_ring *ring;            /* where it was last submitted */
     struct iocp_port *port;          /* the port owning that ring, if any */
-    enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT, OV_TRANSMIT } kind;
+    enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT, OV_TRANSMIT, OV_NOW, OV_PARKED } kind;
     bool send, poll_only, started;
     _Atomic bool cancelled;          /* set by a cancel: a multi-part request stops at its next part */
     _Atomic bool delivered;          /* its completion has been handed out (a canceller waits for it) */
@@ -147,6 +147,39 @@ static struct ov_req **list_of(struct ws2_socket *s, const struct ov_req *r)
 static int submit(struct ov_req *r);
 static int start(struct ov_req *r);
 
+/* Hands r's completion to the sinks (iocp_complete), and its completion
+ * routine to the host when a host runs routines; then drops the caller's
+ * reference.  A canceller waits until this is done (cancel_matching); the
+ * packet may free r meanwhile, hence the reference held across. */
+static void deliver(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchronous)
+{
+    atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+    iocp_complete(&r->c, status, bytes, synchronous);
+    if (r->c.routine_elsewhere)
+        ws2_host_apc(r->host_thread, (void *)r->routine, r->c.ov, w2u_status_to_wsa(status), bytes);
+    atomic_store_explicit(&r->delivered, true, memory_order_release);
+    req_free(r);
+}
+
+/* The completion routine of r: natively an APC to the calling thread;
+ * under a host (Wine) the host's APC on the thread it named (see
+ * deliver). */
+static void set_routine(struct ov_req *q, w2u_completion_routine routine)
+{
+    if (!routine)
+        return;
+    q->routine = routine;
+    if (ws2_host_apc) {
+        q->host_thread = ws2_host_thread;
+        q->c.routine_elsewhere = true;
+        return;
+    }
+    q->c.apc_thread = iocp_thread_self();
+    iocp_thread_ref(q->c.apc_thread);
+    q->c.apc.fn = run_routine;
+    q->c.apc.drop = drop_routine;
+}
+
 /* The head of a queue finished: unlink it, start the next, deliver. */
 static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchronous)
 {
@@ -171,14 +204,7 @@ static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool sync
         ws2_es_reenable(s, W2U_FD_WRITE);
     else if (r->kind == OV_RECV)
         ws2_es_reenable(s, W2U_FD_READ);
-    /* A canceller waits until the completion is handed out
-     * (cancel_matching); the packet may free r, hence the reference. */
-    atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
-    iocp_complete(&r->c, status, bytes, synchronous);
-    if (r->c.routine_elsewhere)
-        ws2_host_apc(r->host_thread, (void *)r->routine, r->c.ov, w2u_status_to_wsa(status), bytes);
-    atomic_store_explicit(&r->delivered, true, memory_order_release);
-    req_free(r);
+    deliver(r, status, bytes, synchronous);
     /* Start the next request; one that cannot start completes with the
      * error instead (and starts its own successor). */
     if (next) {
@@ -192,7 +218,7 @@ static uint32_t recv_status(struct ov_req *r, int res)
 {
     if (res < 0)
         return w2u_errno_to_status(-res);
-    if (r->sock->type == SOCK_DGRAM && (r->msg.msg_flags & MSG_TRUNC))
+    if (r->sock->type != SOCK_STREAM && (r->msg.msg_flags & MSG_TRUNC))
         return W2U_STATUS_BUFFER_OVERFLOW;     /* WSAEMSGSIZE, as Windows */
     return W2U_STATUS_SUCCESS;
 }
@@ -205,8 +231,11 @@ static uint32_t recv_outcome(struct ov_req *r, int res)
     uint32_t status = recv_status(r, res);
     if (res >= 0 && r->from && r->fromlen)
         ws2_addr_from_linux(&r->addr, r->msg.msg_namelen, r->from, r->fromlen);
-    if (res >= 0 && r->uflags)
+    if (res >= 0 && r->uflags) {
         *r->uflags = ws2_cmsg_to_windows(&r->msg, r->uctl, r->uctl_len, r->uctl_out);
+        if (*r->uflags & W2U_MSG_CTRUNC)
+            status = W2U_STATUS_BUFFER_OVERFLOW;   /* control data cut: WSAEMSGSIZE */
+    }
     if (r->sock->type == SOCK_STREAM)
         atomic_store_explicit(&r->sock->recv_ready, res > 0 && (size_t)res == r->want,
                               memory_order_relaxed);
@@ -399,19 +428,7 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
     q->c.ov = op->ov;
     q->c.packet.release = req_release;
     q->thread_id = w2u_thread_id();
-    if (op->routine && ws2_host_apc) {
-        /* Under a host (Wine) the routine runs as the host's APC on the
-         * issuing thread: see finish(). */
-        q->routine = op->routine;
-        q->host_thread = ws2_host_thread;
-        q->c.routine_elsewhere = true;
-    } else if (op->routine) {
-        q->routine = op->routine;
-        q->c.apc_thread = iocp_thread_self();
-        iocp_thread_ref(q->c.apc_thread);
-        q->c.apc.fn = run_routine;
-        q->c.apc.drop = drop_routine;
-    }
+    set_routine(q, op->routine);
 
     /* Checks the synchronous call makes too, with the same errors. */
     size_t total = 0;
@@ -446,18 +463,18 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
         q->uflags = op->msg_flags;
     }
     if (op->send) {
-        if (op->addr && s->type == SOCK_DGRAM) {
+        if (op->addr && s->type != SOCK_STREAM) {
             unsigned sl;
             if ((r = ws2_addr_to_linux(op->addr, op->addrlen, &q->addr, &sl)) < 0)
                 goto fail;
             q->msg.msg_name = &q->addr;
             q->msg.msg_namelen = sl;
-        } else if (s->type == SOCK_DGRAM && !s->connected) {
+        } else if (s->type != SOCK_STREAM && !s->connected) {
             r = -W2U_WSAENOTCONN;
             goto fail;
         }
     } else {
-        if (s->type == SOCK_DGRAM && !s->bound) {
+        if (s->type != SOCK_STREAM && !s->bound) {
             r = -W2U_WSAEINVAL;
             goto fail;
         }
@@ -486,7 +503,7 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
         /* Nothing before it: try now; most sends complete here. */
         ssize_t n = sendmsg(s->fd, &q->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0) {
-            if (sent_all(q, (size_t)n) || s->type == SOCK_DGRAM) {
+            if (sent_all(q, (size_t)n) || s->type != SOCK_STREAM) {
                 *bytes_now = (uint32_t)q->done;
                 finish(q, W2U_STATUS_SUCCESS, q->done, true);
                 return 0;
@@ -554,9 +571,7 @@ static void write_addresses(struct ov_req *r)
 static void mark_connected(struct ws2_socket *s)
 {
     pthread_mutex_lock(&s->lock);
-    s->bound = s->connected = true;
-    s->connecting = false;
-    s->connect_time = w2u_now_ns();
+    ws2_mark_connected_locked(s);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -637,6 +652,56 @@ static int ext_start(struct ov_req *q)
     pthread_mutex_unlock(&s->lock);
     req_free(q);
     return -(int)w2u_errno_to_wsa(-e);
+}
+
+/* ---- operations that finish inside the call, or wait for a cancel ---------------------------
+ * WSAIoctl's codes are answered inside the call; with an OVERLAPPED their
+ * outcome is delivered like any completion (port packet, event, completion
+ * routine).  A change notification (SIO_ADDRESS_LIST_CHANGE) waits for a
+ * change ws2uring does not watch: it stays queued, not started, until a
+ * cancel or closesocket completes it. */
+
+static int now_request(uintptr_t h, struct iocp_overlapped *ov, w2u_completion_routine routine, int kind,
+                       struct ov_req **out)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    struct ov_req *q = ov ? ext_request(s, kind, ov, NULL) : NULL;
+    if (!q) {
+        ws2_socket_put(s);
+        return ov ? -W2U_WSAENOBUFS : -W2U_WSAEFAULT;
+    }
+    set_routine(q, routine);
+    atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
+    ov->internal_high = 0;
+    *out = q;
+    return 0;
+}
+
+int ws2_complete_now(uintptr_t h, struct iocp_overlapped *ov, w2u_completion_routine routine, uint32_t status,
+                     uintptr_t information, bool synchronous)
+{
+    struct ov_req *q;
+    int r = now_request(h, ov, routine, OV_NOW, &q);
+    if (r == 0)
+        deliver(q, status, information, synchronous);
+    return r;
+}
+
+int ws2_park(uintptr_t h, struct iocp_overlapped *ov, w2u_completion_routine routine)
+{
+    struct ov_req *q;
+    int r = now_request(h, ov, routine, OV_PARKED, &q);
+    if (r < 0)
+        return r;
+    struct ws2_socket *s = q->sock;
+    pthread_mutex_lock(&s->lock);
+    q->next = s->ov_others;           /* not started: a cancel completes it */
+    s->ov_others = q;
+    pthread_mutex_unlock(&s->lock);
+    return -W2U_WSA_IO_PENDING;
 }
 
 int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t datalen,
@@ -902,7 +967,7 @@ static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t t
     while (waiting) {
         struct ov_req *r = waiting;
         waiting = r->next;
-        iocp_complete(&r->c, W2U_STATUS_CANCELLED, 0, false);
+        deliver(r, W2U_STATUS_CANCELLED, 0, false);
     }
     return n;
 }

@@ -25,19 +25,31 @@ static int wait_for(SOCKET s, OVERLAPPED *ov, int64_t deadline)
     return ws2_overlapped_wait(s, (struct iocp_overlapped *)ov, deadline);
 }
 
+/* The SOCKET is checked even when the operation is over (Windows answers
+ * WSAENOTSOCK for a handle that is not one).  The byte count is written
+ * once the operation is over, whatever its outcome; the flags (which may be NULL: Wine's tests pass
+ * NULL, and Windows accepts it) only on success. */
 W2U_EXPORT BOOL WINAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED ov, LPDWORD bytes, BOOL wait,
                                               LPDWORD flags)
 {
-    if (!bytes || !flags)
-        return fail_wsa(WSAEFAULT);
-    int r = wait_for(s, ov, wait ? W2U_FOREVER : 0);
+    const struct ws2_catalog_entry *entry;
+    int r = ws2_socket_entry(s, &entry);
     if (r < 0)
-        return fail_wsa(-r);                   /* WSA_IO_INCOMPLETE, WSAENOTSOCK... */
+        return fail_wsa(-r);
+    if (!ov || !bytes)
+        return fail_wsa(WSAEFAULT);
+    if (wait && (r = wait_for(s, ov, W2U_FOREVER)) < 0)
+        return fail_wsa(-r);
+    uint32_t status = atomic_load_explicit(&((struct iocp_overlapped *)ov)->internal, memory_order_acquire);
+    uint32_t error = w2u_status_to_wsa(status);
+    if (status == STATUS_PENDING)
+        return fail_wsa((int)error);            /* WSA_IO_INCOMPLETE, nothing written */
     *bytes = (DWORD)ov->InternalHigh;
-    *flags = 0;
-    uint32_t status = (uint32_t)ov->Internal;
     if (!w2u_nt_success(status))
-        return fail_wsa((int)w2u_status_to_wsa(status));
+        return fail_wsa((int)error);
+    if (flags)
+        *flags = 0;
+    w2u_set_error(error);
     return TRUE;
 }
 

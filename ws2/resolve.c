@@ -320,6 +320,57 @@ unsigned ws2_interface_addresses(int wfamily, unsigned char (*addrs)[28], int *l
     return n;
 }
 
+unsigned ws2_interfaces4(struct ws2_iface4 *out, unsigned max)
+{
+    struct ifaddrs *ifa;
+    unsigned n = 0;
+    if (getifaddrs(&ifa) < 0)
+        return 0;
+    for (struct ifaddrs *i = ifa; i && n < max; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP))
+            continue;
+        struct ws2_iface4 *f = &out[n++];
+        f->flags = W2U_IFF_UP | (i->ifa_flags & IFF_LOOPBACK ? W2U_IFF_LOOPBACK : 0) |
+                   (i->ifa_flags & IFF_POINTOPOINT ? W2U_IFF_POINTTOPOINT : 0) |
+                   (i->ifa_flags & IFF_MULTICAST ? W2U_IFF_MULTICAST : 0);
+        f->addr = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+        f->mask = i->ifa_netmask ? ((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr : 0xffffffffu;
+        f->broadcast = 0;
+        if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr) {
+            f->flags |= W2U_IFF_BROADCAST;
+            f->broadcast = ((struct sockaddr_in *)i->ifa_broadaddr)->sin_addr.s_addr;
+        }
+    }
+    freeifaddrs(ifa);
+    return n;
+}
+
+/* A datagram socket connected to dst gets the source address the routes
+ * pick, without sending anything. */
+int ws2_route_source(const void *dst, int dstlen, void *out, int *outlen)
+{
+    struct sockaddr_storage to, from;
+    unsigned tl;
+    socklen_t fl = sizeof(from);
+    int r = ws2_addr_to_linux(dst, dstlen, &to, &tl);
+    if (r < 0)
+        return r;
+    int fd = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -(int)w2u_errno_to_wsa(errno);
+    if (connect(fd, (struct sockaddr *)&to, tl) < 0 || getsockname(fd, (struct sockaddr *)&from, &fl) < 0)
+        r = -(int)w2u_errno_to_wsa(errno);
+    close(fd);
+    if (r == 0) {
+        if (from.ss_family == AF_INET)
+            ((struct sockaddr_in *)&from)->sin_port = 0;
+        else
+            ((struct sockaddr_in6 *)&from)->sin6_port = 0;
+        r = ws2_addr_from_linux(&from, fl, out, outlen);
+    }
+    return r;
+}
+
 /* ---- host name, services, protocols ---------------------------------------------- */
 
 int ws2_gethostname(char *name, int len)

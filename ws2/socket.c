@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -81,6 +82,17 @@ void ws2_socket_put(struct ws2_socket *s)
     w2u_object_unref(&s->obj);
 }
 
+int ws2_is_nonblocking(uintptr_t h)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    r = atomic_load(&s->nonblocking);
+    ws2_socket_put(s);
+    return r;
+}
+
 int ws2_socket_entry(uintptr_t h, const struct ws2_catalog_entry **entry)
 {
     struct ws2_socket *s;
@@ -103,6 +115,7 @@ static int socket_new(int fd, int family, int type, int protocol, uint32_t flags
     }
     s->fd = fd;
     s->wake_fd = -1;
+    s->protection_level = 20;      /* PROTECTION_LEVEL_EDGERESTRICTED, Windows' default */
     s->family = family;
     s->type = type;
     s->protocol = protocol;
@@ -129,13 +142,28 @@ static pthread_mutex_t dup_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { uint32_t token; struct ws2_socket *sock; } dups[MAX_DUPS];
 static uint32_t next_token = 1;
 
+/* The process id programs know this process by: Linux's, or the host's
+ * (under Wine, Wine's own GetCurrentProcessId, which the host tells). */
+static _Atomic uint32_t host_pid;
+
+W2U_EXPORT void ws2uring_host_process_id(uint32_t pid)
+{
+    atomic_store(&host_pid, pid);
+}
+
 int wsp_duplicate(struct ws2_socket *s, uint32_t pid, uint64_t *token)
 {
-    if (pid != (uint32_t)getpid()) {
-        /* Another process cannot receive a Linux descriptor this way. */
-        if (pid)
-            w2u_log("WSADuplicateSocket for another process (%u) is not supported", pid);
-        return pid ? -W2U_WSAEOPNOTSUPP : -W2U_WSAEINVAL;
+    uint32_t self = atomic_load(&host_pid);
+    if (!self)
+        self = (uint32_t)getpid();
+    if (pid != self) {
+        /* A process that does not exist is WSAEINVAL (a host checks its own
+         * ids before asking); another one cannot receive a Linux
+         * descriptor this way. */
+        if ((int32_t)pid <= 0 || (!atomic_load(&host_pid) && kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+            return -W2U_WSAEINVAL;
+        w2u_log("WSADuplicateSocket for another process (%u) is not supported", pid);
+        return -W2U_WSAEOPNOTSUPP;
     }
     w2u_object_ref(&s->obj);          /* the duplicate slot's own reference */
     pthread_mutex_lock(&dup_lock);
@@ -189,20 +217,21 @@ int ws2_duplicate_open(uint64_t token, uintptr_t *out)
     return r;
 }
 
-/* WSPSocket: the API layer has checked the arguments and picked e. */
-int wsp_socket(const struct ws2_catalog_entry *e, uint32_t flags, uintptr_t *out)
+/* WSPSocket: the API layer has checked the arguments and picked e
+ * (protocol is the one asked for: a raw entry serves many). */
+int wsp_socket(const struct ws2_catalog_entry *e, int protocol, uint32_t flags, uintptr_t *out)
 {
     int family = ws2_af_to_linux(e->af);
-    int fd = socket(family, e->type | SOCK_NONBLOCK | SOCK_CLOEXEC, e->protocol);
+    int fd = socket(family, e->type | SOCK_NONBLOCK | SOCK_CLOEXEC, family == AF_UNIX ? 0 : protocol);
     if (fd < 0)
-        return wsa_errno();
+        return errno == EPERM ? -W2U_WSAEACCES : wsa_errno();
     if (family == AF_INET6) {
         /* Windows' default: an IPv6 socket does not take IPv4 traffic. */
         int one = 1;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     }
     ws2_bind_prepare_fd(fd, family);
-    return socket_new(fd, family, e->type, e->protocol, flags, out, NULL);
+    return socket_new(fd, family, e->type, family == AF_UNIX ? 0 : protocol, flags, out, NULL);
 }
 
 int ws2_close(uintptr_t h)
@@ -275,10 +304,8 @@ void ws2_refresh_connect_locked(struct ws2_socket *s)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    if (s->connecting && getpeername(s->fd, (struct sockaddr *)&ss, &sl) == 0) {
-        s->connecting = false;
-        s->connected = true;
-    }
+    if (s->connecting && getpeername(s->fd, (struct sockaddr *)&ss, &sl) == 0)
+        ws2_mark_connected_locked(s);
 }
 
 void ws2_refresh_connect(struct ws2_socket *s)
@@ -340,7 +367,9 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
         r = -W2U_WSAEINVAL;
         goto out;
     }
-    if ((addr && !len) || (len && *len < (int)sizeof(struct sockaddr_in) && s->family != AF_UNIX)) {
+    if (!len)
+        addr = NULL;             /* no length: the address is not asked for (Windows) */
+    if (len && *len < (int)sizeof(struct sockaddr_in) && s->family != AF_UNIX) {
         r = -W2U_WSAEFAULT;
         goto out;
     }
@@ -365,7 +394,7 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
             if (r < 0)
                 break;
             /* The accepted socket takes the listening socket's properties. */
-            ns->bound = ns->connected = true;
+            ws2_mark_connected_locked(ns);   /* not yet shared: no lock needed */
             atomic_store(&ns->nonblocking, atomic_load(&s->nonblocking));
             ws2_es_inherit(s, ns);
             if (addr && (r = ws2_addr_from_linux(&ss, sl, addr, len)) < 0) {
@@ -390,6 +419,12 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
     ws2_es_reenable(s, W2U_FD_ACCEPT);
 out:
     return r;
+}
+
+/* For a host whose WSAAccept runs the condition itself (the Wine glue). */
+W2U_EXPORT int ws2uring_accept_defer(uintptr_t listener, uintptr_t accepted)
+{
+    return ws2_accept_defer(listener, accepted);
 }
 
 int ws2_accept_defer(uintptr_t listener, uintptr_t accepted)
@@ -429,15 +464,13 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
          * next connect with 0; Windows says the socket is connected. */
         if (s->connecting && s->type == SOCK_STREAM)
             r = -W2U_WSAEISCONN;
-        s->connected = s->bound = true;
-        s->connecting = false;
+        ws2_mark_connected_locked(s);
         pthread_mutex_unlock(&s->lock);
         goto out;
     }
     if (errno == EISCONN) {
         pthread_mutex_lock(&s->lock);
-        s->connected = true;
-        s->connecting = false;
+        ws2_mark_connected_locked(s);
         pthread_mutex_unlock(&s->lock);
     }
     if (errno != EINPROGRESS) {
@@ -458,7 +491,8 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
     getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el);
     pthread_mutex_lock(&s->lock);
     s->connecting = false;
-    s->connected = err == 0;
+    if (!err)
+        ws2_mark_connected_locked(s);
     pthread_mutex_unlock(&s->lock);
     if (err)
         r = -(int)w2u_errno_to_wsa(err);
@@ -545,7 +579,7 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
     }
     /* A destination matters only to datagram sockets; Windows ignores it
      * on connected streams. */
-    if (addr && s->type == SOCK_DGRAM) {
+    if (addr && s->type != SOCK_STREAM) {
         unsigned sl;
         if ((r = ws2_addr_to_linux(addr, addrlen, &ss, &sl)) < 0)
             goto out;
@@ -591,8 +625,16 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         if ((r = wait_socket(s, POLLOUT, s->sndtimeo)) < 0)
             break;
     }
-    if (r == 0)
+    if (r == 0) {
         r = sent > INT32_MAX ? INT32_MAX : (int)sent;
+        /* A datagram sent from an unbound socket bound it (Linux picked
+         * the port): it can receive now. */
+        if (s->type != SOCK_STREAM && !s->bound) {
+            pthread_mutex_lock(&s->lock);
+            s->bound = true;
+            pthread_mutex_unlock(&s->lock);
+        }
+    }
 out:
     return r;
 }
@@ -639,7 +681,7 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         r = -W2U_WSAENOTCONN;
         goto out;
     }
-    if (s->type == SOCK_DGRAM && !s->bound) {
+    if (s->type != SOCK_STREAM && !s->bound) {
         r = -W2U_WSAEINVAL;      /* nothing could ever arrive */
         goto out;
     }
@@ -656,11 +698,14 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         if (n >= 0 && ctl)
             *ctl->out_flags = ws2_cmsg_to_windows(&msg, ctl->buf, ctl->len, ctl->out_len);
         if (n >= 0) {
-            if (s->type == SOCK_DGRAM && (msg.msg_flags & MSG_TRUNC)) {
-                r = -W2U_WSAEMSGSIZE;  /* the buffer holds the start of it */
+            /* The buffer holds the start of the datagram, or the control
+             * buffer not all of its control data: WSAEMSGSIZE, as Windows. */
+            if ((s->type != SOCK_STREAM && (msg.msg_flags & MSG_TRUNC)) ||
+                (ctl && (*ctl->out_flags & W2U_MSG_CTRUNC))) {
+                r = -W2U_WSAEMSGSIZE;
                 break;
             }
-            if (addr && s->type == SOCK_DGRAM &&
+            if (addr && s->type != SOCK_STREAM &&
                 (r = ws2_addr_from_linux(&ss, msg.msg_namelen, addr, addrlen)) < 0)
                 break;
             if (flags)
@@ -769,9 +814,13 @@ int wsp_ioctl(struct ws2_socket *s, uint32_t cmd, uint32_t *arg)
         else
             *arg = (uint32_t)n;
     } else if (cmd == W2U_SIOCATMARK) {
-        int at = 0;
+        int at = 0, inline_oob = 0;
+        socklen_t len = sizeof(inline_oob);
+        getsockopt(s->fd, SOL_SOCKET, SO_OOBINLINE, &inline_oob, &len);
         if (s->type != SOCK_STREAM)
             r = -W2U_WSAEINVAL;
+        else if (inline_oob)
+            *arg = 1;      /* urgent data comes with the rest: never "waiting" */
         else if (ioctl(s->fd, SIOCATMARK, &at) < 0)
             r = wsa_errno();
         else
@@ -821,7 +870,7 @@ static void host_unref(struct iocp_port_sink *sink)
 static const struct iocp_port_sink_ops host_sink_ops = { host_push, host_ref, host_unref };
 
 void (*ws2_host_apc)(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error, uintptr_t bytes);
-_Thread_local uintptr_t ws2_host_thread;
+W2U_TLS uintptr_t ws2_host_thread;
 void (*ws2_host_reset_event)(uintptr_t event);
 
 /* Before any I/O: post, set_event and apc deliver completions (called on

@@ -30,6 +30,9 @@
 
 #define W2U_SOCK_STREAM 1
 #define W2U_SOCK_DGRAM  2
+#define W2U_SOCK_RAW    3
+#define W2U_SOCK_RDM    4
+#define W2U_SOCK_SEQPACKET 5
 
 #define W2U_IPPROTO_IP   0
 #define W2U_IPPROTO_TCP  6
@@ -85,7 +88,9 @@ struct ws2_socket;
 int ws2_socket_get(uintptr_t s, struct ws2_socket **out);
 void ws2_socket_put(struct ws2_socket *sock);
 
-/* socket / WSASocket: af, type, protocol in Windows values. */
+/* socket / WSASocket: af, type, protocol in Windows values, 0 meaning
+ * "the first catalog entry's"; raw sockets where Linux allows them
+ * (WSAEACCES where it does not, as Windows refuses a non-administrator). */
 int ws2_socket_create(int af, int type, int protocol, uint32_t flags, uintptr_t *out);
 int ws2_close(uintptr_t s);
 
@@ -139,6 +144,8 @@ int ws2_getpeername(uintptr_t s, void *addr, int *len);
 #define W2U_FIONREAD  0x4004667Fu
 #define W2U_SIOCATMARK 0x40047307u
 int ws2_ioctl(uintptr_t s, uint32_t cmd, uint32_t *arg);
+/* The socket's Windows mode: 1 non-blocking, 0 blocking, or -WSA error. */
+int ws2_is_nonblocking(uintptr_t s);
 
 /* ---- overlapped I/O (overlapped.c) ------------------------------------------------------- */
 
@@ -192,6 +199,14 @@ struct ws2_tx_element {
 };
 int ws2_transmit(uintptr_t s, const struct ws2_tx_element *els, unsigned n, uint32_t per_send,
                  uint32_t flags, struct iocp_overlapped *ov);
+/* An operation answered inside the call (WSAIoctl): its outcome goes out
+ * through ov like any completion (synchronous: the SKIP modes apply).  0,
+ * or an error and no completion. */
+int ws2_complete_now(uintptr_t s, struct iocp_overlapped *ov, w2u_completion_routine routine, uint32_t status,
+                     uintptr_t information, bool synchronous);
+/* An operation that waits until cancelled (closesocket, CancelIo(Ex)):
+ * -WSA_IO_PENDING, or an error and no completion. */
+int ws2_park(uintptr_t s, struct iocp_overlapped *ov, w2u_completion_routine routine);
 /* CancelIo (this_thread) / CancelIoEx: how many requests matched, or -error. */
 int ws2_cancel(uintptr_t s, const void *ov, bool this_thread);
 /* Waits until ov completes or the deadline: 0 or -WSA_IO_INCOMPLETE. */
@@ -298,6 +313,13 @@ int ws2_enum_network_events(uintptr_t s, uintptr_t event, struct ws2_network_eve
 /* 0, or a negative WSA error; level and name in Windows values. */
 int ws2_getsockopt(uintptr_t s, int level, int name, void *val, int *len);
 int ws2_setsockopt(uintptr_t s, int level, int name, const void *val, int len);
+/* SO_OPENTYPE belongs to the calling thread, not to a socket: whether a
+ * level and name are it, its get and set, and whether it asks socket()
+ * for synchronous (non-overlapped) sockets. */
+bool ws2_opentype_option(int level, int name);
+int ws2_opentype_get(void *val, int *len);
+int ws2_opentype_set(const void *val, int len);
+bool ws2_opentype_synchronous(void);
 
 /* ---- catalog --------------------------------------------------------------------------- */
 
@@ -307,6 +329,7 @@ struct ws2_provider;
 struct ws2_catalog_entry {
     uint32_t id;                       /* dwCatalogEntryId */
     int af, type, protocol;            /* Windows values */
+    int protocol_span;                 /* iProtocolMaxOffset: protocol..protocol+span (raw) */
     uint32_t service_flags1, provider_flags;
     int max_addr, min_addr;
     uint32_t message_size;
@@ -315,6 +338,9 @@ struct ws2_catalog_entry {
     const struct ws2_provider *provider;
 };
 const struct ws2_catalog_entry *ws2_catalog(size_t *count);
+/* The first entry serving af, type and protocol; 0 for any of them
+ * matches any entry, but protocol 0 only those marked
+ * PFL_MATCHES_PROTOCOL_ZERO (Windows' rule for socket()'s defaults). */
 const struct ws2_catalog_entry *ws2_catalog_find(int af, int type, int protocol);
 /* WSADuplicateSocket within this process: a one-use token for the socket
  * (pid must be this process), then a new SOCKET on the same connection. */

@@ -27,6 +27,10 @@ struct ws2_socket {
     uint32_t rcvtimeo, sndtimeo;   /* ms, 0 = no limit */
     bool reuse, exclusive;         /* SO_REUSEADDR, SO_EXCLUSIVEADDRUSE */
     bool conditional_accept;       /* SO_CONDITIONAL_ACCEPT */
+    bool debug;                    /* SO_DEBUG, kept for getsockopt */
+    int so_error;                  /* SO_ERROR as set by the program, 0: none */
+    uint32_t rcvbuf, sndbuf;       /* SO_RCVBUF / SO_SNDBUF as set, 0: never */
+    int protection_level;          /* IPV6_PROTECTION_LEVEL, kept */
     uintptr_t deferred;            /* a connection WSAAccept deferred (CF_DEFER) */
     void *ov_recvs, *ov_sends;     /* overlapped.c's request FIFOs, under lock */
     void *ov_others;               /* its accepts and connects (all running) */
@@ -49,7 +53,7 @@ struct ws2_socket {
  * would plug in.  Entries return >= 0 or a negative WSA error. */
 struct ws2_provider {
     const char *name;
-    int (*socket)(const struct ws2_catalog_entry *e, uint32_t flags, uintptr_t *out);   /* WSPSocket */
+    int (*socket)(const struct ws2_catalog_entry *e, int protocol, uint32_t flags, uintptr_t *out); /* WSPSocket */
     int (*bind)(struct ws2_socket *s, const void *addr, int len);                        /* WSPBind */
     int (*listen)(struct ws2_socket *s, int backlog);                                    /* WSPListen */
     int (*accept)(struct ws2_socket *s, void *addr, int *len, uintptr_t *out);           /* WSPAccept */
@@ -73,7 +77,7 @@ struct ws2_provider {
 
 extern const struct ws2_provider ws2_uring_provider;
 
-int wsp_socket(const struct ws2_catalog_entry *e, uint32_t flags, uintptr_t *out);
+int wsp_socket(const struct ws2_catalog_entry *e, int protocol, uint32_t flags, uintptr_t *out);
 int wsp_bind(struct ws2_socket *s, const void *addr, int len);
 int wsp_listen(struct ws2_socket *s, int backlog);
 int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out);
@@ -124,6 +128,16 @@ void ws2_bind_prepare_fd(int fd, int family);
 int ws2_bind_checked(struct ws2_socket *s, const struct sockaddr_storage *ss, unsigned len);
 void ws2_bind_forget(const struct ws2_socket *s);
 
+/* With the socket locked: it is connected now (bound too); a stream's
+ * SO_CONNECT_TIME counts from here (a datagram socket has none). */
+static inline void ws2_mark_connected_locked(struct ws2_socket *s)
+{
+    s->bound = s->connected = true;
+    s->connecting = false;
+    if (!s->connect_time && s->type == W2U_SOCK_STREAM)     /* Linux shares the number */
+        s->connect_time = w2u_now_ns();
+}
+
 /* Marks a finished non-blocking connect as connected (see socket.c). */
 void ws2_refresh_connect(struct ws2_socket *s);
 void ws2_refresh_connect_locked(struct ws2_socket *s);
@@ -139,7 +153,7 @@ void ws2_es_detach(struct ws2_socket *s);
  * thread the host named when the operation started (ws2_host_thread, the
  * calling thread's, set by the host around each call). */
 extern void (*ws2_host_apc)(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error, uintptr_t bytes);
-extern _Thread_local uintptr_t ws2_host_thread;
+extern W2U_TLS uintptr_t ws2_host_thread;
 /* Set with them: resets a host's event (WSAEnumNetworkEvents); the host's
  * thread then runs the WSAEventSelect watcher (ws2_host_watch). */
 extern void (*ws2_host_reset_event)(uintptr_t event);

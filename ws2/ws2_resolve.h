@@ -76,6 +76,23 @@ int ws2_addr_to_string(const void *addr, int addrlen, char *out, unsigned *len);
  * left out, as Windows sockaddrs; returns how many (at most max). */
 unsigned ws2_interface_addresses(int family, unsigned char (*addrs)[28], int *lens, unsigned max);
 
+/* SIO_GET_INTERFACE_LIST's facts of each IPv4 interface that is up:
+ * Windows' IFF_* flags, and address, mask and broadcast (0 without
+ * IFF_BROADCAST) in network order.  Returns how many (at most max). */
+#define W2U_IFF_UP           0x01
+#define W2U_IFF_BROADCAST    0x02
+#define W2U_IFF_LOOPBACK     0x04
+#define W2U_IFF_POINTTOPOINT 0x08
+#define W2U_IFF_MULTICAST    0x10
+struct ws2_iface4 {
+    uint32_t flags, addr, mask, broadcast;
+};
+unsigned ws2_interfaces4(struct ws2_iface4 *out, unsigned max);
+/* SIO_ROUTING_INTERFACE_QUERY: the local address the kernel's routes
+ * would send from to the Windows sockaddr dst, as a Windows sockaddr in
+ * out (*outlen in: its size, out: the address's); 0 or -WSA error. */
+int ws2_route_source(const void *dst, int dstlen, void *out, int *outlen);
+
 /* A per-thread buffer of at least size bytes, kept until the next call on
  * the same thread (Windows' hostent/servent/inet_ntoa results live so). */
 void *ws2_thread_buffer(size_t size);

@@ -52,22 +52,15 @@ _Static_assert(POLLRDNORM == W2U_POLLRDNORM && POLLWRNORM == W2U_POLLWRNORM &&
 _Static_assert(sizeof(WSABUF) == 16 && offsetof(WSABUF, buf) == 8, "WSABUF");
 _Static_assert(WSAENOTSOCK == W2U_WSAENOTSOCK && WSANOTINITIALISED == W2U_WSANOTINITIALISED, "WSA");
 
-/* r < 0 is a WSA error: set it, return the call's failure value. */
-static int result(int r)
-{
-    if (r < 0) {
-        w2u_set_error((uint32_t)-r);
-        return SOCKET_ERROR;
-    }
-    return r;
-}
+#define result ws2_result
 
 static SOCKET socket_result(int r, uintptr_t s)
 {
     if (r < 0) {
-        w2u_set_error((uint32_t)-r);
+        result_error(-r);
         return INVALID_SOCKET;
     }
+    ws2_result(0);
     return (SOCKET)s;
 }
 
@@ -111,8 +104,9 @@ W2U_EXPORT void WINAPI WSASetLastError(int err)
 WRAPPED(SOCKET, socket, (int af, int type, int protocol))
 {
     uintptr_t s = 0;
-    /* socket() makes sockets usable for overlapped I/O, as on Windows. */
-    int r = ws2_socket_create(af, type, protocol, W2U_FLAG_OVERLAPPED, &s);
+    /* socket() makes sockets usable for overlapped I/O, as on Windows,
+     * unless the thread's SO_OPENTYPE asks for synchronous ones. */
+    int r = ws2_socket_create(af, type, protocol, ws2_opentype_synchronous() ? 0 : W2U_FLAG_OVERLAPPED, &s);
     return socket_result(r, s);
 }
 
@@ -125,14 +119,17 @@ static SOCKET wsa_socket(int af, int type, int protocol, int info_af, int info_t
         int r = ws2_duplicate_open(reserved, &s);    /* sets s: call first */
         return socket_result(r, s);
     }
-    /* FROM_PROTOCOL_INFO (-1) takes the value from the WSAPROTOCOL_INFO. */
+    /* With a WSAPROTOCOL_INFO, 0 and FROM_PROTOCOL_INFO (-1) take its
+     * values; a family it does not give is then refused. */
     if (have_info) {
-        if (af == FROM_PROTOCOL_INFO)
+        if (af == FROM_PROTOCOL_INFO || !af)
             af = info_af;
-        if (type == FROM_PROTOCOL_INFO)
+        if (type == FROM_PROTOCOL_INFO || !type)
             type = info_type;
-        if (protocol == FROM_PROTOCOL_INFO)
+        if (protocol == FROM_PROTOCOL_INFO || !protocol)
             protocol = info_protocol;
+        if (!af && protocol)
+            return socket_result(-W2U_WSAEAFNOSUPPORT, 0);
     }
     int r = ws2_socket_create(af, type, protocol, flags, &s);
     return socket_result(r, s);
@@ -198,6 +195,14 @@ WRAPPED(int, getpeername, (SOCKET s, struct sockaddr *addr, int *len))
     return result(ws2_getpeername(s, addr, len));
 }
 
+/* Windows' kernel validates user pointers; programs do pass the value for
+ * the pointer (Wine's tests name one). The first 64 KiB are never mapped on
+ * Windows: such a "pointer" is WSAEFAULT, not a crash. */
+static bool bad_pointer(const void *p)
+{
+    return (uintptr_t)p < 0x10000;
+}
+
 WRAPPED(int, getsockopt, (SOCKET s, int level, int name, char *value, int *len))
 {
     if (level == SOL_SOCKET && (name == SO_PROTOCOL_INFOA || name == SO_PROTOCOL_INFOW))
@@ -207,15 +212,9 @@ WRAPPED(int, getsockopt, (SOCKET s, int level, int name, char *value, int *len))
 
 WRAPPED(int, setsockopt, (SOCKET s, int level, int name, const char *value, int len))
 {
+    if (value && bad_pointer(value))
+        value = NULL;                /* answered as a missing pointer: WSAEFAULT */
     return result(ws2_setsockopt(s, level, name, value, len));
-}
-
-/* Windows' kernel validates user pointers; programs do pass the value for
- * the pointer (Wine's tests name one). The first 64 KiB are never mapped on
- * Windows: such a "pointer" is WSAEFAULT, not a crash. */
-static bool bad_pointer(const void *p)
-{
-    return (uintptr_t)p < 0x10000;
 }
 
 W2U_EXPORT int WINAPI ioctlsocket(SOCKET s, LONG cmd, u_long *arg)
@@ -271,8 +270,6 @@ static int overlapped_op(SOCKET s, const struct ws2_overlapped_op *op, LPDWORD b
     int r = ws2_overlapped(s, op, &now);
     if (r == 0 && bytes)
         *bytes = now;
-    if (r == 0)
-        w2u_set_error(0);            /* Windows clears it on success here */
     return result(r);
 }
 
@@ -302,8 +299,7 @@ static int wsa_send(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD fl
     if (r < 0)
         return result(r);
     *sent = (DWORD)r;
-    w2u_set_error(0);                /* as Windows' WSASend(To) does */
-    return 0;
+    return result(0);
 }
 
 static int wsa_recv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, LPDWORD flags,
@@ -322,7 +318,7 @@ static int wsa_recv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, LPDW
         return result(r);
     *received = (DWORD)r;
     *flags = (DWORD)f;
-    return 0;
+    return result(0);
 }
 
 W2U_EXPORT int WINAPI WSASend(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
@@ -572,14 +568,13 @@ WSAAPI_EXPORT SOCKET WINAPI WSAAccept(SOCKET s, struct sockaddr *addr, LPINT len
         switch (condition(&caller, NULL, NULL, NULL, &callee, NULL, &g, data)) {
         case CF_ACCEPT:
             break;
-        case CF_DEFER: {
-            int on = 0, olen = sizeof(on);
-            ws2_getsockopt(s, SOL_SOCKET, SO_CONDITIONAL_ACCEPT, &on, &olen);
-            if (on && ws2_accept_defer(s, ns) == 0)
+        case CF_DEFER:
+            /* The connection waits for the next accept or WSAAccept, with
+             * or without SO_CONDITIONAL_ACCEPT (Wine's sock.c test_accept
+             * records Windows). */
+            if (ws2_accept_defer(s, ns) == 0)
                 return socket_result(-WSATRY_AGAIN, 0);
-            /* deferring needs SO_CONDITIONAL_ACCEPT */
             __attribute__((fallthrough));
-        }
         default:
             ws2_close(ns);
             return socket_result(-W2U_WSAEINVAL, 0);
@@ -600,7 +595,7 @@ WSAAPI_EXPORT SOCKET WINAPI WSAAccept(SOCKET s, struct sockaddr *addr, LPINT len
         memcpy(addr, &peer, (size_t)pl);
         *len = pl;
     }
-    return (SOCKET)ns;
+    return socket_result(0, ns);
 }
 
 WSAAPI_EXPORT int WINAPI WSAConnect(SOCKET s, const struct sockaddr *addr, int len, LPWSABUF caller,
@@ -734,7 +729,7 @@ INT WINAPI ws2_win32_recv_msg(SOCKET s, WSAMSG *msg, DWORD *received, WSAOVERLAP
     if (r < 0)
         return result(r);
     *received = (DWORD)r;
-    return 0;
+    return result(0);
 }
 
 W2U_EXPORT INT WINAPI WSASendMsg(SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERLAPPED *ov,
@@ -759,8 +754,7 @@ W2U_EXPORT INT WINAPI WSASendMsg(SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent
     if (r < 0)
         return result(r);
     *sent = (DWORD)r;
-    w2u_set_error(0);
-    return 0;
+    return result(0);
 }
 
 /* recv that reports a datagram cut short with MSG_PARTIAL and the bytes
@@ -775,10 +769,9 @@ W2U_EXPORT INT WINAPI WSARecvEx(SOCKET s, char *buf, INT len, INT *flags)
     int r = ws2_recv_msg(s, &m, NULL, NULL, &out);
     if (r == -W2U_WSAEMSGSIZE && (out & W2U_MSG_TRUNC)) {
         *flags = MSG_PARTIAL;
-        return len;
+        return result(len);
     }
-    if (r < 0)
-        return result(r);
-    *flags = 0;
-    return r;
+    if (r >= 0)
+        *flags = 0;
+    return result(r);
 }

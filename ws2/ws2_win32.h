@@ -19,6 +19,18 @@ static inline int result_error(int err)
     return -1;
 }
 
+/* The one place a Winsock call's outcome becomes its result and the
+ * thread's last error: r < 0 is a WSA error (SOCKET_ERROR returned);
+ * otherwise r is returned and the error cleared, as Windows' ws2_32 does
+ * after every call it hands to its provider (Wine's tests check it). */
+static inline int ws2_result(int r)
+{
+    if (r < 0)
+        return result_error(-r);
+    w2u_set_error(0);
+    return r;
+}
+
 /* SO_PROTOCOL_INFOA/W for getsockopt (catalog_win32.c): 0 or -WSA error. */
 int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len);
 

@@ -266,6 +266,51 @@ static void resolve(void)
     check(ok, "getaddrinfo-unknown", "WSAHOST_NOT_FOUND");
 }
 
+/* Windows' facts that Wine's conformance tests record, through this
+ * program's own eyes: socket()'s refusals, the last error cleared by a
+ * success, one-byte options, WSADuplicateSocket within the process. */
+static void windows_facts(void)
+{
+    SOCKET s = WSASocketA(0xdead, SOCK_STREAM, 0xdead, NULL, 0, 0);
+    int e1 = WSAGetLastError();
+    SOCKET s2 = WSASocketA(AF_UNSPEC, SOCK_STREAM, 0, NULL, 0, 0);
+    int e2 = WSAGetLastError();
+    SOCKET t = WSASocketA(AF_INET, 0, IPPROTO_UDP, NULL, 0, 0);
+    int type = 0, len = sizeof(type);
+    getsockopt(t, SOL_SOCKET, SO_TYPE, (char *)&type, &len);
+    printf("# socket-rules: %d/%d %d/%d type %d\n", s == INVALID_SOCKET, e1, s2 == INVALID_SOCKET, e2, type);
+    check(s == INVALID_SOCKET && s2 == INVALID_SOCKET && e2 == WSAEINVAL && t != INVALID_SOCKET &&
+          type == SOCK_DGRAM, "socket-rules", "Windows' defaults and refusals");
+    closesocket(t);
+
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    int on = 1, v = 0x7fffff00;
+    WSASetLastError(1234);
+    int r = setsockopt(c, IPPROTO_TCP, TCP_NODELAY, (char *)&on, 1);
+    int cleared = WSAGetLastError() == 0;
+    len = sizeof(v);
+    getsockopt(c, IPPROTO_TCP, TCP_NODELAY, (char *)&v, &len);
+    printf("# options-one-byte: r %d cleared %d len %d v %#x\n", r, cleared, len, v);
+    check(!r && cleared && len == 1 && v == 0x7fffff01, "options-one-byte",
+          "TCP_NODELAY takes and gives one byte; success clears the last error");
+
+    struct sockaddr_storage a;
+    int al;
+    SOCKET l = listening(AF_INET, &a, &al), peer = INVALID_SOCKET, dup = INVALID_SOCKET;
+    WSAPROTOCOL_INFOA info;
+    char buf[8] = { 0 };
+    int ok = !connect(c, (struct sockaddr *)&a, al) && (peer = accept(l, NULL, NULL)) != INVALID_SOCKET &&
+             !WSADuplicateSocketA(c, GetCurrentProcessId(), &info) &&
+             (dup = WSASocketA(0, 0, 0, &info, 0, 0)) != INVALID_SOCKET && send(dup, "dup", 3, 0) == 3 &&
+             recv_all(peer, buf, 3) == 3 && !memcmp(buf, "dup", 3);
+    int bad = WSADuplicateSocketA(c, ~0u, &info) == SOCKET_ERROR && WSAGetLastError() == WSAEINVAL;
+    check(ok && bad, "duplicate-socket", "WSADuplicateSocket within the process; a bad process id is WSAEINVAL");
+    closesocket(dup);
+    closesocket(peer);
+    closesocket(c);
+    closesocket(l);
+}
+
 int main(int argc, char **argv)
 {
     WSADATA d;
@@ -293,6 +338,7 @@ int main(int argc, char **argv)
     async_select();
     conditional_accept();
     resolve();
+    windows_facts();
     check(!WSACleanup(), "cleanup", "WSACleanup");
     check(socket(AF_INET, SOCK_STREAM, 0) == INVALID_SOCKET && WSAGetLastError() == WSANOTINITIALISED,
           "after-cleanup", "WSANOTINITIALISED");

@@ -176,6 +176,73 @@ static void event_overlapped(SOCKET a, SOCKET b)
     WSACloseEvent(ov.hEvent);
 }
 
+static DWORD WINAPI send_later(void *arg)
+{
+    Sleep(200);
+    send(*(SOCKET *)arg, "later", 5, 0);
+    return 0;
+}
+
+/* WSAGetOverlappedResult: waiting on the event, waiting on the SOCKET (no
+ * event, the data sent while it waits), and the errors Windows reports
+ * for statuses a program stores itself. */
+static void wsa_overlapped_result(SOCKET a, SOCKET b)
+{
+    char buf[16];
+    WSABUF wb = { sizeof(buf), buf };
+    DWORD flags = 0, bytes = 0, got_flags = 7;
+    OVERLAPPED ov = { 0 };
+    ov.hEvent = WSACreateEvent();
+    int posted = !WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) || WSAGetLastError() == WSA_IO_PENDING;
+    HANDLE t = CreateThread(NULL, 0, send_later, &b, 0, NULL);
+    BOOL r = WSAGetOverlappedResult(a, &ov, &bytes, TRUE, &got_flags);
+    printf("# wsagetoverlappedresult-event: posted %d result %d bytes %lu flags %lu\n", posted, r, bytes, got_flags);
+    check(posted && r && bytes == 5 && got_flags == 0 && !memcmp(buf, "later", 5), "wsagetoverlappedresult-event",
+          "waits on the OVERLAPPED's event: 5 bytes, flags 0");
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+    WSACloseEvent(ov.hEvent);
+
+    memset(&ov, 0, sizeof(ov));
+    posted = !WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) || WSAGetLastError() == WSA_IO_PENDING;
+    BOOL early = WSAGetOverlappedResult(a, &ov, &bytes, FALSE, &got_flags);
+    DWORD early_error = WSAGetLastError();
+    t = CreateThread(NULL, 0, send_later, &b, 0, NULL);
+    r = WSAGetOverlappedResult(a, &ov, &bytes, TRUE, &got_flags);
+    printf("# wsagetoverlappedresult-socket: early %d/%lu result %d bytes %lu\n", early, early_error, r, bytes);
+    check(posted && !early && early_error == WSA_IO_INCOMPLETE && r && bytes == 5, "wsagetoverlappedresult-socket",
+          "no event: WSA_IO_INCOMPLETE while pending, then waits on the SOCKET");
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+
+    static const struct { ULONG_PTR status; BOOL ret; DWORD error; } statuses[] = {
+        { 0, TRUE, 0 }, { 0x103, FALSE, WSA_IO_INCOMPLETE }, { 0xc000020d, FALSE, WSAECONNRESET },
+        { 0x80000005, FALSE, WSAEMSGSIZE }, { 0xc0000120, FALSE, ERROR_OPERATION_ABORTED },
+        { 0xc0000237, FALSE, WSAEDISCON }, { 0xc0001234, FALSE, WSAEINVAL },
+    };
+    int ok = 1;
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        memset(&ov, 0, sizeof(ov));
+        ov.Internal = statuses[i].status;
+        ov.InternalHigh = 3;
+        bytes = 0;
+        WSASetLastError(12345);
+        r = WSAGetOverlappedResult(a, &ov, &bytes, FALSE, NULL);   /* NULL flags: accepted */
+        DWORD e = WSAGetLastError();
+        /* Still pending: nothing written. */
+        DWORD want_bytes = statuses[i].status == 0x103 ? 0 : 3;
+        if (r != statuses[i].ret || bytes != want_bytes || (!r && e != statuses[i].error)) {
+            printf("# wsagetoverlappedresult-status %#lx: result %d bytes %lu error %lu\n",
+                   (unsigned long)statuses[i].status, r, bytes, e);
+            ok = 0;
+        }
+    }
+    check(ok, "wsagetoverlappedresult-status", "an OVERLAPPED's status as Windows maps it to a WSA error");
+    memset(&ov, 0, sizeof(ov));
+    r = WSAGetOverlappedResult((SOCKET)0xdeadbeef, &ov, &bytes, FALSE, &got_flags);
+    check(!r && WSAGetLastError() == WSAENOTSOCK, "wsagetoverlappedresult-notsock", "not a SOCKET: WSAENOTSOCK");
+}
+
 static volatile LONG routine_calls;
 static DWORD routine_error, routine_bytes;
 static OVERLAPPED *routine_ov;
@@ -305,6 +372,54 @@ static void files_and_mswsock(SOCKET a, SOCKET c)
           "mswsock-getacceptexsockaddrs", "GetAcceptExSockaddrs imported from mswsock");
 }
 
+/* Overlapped WSAIoctl: a code answered at once completes on the port with
+ * 0 bytes; an unknown code is pending and completes with
+ * ERROR_NOT_SUPPORTED; with a completion routine, that runs in SleepEx. */
+static volatile LONG ioctl_routine_calls;
+static DWORD ioctl_routine_error = 99;
+
+static void CALLBACK ioctl_routine(DWORD error, DWORD bytes, OVERLAPPED *ov, DWORD flags)
+{
+    (void)bytes;
+    (void)ov;
+    (void)flags;
+    ioctl_routine_error = error;
+    InterlockedIncrement(&ioctl_routine_calls);
+}
+
+static void overlapped_ioctl(void)
+{
+    SOCKET s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    HANDLE p = CreateIoCompletionPort((HANDLE)s, NULL, 77, 0);
+    OVERLAPPED ov = { 0 }, *got = NULL;
+    DWORD size = 5, bytes = 9;
+    ULONG_PTR key = 0;
+    u_long one = 1;
+    int now = !WSAIoctl(s, FIONBIO, &one, sizeof(one), NULL, 0, &size, &ov, NULL) && size == 0 &&
+              GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000) && got == &ov && key == 77 && bytes == 0;
+    size = 5;
+    int pending = WSAIoctl(s, 0xdeadbeef, NULL, 0, NULL, 0, &size, &ov, NULL) == SOCKET_ERROR &&
+                  WSAGetLastError() == ERROR_IO_PENDING && size == 5;
+    BOOL done = GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000);
+    DWORD error = GetLastError();
+    printf("# overlapped-ioctl: now %d pending %d done %d error %lu\n", now, pending, done, error);
+    check(now && pending && !done && error == ERROR_NOT_SUPPORTED && got == &ov, "overlapped-ioctl",
+          "answered at once: a 0-byte packet; unknown: pending, ERROR_NOT_SUPPORTED");
+    CloseHandle(p);
+    closesocket(s);
+
+    s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    u_long n = 1;
+    memset(&ov, 0, sizeof(ov));
+    int r = WSAIoctl(s, FIONREAD, NULL, 0, &n, sizeof(n), &size, &ov, ioctl_routine);
+    DWORD slept = SleepEx(5000, TRUE);
+    printf("# overlapped-ioctl-routine: r %d slept %lu calls %ld error %lu\n", r, slept, (long)ioctl_routine_calls,
+           ioctl_routine_error);
+    check(!r && slept == WAIT_IO_COMPLETION && ioctl_routine_calls == 1 && ioctl_routine_error == 0,
+          "overlapped-ioctl-routine", "FIONREAD's completion routine runs in SleepEx");
+    closesocket(s);
+}
+
 /* An overlapped socket connected to the listener, and its peer. */
 static int connected_pair(SOCKET *a, SOCKET *c)
 {
@@ -336,6 +451,7 @@ int main(int argc, char **argv)
                     sizeof(pConnectEx), &n, NULL, NULL) && pAcceptEx && pConnectEx,
           "extension-pointers", "AcceptEx and ConnectEx");
     closesocket(probe);
+    overlapped_ioctl();
     port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 2);
     iocp_echo();
     connectex();
@@ -346,6 +462,7 @@ int main(int argc, char **argv)
     if (connected_pair(&a, &c)) {
         event_overlapped(a, c);
         completion_routine(a, c);
+        wsa_overlapped_result(a, c);
         closesocket(a);
         closesocket(c);
     }

@@ -87,6 +87,7 @@ static BOOL attach_unix(void)
     struct w2u_init_params p;
     memset(&p, 0, sizeof(p));
     p.apc_trampoline = (UINT64)(ULONG_PTR)run_routine;
+    p.process_id = GetCurrentProcessId();
     if (unix_call(unixlib, W2U_UNIX_INIT, &p) || p.status) {
         char line[300];
         snprintf(line, sizeof(line), "ws2uring: %s\n", p.message[0] ? p.message : "Unix side failed to start");
@@ -277,7 +278,8 @@ extern const unsigned w2u_pe_index_closesocket;   /* pe_thunks.c */
 
 UINT64 w2u_pe_give_handle(UINT64 s)
 {
-    if (s == (UINT64)INVALID_SOCKET_VALUE)
+    /* A deferred connection comes back from accept with its Wine handle. */
+    if (s == (UINT64)INVALID_SOCKET_VALUE || is_socket((HANDLE)(ULONG_PTR)s))
         return s;
     HANDLE h = new_wine_socket();
     struct w2u_alias_params p = { (UINT64)(ULONG_PTR)h, s, 0, 0 };
@@ -561,22 +563,70 @@ static BOOL WINAPI hook_CancelIoEx(HANDLE h, OVERLAPPED *ov)
                           0, 0, 0));
 }
 
+/* Waits up to ms (INFINITE: no limit) for ov, an operation on the SOCKET
+ * h without an event, on the program's side: ws2uring's wait runs in
+ * slices, and between them Wine can suspend the thread and, when
+ * alertable, run its APCs (*apc is then set).  TRUE when ov is over. */
+static BOOL wait_on_socket(HANDLE h, OVERLAPPED *ov, DWORD ms, BOOL alertable, BOOL *apc)
+{
+    DWORD start = GetTickCount();
+    *apc = FALSE;
+    for (;;) {
+        if (ov->Internal != STATUS_PENDING)
+            return TRUE;
+        if (alertable && SleepEx(0, TRUE) == WAIT_IO_COMPLETION) {
+            *apc = TRUE;
+            return FALSE;
+        }
+        DWORD slice = slice_of(ms, GetTickCount() - start), got;
+        native(w2u_pe_index_GetOverlappedResultEx, "GetOverlappedResultEx", (UINT64)(ULONG_PTR)h,
+               (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)&got, slice, 0, 0);
+        if (ov->Internal != STATUS_PENDING)
+            return TRUE;
+        if (slice < WAIT_SLICE_MS)
+            return FALSE;
+    }
+}
+
 /* With an event, Wine's own call waits on it and reads the OVERLAPPED,
- * which ws2uring fills; without one, ws2uring waits on the socket. */
+ * which ws2uring fills; without one, the wait is on the socket. */
+static BOOL WINAPI hook_GetOverlappedResultEx(HANDLE h, OVERLAPPED *ov, DWORD *bytes, DWORD ms, BOOL alertable)
+{
+    BOOL apc;
+    if ((ov && ov->hEvent) || !is_socket(h))
+        return wine_GetOverlappedResultEx(h, ov, bytes, ms, alertable);
+    if (ov && bytes && !wait_on_socket(h, ov, ms, alertable, &apc)) {
+        SetLastError(apc ? WAIT_IO_COMPLETION : ms ? WAIT_TIMEOUT : ERROR_IO_INCOMPLETE);
+        return FALSE;
+    }
+    return to_bool(native(w2u_pe_index_GetOverlappedResultEx, "GetOverlappedResultEx", (UINT64)(ULONG_PTR)h,
+                          (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)bytes, 0, 0, 0));
+}
+
 static BOOL WINAPI hook_GetOverlappedResult(HANDLE h, OVERLAPPED *ov, DWORD *bytes, BOOL wait)
 {
     if ((ov && ov->hEvent) || !is_socket(h))
         return wine_GetOverlappedResult(h, ov, bytes, wait);
-    return to_bool(native(w2u_pe_index_GetOverlappedResult, "GetOverlappedResult", (UINT64)(ULONG_PTR)h,
-                          (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)bytes, (UINT64)wait, 0, 0));
+    return hook_GetOverlappedResultEx(h, ov, bytes, wait ? INFINITE : 0, FALSE);
 }
 
-static BOOL WINAPI hook_GetOverlappedResultEx(HANDLE h, OVERLAPPED *ov, DWORD *bytes, DWORD ms, BOOL alertable)
+extern const unsigned w2u_pe_index_WSAGetOverlappedResult;
+
+/* The wait, when asked for, happens here (on the event with Wine's own
+ * wait, or on the socket in slices); ws2uring then reports the outcome
+ * and checks the SOCKET. */
+BOOL WINAPI w2u_pe_WSAGetOverlappedResult(UINT64 s, WSAOVERLAPPED *ov, DWORD *bytes, BOOL wait, DWORD *flags)
 {
-    if ((ov && ov->hEvent) || !is_socket(h))
-        return wine_GetOverlappedResultEx(h, ov, bytes, ms, alertable);
-    return to_bool(native(w2u_pe_index_GetOverlappedResultEx, "GetOverlappedResultEx", (UINT64)(ULONG_PTR)h,
-                          (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)bytes, ms, (UINT64)alertable, 0));
+    if (wait && ov && is_socket((HANDLE)(ULONG_PTR)s) && ov->Internal == STATUS_PENDING) {
+        HANDLE event = (HANDLE)((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1);
+        BOOL apc;
+        if (event)
+            WaitForSingleObject(event, INFINITE);
+        else
+            wait_on_socket((HANDLE)(ULONG_PTR)s, ov, INFINITE, FALSE, &apc);
+    }
+    return to_bool(native(w2u_pe_index_WSAGetOverlappedResult, "WSAGetOverlappedResult", s, (UINT64)(ULONG_PTR)ov,
+                          (UINT64)(ULONG_PTR)bytes, 0, (UINT64)(ULONG_PTR)flags, 0));
 }
 
 /* ReadFile and WriteFile on a SOCKET are a receive and a send, as on
@@ -855,37 +905,6 @@ UINT64 WINAPI w2u_pe_getsockopt(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT
 UINT64 WINAPI w2u_pe_setsockopt(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
                                 UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
 
-#define MAX_DEFERRED 16
-static struct { UINT64 listener, socket; } deferred[MAX_DEFERRED];   /* under handles_lock */
-
-static UINT64 take_deferred(UINT64 listener)
-{
-    UINT64 s = 0;
-    EnterCriticalSection(&handles_lock);
-    for (int i = 0; i < MAX_DEFERRED; i++)
-        if (deferred[i].socket && deferred[i].listener == listener) {
-            s = deferred[i].socket;
-            deferred[i].socket = 0;
-            break;
-        }
-    LeaveCriticalSection(&handles_lock);
-    return s;
-}
-
-static BOOL keep_deferred(UINT64 listener, UINT64 s)
-{
-    BOOL kept = FALSE;
-    EnterCriticalSection(&handles_lock);
-    for (int i = 0; i < MAX_DEFERRED && !kept; i++)
-        if (!deferred[i].socket) {
-            deferred[i].listener = listener;
-            deferred[i].socket = s;
-            kept = TRUE;
-        }
-    LeaveCriticalSection(&handles_lock);
-    return kept;
-}
-
 #define CALL(F, ...) w2u_pe_##F(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
 
 UINT64 WINAPI w2u_pe_WSAAccept(UINT64 s, struct sockaddr *addr, int *len, LPCONDITIONPROC condition,
@@ -895,9 +914,9 @@ UINT64 WINAPI w2u_pe_WSAAccept(UINT64 s, struct sockaddr *addr, int *len, LPCOND
         return CALL(accept, s, (UINT64)(ULONG_PTR)addr, (UINT64)(ULONG_PTR)len, 0, 0);
     struct sockaddr_storage peer, local;
     int pl = sizeof(peer), ll = sizeof(local);
-    UINT64 ns = take_deferred(s);
-    if (ns ? CALL(getpeername, ns, (UINT64)(ULONG_PTR)&peer, (UINT64)(ULONG_PTR)&pl, 0, 0) != 0
-           : (ns = CALL(accept, s, (UINT64)(ULONG_PTR)&peer, (UINT64)(ULONG_PTR)&pl, 0, 0)) == INVALID_SOCKET_VALUE)
+    /* A connection deferred before comes first (ws2uring keeps it). */
+    UINT64 ns = CALL(accept, s, (UINT64)(ULONG_PTR)&peer, (UINT64)(ULONG_PTR)&pl, 0, 0);
+    if (ns == INVALID_SOCKET_VALUE)
         return INVALID_SOCKET_VALUE;
     WSABUF caller = { (ULONG)pl, (char *)&peer }, callee = { 0, (char *)&local };
     GROUP g = 0;
@@ -905,9 +924,11 @@ UINT64 WINAPI w2u_pe_WSAAccept(UINT64 s, struct sockaddr *addr, int *len, LPCOND
         callee.len = (ULONG)ll;
     int verdict = condition(&caller, NULL, NULL, NULL, &callee, NULL, &g, data);
     if (verdict == CF_DEFER) {
-        int on = 0, olen = sizeof(on);
-        CALL(getsockopt, s, SOL_SOCKET, SO_CONDITIONAL_ACCEPT, (UINT64)(ULONG_PTR)&on, (UINT64)(ULONG_PTR)&olen);
-        if (on && keep_deferred(s, ns)) {
+        /* Kept for the next accept or WSAAccept, as Windows does with or
+         * without SO_CONDITIONAL_ACCEPT. */
+        struct w2u_forward_params p = { .args = { s, ns } };
+        unix_call(unixlib, W2U_UNIX_DEFER, &p);
+        if (!p.ret) {
             SetLastError(WSATRY_AGAIN);
             return INVALID_SOCKET_VALUE;
         }
@@ -994,6 +1015,10 @@ static UINT64 extension(enum w2u_extension which, UINT64 a0, UINT64 a1, UINT64 a
                         UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8)
 {
     struct w2u_forward_params p = { .index = which, .args = { a0, a1, a2, a3, a4, a5, a6, a7, a8 } };
+    /* WSARecvMsg and WSASendMsg take a completion routine (5th and 6th
+     * argument): its APC needs the calling thread. */
+    if ((which == W2U_EXT_WSARECVMSG && a4) || (which == W2U_EXT_WSASENDMSG && a5))
+        p.thread = this_thread();
     if (unix_call(unixlib, W2U_UNIX_EXTENSION, &p)) {
         SetLastError(W2U_WSAEOPNOTSUPP);
         return 0;
@@ -1028,18 +1053,46 @@ static void *const extension_thunks[W2U_EXTENSIONS] = {
 int WINAPI w2u_pe_WSAIoctl(UINT64 s, DWORD code, void *in, DWORD in_len, void *out, DWORD out_len,
                           DWORD *bytes, void *ov, void *routine)
 {
-    /* An overlapped WSAIoctl waits for completion routines and for ioctls
-     * that complete later: not under Wine yet. */
-    if (ov || routine)
-        return (int)w2u_pe_not_yet("WSAIoctl", "overlapped WSAIoctl", (UINT64)-1);
-    int r = (int)w2u_pe_forward(w2u_pe_index_WSAIoctl, "WSAIoctl", s, code, (UINT64)in, in_len, (UINT64)out,
-                                out_len, (UINT64)bytes, 0, 0, 0, 0, 0);
+    /* With a completion routine the calling thread's handle goes along,
+     * for the routine's APC. */
+    UINT64 (*call)(unsigned, const char *, UINT64, UINT64, UINT64, UINT64, UINT64, UINT64, UINT64, UINT64, UINT64,
+                   UINT64, UINT64, UINT64) = ov && routine ? w2u_pe_forward_routine : w2u_pe_forward;
+    int r = (int)call(w2u_pe_index_WSAIoctl, "WSAIoctl", s, code, (UINT64)in, in_len, (UINT64)out, out_len,
+                      (UINT64)bytes, (UINT64)ov, (UINT64)routine, 0, 0, 0);
     if (r == 0 && code == W2U_SIO_GET_EXTENSION_FUNCTION_POINTER && in && in_len >= 16 && out &&
         out_len >= sizeof(void *))
         for (int i = 0; i < W2U_EXTENSIONS; i++)
             if (!memcmp(in, w2u_extension_guids[i], 16))
                 memcpy(out, &extension_thunks[i], sizeof(void *));
     return r;
+}
+
+/* ---- WSADuplicateSocket ------------------------------------------------------------
+ * ws2uring knows this process by its Wine id (told at start); a process id
+ * that names no process is refused as 0 is (WSAEINVAL). */
+extern const unsigned w2u_pe_index_WSADuplicateSocketA, w2u_pe_index_WSADuplicateSocketW;
+
+static UINT64 known_process(DWORD pid)
+{
+    if (!pid || pid == GetCurrentProcessId())
+        return pid;
+    HANDLE p = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (!p)
+        return 0;
+    CloseHandle(p);
+    return pid;
+}
+
+int WINAPI w2u_pe_WSADuplicateSocketA(UINT64 s, DWORD pid, void *info)
+{
+    return (int)native(w2u_pe_index_WSADuplicateSocketA, "WSADuplicateSocketA", s, known_process(pid),
+                       (UINT64)(ULONG_PTR)info, 0, 0, 0);
+}
+
+int WINAPI w2u_pe_WSADuplicateSocketW(UINT64 s, DWORD pid, void *info)
+{
+    return (int)native(w2u_pe_index_WSADuplicateSocketW, "WSADuplicateSocketW", s, known_process(pid),
+                       (UINT64)(ULONG_PTR)info, 0, 0, 0);
 }
 
 /* Lets a program (and the tests) see that ws2uring, not Wine's builtin

@@ -42,6 +42,8 @@ static int (*winsock_started)(void);
 static int (*socket_host_port)(uint64_t alias);
 static uint32_t (*post_status)(uint64_t port, uint32_t status, uint64_t information, uint64_t key, void *ov);
 static void (*host_reap)(void);
+static void (*host_process_id)(uint32_t pid);
+static int (*accept_defer)(uint64_t listener, uint64_t accepted);
 static native_fn extensions[W2U_EXTENSIONS];   /* ws2uring's, learnt from WSAIoctl */
 
 static bool host_init(void *lib);
@@ -106,8 +108,11 @@ static void init(void)
     socket_host_port = (int (*)(uint64_t))find(lib, "ws2uring_socket_host_port");
     post_status = (uint32_t (*)(uint64_t, uint32_t, uint64_t, uint64_t, void *))find(lib, "ws2uring_post_status");
     host_reap = (void (*)(void))find(lib, "ws2uring_host_reap");
+    host_process_id = (void (*)(uint32_t))find(lib, "ws2uring_host_process_id");
+    accept_defer = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_accept_defer");
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
-        !winsock_started || !socket_host_port || !post_status || !host_reap || !host_init(lib)) {
+        !winsock_started || !socket_host_port || !post_status || !host_reap || !host_process_id || !accept_defer ||
+        !host_init(lib)) {
         snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
     }
@@ -232,6 +237,21 @@ static bool host_init(void *lib)
 
 #define W2U_SIO_GET_EXTENSION_FUNCTION_POINTER 0xc8000006u
 
+/* Calls fn with the call's argument slots on the program's thread, with
+ * that thread's handle for completion routines when the PE side gave one,
+ * and collects the result and the last error it set. */
+static void run_native(native_fn fn, struct w2u_forward_params *p)
+{
+    const uint64_t *a = p->args;
+    set_error(W2U_NO_ERROR);
+    if (p->thread)
+        host_thread(p->thread);
+    p->ret = fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+    if (p->thread)
+        host_thread(0);
+    p->last_error = get_error();
+}
+
 /* WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER) answered with ws2uring's
  * native function: remember it; the PE side hands the program its own
  * thunk instead, which calls back here (W2U_UNIX_EXTENSION). */
@@ -251,9 +271,7 @@ static NTSTATUS unix_extension(void *args)
     if (p->index >= W2U_EXTENSIONS || !extensions[p->index])
         return STATUS_INVALID_PARAMETER;
     const uint64_t *a = p->args;
-    set_error(W2U_NO_ERROR);
-    p->ret = extensions[p->index](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
-    p->last_error = get_error();
+    run_native(extensions[p->index], p);
     if (trace)
         fprintf(stderr, "ws2uring: extension %u(%#llx, %#llx, %#llx, %#llx) = %#llx\n", p->index,
                 (unsigned long long)a[0], (unsigned long long)a[1], (unsigned long long)a[2],
@@ -279,6 +297,8 @@ static NTSTATUS unix_init(void *args)
     struct w2u_init_params *p = args;
     apc_trampoline = p->apc_trampoline;
     pthread_once(&init_once, init);
+    if (!init_error[0])
+        host_process_id(p->process_id);
     p->status = init_error[0] != 0;
     snprintf(p->message, sizeof(p->message), "%s", init_error);
     return 0;
@@ -297,13 +317,7 @@ static NTSTATUS unix_forward(void *args)
         if (own)
             a[0] = own;
     }
-    set_error(W2U_NO_ERROR);
-    if (p->thread)
-        host_thread(p->thread);
-    p->ret = natives[p->index](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
-    if (p->thread)
-        host_thread(0);
-    p->last_error = get_error();
+    run_native(natives[p->index], p);
     if (effects[p->index] == IOCTL)
         learn_extension(a, (int)p->ret);
 
@@ -351,6 +365,15 @@ static NTSTATUS unix_post(void *args)
     return 0;
 }
 
+/* WSAAccept's condition deferred the connection (the PE side runs it):
+ * the next accept on the listener returns it. */
+static NTSTATUS unix_defer(void *args)
+{
+    struct w2u_forward_params *p = args;
+    p->ret = (uint64_t)(int64_t)accept_defer(p->args[0], p->args[1]);
+    return 0;
+}
+
 /* One line per not-yet export, the first time a program calls it. */
 static NTSTATUS unix_not_yet(void *args)
 {
@@ -381,4 +404,5 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_EXTENSION] = unix_extension,
     [W2U_UNIX_HOST_PORT] = unix_host_port,
     [W2U_UNIX_POST] = unix_post,
+    [W2U_UNIX_DEFER] = unix_defer,
 };
