@@ -88,8 +88,14 @@ START_TEST(test_startup_negotiates_versions)
     ck_assert_uint_eq(d.wVersion, MAKEWORD(2, 2));
     ck_assert_int_eq(WSAStartup(MAKEWORD(2, 7), &d), 0);
     ck_assert_uint_eq(d.wVersion, MAKEWORD(2, 2));
+    /* A refused version still tells the caller what it could have had. */
+    memset(&d, 0xcc, sizeof(d));
+    d.lpVendorInfo = (char *)0x1234;
     ck_assert_int_eq(WSAStartup(MAKEWORD(0, 9), &d), WSAVERNOTSUPPORTED);
+    ck_assert_uint_eq(d.wVersion, MAKEWORD(2, 2));
+    ck_assert_ptr_eq(d.lpVendorInfo, (char *)0x1234);
     ck_assert_int_eq(WSAStartup(MAKEWORD(2, 2), NULL), WSAEFAULT);
+    ck_assert_int_eq(WSAStartup(MAKEWORD(0, 2), NULL), WSAVERNOTSUPPORTED);
     /* Four successful start-ups need four clean-ups. */
     for (int i = 0; i < 4; i++)
         ck_assert_int_eq(WSACleanup(), 0);
@@ -1205,6 +1211,14 @@ START_TEST(test_address_text_conversions)
     ck_assert_uint_eq(inet_addr(""), INADDR_NONE);
     ck_assert_uint_eq(inet_addr("bogus"), INADDR_NONE);
     ck_assert_uint_eq(inet_addr(NULL), INADDR_NONE);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    /* Windows' parser, not glibc's: white space ends the address, a lone
+     * space is 0.0.0.0. */
+    ck_assert_uint_eq(inet_addr("1.2.3.4 junk"), htonl(0x01020304));
+    ck_assert_uint_eq(inet_addr(" "), 0);
+    ck_assert_uint_eq(inet_addr(" 1.2.3.4"), INADDR_NONE);        /* but may not lead */
+    ck_assert_uint_eq(inet_addr("1.2.3.256"), INADDR_NONE);
+    ck_assert_uint_eq(inet_addr("017.1.1.1"), htonl(0x0f010101));   /* octal part */
     struct in_addr ia = { .s_addr = htonl(0xC0A80001) };
     ck_assert_str_eq(inet_ntoa(ia), "192.168.0.1");
 
@@ -1213,10 +1227,15 @@ START_TEST(test_address_text_conversions)
     ck_assert_int_eq(inet_pton(AF_INET6, "fe80::1:2", a6), 1);
     ck_assert_str_eq(inet_ntop(AF_INET6, a6, text, sizeof(text)), "fe80::1:2");
     ck_assert_int_eq(inet_pton(AF_INET, "1.2.3", a6), 0);            /* pton is strict */
+    ck_assert_int_eq(inet_pton(AF_INET, "1.2.3.4 ", a6), 0);          /* the whole string */
+    ck_assert_int_eq(inet_pton(AF_INET, "01.2.3.4", a6), 0);          /* no leading zeros */
+    ck_assert_int_eq(inet_pton(AF_INET6, "1::2::3", a6), 0);
+    ck_assert_int_eq(inet_pton(AF_INET6, "::ffff:1.2.3.4", a6), 1);
+    ck_assert_uint_eq(a6[12], 1);
     ck_assert_int_eq(inet_pton(77, "1.2.3.4", a6), -1);
     ck_assert_int_eq(WSAGetLastError(), WSAEAFNOSUPPORT);
     ck_assert_ptr_null(inet_ntop(AF_INET6, a6, text, 4));
-    ck_assert_int_eq(WSAGetLastError(), ERROR_INVALID_PARAMETER);
+    ck_assert_int_eq((DWORD)WSAGetLastError(), 0xC000000Du);   /* Windows: STATUS_INVALID_PARAMETER */
 
     struct sockaddr_storage ss;
     int len = sizeof(ss);
@@ -1233,6 +1252,18 @@ START_TEST(test_address_text_conversions)
     ck_assert_int_eq(WSAStringToAddressA("1.2.3.4:99999", AF_INET, NULL, (struct sockaddr *)&ss, &len),
                      SOCKET_ERROR);
     ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    /* A failure leaves the family unset, and the call zeroes the rest. */
+    memset(&ss, 0xcc, sizeof(ss));
+    len = sizeof(ss);
+    ck_assert_int_eq(WSAStringToAddressA("1.2.3.x", AF_INET, NULL, (struct sockaddr *)&ss, &len),
+                     SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_uint_eq(ss.ss_family, 0);
+    len = sizeof(ss);
+    WSASetLastError(77);
+    ck_assert_int_eq(WSAStringToAddressA("[::1]", AF_INET6, NULL, (struct sockaddr *)&ss, &len), 0);
+    ck_assert_int_eq(WSAGetLastError(), 0);
+    ck_assert_uint_eq(ss.ss_family, AF_INET6);
     len = 4;
     ck_assert_int_eq(WSAStringToAddressA("1.2.3.4", AF_INET, NULL, (struct sockaddr *)&ss, &len),
                      SOCKET_ERROR);

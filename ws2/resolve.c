@@ -433,39 +433,52 @@ int ws2_getserv(const char *name, int port, const char *proto, struct ws2_db_ent
     return r;
 }
 
+/* Windows' own protocol database (its %SystemRoot%\System32\drivers\etc\protocol),
+ * not the host's /etc/protocols: programs get the names and numbers
+ * Windows gives (Wine's protocol.c pins them), one alias each. */
+static const struct { int number; const char *name, *alias; } protocols[] = {
+    { 0, "ip", "IP" },             { 1, "icmp", "ICMP" },           { 3, "ggp", "GGP" },
+    { 6, "tcp", "TCP" },           { 8, "egp", "EGP" },             { 12, "pup", "PUP" },
+    { 17, "udp", "UDP" },          { 20, "hmp", "HMP" },            { 22, "xns-idp", "XNS-IDP" },
+    { 27, "rdp", "RDP" },          { 41, "ipv6", "IPv6" },          { 43, "ipv6-route", "IPv6-Route" },
+    { 44, "ipv6-frag", "IPv6-Frag" }, { 50, "esp", "ESP" },         { 51, "ah", "AH" },
+    { 58, "ipv6-icmp", "IPv6-ICMP" }, { 59, "ipv6-nonxt", "IPv6-NoNxt" }, { 60, "ipv6-opts", "IPv6-Opts" },
+    { 66, "rvd", "RVD" },
+};
+
 int ws2_getproto(const char *name, int number, struct ws2_db_entry *e)
 {
-    struct protoent pe, *res = NULL;
-    char buf[4096];
     memset(e, 0, sizeof(*e));
-    if (name)
-        getprotobyname_r(name, &pe, buf, sizeof(buf), &res);
-    else
-        getprotobynumber_r(number, &pe, buf, sizeof(buf), &res);
-    if (!res)
-        return W2U_WSANO_DATA;
-    int r = copy_names(res->p_name, res->p_aliases, e);
-    e->number = res->p_proto;
-    if (r)
-        ws2_db_entry_clear(e);
-    return r;
+    for (size_t i = 0; i < W2U_ARRAY_SIZE(protocols); i++) {
+        /* Names match whatever their case, as on Windows. */
+        if (name ? strcasecmp(name, protocols[i].name) && strcasecmp(name, protocols[i].alias)
+                 : number != protocols[i].number)
+            continue;
+        char *aliases[] = { (char *)protocols[i].alias, NULL };
+        int r = copy_names(protocols[i].name, aliases, e);
+        e->number = protocols[i].number;
+        if (r)
+            ws2_db_entry_clear(e);
+        return r;
+    }
+    return W2U_WSANO_DATA;
 }
 
 /* ---- text <-> address --------------------------------------------------------------- */
 
-int ws2_inet_aton(const char *cp, void *out4)
-{
-    return inet_aton(cp, (struct in_addr *)out4);
-}
-
 int ws2_inet_pton(int wfamily, const char *src, void *dst)
 {
-    int family = wfamily == W2U_AF_INET ? AF_INET : wfamily == W2U_AF_INET6 ? AF_INET6 : -1;
-    if (family < 0)
-        return -W2U_WSAEAFNOSUPPORT;
-    if (!src || !dst)
+    const char *end = NULL;
+    if (!src)
         return -W2U_WSAEFAULT;
-    return inet_pton(family, src, dst);
+    if (wfamily != W2U_AF_INET && wfamily != W2U_AF_INET6)
+        return -W2U_WSAEAFNOSUPPORT;
+    if (!dst)
+        return -W2U_WSAEFAULT;
+    /* Strict: only the whole string, though what parsed is written. */
+    int r = wfamily == W2U_AF_INET ? ws2_ipv4_from_text(src, true, &end, dst, NULL)
+                                   : ws2_ipv6_from_text(src, false, &end, dst, NULL, NULL);
+    return r == 0 && !*end;
 }
 
 int ws2_inet_ntop(int wfamily, const void *src, char *dst, size_t size)
@@ -474,84 +487,37 @@ int ws2_inet_ntop(int wfamily, const void *src, char *dst, size_t size)
     if (family < 0)
         return -W2U_WSAEAFNOSUPPORT;
     if (!src || !dst || !inet_ntop(family, src, dst, (socklen_t)size))
-        return -(int)W2U_ERROR_INVALID_PARAMETER;   /* what Windows sets for these */
+        return -1;                     /* the caller sets Windows' error, an NTSTATUS */
     return 0;
 }
 
-/* "a.b.c.d[:port]" and "[v6[%scope]]:port" / "v6[%scope]", into a Windows
- * sockaddr. */
+/* WSAStringToAddress: Windows' rules (ws2_ipv4_from_text /
+ * ws2_ipv6_from_text with ports, brackets and scopes), straight into the
+ * Windows sockaddr, which is zeroed first: a failed parse leaves there
+ * what it had written, and no family. */
 int ws2_string_to_addr(const char *str, int wfamily, void *addr, int *len)
 {
-    struct sockaddr_storage ss;
-    char host[INET6_ADDRSTRLEN + 32];
-    unsigned long port = 0;
-    const char *p;
-
-    if (!str || !len)
+    if (!addr || !len)
         return W2U_WSAEFAULT;
-    memset(&ss, 0, sizeof(ss));
-    if (wfamily == W2U_AF_INET) {
-        p = strchr(str, ':');
-        size_t n = p ? (size_t)(p - str) : strlen(str);
-        if (n >= sizeof(host))
-            return W2U_WSAEINVAL;
-        memcpy(host, str, n);
-        host[n] = 0;
-        if (p) {
-            char *end;
-            port = strtoul(p + 1, &end, 10);
-            if (!p[1] || *end || port > 65535)
-                return W2U_WSAEINVAL;
-        }
-        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t)port);
-        if (!inet_aton(host, &in->sin_addr))
-            return W2U_WSAEINVAL;
-    } else if (wfamily == W2U_AF_INET6) {
-        const char *start = str, *end;
-        if (*str == '[') {
-            start = str + 1;
-            if (!(end = strchr(start, ']')))
-                return W2U_WSAEINVAL;
-            if (end[1] == ':') {
-                char *e;
-                port = strtoul(end + 2, &e, 10);
-                if (!end[2] || *e || port > 65535)
-                    return W2U_WSAEINVAL;
-            } else if (end[1]) {
-                return W2U_WSAEINVAL;
-            }
-        } else {
-            end = start + strlen(start);
-        }
-        size_t n = (size_t)(end - start);
-        if (n >= sizeof(host))
-            return W2U_WSAEINVAL;
-        memcpy(host, start, n);
-        host[n] = 0;
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        char *pct = strchr(host, '%');
-        if (pct) {
-            char *e;
-            *pct = 0;
-            in6->sin6_scope_id = (uint32_t)strtoul(pct + 1, &e, 10);
-            if (!pct[1] || *e)
-                return W2U_WSAEINVAL;
-        }
-        if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
-            return W2U_WSAEINVAL;
-    } else {
+    if (!str || (wfamily != W2U_AF_INET && wfamily != W2U_AF_INET6))
         return W2U_WSAEINVAL;
-    }
-    int need = wfamily == W2U_AF_INET ? (int)sizeof(struct sockaddr_in) : (int)sizeof(struct sockaddr_in6);
-    if (!addr || *len < need) {
+    int need = wfamily == W2U_AF_INET ? 16 : 28;
+    if (*len < need) {
         *len = need;
         return W2U_WSAEFAULT;
     }
-    ws2_addr_from_linux(&ss, (unsigned)need, addr, len);
+    unsigned char *w = addr;
+    uint16_t port = 0, family = (uint16_t)wfamily;
+    uint32_t scope = 0;
+    memset(w, 0, (size_t)need);
+    if (wfamily == W2U_AF_INET ? ws2_ipv4_from_text(str, false, NULL, w + 4, &port) < 0
+                               : ws2_ipv6_from_text(str, true, NULL, w + 8, &scope, &port) < 0)
+        return W2U_WSAEINVAL;
+    memcpy(w, &family, 2);
+    memcpy(w + 2, &port, 2);
+    if (wfamily == W2U_AF_INET6)
+        memcpy(w + 24, &scope, 4);
+    *len = need;
     return 0;
 }
 

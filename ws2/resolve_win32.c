@@ -413,11 +413,13 @@ WRAPPED(struct protoent *, getprotobynumber, (int number))
 
 WRAPPED(ULONG, inet_addr, (const char *cp))
 {
-    struct in_addr a;
-    /* The classic a.b.c.d / a.b.c / a.b / a forms, octal and hex parts. */
-    if (!cp || !*cp || !ws2_inet_aton(cp, &a))
+    uint32_t a;
+    if (!cp) {
+        w2u_set_error(WSAEFAULT);
         return INADDR_NONE;
-    return a.s_addr;
+    }
+    /* The last error is left alone otherwise (Windows). */
+    return ws2_inet_addr(cp, &a) ? a : INADDR_NONE;
 }
 
 WRAPPED(char *, inet_ntoa, (struct in_addr in))
@@ -440,7 +442,7 @@ WRAPPED(const char *, inet_ntop, (INT family, void *src, char *dst, SIZE_T size)
 {
     int r = ws2_inet_ntop(family, src, dst, size);
     if (r < 0) {
-        w2u_set_error((uint32_t)-r);
+        w2u_set_error(r == -1 ? W2U_STATUS_INVALID_PARAMETER : (uint32_t)-r);
         return NULL;
     }
     return dst;
@@ -453,6 +455,8 @@ W2U_EXPORT INT WINAPI InetPtonW(INT family, const WCHAR *src, void *dst)
         return result_error(WSA_NOT_ENOUGH_MEMORY);
     int r = ws2_inet_pton(family, s8, dst);
     free(s8);
+    if (r == 0)
+        w2u_set_error(WSAEINVAL);      /* unlike inet_pton (Windows) */
     return r < 0 ? result_error(-r) : r;
 }
 
@@ -461,9 +465,9 @@ W2U_EXPORT const WCHAR *WINAPI InetNtopW(INT family, void *src, WCHAR *dst, SIZE
     char buf[INET6_ADDRSTRLEN];
     int r = ws2_inet_ntop(family, src, buf, sizeof(buf));
     if (r == 0 && (!dst || !w2u_utf16_from_utf8(buf, dst, size)))
-        r = -W2U_ERROR_INVALID_PARAMETER;
+        r = -1;
     if (r < 0) {
-        w2u_set_error((uint32_t)-r);
+        w2u_set_error(r == -1 ? W2U_STATUS_INVALID_PARAMETER : (uint32_t)-r);
         return NULL;
     }
     return dst;
@@ -476,7 +480,7 @@ W2U_EXPORT INT WINAPI WSAStringToAddressA(char *str, INT family, WSAPROTOCOL_INF
     if (ws2_check_started() < 0)
         return result_error(WSANOTINITIALISED);
     int r = ws2_string_to_addr(str, family, addr, len);
-    return r ? result_error(r) : 0;
+    return r ? result_error(r) : ws2_result(0);
 }
 
 W2U_EXPORT INT WINAPI WSAStringToAddressW(WCHAR *str, INT family, WSAPROTOCOL_INFOW *info,
@@ -490,7 +494,7 @@ W2U_EXPORT INT WINAPI WSAStringToAddressW(WCHAR *str, INT family, WSAPROTOCOL_IN
         return result_error(WSA_NOT_ENOUGH_MEMORY);
     int r = ws2_string_to_addr(s8, family, addr, len);
     free(s8);
-    return r ? result_error(r) : 0;
+    return r ? result_error(r) : ws2_result(0);
 }
 
 W2U_EXPORT INT WINAPI WSAAddressToStringA(SOCKADDR *addr, DWORD addrlen, WSAPROTOCOL_INFOA *info,

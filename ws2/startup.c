@@ -11,10 +11,9 @@ int ws2_startup(uint16_t requested, struct ws2_startup_info *info)
 {
     unsigned major = requested & 0xff, minor = requested >> 8;
 
-    /* Windows serves 1.0 to 2.2; below 1.0 nothing, above 2.2 it offers 2.2. */
-    if (major < 1)
-        return W2U_WSAVERNOTSUPPORTED;
-    uint16_t version = (major > 2 || (major == 2 && minor > 2)) ? 0x0202 : requested;
+    /* Windows serves 1.0 to 2.2; above 2.2 it offers 2.2; below 1.0 it
+     * refuses, still telling what it would offer (2.2). */
+    uint16_t version = (major < 1 || major > 2 || (major == 2 && minor > 2)) ? 0x0202 : requested;
     if (major == 1 && minor > 1)
         version = 0x0101;
     if (info) {
@@ -26,6 +25,8 @@ int ws2_startup(uint16_t requested, struct ws2_startup_info *info)
         info->max_sockets = major == 1 ? 32767 : 0;
         info->max_udp_dg = major == 1 ? 65467 : 0;
     }
+    if (major < 1)
+        return W2U_WSAVERNOTSUPPORTED;
     pthread_mutex_lock(&startup_lock);
     atomic_fetch_add(&started, 1);
     pthread_mutex_unlock(&startup_lock);

@@ -2,7 +2,9 @@
 #ifndef W2U_WS2_RESOLVE_H
 #define W2U_WS2_RESOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Windows values. */
 #define W2U_WSAHOST_NOT_FOUND     11001
@@ -63,9 +65,19 @@ int ws2_getserv(const char *name, int port, const char *proto, struct ws2_db_ent
 int ws2_getproto(const char *name, int number, struct ws2_db_entry *e);
 void ws2_db_entry_clear(struct ws2_db_entry *e);
 
-/* inet_addr's parser (a.b.c.d, a.b.c, a.b, a; octal and hex): 1 or 0. */
-int ws2_inet_aton(const char *cp, void *out4);
-/* inet_pton: 1, 0 (not an address), or -WSA error.  inet_ntop: 0 or -error. */
+/* Windows' address text (textaddr.c).  inet_addr's parser (a.b.c.d,
+ * a.b.c, a.b, a; octal and hex parts; white space ends it): true with the
+ * address in out (network order). */
+bool ws2_inet_addr(const char *s, uint32_t *out);
+/* RtlIpv4StringToAddress / RtlIpv6StringToAddress: 0 or -1; *end (if
+ * end is not NULL) where parsing stopped, else the whole string must be
+ * the address (and port).  port: a ":port" is taken (network order);
+ * ex: brackets, %scope and ]:port.  What parsed is written even on -1. */
+int ws2_ipv4_from_text(const char *s, bool strict, const char **end, void *addr, uint16_t *port);
+int ws2_ipv6_from_text(const char *s, bool ex, const char **end, void *addr, uint32_t *scope, uint16_t *port);
+/* inet_pton: 1, 0 (not an address), or -WSA error.  inet_ntop: 0,
+ * -WSAEAFNOSUPPORT, or -1 for no room or no buffer (Windows then sets
+ * STATUS_INVALID_PARAMETER as the error). */
 int ws2_inet_pton(int family, const char *src, void *dst);
 int ws2_inet_ntop(int family, const void *src, char *dst, size_t size);
 /* WSAStringToAddress / WSAAddressToString (see resolve.c). */

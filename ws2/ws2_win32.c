@@ -70,18 +70,17 @@ W2U_EXPORT int WINAPI WSAStartup(WORD version, LPWSADATA data)
 {
     struct ws2_startup_info info;
     if (!data)
-        return WSAEFAULT;
+        return (version & 0xff) ? WSAEFAULT : WSAVERNOTSUPPORTED;
+    /* Filled even for a version it refuses; lpVendorInfo is left alone
+     * (Windows, as Wine's protocol.c test_startup records). */
     int r = ws2_startup(version, &info);
-    if (r)
-        return r;
-    memset(data, 0, sizeof(*data));
     data->wVersion = info.version;
     data->wHighVersion = info.high_version;
     strcpy(data->szDescription, info.description);
     strcpy(data->szSystemStatus, info.status);
     data->iMaxSockets = info.max_sockets;
     data->iMaxUdpDg = info.max_udp_dg;
-    return 0;
+    return r;
 }
 
 W2U_EXPORT int WINAPI WSACleanup(void)
