@@ -1017,7 +1017,7 @@ START_TEST(test_resolve_localhost_ipv6_first)
     ck_assert_int_eq(res->ai_family, AF_INET6);
     ck_assert_uint_eq(res->ai_addrlen, sizeof(struct sockaddr_in6));
     ck_assert_int_eq(res->ai_socktype, SOCK_STREAM);
-    ck_assert_int_eq(res->ai_protocol, IPPROTO_TCP);
+    ck_assert_int_eq(res->ai_protocol, 0);                   /* as asked */
     ck_assert_str_eq(res->ai_canonname, "localhost");
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)res->ai_addr;
     ck_assert_int_eq(a6->sin6_family, AF_INET6);
@@ -1060,7 +1060,39 @@ START_TEST(test_resolve_numeric_and_passive)
                                 .ai_socktype = SOCK_DGRAM };
     ck_assert_int_eq(getaddrinfo(NULL, "5353", &passive, &res), 0);
     ck_assert_uint_eq(((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr, 0);
+    /* Windows echoes the hints' type and protocol, 0 included, and takes
+     * combinations that make no sense together. */
+    ck_assert_int_eq(res->ai_socktype, SOCK_DGRAM);
+    ck_assert_int_eq(res->ai_protocol, 0);
+    ck_assert_ptr_null(res->ai_next);
+    freeaddrinfo(res);
+    struct addrinfo odd = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_UDP };
+    ck_assert_int_eq(getaddrinfo("localhost", "80", &odd, &res), 0);
+    ck_assert_int_eq(res->ai_socktype, SOCK_STREAM);
     ck_assert_int_eq(res->ai_protocol, IPPROTO_UDP);
+    freeaddrinfo(res);
+    odd.ai_socktype = 0;
+    odd.ai_protocol = IPPROTO_TCP;
+    ck_assert_int_eq(getaddrinfo("localhost", NULL, &odd, &res), 0);
+    ck_assert_int_eq(res->ai_socktype, 0);
+    ck_assert_int_eq(res->ai_protocol, IPPROTO_TCP);
+    freeaddrinfo(res);
+    /* An empty service is port 0, an empty node this host; success clears
+     * the last error. */
+    struct addrinfo *res2;
+    ck_assert_int_eq(getaddrinfo(NULL, "0", NULL, &res), 0);
+    WSASetLastError(77);
+    ck_assert_int_eq(getaddrinfo(NULL, "", NULL, &res2), 0);
+    ck_assert_int_eq(WSAGetLastError(), 0);
+    for (struct addrinfo *a = res, *b = res2; a || b; a = a->ai_next, b = b->ai_next) {
+        ck_assert(a && b);
+        ck_assert_int_eq(a->ai_family, b->ai_family);
+        ck_assert_mem_eq(a->ai_addr, b->ai_addr, a->ai_addrlen);
+    }
+    freeaddrinfo(res);
+    freeaddrinfo(res2);
+    ck_assert_int_eq(getaddrinfo("", NULL, NULL, &res), 0);
+    ck_assert_ptr_nonnull(res);
     freeaddrinfo(res);
     /* The machine's own name resolves without DNS. */
     char me[256];
@@ -1119,6 +1151,96 @@ START_TEST(test_resolve_wide_forms)
     ck_assert_int_eq(memcmp(host, lo_text, sizeof(lo_text)), 0);
     ck_assert(serv[0] == '4' && serv[1] == '4' && serv[2] == '3' && serv[3] == 0);
     FreeAddrInfoW(res);
+    stop();
+}
+END_TEST
+
+/* GetAddrInfoEx's routine: Windows runs it on a thread of its own, so the
+ * test waits without being alertable. */
+static struct {
+    DWORD error, bytes, calls;
+    WSAOVERLAPPED *ov;
+    WSAEVENT done;
+} ex_routine;
+
+static void CALLBACK ex_routine_fn(DWORD error, DWORD bytes, WSAOVERLAPPED *ov)
+{
+    ex_routine.error = error;
+    ex_routine.bytes = bytes;
+    ex_routine.ov = ov;
+    ex_routine.calls++;
+    WSASetEvent(ex_routine.done);
+}
+
+START_TEST(test_resolve_getaddrinfoex_sync_and_overlapped)
+{
+    start();
+    static const WCHAR localhost[] = { 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't', 0 };
+    ADDRINFOEXW *res = (ADDRINFOEXW *)1, hints = { .ai_family = AF_INET };
+
+    /* Synchronous: as GetAddrInfoW, with the Ex fields empty. */
+    WSASetLastError(77);
+    ck_assert_int_eq(GetAddrInfoExW(localhost, NULL, NS_DNS, NULL, &hints, &res, NULL, NULL, NULL, NULL), 0);
+    ck_assert_int_eq(WSAGetLastError(), 0);
+    ck_assert_int_eq(res->ai_family, AF_INET);
+    ck_assert_ptr_null(res->ai_blob);
+    ck_assert_ptr_null(res->ai_provider);
+    ck_assert_ptr_null(res->ai_next);
+    FreeAddrInfoExW(res);
+    res = (ADDRINFOEXW *)1;
+    ck_assert_int_eq(GetAddrInfoExW(NULL, NULL, NS_DNS, NULL, NULL, &res, NULL, NULL, NULL, NULL), WSAHOST_NOT_FOUND);
+    ck_assert_ptr_null(res);
+    hints.ai_bloblen = 4;                       /* an output field */
+    ck_assert_int_eq(GetAddrInfoExW(localhost, NULL, NS_DNS, NULL, &hints, &res, NULL, NULL, NULL, NULL),
+                     WSANO_RECOVERY);
+    hints.ai_bloblen = 0;
+    ck_assert_int_eq(GetAddrInfoExOverlappedResult(NULL), WSAEINVAL);
+
+    /* Overlapped with an event. */
+    WSAOVERLAPPED ov;
+    memset(&ov, 0xcc, sizeof(ov));
+    ov.hEvent = WSACreateEvent();
+    HANDLE h = NULL;
+    res = (ADDRINFOEXW *)1;
+    ck_assert_int_eq(GetAddrInfoExW(localhost, NULL, NS_ALL, NULL, &hints, &res, NULL, &ov, NULL, &h),
+                     WSA_IO_PENDING);
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_PENDING);
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_eq(ov.Pointer, &res);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    ck_assert_int_eq(GetAddrInfoExOverlappedResult(&ov), 0);
+    ck_assert_ptr_nonnull(res);
+    ck_assert_int_eq(res->ai_family, AF_INET);
+    FreeAddrInfoExW(res);
+    ck_assert_int_eq(GetAddrInfoExCancel(&h), WSA_INVALID_HANDLE);     /* it has ended */
+    ck_assert_int_eq(GetAddrInfoExCancel(NULL), WSA_INVALID_HANDLE);
+
+    /* A routine and an event together are refused; a routine alone runs on
+     * another thread with the error, no bytes and the OVERLAPPED. */
+    ck_assert_int_eq(GetAddrInfoExW(localhost, NULL, NS_DNS, NULL, NULL, &res, NULL, &ov, ex_routine_fn, NULL),
+                     WSAEINVAL);
+    WSACloseEvent(ov.hEvent);
+    ov.hEvent = NULL;
+    ex_routine.done = WSACreateEvent();
+    static const WCHAR nosuch[] = { 'n', 'o', '-', 's', 'u', 'c', 'h', 0 };
+    ck_assert_int_eq(GetAddrInfoExW(NULL, nosuch, NS_DNS, NULL, NULL, &res, NULL, &ov, ex_routine_fn, NULL),
+                     WSA_IO_PENDING);
+    ck_assert_ptr_null(res);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ex_routine.done, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    ck_assert_uint_eq(ex_routine.calls, 1);
+    ck_assert_uint_eq(ex_routine.error, WSATYPE_NOT_FOUND);
+    ck_assert_uint_eq(ex_routine.bytes, 0);
+    ck_assert_ptr_eq(ex_routine.ov, &ov);
+    ck_assert_int_eq(GetAddrInfoExOverlappedResult(&ov), WSATYPE_NOT_FOUND);
+    ck_assert_ptr_null(res);
+    WSACloseEvent(ex_routine.done);
+
+    /* The narrow form. */
+    ADDRINFOEXA *ra;
+    struct timeval tv = { 5, 0 };           /* a synchronous call honours a timeout too */
+    ck_assert_int_eq(GetAddrInfoExA("127.0.0.1", "80", NS_DNS, NULL, NULL, &ra, &tv, NULL, NULL, NULL), 0);
+    ck_assert_uint_eq(ntohs(((struct sockaddr_in *)ra->ai_addr)->sin_port), 80);
+    FreeAddrInfoEx(ra);
     stop();
 }
 END_TEST
@@ -2366,6 +2488,7 @@ int main(void)
     tcase_add_test(tc, test_resolve_numeric_and_passive);
     tcase_add_test(tc, test_resolve_errors_are_wsa_codes);
     tcase_add_test(tc, test_resolve_wide_forms);
+    tcase_add_test(tc, test_resolve_getaddrinfoex_sync_and_overlapped);
     tcase_add_test(tc, test_getnameinfo_names_and_numbers);
     tcase_add_test(tc, test_hostent_servent_protoent);
     tcase_add_test(tc, test_address_text_conversions);

@@ -1,10 +1,16 @@
 /* ws2/ internals, Linux-facing (suite ws2core): the API layer reaches the
  * transport only through the provider table of the socket's catalog entry. */
 #include <check.h>
+#include <dlfcn.h>
+#include <netdb.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <netinet/in.h>
 
 #include "../ws2/ws2_private.h"
+#include "../ws2/ws2_resolve.h"
 #include "suite_main.h"
 
 static unsigned calls;
@@ -61,11 +67,142 @@ START_TEST(test_api_dispatches_through_provider_table)
 }
 END_TEST
 
+/* ---- asynchronous lookups ------------------------------------------------------------
+ * glibc's getaddrinfo, interposed: the name SLOW blocks until the test lets
+ * it go (a DNS query that does not answer), every other goes to glibc. */
+#define SLOW "slow.ws2uring.test"
+static pthread_mutex_t slow_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slow_cond = PTHREAD_COND_INITIALIZER;
+static bool slow_released;
+static int slow_returned;
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res)
+{
+    if (node && !strcmp(node, SLOW)) {
+        pthread_mutex_lock(&slow_lock);
+        while (!slow_released)
+            pthread_cond_wait(&slow_cond, &slow_lock);
+        slow_returned++;
+        pthread_cond_broadcast(&slow_cond);
+        pthread_mutex_unlock(&slow_lock);
+        return EAI_NONAME;
+    }
+    int (*next)(const char *, const char *, const struct addrinfo *, struct addrinfo **) =
+        (int (*)(const char *, const char *, const struct addrinfo *, struct addrinfo **))dlsym(RTLD_NEXT,
+                                                                                                "getaddrinfo");
+    return next(node, service, hints, res);
+}
+
+/* Lets the slow queries go and waits until n of them have returned (their
+ * lookups' last references then drop). */
+static void release_slow(int n)
+{
+    pthread_mutex_lock(&slow_lock);
+    slow_released = true;
+    pthread_cond_broadcast(&slow_cond);
+    while (slow_returned < n)
+        pthread_cond_wait(&slow_cond, &slow_lock);
+    pthread_mutex_unlock(&slow_lock);
+    usleep(20000);          /* the resolver thread's last lines after getaddrinfo */
+}
+
+START_TEST(test_lookup_settles_once_with_the_answer)
+{
+    uintptr_t id;
+    int owner;
+    void *got;
+    struct ws2_ai *list;
+    ck_assert_int_eq(ws2_lookup_start("localhost", "80", NULL, -1, &owner, NULL, &id), 0);
+    ck_assert_uint_ne(id, 0);
+    ck_assert_int_eq(ws2_lookup_settle(id, &list, &got), 0);
+    ck_assert_ptr_eq(got, &owner);
+    ck_assert_ptr_nonnull(list);
+    ws2_ai_free(list);
+    /* The id is stale once settled. */
+    ck_assert_int_eq(ws2_lookup_settle(id, &list, &got), -1);
+    ck_assert_int_eq(ws2_lookup_cancel(id), -1);
+    /* An error of the lookup is the settle's. */
+    ck_assert_int_eq(ws2_lookup_start(NULL, "no-such-service-here", NULL, -1, &owner, NULL, &id), 0);
+    ck_assert_int_eq(ws2_lookup_settle(id, &list, &got), W2U_WSATYPE_NOT_FOUND);
+    ck_assert_ptr_null(list);
+}
+END_TEST
+
+START_TEST(test_lookup_cancel_ends_it_before_the_answer)
+{
+    uintptr_t id, other;
+    void *got;
+    struct ws2_ai *list = (void *)1;
+    ck_assert_int_eq(ws2_lookup_start(SLOW, NULL, NULL, -1, NULL, NULL, &id), 0);
+    ck_assert_int_eq(ws2_lookup_start("localhost", NULL, NULL, -1, NULL, NULL, &other), 0);
+    ck_assert_uint_ne(id, other);
+    ck_assert_int_eq(ws2_lookup_cancel(id), 0);
+    ck_assert_int_eq(ws2_lookup_cancel(id), -1);           /* once */
+    ck_assert_int_eq(ws2_lookup_settle(id, &list, &got), W2U_WSA_E_CANCELLED);
+    ck_assert_ptr_null(list);
+    ck_assert_int_eq(ws2_lookup_settle(other, &list, &got), 0);
+    ws2_ai_free(list);
+    release_slow(1);        /* the late answer is dropped, nothing leaks */
+}
+END_TEST
+
+START_TEST(test_lookup_timeout_ends_it)
+{
+    uintptr_t id;
+    void *got;
+    struct ws2_ai *list;
+    int64_t t0 = w2u_now_ns();
+    ck_assert_int_eq(ws2_lookup_start(SLOW, NULL, NULL, 50, NULL, NULL, &id), 0);
+    ck_assert_int_eq(ws2_lookup_settle(id, &list, &got), W2U_WSAETIMEDOUT);
+    ck_assert_int_ge(w2u_now_ns() - t0, 50 * 1000000LL);
+    ck_assert_ptr_null(list);
+    ck_assert_int_eq(ws2_lookup_cancel(id), -1);
+    release_slow(1);
+}
+END_TEST
+
+static pthread_mutex_t settled_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t settled_cond = PTHREAD_COND_INITIALIZER;
+static int settled_err = -2;
+static pthread_t settled_on;
+
+static void settle_here(uintptr_t id)
+{
+    struct ws2_ai *list;
+    void *owner;
+    int e = ws2_lookup_settle(id, &list, &owner);
+    ws2_ai_free(list);
+    pthread_mutex_lock(&settled_lock);
+    settled_err = e;
+    settled_on = pthread_self();
+    pthread_cond_broadcast(&settled_cond);
+    pthread_mutex_unlock(&settled_lock);
+}
+
+START_TEST(test_lookup_settler_runs_on_a_thread_of_its_own)
+{
+    uintptr_t id;
+    ck_assert_int_eq(ws2_lookup_start(SLOW, NULL, NULL, -1, NULL, settle_here, &id), 0);
+    ck_assert_int_eq(ws2_lookup_cancel(id), 0);
+    pthread_mutex_lock(&settled_lock);
+    while (settled_err == -2)
+        pthread_cond_wait(&settled_cond, &settled_lock);
+    pthread_mutex_unlock(&settled_lock);
+    ck_assert_int_eq(settled_err, W2U_WSA_E_CANCELLED);
+    ck_assert(!pthread_equal(settled_on, pthread_self()));
+    release_slow(1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ws2core");
     TCase *tc = tcase_create("ws2core");
     tcase_add_test(tc, test_api_dispatches_through_provider_table);
+    tcase_add_test(tc, test_lookup_settles_once_with_the_answer);
+    tcase_add_test(tc, test_lookup_cancel_ends_it_before_the_answer);
+    tcase_add_test(tc, test_lookup_timeout_ends_it);
+    tcase_add_test(tc, test_lookup_settler_runs_on_a_thread_of_its_own);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -51,24 +51,6 @@ NOT_YET(int, WSACancelAsyncRequest, (HANDLE h), SOCKET_ERROR)
 NOT_YET(WSAEVENT, WPUCompleteOverlappedRequest, (SOCKET s, LPWSAOVERLAPPED ov, DWORD e, DWORD n, LPINT err), NULL)
 NOT_YET(INT, WSAProviderConfigChange, (LPHANDLE h, LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE r), SOCKET_ERROR)
 
-/* GetAddrInfoEx (overlapped, cancellable name resolution). */
-NOT_YET(int, GetAddrInfoExW, (const WCHAR *n, const WCHAR *s, DWORD ns, GUID *id, const ADDRINFOEXW *h,
-                              ADDRINFOEXW **res, struct timeval *t, OVERLAPPED *ov,
-                              LPLOOKUPSERVICE_COMPLETION_ROUTINE r, HANDLE *cancel), WSAEOPNOTSUPP)
-NOT_YET(int, GetAddrInfoExCancel, (HANDLE *h), WSA_INVALID_HANDLE)
-NOT_YET(int, GetAddrInfoExOverlappedResult, (OVERLAPPED *ov), WSAEOPNOTSUPP)
-
-/* GetAddrInfoExW never returned a list: nothing to free. */
-W2U_EXPORT void WINAPI FreeAddrInfoEx(ADDRINFOEXA *ai)
-{
-    (void)ai;
-}
-
-W2U_EXPORT void WINAPI FreeAddrInfoExW(ADDRINFOEXW *ai)
-{
-    (void)ai;
-}
-
 /* Connect-by-name, QOS and multipoint. */
 NOT_YET(BOOL, WSAConnectByNameA, (SOCKET s, const char *n, const char *sv, DWORD *ll, struct sockaddr *la,
                                   DWORD *rl, struct sockaddr *ra, const struct timeval *t, WSAOVERLAPPED *ov), FALSE)

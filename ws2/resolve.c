@@ -73,7 +73,7 @@ static const struct { int w, l; } ai_flag_map[] = {
 /* Windows-only flags that change nothing here (DNS-security, file-server
  * hints); they are accepted, as Windows accepts them. */
 #define AI_WINDOWS_ONLY (W2U_AI_NON_AUTHORITATIVE | W2U_AI_SECURE | W2U_AI_RETURN_PREFERRED_NAMES | \
-                         W2U_AI_FQDN | W2U_AI_FILESERVER)
+                         W2U_AI_FQDN | W2U_AI_FILESERVER | W2U_AI_DISABLE_IDN_ENCODING | W2U_AI_DNS_ONLY)
 
 static int linux_ai_flags(int wflags, int *out)
 {
@@ -99,33 +99,32 @@ void ws2_ai_free(struct ws2_ai *ai)
     }
 }
 
-/* Appends glibc's answers, in Windows form, to *tail. */
-static int append(struct addrinfo *res, bool collapse, struct ws2_ai ***tail, struct ws2_ai *head)
+/* Appends glibc's answers, in Windows form, to *tail: each address once
+ * (glibc gives one per socket type), with shape's type and protocol. */
+static int append(struct addrinfo *res, const struct ws2_ai_hints *shape, struct ws2_ai ***tail,
+                  struct ws2_ai *head)
 {
     for (struct addrinfo *a = res; a; a = a->ai_next) {
-        if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) || a->ai_socktype == SOCK_RAW)
+        if (a->ai_family != AF_INET && a->ai_family != AF_INET6)
             continue;
-        if (collapse) {
-            /* No socket type asked: Windows gives each address once, with
-             * type and protocol 0; glibc gives one per type. */
-            bool seen = false;
-            for (struct ws2_ai *e = head; e && !seen; e = e->next)
-                seen = e->addrlen == a->ai_addrlen && !memcmp(e->addr, a->ai_addr, a->ai_addrlen) &&
-                       e->family == ws2_af_from_linux(a->ai_family);
-            if (seen)
-                continue;
-        }
+        struct sockaddr_storage ss;
+        unsigned char waddr[sizeof(head->addr)];
+        int wl = sizeof(waddr);
+        memset(&ss, 0, sizeof(ss));
+        memcpy(&ss, a->ai_addr, a->ai_addrlen);
+        ws2_addr_from_linux(&ss, a->ai_addrlen, waddr, &wl);
+        bool seen = false;
+        for (struct ws2_ai *e = head; e && !seen; e = e->next)
+            seen = e->addrlen == (unsigned)wl && !memcmp(e->addr, waddr, (size_t)wl);
+        if (seen)
+            continue;
         struct ws2_ai *e = calloc(1, sizeof(*e));
         if (!e)
             return W2U_WSA_NOT_ENOUGH_MEMORY;
         e->family = ws2_af_from_linux(a->ai_family);
-        e->socktype = collapse ? 0 : a->ai_socktype;
-        e->protocol = collapse ? 0 : a->ai_protocol;
-        struct sockaddr_storage ss;
-        memset(&ss, 0, sizeof(ss));
-        memcpy(&ss, a->ai_addr, a->ai_addrlen);
-        int wl = sizeof(e->addr);
-        ws2_addr_from_linux(&ss, a->ai_addrlen, e->addr, &wl);
+        e->socktype = shape->socktype;
+        e->protocol = shape->protocol;
+        memcpy(e->addr, waddr, (size_t)wl);
         e->addrlen = (unsigned)wl;
         **tail = e;
         *tail = &e->next;
@@ -189,6 +188,7 @@ int ws2_getaddrinfo(const char *node, const char *service, const struct ws2_ai_h
     struct ws2_ai_hints none = { 0 };
     struct addrinfo lh;
     struct ws2_ai *head = NULL, **tail = &head;
+    char me[256], bare[INET6_ADDRSTRLEN + 32];
     int r;
 
     *out = NULL;
@@ -203,13 +203,39 @@ int ws2_getaddrinfo(const char *node, const char *service, const struct ws2_ai_h
         return W2U_WSAEINVAL;
     if (hints->family != W2U_AF_UNSPEC && hints->family != W2U_AF_INET && hints->family != W2U_AF_INET6)
         return W2U_WSAEAFNOSUPPORT;
-    if (hints->socktype != 0 && hints->socktype != W2U_SOCK_STREAM && hints->socktype != W2U_SOCK_DGRAM &&
-        hints->socktype != 3 /* SOCK_RAW */)
+    /* The socket types Windows knows (stream to seqpacket). */
+    if (hints->socktype < 0 || hints->socktype > 5)
         return W2U_WSAESOCKTNOSUPPORT;
+    /* An empty node is this host; an empty service is port 0. */
+    if (node && !node[0]) {
+        if (gethostname(me, sizeof(me)) < 0)
+            return w2u_errno_to_wsa(errno);
+        me[sizeof(me) - 1] = 0;
+        node = me;
+    }
+    if (service && !service[0])
+        service = "0";
+    /* "[v6]" (what follows the bracket, a port say, is ignored), unless
+     * only IPv4 is asked for. */
+    const char *close = node && node[0] == '[' ? strchr(node, ']') : NULL;
+    if (close && hints->family != W2U_AF_INET && (size_t)(close - node) <= sizeof(bare)) {
+        memcpy(bare, node + 1, (size_t)(close - node - 1));
+        bare[close - node - 1] = 0;
+        node = bare;
+    }
+    /* Windows turns a Unicode name into its punycode form. */
+    if (node && !(hints->flags & W2U_AI_DISABLE_IDN_ENCODING))
+        for (const unsigned char *c = (const unsigned char *)node; *c; c++)
+            if (*c >= 0x80) {
+                lh.ai_flags |= AI_IDN;
+                break;
+            }
     lh.ai_family = ws2_af_to_linux(hints->family);
-    lh.ai_socktype = hints->socktype;
-    lh.ai_protocol = hints->protocol;
-    bool collapse = hints->socktype == 0 && hints->protocol == 0;
+    /* Windows echoes the hints' type and protocol in every answer and
+     * takes combinations glibc refuses (UDP with a stream); glibc is only
+     * asked for the addresses, with the type a service name needs. */
+    lh.ai_socktype = hints->socktype == W2U_SOCK_STREAM || hints->socktype == W2U_SOCK_DGRAM ? hints->socktype : 0;
+    struct ws2_ai_hints shape = { 0, 0, hints->socktype, hints->protocol };
 
     if ((is_localhost(node) || is_own_name(node)) && !(hints->flags & W2U_AI_NUMERICHOST)) {
         char text[16][INET6_ADDRSTRLEN];
@@ -225,7 +251,7 @@ int ws2_getaddrinfo(const char *node, const char *service, const struct ws2_ai_h
                 r = eai_to_wsa(e);
                 break;
             }
-            r = append(res, collapse, &tail, head);
+            r = append(res, &shape, &tail, head);
             freeaddrinfo(res);
         }
         if (!r && head && (hints->flags & W2U_AI_CANONNAME) && !(head->canonname = strdup(node)))
@@ -235,7 +261,7 @@ int ws2_getaddrinfo(const char *node, const char *service, const struct ws2_ai_h
         int e = getaddrinfo(node, service, &lh, &res);
         if (e)
             return eai_to_wsa(e);
-        r = append(res, collapse, &tail, head);
+        r = append(res, &shape, &tail, head);
         if (!r && head && res->ai_canonname && !(head->canonname = strdup(res->ai_canonname)))
             r = W2U_WSA_NOT_ENOUGH_MEMORY;
         freeaddrinfo(res);

@@ -5,8 +5,10 @@
 #include <ws2tcpip.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
+#include "../iocp/iocp.h"
 #include "ws2.h"
 #include "ws2_resolve.h"
 #include "ws2_win32.h"
@@ -53,8 +55,10 @@ static int ai_error(int err)
                                                       (hints)->ai_protocol }) : (void)0, 0))
 
 /* Lays the answers out as a list of TYPE, one allocation per node (address
- * and name inside), the name copied by COPY_NAME(dst, src, chars). */
-#define BUILD_LIST(TYPE, FREE, COPY_NAME, list, flags, res)                             \
+ * and name inside), the name copied by COPY_NAME(dst, src, chars); frees
+ * list.  err becomes WSA_NOT_ENOUGH_MEMORY (and *res NULL) when memory
+ * runs out. */
+#define BUILD_LIST(TYPE, FREE, COPY_NAME, list, flags, res, err)                        \
     do {                                                                               \
         TYPE *head_ = NULL, **tail_ = &head_;                                          \
         for (struct ws2_ai *a_ = (list); a_; a_ = a_->next) {                          \
@@ -63,8 +67,9 @@ static int ai_error(int err)
                                  cn_ * sizeof(*n_->ai_canonname));                      \
             if (!n_) {                                                                 \
                 FREE(head_);                                                           \
-                ws2_ai_free(list);                                                     \
-                return ai_error(WSA_NOT_ENOUGH_MEMORY);                                \
+                head_ = NULL;                                                          \
+                (err) = WSA_NOT_ENOUGH_MEMORY;                                         \
+                break;                                                                 \
             }                                                                          \
             FILL_NODE(n_, a_, (flags));                                                \
             if (cn_) {                                                                 \
@@ -103,8 +108,8 @@ WRAPPED(int, getaddrinfo, (const char *node, const char *service, const struct a
     *res = NULL;
     if ((r = TAKE_HINTS(hints, h)) || (r = ws2_getaddrinfo(node, service, &h, &list)))
         return ai_error(r);
-    BUILD_LIST(struct addrinfo, ws2u_freeaddrinfo, COPY_A, list, h.flags, res);
-    return 0;
+    BUILD_LIST(struct addrinfo, ws2u_freeaddrinfo, COPY_A, list, h.flags, res, r);
+    return r ? ai_error(r) : ws2_result(0);
 }
 
 W2U_EXPORT void WINAPI FreeAddrInfoW(ADDRINFOW *ai);
@@ -130,8 +135,8 @@ W2U_EXPORT int WINAPI GetAddrInfoW(const WCHAR *node, const WCHAR *service, cons
     free(s8);
     if (r)
         return ai_error(r);
-    BUILD_LIST(ADDRINFOW, FreeAddrInfoW, COPY_W, list, h.flags, res);
-    return 0;
+    BUILD_LIST(ADDRINFOW, FreeAddrInfoW, COPY_W, list, h.flags, res, r);
+    return r ? ai_error(r) : ws2_result(0);
 }
 
 W2U_EXPORT void WINAPI FreeAddrInfoW(ADDRINFOW *ai)
@@ -141,6 +146,217 @@ W2U_EXPORT void WINAPI FreeAddrInfoW(ADDRINFOW *ai)
         free(ai);
         ai = next;
     }
+}
+
+/* ---- GetAddrInfoEx ---------------------------------------------------------------------
+ * Synchronous, or overlapped: the call returns WSA_IO_PENDING at once with
+ * the list pointer NULL, the OVERLAPPED's Pointer at it and Internal
+ * WSAEINPROGRESS; at the end Internal holds the error (0, the lookup's,
+ * WSA_E_CANCELLED, WSAETIMEDOUT), then the event is set or the routine
+ * runs, on a thread of the library (Windows runs it on one of its pool,
+ * not as an APC). */
+
+W2U_EXPORT void WINAPI FreeAddrInfoExW(ADDRINFOEXW *ai)
+{
+    while (ai) {
+        ADDRINFOEXW *next = ai->ai_next;
+        free(ai);
+        ai = next;
+    }
+}
+
+W2U_EXPORT void WINAPI FreeAddrInfoEx(ADDRINFOEXA *ai)
+{
+    while (ai) {
+        ADDRINFOEXA *next = ai->ai_next;
+        free(ai);
+        ai = next;
+    }
+}
+
+/* An overlapped call's Windows half, kept with its lookup. */
+struct ex_call {
+    OVERLAPPED *ov;            /* NULL: a synchronous call with a timeout */
+    void **result;             /* the program's ADDRINFOEXW * or ADDRINFOEXA * */
+    bool wide;
+    int flags;
+    LPLOOKUPSERVICE_COMPLETION_ROUTINE routine;
+};
+
+static int ex_list(struct ws2_ai *list, bool wide, int flags, void **result)
+{
+    int r = 0;
+    if (wide)
+        BUILD_LIST(ADDRINFOEXW, FreeAddrInfoExW, COPY_W, list, flags, (ADDRINFOEXW **)result, r);
+    else
+        BUILD_LIST(ADDRINFOEXA, FreeAddrInfoEx, COPY_A, list, flags, (ADDRINFOEXA **)result, r);
+    return r;
+}
+
+/* Waits for lookup id to end and hands the program its outcome; returns
+ * the call (the caller frees it) with the error and the event as it was
+ * before Internal changed (the program may reuse the OVERLAPPED once it
+ * sees that), or NULL if id names no lookup. */
+static struct ex_call *ex_settle(uintptr_t id, int *err, HANDLE *event)
+{
+    struct ws2_ai *list;
+    void *owner;
+    int e = ws2_lookup_settle(id, &list, &owner);
+    if (e < 0)
+        return NULL;
+    struct ex_call *c = owner;
+    *event = c->ov ? c->ov->hEvent : NULL;
+    if (!e)
+        e = ex_list(list, c->wide, c->flags, c->result);
+    else
+        ws2_ai_free(list);
+    if (c->ov)
+        c->ov->Internal = (ULONG_PTR)(unsigned)e;
+    *err = e;
+    return c;
+}
+
+/* Natively, on the library's thread. */
+static void ex_settle_here(uintptr_t id)
+{
+    int err;
+    HANDLE event;
+    struct ex_call *c = ex_settle(id, &err, &event);
+    if (!c)
+        return;
+    OVERLAPPED *ov = c->ov;
+    LPLOOKUPSERVICE_COMPLETION_ROUTINE routine = c->routine;
+    free(c);
+    if (event)
+        iocp_event_set((uintptr_t)event);
+    if (routine)
+        routine((DWORD)err, 0, ov);
+}
+
+/* Under Wine the DLL's own Wine thread settles (the event is Wine's, the
+ * routine Windows code): it sets the event and runs the routine that this
+ * gives it.  Returns the error, or -1 if id names no lookup. */
+W2U_EXPORT int ws2uring_lookup_settle(uintptr_t id, uintptr_t *event, uintptr_t *routine, uintptr_t *ov)
+{
+    int err;
+    HANDLE ev;
+    struct ex_call *c = ex_settle(id, &err, &ev);
+    if (!c)
+        return -1;
+    *event = (uintptr_t)ev;
+    *routine = (uintptr_t)c->routine;
+    *ov = (uintptr_t)c->ov;
+    free(c);
+    return err;
+}
+
+/* The hints' output fields must be empty, as for getaddrinfo. */
+#define TAKE_HINTS_EX(hints, h)                                                      \
+    ((hints) && ((hints)->ai_blob || (hints)->ai_bloblen || (hints)->ai_provider)    \
+         ? WSANO_RECOVERY : TAKE_HINTS(hints, h))
+
+static int get_addr_info_ex(const char *name, const char *service, struct ws2_ai_hints *h, void **result,
+                            bool wide, const struct WS(timeval) *timeout, OVERLAPPED *ov,
+                            LPLOOKUPSERVICE_COMPLETION_ROUTINE routine, HANDLE *handle)
+{
+    struct ws2_ai *list;
+    int r;
+
+    if (!name && !service)
+        return ai_error(WSAHOST_NOT_FOUND);
+    /* A routine needs an OVERLAPPED, and one without an event. */
+    if (routine && (!ov || ov->hEvent))
+        return ai_error(WSAEINVAL);
+    int64_t ms = -1;
+    if (timeout) {
+        if (timeout->tv_sec < 0 || timeout->tv_usec < 0)
+            return ai_error(WSAEINVAL);
+        ms = (int64_t)timeout->tv_sec * 1000 + timeout->tv_usec / 1000;
+    }
+    if (!ov && !timeout) {
+        if ((r = ws2_getaddrinfo(name, service, h, &list)) || (r = ex_list(list, wide, h->flags, result)))
+            return ai_error(r);
+        return ws2_result(0);
+    }
+    struct ex_call *c = calloc(1, sizeof(*c));
+    if (!c)
+        return ai_error(WSA_NOT_ENOUGH_MEMORY);
+    *c = (struct ex_call){ ov, result, wide, h->flags, routine };
+    if (ov) {
+        ov->Pointer = result;
+        ov->Internal = WSAEINPROGRESS;
+    }
+    uintptr_t id;
+    void (*settler)(uintptr_t) = ov && !ws2_hosted() ? ex_settle_here : NULL;
+    if ((r = ws2_lookup_start(name, service, h, ms, c, settler, &id))) {
+        free(c);
+        if (ov)
+            ov->Internal = (ULONG_PTR)(unsigned)r;
+        return ai_error(r);
+    }
+    if (!ov) {
+        /* Synchronous with a timeout: this thread waits for the end. */
+        HANDLE event;
+        int err;
+        free(ex_settle(id, &err, &event));
+        return err ? ai_error(err) : ws2_result(0);
+    }
+    if (handle)
+        *handle = (HANDLE)id;
+    return ai_error(WSA_IO_PENDING);
+}
+
+W2U_EXPORT int WINAPI GetAddrInfoExW(const WCHAR *name, const WCHAR *service, DWORD ns, GUID *nsid,
+                                     const ADDRINFOEXW *hints, ADDRINFOEXW **result, struct WS(timeval) *timeout,
+                                     OVERLAPPED *ov, LPLOOKUPSERVICE_COMPLETION_ROUTINE routine, HANDLE *handle)
+{
+    struct ws2_ai_hints h = { 0 };
+    int r;
+    (void)ns;                  /* every namespace is the system resolver's */
+    (void)nsid;
+    if (!result)
+        return ai_error(WSAEINVAL);
+    *result = NULL;
+    if ((r = TAKE_HINTS_EX(hints, h)))
+        return ai_error(r);
+    char *n8 = w2u_utf8_from_utf16(name), *s8 = w2u_utf8_from_utf16(service);
+    if ((name && !n8) || (service && !s8))
+        r = ai_error(WSA_NOT_ENOUGH_MEMORY);
+    else
+        r = get_addr_info_ex(n8, s8, &h, (void **)result, true, timeout, ov, routine, handle);
+    free(n8);
+    free(s8);
+    return r;
+}
+
+W2U_EXPORT int WINAPI GetAddrInfoExA(const char *name, const char *service, DWORD ns, GUID *nsid,
+                                     const ADDRINFOEXA *hints, ADDRINFOEXA **result, struct WS(timeval) *timeout,
+                                     OVERLAPPED *ov, LPLOOKUPSERVICE_COMPLETION_ROUTINE routine, HANDLE *handle)
+{
+    struct ws2_ai_hints h = { 0 };
+    int r;
+    (void)ns;
+    (void)nsid;
+    if (!result)
+        return ai_error(WSAEINVAL);
+    *result = NULL;
+    if ((r = TAKE_HINTS_EX(hints, h)))
+        return ai_error(r);
+    return get_addr_info_ex(name, service, &h, (void **)result, false, timeout, ov, routine, handle);
+}
+
+W2U_EXPORT int WINAPI GetAddrInfoExOverlappedResult(OVERLAPPED *ov)
+{
+    return ov ? (int)ov->Internal : WSAEINVAL;
+}
+
+/* Ends the lookup at once with WSA_E_CANCELLED (glibc's query itself goes
+ * on; its answer is dropped).  WSA_INVALID_HANDLE once it has ended. */
+W2U_EXPORT int WINAPI GetAddrInfoExCancel(HANDLE *handle)
+{
+    if (!handle || ws2_lookup_cancel((uintptr_t)*handle) < 0)
+        return ai_error(WSA_INVALID_HANDLE);
+    return 0;
 }
 
 WRAPPED(int, getnameinfo, (const SOCKADDR *sa, socklen_t salen, char *host, DWORD hostlen,

@@ -888,6 +888,11 @@ W2U_EXPORT void ws2uring_host_set(host_post_fn post, void (*set_event)(uintptr_t
     iocp_host_runs_reaper();
 }
 
+bool ws2_hosted(void)
+{
+    return ws2_host_apc != NULL;
+}
+
 /* The host's thread for WSAEventSelect: watches sockets, sets the host's
  * events; does not return. */
 W2U_EXPORT void ws2uring_host_watch(void)

@@ -13,11 +13,13 @@
 #define W2U_WSANO_DATA            11004
 #define W2U_WSATYPE_NOT_FOUND     10109
 #define W2U_WSA_NOT_ENOUGH_MEMORY 8
+#define W2U_WSA_E_CANCELLED       10111
 
 #define W2U_AI_PASSIVE                0x00001
 #define W2U_AI_CANONNAME              0x00002
 #define W2U_AI_NUMERICHOST            0x00004
 #define W2U_AI_NUMERICSERV            0x00008
+#define W2U_AI_DNS_ONLY               0x00010
 #define W2U_AI_ALL                    0x00100
 #define W2U_AI_ADDRCONFIG             0x00400
 #define W2U_AI_V4MAPPED               0x00800
@@ -26,6 +28,7 @@
 #define W2U_AI_RETURN_PREFERRED_NAMES 0x10000
 #define W2U_AI_FQDN                   0x20000
 #define W2U_AI_FILESERVER             0x40000
+#define W2U_AI_DISABLE_IDN_ENCODING   0x80000
 
 #define W2U_NI_NOFQDN       0x01
 #define W2U_NI_NUMERICHOST  0x02
@@ -50,6 +53,22 @@ struct ws2_ai {
 int ws2_getaddrinfo(const char *node, const char *service, const struct ws2_ai_hints *hints,
                     struct ws2_ai **out);
 void ws2_ai_free(struct ws2_ai *ai);
+
+/* Asynchronous lookups (lookup.c).  ws2_lookup_start resolves on a thread
+ * of its own (it copies its arguments) and gives the lookup's id in *id
+ * (also GetAddrInfoExCancel's handle); timeout_ms < 0: none.  With a
+ * settler, a thread of the library calls settler(id); without, the
+ * caller must call ws2_lookup_settle(id) once, from a thread that may
+ * block.  ws2_lookup_settle waits for the answer, a cancel or the
+ * timeout, whichever is first, and returns the error (0,
+ * WSA_E_CANCELLED, WSAETIMEDOUT or the lookup's), the list (the caller's
+ * to free) and the owner given to start; -1 if id names no lookup.  The
+ * id is then stale.  ws2_lookup_cancel: 0, or -1 if id names no lookup
+ * still running. */
+int ws2_lookup_start(const char *node, const char *service, const struct ws2_ai_hints *hints, int64_t timeout_ms,
+                     void *owner, void (*settler)(uintptr_t id), uintptr_t *id);
+int ws2_lookup_settle(uintptr_t id, struct ws2_ai **list, void **owner);
+int ws2_lookup_cancel(uintptr_t id);
 int ws2_getnameinfo(const void *addr, int addrlen, char *host, size_t hostlen, char *serv,
                     size_t servlen, int flags);
 int ws2_gethostname(char *name, int len);

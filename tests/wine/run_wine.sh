@@ -31,6 +31,7 @@ fi
 declare -A wine_bugs=(
     [wine_iocp:close-in-flight]="Wine 8.0's builtin completes a receive cancelled by closesocket with ERROR_HANDLES_CLOSED (676), not ERROR_OPERATION_ABORTED (995)"
     [wine_iocp:mswsock-wsarecvex]="Wine 8.0's mswsock.dll WSARecvEx returns -1 without setting an error, with 6 bytes waiting (it looks unimplemented)"
+    [wine_basic:async-cancel-ended]="Wine 8.0's builtin WSACancelAsyncRequest is a stub that returns 0 for any handle"
     [wine_iocp:mswsock-getacceptexsockaddrs]="Wine 8.0's mswsock.dll GetAcceptExSockaddrs does nothing unless mswsock's own AcceptEx ran first (that is when it looks ws2_32's function up)"
 )
 

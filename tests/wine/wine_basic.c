@@ -12,6 +12,10 @@
 
 #include "wine_check.h"
 
+/* Windows 8's calls, which Debian's mingw-w64 headers lack. */
+int WSAAPI GetAddrInfoExCancel(HANDLE *handle);
+int WSAAPI GetAddrInfoExOverlappedResult(OVERLAPPED *ov);
+
 
 /* A listening socket on the loopback of family af, its address in *addr. */
 static SOCKET listening(int af, struct sockaddr_storage *addr, int *len)
@@ -311,6 +315,78 @@ static void windows_facts(void)
     closesocket(l);
 }
 
+/* WSAAsyncGetServByName: the entry laid out in the program's buffer, its
+ * length in the message; a buffer too small gets WSAENOBUFS and the
+ * length needed; a lookup that has ended cannot be cancelled. */
+static void async_database(void)
+{
+    const UINT msg = WM_USER + 9;
+    HWND w = CreateWindowExA(0, "STATIC", "ws2uring test", 0, 0, 0, 0, 0, HWND_MESSAGE, NULL, NULL, NULL);
+    char buf[MAXGETHOSTSTRUCT], small[8];
+    SOCKET from = 0;
+    HANDLE h = WSAAsyncGetServByName(w, msg, "http", "tcp", buf, sizeof(buf));
+    LPARAM p = h ? next_message(w, msg, &from) : -1;
+    struct servent *se = (struct servent *)buf;
+    int ok = p != -1 && from == (SOCKET)h && !WSAGETASYNCERROR(p) && WSAGETASYNCBUFLEN(p) > sizeof(*se) &&
+             WSAGETASYNCBUFLEN(p) <= sizeof(buf) && se->s_port == htons(80) && !strcmp(se->s_name, "http") &&
+             !strcmp(se->s_proto, "tcp") && se->s_name > buf && se->s_name < buf + sizeof(buf);
+    printf("# async-getservbyname: handle %p lparam %#lx\n", h, (long)p);
+    check(ok, "async-getservbyname", "the servent in the buffer, its length in the message");
+    int need = p != -1 ? WSAGETASYNCBUFLEN(p) : 0;
+    h = WSAAsyncGetServByName(w, msg, "http", "tcp", small, sizeof(small));
+    p = h ? next_message(w, msg, &from) : -1;
+    check(p != -1 && from == (SOCKET)h && WSAGETASYNCERROR(p) == WSAENOBUFS && WSAGETASYNCBUFLEN(p) == need,
+          "async-nobufs", "WSAENOBUFS with the length the entry needs");
+    h = WSAAsyncGetProtoByNumber(w, msg, 6, buf, sizeof(buf));
+    p = h ? next_message(w, msg, &from) : -1;
+    check(p != -1 && !WSAGETASYNCERROR(p) && ((struct protoent *)buf)->p_proto == 6, "async-getprotobynumber",
+          "protocol 6's entry");
+    check(WSACancelAsyncRequest(h) == SOCKET_ERROR && WSAGetLastError() == WSAEALREADY, "async-cancel-ended",
+          "WSAEALREADY for a lookup that has ended");
+    if (w)
+        DestroyWindow(w);
+}
+
+/* GetAddrInfoExW with an OVERLAPPED: an event, then a routine, which
+ * Windows runs on a thread of its own (this one does not wait alertably). */
+static HANDLE ex_done;
+static DWORD ex_error = 12345;
+static void CALLBACK ex_routine(DWORD error, DWORD bytes, WSAOVERLAPPED *ov)
+{
+    (void)bytes;
+    (void)ov;
+    ex_error = error;
+    SetEvent(ex_done);
+}
+
+static void getaddrinfoex(void)
+{
+    static const WCHAR localhost[] = L"localhost";
+    ADDRINFOEXW hints = { .ai_family = AF_INET }, *res = (ADDRINFOEXW *)1;
+    OVERLAPPED ov = { 0 };
+    HANDLE h = NULL;
+    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    int r = GetAddrInfoExW(localhost, NULL, NS_DNS, NULL, &hints, &res, NULL, &ov, NULL, &h);
+    int ok = r == WSA_IO_PENDING && WaitForSingleObject(ov.hEvent, 5000) == WAIT_OBJECT_0 &&
+             !GetAddrInfoExOverlappedResult(&ov) && res && res->ai_family == AF_INET &&
+             ((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+    printf("# getaddrinfoex-event: r %d internal %#lx\n", r, (unsigned long)ov.Internal);
+    check(ok, "getaddrinfoex-event", "pending, then the event and the answer");
+    if (ok)
+        FreeAddrInfoExW(res);
+    check(GetAddrInfoExCancel(&h) == WSA_INVALID_HANDLE, "getaddrinfoex-cancel-ended",
+          "WSA_INVALID_HANDLE once it has ended");
+    CloseHandle(ov.hEvent);
+    ov.hEvent = NULL;
+    ex_done = CreateEventW(NULL, TRUE, FALSE, NULL);
+    r = GetAddrInfoExW(NULL, L"no-such-service-here", NS_DNS, NULL, NULL, &res, NULL, &ov, ex_routine, NULL);
+    ok = r == WSA_IO_PENDING && WaitForSingleObject(ex_done, 5000) == WAIT_OBJECT_0 &&
+         ex_error == WSATYPE_NOT_FOUND && GetAddrInfoExOverlappedResult(&ov) == WSATYPE_NOT_FOUND;
+    printf("# getaddrinfoex-routine: r %d error %lu\n", r, ex_error);
+    check(ok, "getaddrinfoex-routine", "the routine runs on another thread with the lookup's error");
+    CloseHandle(ex_done);
+}
+
 int main(int argc, char **argv)
 {
     WSADATA d;
@@ -338,6 +414,8 @@ int main(int argc, char **argv)
     async_select();
     conditional_accept();
     resolve();
+    async_database();
+    getaddrinfoex();
     windows_facts();
     check(!WSACleanup(), "cleanup", "WSACleanup");
     check(socket(AF_INET, SOCK_STREAM, 0) == INVALID_SOCKET && WSAGetLastError() == WSANOTINITIALISED,

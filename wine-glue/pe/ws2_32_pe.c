@@ -806,12 +806,12 @@ static DWORD WINAPI async_main(void *arg)
             continue;                          /* closed meanwhile */
         for (int bit = 0; bit < FD_MAX_EVENTS; bit++)
             if (ne.lNetworkEvents & (1 << bit))
-                post_message(a->hwnd, a->msg, (WPARAM)a->s, WSAMAKESELECTREPLY(1 << bit, ne.iErrorCode[bit]));
+                w2u_pe_post(a->hwnd, a->msg, (WPARAM)a->s, WSAMAKESELECTREPLY(1 << bit, ne.iErrorCode[bit]));
     }
     return 0;
 }
 
-static BOOL CALLBACK async_start(INIT_ONCE *once, void *param, void **context)
+static BOOL CALLBACK load_post_message(INIT_ONCE *once, void *param, void **context)
 {
     (void)once;
     (void)param;
@@ -819,8 +819,28 @@ static BOOL CALLBACK async_start(INIT_ONCE *once, void *param, void **context)
     HMODULE user32 = LoadLibraryA("user32.dll");
     post_message = user32 ? (BOOL (WINAPI *)(HWND, UINT, WPARAM, LPARAM))(void *)GetProcAddress(user32, "PostMessageW")
                           : NULL;
+    return TRUE;
+}
+
+static BOOL have_post_message(void)
+{
+    static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
+    InitOnceExecuteOnce(&once, load_post_message, NULL, NULL);
+    return post_message != NULL;
+}
+
+BOOL w2u_pe_post(HWND hwnd, UINT msg, WPARAM wparam, LPARAM lparam)
+{
+    return have_post_message() && post_message(hwnd, msg, wparam, lparam);
+}
+
+static BOOL CALLBACK async_start(INIT_ONCE *once, void *param, void **context)
+{
+    (void)once;
+    (void)param;
+    (void)context;
     async_wake = CreateEventW(NULL, FALSE, FALSE, NULL);
-    HANDLE t = post_message && async_wake ? CreateThread(NULL, 0, async_main, NULL, 0, NULL) : NULL;
+    HANDLE t = have_post_message() && async_wake ? CreateThread(NULL, 0, async_main, NULL, 0, NULL) : NULL;
     if (t)
         CloseHandle(t);
     return t != NULL;
@@ -1100,4 +1120,53 @@ int WINAPI w2u_pe_WSADuplicateSocketW(UINT64 s, DWORD pid, void *info)
 const char *WINAPI w2u_pe_ws2uring_version(void)
 {
     return "ws2uring " W2U_VERSION " on Wine " W2U_WINE_VERSION;
+}
+
+/* ---- GetAddrInfoExW ---------------------------------------------------------------
+ * ws2uring resolves; an overlapped lookup ends (answer, cancel, timeout)
+ * on a Wine thread of the DLL, which sets the program's event or runs its
+ * routine there, as Windows does on a thread of its pool. */
+extern const unsigned w2u_pe_index_GetAddrInfoExW;
+UINT64 WINAPI w2u_pe_GetAddrInfoExCancel(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5,
+                                         UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+/* mingw's headers make the routine a bare pointer. */
+typedef void (WINAPI *lookup_routine)(DWORD error, DWORD bytes, OVERLAPPED *ov);
+
+static DWORD WINAPI lookup_main(void *id)
+{
+    struct w2u_forward_params p = { .args = { (UINT64)(ULONG_PTR)id } };
+    unix_call(unixlib, W2U_UNIX_LOOKUP, &p);
+    if ((INT64)p.ret < 0)
+        return 0;
+    HANDLE event = (HANDLE)(ULONG_PTR)p.args[1];
+    lookup_routine routine = (lookup_routine)(ULONG_PTR)p.args[2];
+    if (event)
+        SetEvent(event);
+    if (routine)
+        routine((DWORD)p.ret, 0, (OVERLAPPED *)(ULONG_PTR)p.args[3]);
+    return 0;
+}
+
+int WINAPI w2u_pe_GetAddrInfoExW(const WCHAR *name, const WCHAR *service, DWORD ns, GUID *nsid, const void *hints,
+                                 void **result, void *timeout, OVERLAPPED *ov, void *routine, HANDLE *handle)
+{
+    HANDLE own = NULL;
+    HANDLE *h = handle ? handle : &own;      /* the thread below needs the lookup's handle */
+    int r = (int)w2u_pe_forward(w2u_pe_index_GetAddrInfoExW, "GetAddrInfoExW", (UINT64)(ULONG_PTR)name,
+                                (UINT64)(ULONG_PTR)service, ns, (UINT64)(ULONG_PTR)nsid, (UINT64)(ULONG_PTR)hints,
+                                (UINT64)(ULONG_PTR)result, (UINT64)(ULONG_PTR)timeout, (UINT64)(ULONG_PTR)ov,
+                                (UINT64)(ULONG_PTR)routine, (UINT64)(ULONG_PTR)h, 0, 0);
+    if (r != WSA_IO_PENDING)
+        return r;
+    HANDLE id = *h;
+    HANDLE t = CreateThread(NULL, 0, lookup_main, id, 0, NULL);
+    if (t) {
+        CloseHandle(t);
+    } else {
+        /* No thread: end the lookup here, cancelled, rather than never. */
+        w2u_pe_GetAddrInfoExCancel((UINT64)(ULONG_PTR)&id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        lookup_main(id);
+    }
+    SetLastError(WSA_IO_PENDING);
+    return r;
 }

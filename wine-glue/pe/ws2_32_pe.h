@@ -27,4 +27,14 @@ void w2u_pe_drop_handle(UINT64 h);
 /* WSACleanup succeeded: if it was the last, every Wine handle goes. */
 void w2u_pe_after_cleanup(void);
 
+/* Declares the generated thunk of a forwarded export, to call it from the
+ * DLL's own code: twelve argument slots, as the program's call has. */
+#define W2U_PE_THUNK(name)                                                                          \
+    UINT64 WINAPI w2u_pe_##name(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, \
+                                UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+
+/* PostMessageW (user32, loaded the first time): FALSE if it failed or
+ * user32 is not there. */
+BOOL w2u_pe_post(HWND hwnd, UINT msg, WPARAM wparam, LPARAM lparam);
+
 #endif

@@ -44,6 +44,7 @@ static uint32_t (*post_status)(uint64_t port, uint32_t status, uint64_t informat
 static void (*host_reap)(void);
 static void (*host_process_id)(uint32_t pid);
 static int (*accept_defer)(uint64_t listener, uint64_t accepted);
+static int (*lookup_settle)(uintptr_t id, uintptr_t *event, uintptr_t *routine, uintptr_t *ov);
 static native_fn extensions[W2U_EXTENSIONS];   /* ws2uring's, learnt from WSAIoctl */
 
 static bool host_init(void *lib);
@@ -110,8 +111,10 @@ static void init(void)
     host_reap = (void (*)(void))find(lib, "ws2uring_host_reap");
     host_process_id = (void (*)(uint32_t))find(lib, "ws2uring_host_process_id");
     accept_defer = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_accept_defer");
+    lookup_settle = (int (*)(uintptr_t, uintptr_t *, uintptr_t *, uintptr_t *))find(lib, "ws2uring_lookup_settle");
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
         !winsock_started || !socket_host_port || !post_status || !host_reap || !host_process_id || !accept_defer ||
+        !lookup_settle ||
         !host_init(lib)) {
         snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
@@ -374,6 +377,19 @@ static NTSTATUS unix_defer(void *args)
     return 0;
 }
 
+/* On the DLL's Wine thread for one overlapped GetAddrInfoExW: waits for
+ * the lookup's end, which the DLL then delivers (its event, its routine). */
+static NTSTATUS unix_lookup(void *args)
+{
+    struct w2u_forward_params *p = args;
+    uintptr_t event = 0, routine = 0, ov = 0;
+    p->ret = (uint64_t)(int64_t)lookup_settle((uintptr_t)p->args[0], &event, &routine, &ov);
+    p->args[1] = event;
+    p->args[2] = routine;
+    p->args[3] = ov;
+    return 0;
+}
+
 /* One line per not-yet export, the first time a program calls it. */
 static NTSTATUS unix_not_yet(void *args)
 {
@@ -405,4 +421,5 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_HOST_PORT] = unix_host_port,
     [W2U_UNIX_POST] = unix_post,
     [W2U_UNIX_DEFER] = unix_defer,
+    [W2U_UNIX_LOOKUP] = unix_lookup,
 };
