@@ -39,7 +39,9 @@ char *w2u_utf8_from_utf16(const uint16_t *w)
     return out;
 }
 
-bool w2u_utf16_from_utf8(const char *s, uint16_t *out, size_t cap)
+/* Converts s, writing to out unless it is NULL; returns the units with the
+ * terminator. */
+static size_t utf16_units(const char *s, uint16_t *out)
 {
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)s;
@@ -56,19 +58,28 @@ bool w2u_utf16_from_utf8(const char *s, uint16_t *out, size_t cap)
             p += 1;
         }
         if (c >= 0x10000) {
-            if (o + 2 >= cap)
-                return false;
             c -= 0x10000;
-            out[o++] = (uint16_t)(0xD800 + (c >> 10));
-            out[o++] = (uint16_t)(0xDC00 + (c & 0x3FF));
+            if (out) {
+                out[o] = (uint16_t)(0xD800 + (c >> 10));
+                out[o + 1] = (uint16_t)(0xDC00 + (c & 0x3FF));
+            }
+            o += 2;
         } else {
-            if (o + 1 >= cap)
-                return false;
-            out[o++] = (uint16_t)c;
+            if (out)
+                out[o] = (uint16_t)c;
+            o++;
         }
     }
-    if (o >= cap)
+    if (out)
+        out[o] = 0;
+    return o + 1;
+}
+
+bool w2u_utf16_from_utf8(const char *s, uint16_t *out, size_t cap)
+{
+    /* Measured first: Windows leaves a buffer that is too small as it was. */
+    if (utf16_units(s, NULL) > cap)
         return false;
-    out[o] = 0;
+    utf16_units(s, out);
     return true;
 }

@@ -221,7 +221,8 @@ uint32_t w2u_thread_id(void);
 /* UTF-16 (NUL-terminated) to a malloc'd UTF-8 string; NULL for NULL or no
  * memory.  Unpaired surrogates are encoded as they stand. */
 char *w2u_utf8_from_utf16(const uint16_t *w);
-/* Into out[cap] UTF-16 units with the terminator; false if it does not fit. */
+/* Into out[cap] UTF-16 units with the terminator; false, out untouched, if
+ * it does not fit. */
 bool w2u_utf16_from_utf8(const char *s, uint16_t *out, size_t cap);
 
 /* ---- logging -------------------------------------------------------------- */

@@ -2190,6 +2190,40 @@ START_TEST(test_not_yet_exports_fail_cleanly)
     GUID id = { 0 };
     ck_assert_int_eq(WSCDeinstallProvider(&id, &err), SOCKET_ERROR);
     ck_assert_int_eq(err, WSAEOPNOTSUPP);
+
+    /* A provider's path and facts: Windows' errors for bad arguments and
+     * unknown providers, mswsock.dll for the real ones. */
+    WCHAR path[64];
+    INT plen = -1;
+    ck_assert_int_eq(WSCGetProviderPath(NULL, NULL, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSCGetProviderPath(&id, NULL, NULL, &err), SOCKET_ERROR);
+    ck_assert_int_eq(err, WSAEFAULT);
+    ck_assert_int_eq(WSCGetProviderPath(&id, path, &plen, &err), SOCKET_ERROR);
+    ck_assert_int_eq(err, WSAEINVAL);
+    ck_assert_int_eq(plen, -1);
+    plen = 64;
+    ck_assert_int_eq(WSCGetProviderPath(&id, path, &plen, &err), SOCKET_ERROR);
+    ck_assert_int_eq(err, WSAEINVAL);                       /* no such provider */
+    ck_assert_int_eq(WSCGetProviderPath(&info[0].ProviderId, path, &plen, &err), 0);
+    ck_assert_int_eq(plen, 34);
+    ck_assert(path[0] == '%' && path[33] == 0 && path[32] == 'l');
+    plen = 4;
+    ck_assert_int_eq(WSCGetProviderPath(&info[0].ProviderId, path, &plen, &err), SOCKET_ERROR);
+    ck_assert_int_eq(err, WSAEFAULT);
+    ck_assert_int_eq(plen, 34);
+    BYTE pinfo[16];
+    size_t ilen = sizeof(pinfo);
+    ck_assert_int_eq(WSCGetProviderInfo(NULL, ProviderInfoLspCategories, pinfo, &ilen, 0, &err), SOCKET_ERROR);
+    ck_assert_int_eq(err, WSAEFAULT);
+    ck_assert_int_eq(WSCGetProviderInfo(&id, ProviderInfoLspCategories, pinfo, &ilen, 0, &err), SOCKET_ERROR);
+    ck_assert_int_eq(err, WSANO_RECOVERY);
+    memset(pinfo, 0xcc, sizeof(pinfo));
+    ck_assert_int_eq(WSCGetProviderInfo(&info[0].ProviderId, ProviderInfoLspCategories, pinfo, &ilen, 0, &err), 0);
+    ck_assert_uint_eq(ilen, sizeof(DWORD));
+    ck_assert_uint_eq(pinfo[0] | pinfo[1] | pinfo[2] | pinfo[3], 0);
+    ck_assert_int_eq(WSCGetProviderInfo(&info[0].ProviderId, (WSC_PROVIDER_INFO_TYPE)7, pinfo, &ilen, 0, &err),
+                     SOCKET_ERROR);
+    ck_assert_int_eq(err, WSAEINVAL);
     closesocket(s);
     stop();
 }

@@ -2,6 +2,7 @@
  * and WSADuplicateSocketA/W (whose WSAPROTOCOL_INFO carries the duplicate). */
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <ws2spi.h>
 #include <string.h>
 
 #include "ws2.h"
@@ -142,4 +143,73 @@ W2U_EXPORT int WINAPI WSADuplicateSocketA(SOCKET s, DWORD pid, WSAPROTOCOL_INFOA
 W2U_EXPORT int WINAPI WSADuplicateSocketW(SOCKET s, DWORD pid, WSAPROTOCOL_INFOW *info)
 {
     DUPLICATE_SOCKET(fill_w, s, pid, info);
+}
+
+/* ---- WSCGetProviderPath, WSCGetProviderInfo ------------------------------------------ */
+
+static bool known_provider(const GUID *id)
+{
+    return !memcmp(id, &msafd_tcpip, sizeof(*id)) || !memcmp(id, &ws2uring_unix, sizeof(*id));
+}
+
+/* Both providers are where Windows keeps its own: mswsock.dll. */
+W2U_EXPORT INT WINAPI WSCGetProviderPath(LPGUID id, LPWSTR path, LPINT len, LPINT err)
+{
+    static const char where[] = "%SystemRoot%\\system32\\mswsock.dll";
+    int e = 0;
+    if (!err)
+        return SOCKET_ERROR;
+    if (!id || !len)
+        e = WSAEFAULT;
+    else if (*len <= 0 || !path || !known_provider(id))
+        e = WSAEINVAL;
+    else if (*len < (int)sizeof(where)) {
+        *len = (int)sizeof(where);            /* characters, the NUL included */
+        e = WSAEFAULT;
+    } else {
+        for (size_t i = 0; i < sizeof(where); i++)
+            path[i] = (WCHAR)where[i];
+        *len = (int)sizeof(where);
+    }
+    *err = e;
+    return e ? SOCKET_ERROR : 0;
+}
+
+/* Windows 7's audit record: its size and a reserved pointer. */
+struct provider_audit {
+    DWORD record_size;
+    void *reserved;
+};
+
+/* The base providers belong to no LSP category. */
+W2U_EXPORT INT WINAPI WSCGetProviderInfo(LPGUID id, WSC_PROVIDER_INFO_TYPE type, PBYTE info, size_t *len,
+                                         DWORD flags, LPINT err)
+{
+    int e = 0;
+    (void)flags;
+    if (!err)
+        return SOCKET_ERROR;
+    if (!id)
+        e = WSAEFAULT;
+    else if (!known_provider(id))
+        e = WSANO_RECOVERY;
+    else if (!info || !len)
+        e = WSAEFAULT;
+    else if (type == ProviderInfoLspCategories) {
+        if (*len < sizeof(DWORD))
+            e = WSAEFAULT;
+        else
+            memset(info, 0, sizeof(DWORD));
+        *len = sizeof(DWORD);
+    } else if (type == ProviderInfoAudit) {
+        if (*len < sizeof(struct provider_audit))
+            e = WSAEFAULT;
+        else
+            memcpy(info, &(struct provider_audit){ sizeof(struct provider_audit), NULL }, sizeof(struct provider_audit));
+        *len = sizeof(struct provider_audit);
+    } else {
+        e = WSAEINVAL;
+    }
+    *err = e;
+    return e ? SOCKET_ERROR : 0;
 }

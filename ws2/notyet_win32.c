@@ -82,8 +82,6 @@ NOT_YET(INT, WSASetServiceW, (LPWSAQUERYSETW q, WSAESETSERVICEOP op, DWORD f), S
 
 /* Catalog configuration (WSC*): ws2uring's catalog is fixed. */
 NOT_YET_ERRNO(WSCDeinstallProvider, (LPGUID id, LPINT err), err)
-NOT_YET_ERRNO(WSCGetProviderInfo, (LPGUID id, WSC_PROVIDER_INFO_TYPE t, PBYTE i, size_t *l, DWORD f, LPINT err), err)
-NOT_YET_ERRNO(WSCGetProviderPath, (LPGUID id, LPWSTR p, LPINT l, LPINT err), err)
 NOT_YET_ERRNO(WSCInstallProvider, (const LPGUID id, LPCWSTR p, const LPWSAPROTOCOL_INFOW i, DWORD n, LPINT err), err)
 NOT_YET_ERRNO(WSCSetApplicationCategory, (LPCWSTR p, DWORD pl, LPCWSTR e, DWORD el, DWORD c, DWORD *pc,
                                           LPINT err), err)

@@ -164,22 +164,25 @@ static unsigned own_addresses(const char *node, char (*text)[INET6_ADDRSTRLEN], 
     }
     struct ifaddrs *ifa, *i;
     if (getifaddrs(&ifa) < 0)
-        return 0;
+        return own_addresses("localhost", text, max);
     for (int pass = 0; pass < 2; pass++) {
         int family = pass == 0 ? AF_INET6 : AF_INET;
         for (i = ifa; i && n < max; i = i->ifa_next) {
-            if (!i->ifa_addr || i->ifa_addr->sa_family != family)
+            if (!i->ifa_addr || i->ifa_addr->sa_family != family || !(i->ifa_flags & IFF_UP))
                 continue;
             const void *a = family == AF_INET ? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr :
                                                 (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
-            /* Link-local IPv6 needs a scope to be of use; skip it. */
-            if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)a))
+            /* Link-local IPv6 needs a scope to be of use; skip it.  Windows
+             * names loopback only for a machine with nothing else. */
+            if ((family == AF_INET6 && (IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)a) ||
+                                        IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)a))) ||
+                (family == AF_INET && (ntohl(((const struct in_addr *)a)->s_addr) >> 24) == 127))
                 continue;
             inet_ntop(family, a, text[n++], INET6_ADDRSTRLEN);
         }
     }
     freeifaddrs(ifa);
-    return n;
+    return n ? n : own_addresses("localhost", text, max);
 }
 
 int ws2_getaddrinfo(const char *node, const char *service, const struct ws2_ai_hints *hints,
