@@ -125,8 +125,6 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
         c->ov->internal_high = information;
         atomic_store_explicit(&c->ov->internal, status, memory_order_release);
     }
-    if (event & ~(uintptr_t)1)
-        iocp_event_sink(event & ~(uintptr_t)1);
     if (b && !(skip && (modes & IOCP_SKIP_EVENT_ON_SUCCESS))) {
         /* Pairs with iocp_binding_wait (all seq_cst): either the waiter
          * is counted here, or its futex_wait sees the new value. */
@@ -145,4 +143,9 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
     } else {
         c->packet.release(&c->packet);
     }
+    /* The event last, as Windows (and Wine) do it: a program that saw the
+     * event finds the packet already on its port.  Only the handle value
+     * is used here; the request may be gone. */
+    if (event & ~(uintptr_t)1)
+        iocp_event_sink(event & ~(uintptr_t)1);
 }

@@ -944,6 +944,16 @@ START_TEST(test_acceptex_without_data)
 }
 END_TEST
 
+/* The AcceptEx tests end alike: the event, connector, acceptor and listener go, then the runtime. */
+static void end_accept_test(WSAEVENT ev, SOCKET c, SOCKET a, SOCKET l)
+{
+    WSACloseEvent(ev);
+    closesocket(c);
+    closesocket(a);
+    closesocket(l);
+    stop();
+}
+
 START_TEST(test_acceptex_with_first_data)
 {
     start();
@@ -970,11 +980,7 @@ START_TEST(test_acceptex_with_first_data)
     GetAcceptExSockaddrs(buf, 16, ADDR_BLOCK, ADDR_BLOCK, &la, &ll, &ra, &rl);
     ck_assert_int_eq(ra->sa_family, AF_INET);
     ck_assert_int_eq(memcmp(la, &addr, sizeof(addr)), 0);
-    WSACloseEvent(ov.hEvent);
-    closesocket(c);
-    closesocket(a);
-    closesocket(l);
-    stop();
+    end_accept_test(ov.hEvent, c, a, l);
 }
 END_TEST
 
@@ -983,27 +989,133 @@ START_TEST(test_acceptex_bad_input)
     start();
     struct sockaddr_in addr;
     SOCKET l = listening(&addr), a = socket(AF_INET, SOCK_STREAM, 0);
-    SOCKET idle = socket(AF_INET, SOCK_STREAM, 0);
+    SOCKET idle = socket(AF_INET, SOCK_STREAM, 0), udp = socket(AF_INET, SOCK_DGRAM, 0);
     char buf[256];
     DWORD got;
     OVERLAPPED ov;
     zero(&ov);
-    /* As Windows answers (Wine's conformance tests record these). */
+    /* As Windows answers (Wine's conformance tests record these); the
+     * OVERLAPPED is marked pending even when the call fails. */
+    ov.Internal = 0xdeadbeef;
     ck_assert(!AcceptEx(INVALID_SOCKET, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
     ck_assert_uint_eq(WSAGetLastError(), WSAENOTSOCK);
+    ck_assert_uint_eq(ov.Internal, STATUS_PENDING);
     ck_assert(!AcceptEx(l, INVALID_SOCKET, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
-    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_uint_eq(WSAGetLastError(), WSAENOTSOCK);
     ck_assert(!AcceptEx(l, a, NULL, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
-    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_uint_eq(WSAGetLastError(), WSAEFAULT);
     ck_assert(!AcceptEx(idle, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));   /* not listening */
     ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
     ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, NULL));
     ck_assert_uint_eq(WSAGetLastError(), ERROR_INVALID_PARAMETER);
-    ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK - 1, ADDR_BLOCK, &got, &ov));  /* no room */
+    ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK, 0, &got, &ov));               /* no remote room */
     ck_assert_uint_eq(WSAGetLastError(), WSAEFAULT);
     ck_assert(!AcceptEx(l, l, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));      /* bound already */
     ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert(!AcceptEx(l, udp, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));    /* not a stream */
+    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    /* One AcceptEx at a time into a socket, which cannot connect meanwhile. */
+    ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    OVERLAPPED ov2;
+    zero(&ov2);
+    ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov2));
+    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(connect(a, (struct sockaddr *)&addr, sizeof(addr)), SOCKET_ERROR);
+    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    /* Closing the accept socket aborts the AcceptEx on the listener. */
+    closesocket(a);
+    DWORD bytes;
+    ck_assert(!GetOverlappedResult((HANDLE)l, &ov, &bytes, TRUE));
+    ck_assert_uint_eq(GetLastError(), ERROR_OPERATION_ABORTED);
+    closesocket(udp);
     closesocket(idle);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
+/* Address space too small: the call is accepted, and a connection that
+ * comes makes it fail with STATUS_BUFFER_TOO_SMALL, left queued for the
+ * next accept; a local length of 0 asks for no local address. */
+START_TEST(test_acceptex_address_space_checked_at_connection)
+{
+    start();
+    struct sockaddr_in addr;
+    SOCKET l = listening(&addr), a = socket(AF_INET, SOCK_STREAM, 0);
+    char buf[256];
+    DWORD got, bytes;
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    ck_assert(!AcceptEx(l, a, buf, 0, 3, ADDR_BLOCK, &got, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    ck_assert(!GetOverlappedResult((HANDLE)l, &ov, &bytes, FALSE));
+    ck_assert_uint_eq(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+    ck_assert_uint_eq(ov.Internal, 0xC0000023u);                 /* STATUS_BUFFER_TOO_SMALL */
+    SOCKET s = accept(l, NULL, NULL);                    /* the connection is still there */
+    ck_assert(s != INVALID_SOCKET);
+    closesocket(s);
+    closesocket(c);
+
+    /* The event was reset when the next AcceptEx began. */
+    ck_assert(!AcceptEx(l, a, buf, 0, 0, ADDR_BLOCK, &got, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 0, FALSE), WSA_WAIT_TIMEOUT);
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ck_assert(GetOverlappedResult((HANDLE)l, &ov, &bytes, TRUE));
+    struct sockaddr *la = (struct sockaddr *)1, *ra = NULL;
+    int ll = -7, rl = 0;
+    GetAcceptExSockaddrs(buf, 0, 0, ADDR_BLOCK, &la, &ll, &ra, &rl);
+    struct sockaddr_in cl;
+    int cll = sizeof(cl);
+    getsockname(c, (struct sockaddr *)&cl, &cll);
+    ck_assert_int_eq(rl, (int)sizeof(struct sockaddr_in));
+    ck_assert_int_eq(memcmp(ra, &cl, sizeof(cl)), 0);
+    ck_assert_int_eq(send(a, "x", 1, 0), 1);
+    end_accept_test(ov.hEvent, c, a, l);
+}
+END_TEST
+
+/* A connection WSAAccept deferred (CF_DEFER) is the next AcceptEx's. */
+static int CALLBACK defer_it(LPWSABUF caller, LPWSABUF data, LPQOS sq, LPQOS gq, LPWSABUF callee, LPWSABUF cdata,
+                             GROUP *g, DWORD_PTR ctx)
+{
+    (void)caller, (void)data, (void)sq, (void)gq, (void)callee, (void)cdata, (void)g, (void)ctx;
+    return CF_DEFER;
+}
+
+START_TEST(test_acceptex_takes_deferred_connection)
+{
+    start();
+    struct sockaddr_in addr;
+    SOCKET l = listening(&addr), a = socket(AF_INET, SOCK_STREAM, 0);
+    SOCKET c1 = socket(AF_INET, SOCK_STREAM, 0), c2 = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c1, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ck_assert(WSAAccept(l, NULL, NULL, defer_it, 0) == INVALID_SOCKET);
+    ck_assert_uint_eq(WSAGetLastError(), WSATRY_AGAIN);
+    ck_assert_int_eq(connect(c2, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    char buf[64];
+    DWORD got, bytes;
+    OVERLAPPED ov;
+    zero(&ov);
+    ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
+    ck_assert_uint_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    ck_assert(GetOverlappedResult((HANDLE)l, &ov, &bytes, TRUE));
+    ck_assert_int_eq(send(c1, "1", 1, 0), 1);
+    ck_assert_int_eq(recv(a, buf, sizeof(buf), 0), 1);
+    ck_assert_int_eq(buf[0], '1');                       /* the first client's */
+    SOCKET s2 = accept(l, NULL, NULL);
+    ck_assert_int_eq(send(c2, "2", 1, 0), 1);
+    ck_assert_int_eq(recv(s2, buf, sizeof(buf), 0), 1);
+    ck_assert_int_eq(buf[0], '2');
+    closesocket(s2);
+    closesocket(c1);
+    closesocket(c2);
     closesocket(a);
     closesocket(l);
     stop();
@@ -2022,6 +2134,8 @@ int main(void)
     tcase_add_test(tc, test_acceptex_without_data);
     tcase_add_test(tc, test_acceptex_with_first_data);
     tcase_add_test(tc, test_acceptex_bad_input);
+    tcase_add_test(tc, test_acceptex_address_space_checked_at_connection);
+    tcase_add_test(tc, test_acceptex_takes_deferred_connection);
     tcase_add_test(tc, test_connectex_with_data_and_refused);
     tcase_add_test(tc, test_disconnectex_then_reuse_for_acceptex);
     tcase_add_test(tc, test_many_acceptex_posted_ahead);

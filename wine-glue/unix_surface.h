@@ -29,6 +29,8 @@ enum w2u_unix_call {
     W2U_UNIX_HOST_PORT,  /* struct w2u_forward_params: args[0] a SOCKET joined to a Wine port */
     W2U_UNIX_POST,       /* struct w2u_forward_params: args port, NTSTATUS, information, key, OVERLAPPED */
     W2U_UNIX_DEFER,      /* struct w2u_forward_params: args listener, accepted SOCKET (WSAAccept's CF_DEFER) */
+    W2U_UNIX_MESSAGE_SELECT, /* struct w2u_forward_params: args SOCKET, event, mask (WSAAsyncSelect's own
+                              * selection); ret 0 or -WSA error */
     W2U_UNIX_LOOKUP,     /* struct w2u_forward_params: args[0] an overlapped GetAddrInfoExW's handle; waits
                           * for its end; ret its error (-1: no such lookup), args[1..3] out: event, routine,
                           * OVERLAPPED */

@@ -123,7 +123,22 @@ int ws2_setsockopt(uintptr_t h, int level, int name, const void *val, int len)
 
 int ws2_event_select(uintptr_t h, uintptr_t event, uint32_t mask)
 {
+    if (mask & W2U_ES_MESSAGE)
+        return -W2U_WSAEINVAL;
     DISPATCH(h, event_select, event, mask);
+}
+
+int ws2_message_select(uintptr_t h, uintptr_t event, uint32_t mask)
+{
+    if (mask & W2U_ES_MESSAGE)
+        return -W2U_WSAEINVAL;
+    DISPATCH(h, event_select, event, mask | (mask ? W2U_ES_MESSAGE : 0));
+}
+
+/* For a host that posts WSAAsyncSelect's messages itself (the Wine glue). */
+W2U_EXPORT int ws2uring_message_select(uintptr_t s, uintptr_t event, uint32_t mask)
+{
+    return ws2_message_select(s, event, mask);
 }
 
 int ws2_enum_network_events(uintptr_t h, uintptr_t event, struct ws2_network_events *out)

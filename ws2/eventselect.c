@@ -13,6 +13,7 @@
  * - an idle stream socket (neither connected, connecting nor listening) is
  *   not watched at all: Linux calls it hung up, Windows says nothing. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -20,6 +21,9 @@
 #include <unistd.h>
 
 #include "ws2_private.h"
+
+_Static_assert(POLLIN == EPOLLIN && POLLOUT == EPOLLOUT && POLLPRI == EPOLLPRI && POLLHUP == EPOLLHUP &&
+                   POLLERR == EPOLLERR && POLLRDHUP == EPOLLRDHUP, "poll and epoll bits");
 
 #define ALL_EVENTS 0x3FFu          /* FD_READ .. FD_ADDRESS_LIST_CHANGE */
 
@@ -45,7 +49,8 @@ static uint32_t interest(const struct ws2_socket *s)
         if (want & (W2U_FD_CONNECT | W2U_FD_WRITE))
             ev |= EPOLLOUT;
     } else if (s->connected || s->type != SOCK_STREAM) {
-        if ((want & W2U_FD_READ) && !s->es_eof)
+        /* Data a pending overlapped receive will take is not FD_READ's. */
+        if ((want & W2U_FD_READ) && !s->es_eof && !s->ov_recvs)
             ev |= EPOLLIN;
         if ((want & W2U_FD_OOB) && !s->es_eof)
             ev |= EPOLLPRI;
@@ -115,7 +120,7 @@ static void process(struct ws2_socket *s, uint32_t rev)
             record(s, W2U_FD_WRITE, 0);
         }
     } else {
-        if (rev & EPOLLIN) {
+        if ((rev & EPOLLIN) && !s->ov_recvs) {
             int avail = 0;
             /* At the end of a stream, EPOLLIN means EOF, not data. */
             if (s->type != SOCK_STREAM || (ioctl(s->fd, FIONREAD, &avail) == 0 && avail > 0))
@@ -190,6 +195,8 @@ void ws2_host_watch(void)
 int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask)
 {
     int r = 0;
+    bool message = mask & W2U_ES_MESSAGE;
+    mask &= ~W2U_ES_MESSAGE;
     if (mask & ~ALL_EVENTS) {
         r = -W2U_WSAEINVAL;
         goto out;
@@ -211,14 +218,29 @@ int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask)
         }
     }
     pthread_mutex_lock(&s->lock);
-    /* A new selection replaces the old one and clears the record. */
+    /* A new selection replaces the old one.  What is recorded and not yet
+     * enumerated stays, and so does what was reported since its last
+     * re-enabling (selecting again gives no second FD_WRITE, but an
+     * FD_ACCEPT recorded and not taken signals the new event at once); a
+     * window's selection starts afresh, as WSAAsyncSelect does. */
     atomic_store(&s->nonblocking, true);
     s->es_event = mask ? event : 0;
     s->es_mask = mask;
-    s->es_pending = 0;
-    s->es_enabled = ALL_EVENTS;
+    if (message || !s->es_ever) {
+        s->es_pending = 0;
+        s->es_enabled = ALL_EVENTS;
+    }
+    s->es_ever = true;
+    if ((s->es_pending & mask) && s->es_event)
+        iocp_event_sink(s->es_event);
     ws2_refresh_connect_locked(s);
     sync_epoll(s);
+    /* What holds now is recorded now, as Windows does it in the call (a
+     * writable socket has FD_WRITE when WSAEventSelect returns), not when
+     * the watcher thread next wakes.  poll's bits are epoll's on Linux. */
+    struct pollfd p = { .fd = s->fd, .events = (short)s->es_epoll };
+    if (s->es_epoll && poll(&p, 1, 0) == 1 && p.revents)
+        process(s, (uint32_t)(unsigned short)p.revents);
     pthread_mutex_unlock(&s->lock);
 out:
     return r;
@@ -232,10 +254,13 @@ int wsp_enum_network_events(struct ws2_socket *s, uintptr_t event, struct ws2_ne
         goto done;
     }
     pthread_mutex_lock(&s->lock);
-    out->events = s->es_pending;
+    /* Only the selected events are taken; others wait for a selection
+     * that has them. */
+    uint32_t taken = s->es_pending & s->es_mask;
+    out->events = taken;
     for (int i = 0; i < W2U_FD_MAX_EVENTS; i++)
-        out->errors[i] = (s->es_pending & (1u << i)) ? s->es_errors[i] : 0;
-    s->es_pending = 0;
+        out->errors[i] = (taken & (1u << i)) ? s->es_errors[i] : 0;
+    s->es_pending &= ~taken;
     /* Reset under the lock: a record made after it sets the event again. */
     if (event && ws2_host_reset_event)
         ws2_host_reset_event(event);
@@ -250,12 +275,20 @@ done:
 
 void ws2_es_reenable(struct ws2_socket *s, uint32_t bits)
 {
-    if (!s->es_mask)
+    /* Also while not selected (between two selections): the next one
+     * starts from what was re-enabled meanwhile. */
+    if (!s->es_ever)
         return;
     pthread_mutex_lock(&s->lock);
     s->es_enabled |= bits;
     sync_epoll(s);
     pthread_mutex_unlock(&s->lock);
+}
+
+void ws2_es_sync_locked(struct ws2_socket *s)
+{
+    if (s->es_mask)
+        sync_epoll(s);
 }
 
 void ws2_es_state_changed(struct ws2_socket *s)
@@ -280,6 +313,7 @@ void ws2_es_inherit(struct ws2_socket *from, struct ws2_socket *to)
     to->es_mask = mask;
     to->es_event = event;
     to->es_enabled = ALL_EVENTS;
+    to->es_ever = true;
     sync_epoll(to);
     pthread_mutex_unlock(&to->lock);
 }

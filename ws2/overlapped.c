@@ -55,6 +55,7 @@ struct ov_req {
     struct iocp_port *port;          /* the port owning that ring, if any */
     enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT, OV_TRANSMIT, OV_NOW, OV_PARKED } kind;
     bool send, poll_only, started;
+    bool too_small;                  /* AcceptEx's address space: completes BUFFER_TOO_SMALL, accepts nothing */
     _Atomic bool cancelled;          /* set by a cancel: a multi-part request stops at its next part */
     _Atomic bool delivered;          /* its completion has been handed out (a canceller waits for it) */
     int phase;                       /* accept: 0 accepting, 1 first data; connect: 0, 1 sending */
@@ -144,7 +145,24 @@ static struct ov_req **list_of(struct ws2_socket *s, const struct ov_req *r)
     return (struct ov_req **)&s->ov_others;
 }
 
+/* From here on the operation exists for Windows: it is pending, and its
+ * event (if any) is reset, as Windows' I/O manager resets it when an
+ * operation starts (a program may reuse a signalled event). */
+static void mark_pending(struct iocp_overlapped *ov)
+{
+    uintptr_t event = ov->event & ~(uintptr_t)1;
+    if (event) {
+        if (ws2_host_reset_event)
+            ws2_host_reset_event(event);
+        else
+            iocp_event_reset(event);
+    }
+    /* InternalHigh stays as it was until the end, as on Windows. */
+    atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
+}
+
 static int submit(struct ov_req *r);
+static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t thread_id);
 static int start(struct ov_req *r);
 
 /* Hands r's completion to the sinks (iocp_complete), and its completion
@@ -306,6 +324,8 @@ static int put_in_ring(struct ov_req *r, struct ur_ring *ring, struct iocp_port 
     struct ws2_socket *s = r->sock;
     r->ring = ring;
     r->port = port;
+    if (r->kind == OV_ACCEPT && r->phase == 0 && r->too_small)
+        return ur_poll(ring, &r->ur, s->fd, POLLIN);      /* a connection, left queued */
     if (r->kind == OV_ACCEPT && r->phase == 0)
         return ur_accept(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, &r->addrlen,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -356,17 +376,22 @@ static void inline_recv_read(void)
 }
 
 /* A stream receive at the head of its queue, when the last one filled its
- * buffers (data is probably waiting): one non-blocking recvmsg instead of a
- * trip through the ring, as Windows completes a receive at once when data
- * is there.  True when it got data or end of stream (*status and q->done
- * set); false to go to the ring, as when nothing is waiting after all. */
+ * buffers (data is probably waiting), or on a socket in non-blocking mode
+ * (a program that mixes the two polls for readiness first, and expects the
+ * receive to complete at once when data is there): one non-blocking
+ * recvmsg instead of a trip through the ring, as Windows completes a
+ * receive at once when data is there.  True when it got data or end of
+ * stream (*status and q->done set); false to go to the ring, as when
+ * nothing is waiting after all.  A pure IOCP server, whose receives mostly
+ * wait, pays no failed recvmsg per receive. */
 static bool recv_inline_now(struct ov_req *q, uint32_t *status)
 {
     struct ws2_socket *s = q->sock;
     pthread_once(&inline_recv_once, inline_recv_read);
     if (!inline_recv || s->type != SOCK_STREAM || q->poll_only ||
         (q->msg.msg_flags & (MSG_OOB | MSG_WAITALL)) ||
-        !atomic_load_explicit(&s->recv_ready, memory_order_relaxed))
+        !(atomic_load_explicit(&s->recv_ready, memory_order_relaxed) ||
+          atomic_load_explicit(&s->nonblocking, memory_order_relaxed)))
         return false;
     struct msghdr saved = q->msg;            /* recvmsg writes lengths and flags back */
     ssize_t n = recvmsg(s->fd, &q->msg, (q->msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
@@ -392,17 +417,20 @@ static bool enqueue(struct ov_req *r)
         p = &(*p)->next;
     *p = r;
     r->started = head;
+    if (head && r->kind == OV_RECV)
+        ws2_es_sync_locked(s);        /* incoming data is the receive's now, not FD_READ's */
     pthread_mutex_unlock(&s->lock);
     return head;
 }
 
-int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *bytes_now)
+static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *bytes_now, bool *wait_here)
 {
     struct ws2_socket *s;
     uint32_t status;
     int r = ws2_socket_get(h, &s);
     if (r < 0)
         return r;
+    *wait_here = !(s->flags & W2U_FLAG_OVERLAPPED);
     if (!op->ov) {
         ws2_socket_put(s);
         return -W2U_WSAEFAULT;
@@ -493,9 +521,7 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
         q->poll_only = total == 0 && s->type == SOCK_STREAM;
     }
 
-    /* From here on the operation exists for Windows: it is pending. */
-    atomic_store_explicit(&op->ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
-    op->ov->internal_high = 0;
+    mark_pending(op->ov);
     if (!enqueue(q))
         return -W2U_WSA_IO_PENDING;   /* starts when those before it finish */
 
@@ -534,6 +560,7 @@ unqueue:
     struct ov_req *next = *p;
     if (next)
         next->started = true;
+    ws2_es_sync_locked(s);
     pthread_mutex_unlock(&s->lock);
     atomic_store_explicit(&op->ov->internal, (uintptr_t)w2u_wsa_to_status((uint32_t)-r), memory_order_relaxed);
     if (next && start(next) < 0)
@@ -541,6 +568,24 @@ unqueue:
 fail:
     req_free(q);
     return r;
+}
+
+/* A socket made without WSA_FLAG_OVERLAPPED does its overlapped calls
+ * synchronously, as Windows does: the call waits for the end (the
+ * OVERLAPPED is filled in and its event set all the same). */
+int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *bytes_now)
+{
+    bool wait_here = false;
+    int r = start_overlapped(h, op, bytes_now, &wait_here);
+    if (r != -W2U_WSA_IO_PENDING || !wait_here)
+        return r;
+    if ((r = ws2_overlapped_wait(h, op->ov, W2U_FOREVER)) < 0)
+        return r;
+    uint32_t status = (uint32_t)atomic_load_explicit(&op->ov->internal, memory_order_acquire);
+    if (!w2u_nt_success(status))
+        return -(int)w2u_status_to_wsa(status);
+    *bytes_now = (uint32_t)op->ov->internal_high;
+    return 0;
 }
 
 
@@ -575,44 +620,96 @@ static void mark_connected(struct ws2_socket *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* An AcceptEx ends: its accept socket is free for another. */
+static void accept_finish(struct ov_req *r, uint32_t status, uintptr_t bytes)
+{
+    struct ws2_socket *a = r->peer;
+    pthread_mutex_lock(&a->lock);
+    if (a->accept_ov == r->c.ov) {
+        a->accept_on = 0;
+        a->accept_ov = NULL;
+    }
+    pthread_mutex_unlock(&a->lock);
+    finish(r, status, bytes, false);
+}
+
+void ws2_accept_socket_closing(struct ws2_socket *a)
+{
+    pthread_mutex_lock(&a->lock);
+    uintptr_t on = a->accept_on;
+    pthread_mutex_unlock(&a->lock);
+    struct ws2_socket *l;
+    if (!on || ws2_socket_get(on, &l) < 0)
+        return;
+    /* A completion may wait, unreaped, in the listener's port ring (only
+     * the port's waiters reap it): what has happened counts. */
+    if (l->binding.own_port)
+        iocp_port_drain(l->binding.own_port);
+    pthread_mutex_lock(&a->lock);
+    on = a->accept_on;
+    const void *ov = a->accept_ov;
+    pthread_mutex_unlock(&a->lock);
+    if (on)
+        cancel_matching(l, ov, 0);
+    ws2_socket_put(l);
+}
+
+/* The connection fd is AcceptEx's: it takes the accept socket's
+ * descriptor number, so the SOCKET (and everything holding the fd) stays
+ * as it was; then the first data, if asked for, or the end. */
+static void accepted(struct ov_req *r, int fd)
+{
+    if (dup3(fd, r->peer->fd, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(fd);
+        accept_finish(r, w2u_errno_to_status(e), 0);
+        return;
+    }
+    close(fd);
+    mark_connected(r->peer);
+    if (r->datalen) {
+        r->phase = 1;
+        r->iov[0].iov_base = r->buf;
+        r->iov[0].iov_len = r->datalen;
+        memset(&r->msg, 0, sizeof(r->msg));
+        r->msg.msg_iov = r->iov;
+        r->msg.msg_iovlen = 1;
+        /* The first data is often there with the connection: take it now
+         * (end of stream too: a connection closed at once gives 0 bytes). */
+        ssize_t n = recvmsg(r->peer->fd, &r->msg, MSG_DONTWAIT);
+        if (n >= 0) {
+            write_addresses(r);
+            accept_finish(r, W2U_STATUS_SUCCESS, (uintptr_t)n);
+            return;
+        }
+        int e = submit(r);
+        if (e < 0)
+            accept_finish(r, w2u_errno_to_status(-e), 0);
+        return;
+    }
+    write_addresses(r);
+    accept_finish(r, W2U_STATUS_SUCCESS, 0);
+}
+
 static void accept_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
     if (res < 0) {
-        finish(r, w2u_errno_to_status(-res), 0, false);
+        accept_finish(r, w2u_errno_to_status(-res), 0);
+        return;
+    }
+    if (r->phase == 0 && r->too_small) {
+        /* A connection came; Windows leaves it queued for another accept. */
+        accept_finish(r, W2U_STATUS_BUFFER_TOO_SMALL, 0);
         return;
     }
     if (r->phase == 0) {
-        /* The connection takes the accept socket's descriptor number, so
-         * its SOCKET (and everything holding the fd) stays as it was. */
-        int fd = res;
-        if (dup3(fd, r->peer->fd, O_CLOEXEC) < 0) {
-            int e = errno;
-            close(fd);
-            finish(r, w2u_errno_to_status(e), 0, false);
-            return;
-        }
-        close(fd);
-        mark_connected(r->peer);
-        if (r->datalen) {
-            r->phase = 1;
-            r->iov[0].iov_base = r->buf;
-            r->iov[0].iov_len = r->datalen;
-            memset(&r->msg, 0, sizeof(r->msg));
-            r->msg.msg_iov = r->iov;
-            r->msg.msg_iovlen = 1;
-            int e = submit(r);
-            if (e < 0)
-                finish(r, w2u_errno_to_status(-e), 0, false);
-            return;
-        }
-        write_addresses(r);
-        finish(r, W2U_STATUS_SUCCESS, 0, false);
+        accepted(r, res);
         return;
     }
     write_addresses(r);
-    finish(r, W2U_STATUS_SUCCESS, (uintptr_t)res, false);
+    accept_finish(r, W2U_STATUS_SUCCESS, (uintptr_t)res);
 }
 
 /* A request on s for the extension calls (not a receive or send). */
@@ -636,8 +733,7 @@ static struct ov_req *ext_request(struct ws2_socket *s, int kind, struct iocp_ov
 /* Enqueues and submits; -WSA_IO_PENDING, or the error (no completion). */
 static int ext_start(struct ov_req *q)
 {
-    atomic_store_explicit(&q->c.ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
-    q->c.ov->internal_high = 0;
+    mark_pending(q->c.ov);
     enqueue(q);
     int e = submit(q);
     if (e == 0)
@@ -674,8 +770,7 @@ static int now_request(uintptr_t h, struct iocp_overlapped *ov, w2u_completion_r
         return ov ? -W2U_WSAENOBUFS : -W2U_WSAEFAULT;
     }
     set_routine(q, routine);
-    atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
-    ov->internal_high = 0;
+    mark_pending(ov);
     *out = q;
     return 0;
 }
@@ -704,35 +799,71 @@ int ws2_park(uintptr_t h, struct iocp_overlapped *ov, w2u_completion_routine rou
     return -W2U_WSA_IO_PENDING;
 }
 
+/* Takes the connection WSAAccept deferred on l, if any: its descriptor (a
+ * copy) and peer address into q; -1 if there is none. */
+static int take_deferred(struct ws2_socket *l, struct ov_req *q)
+{
+    pthread_mutex_lock(&l->lock);
+    uintptr_t d = l->deferred;
+    l->deferred = 0;
+    pthread_mutex_unlock(&l->lock);
+    struct ws2_socket *ds;
+    if (!d || ws2_socket_get(d, &ds) < 0)
+        return -1;
+    socklen_t al = sizeof(q->addr);
+    int fd = fcntl(ds->fd, F_DUPFD_CLOEXEC, 0);
+    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&q->addr, &al) == 0)
+        q->addrlen = al;
+    ws2_socket_put(ds);
+    w2u_handle_close(d);
+    return fd;
+}
+
 int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t datalen,
                   uint32_t locallen, uint32_t remotelen, struct iocp_overlapped *ov)
 {
     struct ws2_socket *l, *a;
+    /* Windows marks the OVERLAPPED pending before it checks anything. */
+    if (ov)
+        atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
     int r = ws2_socket_get(listener, &l);
     if (r < 0)
         return r;
     if ((r = ws2_socket_get(acceptor, &a)) < 0) {
         ws2_socket_put(l);
-        return r == -W2U_WSAENOTSOCK ? -W2U_WSAEINVAL : r;   /* Windows: the acceptor is a parameter */
+        return r;
     }
     unsigned need = (l->family == AF_INET6 ? 28 : 16) + 16;
     if (!ov)
         r = -W2U_WSA_INVALID_PARAMETER;
-    else if (!buf || !l->listening || a->bound || a->connected || a->family != l->family ||
-             a->type != SOCK_STREAM)
+    else if (!l->listening)
         r = -W2U_WSAEINVAL;
-    else if (locallen < need || remotelen < need)
+    else if (!buf || !remotelen)
         r = -W2U_WSAEFAULT;
+    if (r == 0) {
+        /* A fresh stream socket of the family, and one AcceptEx at a time. */
+        pthread_mutex_lock(&a->lock);
+        if (a->bound || a->connected || a->connecting || a->listening || a->accept_on ||
+            a->family != l->family || a->type != SOCK_STREAM)
+            r = -W2U_WSAEINVAL;
+        else {
+            a->accept_on = listener;
+            a->accept_ov = ov;
+        }
+        pthread_mutex_unlock(&a->lock);
+    }
+    struct ov_req *q = r == 0 ? ext_request(l, OV_ACCEPT, ov, accept_done) : NULL;
+    if (r == 0 && !q) {
+        pthread_mutex_lock(&a->lock);
+        a->accept_on = 0;
+        a->accept_ov = NULL;
+        pthread_mutex_unlock(&a->lock);
+        r = -W2U_WSAENOBUFS;
+    }
     if (r < 0) {
         ws2_socket_put(a);
         ws2_socket_put(l);
         return r;
-    }
-    struct ov_req *q = ext_request(l, OV_ACCEPT, ov, accept_done);
-    if (!q) {
-        ws2_socket_put(a);
-        ws2_socket_put(l);
-        return -W2U_WSAENOBUFS;
     }
     q->peer = a;                     /* both references pass to the request */
     q->buf = buf;
@@ -740,7 +871,27 @@ int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t da
     q->locallen = locallen;
     q->remotelen = remotelen;
     q->addrlen = sizeof(q->addr);
-    return ext_start(q);
+    /* A local length of 0 asks for no local address; any other too small
+     * fails when a connection comes, as does a small remote one. */
+    q->too_small = (locallen && locallen < need) || remotelen < need;
+    int fd = q->too_small ? -1 : take_deferred(l, q);
+    if (fd < 0) {
+        w2u_object_ref(&a->obj);     /* the request may be gone when this returns */
+        r = ext_start(q);
+        if (r != -W2U_WSA_IO_PENDING) {
+            pthread_mutex_lock(&a->lock);
+            a->accept_on = 0;
+            a->accept_ov = NULL;
+            pthread_mutex_unlock(&a->lock);
+        }
+        ws2_socket_put(a);
+        return r;
+    }
+    /* The connection WSAAccept deferred is the next one accepted. */
+    mark_pending(ov);
+    enqueue(q);
+    accepted(q, fd);
+    return -W2U_WSA_IO_PENDING;
 }
 
 int ws2_accept_addresses(const void *buf, uint32_t datalen, uint32_t locallen, void **local,
@@ -772,12 +923,14 @@ static void connect_done(struct ur_req *ur, int res, uint32_t flags)
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
     struct ws2_socket *s = r->sock;
-    if (res < 0) {
-        if (r->phase == 0) {
-            pthread_mutex_lock(&s->lock);
+    if (r->phase == 0) {
+        pthread_mutex_lock(&s->lock);
+        s->connect_ex = false;
+        if (res < 0)
             s->connecting = false;
-            pthread_mutex_unlock(&s->lock);
-        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (res < 0) {
         finish(r, w2u_errno_to_status(-res), r->done, false);
         return;
     }
@@ -813,9 +966,13 @@ int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, 
         return r;
     struct ov_req *q = NULL;
     unsigned sl;
+    /* As AcceptEx: pending first, whatever the checks find. */
+    if (ov)
+        atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
+    ws2_refresh_connect(s);
     if (!ov)
         r = -W2U_WSA_INVALID_PARAMETER;
-    else if (s->type != SOCK_STREAM || s->listening)
+    else if (s->type != SOCK_STREAM || s->listening || s->connecting || s->accept_on)
         r = -W2U_WSAEINVAL;
     else if (s->connected)
         r = -W2U_WSAEISCONN;
@@ -834,13 +991,20 @@ int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, 
     }
     q->addrlen = sl;
     if (buf && buflen) {
-        q->iov[0].iov_base = (void *)buf;
+        /* Windows takes the data with the call: the program may reuse its
+         * buffer at once. */
+        if (!(q->chunk_buf = malloc(buflen))) {
+            req_free(q);
+            return -W2U_WSAENOBUFS;
+        }
+        memcpy(q->chunk_buf, buf, buflen);
+        q->iov[0].iov_base = q->chunk_buf;
         q->iov[0].iov_len = buflen;
         q->pos = q->iov;
         q->left = 1;
     }
     pthread_mutex_lock(&s->lock);
-    s->connecting = true;
+    s->connecting = s->connect_ex = true;
     pthread_mutex_unlock(&s->lock);
     return ext_start(q);
 }
@@ -869,7 +1033,7 @@ int ws2_disconnect_ex(uintptr_t h, uint32_t flags, struct iocp_overlapped *ov)
         ws2_socket_put(s);
         return -W2U_WSAENOBUFS;
     }
-    atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
+    mark_pending(ov);
     iocp_complete(&q->c, W2U_STATUS_SUCCESS, 0, true);
     return 0;
 }
@@ -1197,8 +1361,7 @@ int ws2_transmit(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint
         req_free(q);
         return r;
     }
-    atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
-    ov->internal_high = 0;
+    mark_pending(ov);
     if (!enqueue(q))
         return -W2U_WSA_IO_PENDING;    /* after the sends before it */
     int e = transmit_next(q);

@@ -29,8 +29,10 @@ static void socket_close(struct w2u_object *obj)
 {
     struct ws2_socket *s = W2U_CONTAINER_OF(obj, struct ws2_socket, obj);
     ws2_es_detach(s);
-    /* Every overlapped operation completes, once, with STATUS_CANCELLED. */
+    /* Every overlapped operation completes, once, with STATUS_CANCELLED;
+     * so does an AcceptEx into this socket, on its listener. */
     ws2_cancel_all(s);
+    ws2_accept_socket_closing(s);
     pthread_mutex_lock(&s->lock);
     uintptr_t deferred = s->deferred;
     s->deferred = 0;
@@ -454,15 +456,18 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
         r = -W2U_WSAEAFNOSUPPORT;
         goto out;
     }
-    if (s->listening) {
+    /* A listener, a socket an AcceptEx will accept into, or one a
+     * ConnectEx is connecting. */
+    if (s->listening || s->accept_on || s->connect_ex) {
         r = -W2U_WSAEINVAL;
         goto out;
     }
+    bool was_connected = s->type == SOCK_STREAM && s->connected;
     if (connect(s->fd, (struct sockaddr *)&ss, sl) == 0) {
         pthread_mutex_lock(&s->lock);
         /* Linux reports a finished non-blocking connect by answering the
          * next connect with 0; Windows says the socket is connected. */
-        if (s->connecting && s->type == SOCK_STREAM)
+        if ((s->connecting || was_connected) && s->type == SOCK_STREAM)
             r = -W2U_WSAEISCONN;
         ws2_mark_connected_locked(s);
         pthread_mutex_unlock(&s->lock);

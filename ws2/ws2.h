@@ -256,6 +256,12 @@ struct ws2_network_events {
 };
 /* event: a ws2uring event handle; mask 0 cancels. */
 int ws2_event_select(uintptr_t s, uintptr_t event, uint32_t mask);
+/* The same for a window's selection (WSAAsyncSelect, in the Wine glue): it
+ * starts with every event enabled again, where WSAEventSelect keeps those
+ * already reported so. */
+int ws2_message_select(uintptr_t s, uintptr_t event, uint32_t mask);
+/* Internal: in the provider's mask, marks a window's selection. */
+#define W2U_ES_MESSAGE 0x80000000u
 /* Takes and clears the record; resets event if non-zero. */
 int ws2_enum_network_events(uintptr_t s, uintptr_t event, struct ws2_network_events *out);
 

@@ -23,6 +23,7 @@ struct ws2_socket {
     _Atomic bool recv_ready;       /* the last receive filled its buffers: more likely waits */
     pthread_mutex_t lock;          /* state below */
     bool bound, listening, connected, connecting;
+    bool connect_ex;               /* the connecting is a ConnectEx's */
     bool shut_send, shut_recv;
     uint32_t rcvtimeo, sndtimeo;   /* ms, 0 = no limit */
     bool reuse, exclusive;         /* SO_REUSEADDR, SO_EXCLUSIVEADDRUSE */
@@ -32,6 +33,8 @@ struct ws2_socket {
     uint32_t rcvbuf, sndbuf;       /* SO_RCVBUF / SO_SNDBUF as set, 0: never */
     int protection_level;          /* IPV6_PROTECTION_LEVEL, kept */
     uintptr_t deferred;            /* a connection WSAAccept deferred (CF_DEFER) */
+    uintptr_t accept_on;           /* an AcceptEx into this socket waits on that listener, */
+    const void *accept_ov;         /* with this OVERLAPPED; 0 / NULL: none */
     void *ov_recvs, *ov_sends;     /* overlapped.c's request FIFOs, under lock */
     void *ov_others;               /* its accepts and connects (all running) */
     int64_t connect_time;          /* CLOCK_MONOTONIC ns when connected, 0 before */
@@ -43,6 +46,7 @@ struct ws2_socket {
     int es_errors[W2U_FD_MAX_EVENTS];
     uint32_t es_epoll;             /* current epoll interest, 0: not in epoll */
     bool es_eof;                   /* the peer closed: no more FD_READ */
+    bool es_ever;                  /* selected once: es_enabled is kept from then on */
 };
 
 /* ---- the transport provider interface ---------------------------------------------------
@@ -142,9 +146,16 @@ static inline void ws2_mark_connected_locked(struct ws2_socket *s)
 void ws2_refresh_connect(struct ws2_socket *s);
 void ws2_refresh_connect_locked(struct ws2_socket *s);
 
+/* overlapped.c: s, an AcceptEx's accept socket, is being closed: the
+ * AcceptEx ends as it would on Windows, done if its connection (and first
+ * data) came already, else aborted. */
+void ws2_accept_socket_closing(struct ws2_socket *s);
+
 /* eventselect.c: hooks the socket calls use. */
 void ws2_es_reenable(struct ws2_socket *s, uint32_t fd_bits);
 void ws2_es_state_changed(struct ws2_socket *s);
+/* The same, with s->lock held (a receive was queued). */
+void ws2_es_sync_locked(struct ws2_socket *s);
 void ws2_es_inherit(struct ws2_socket *from, struct ws2_socket *to);
 void ws2_es_detach(struct ws2_socket *s);
 

@@ -540,9 +540,11 @@ W2U_EXPORT int WINAPI WSAEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWOR
     struct ws2_network_events ne;
     int r = ws2_enum_network_events(s, (uintptr_t)event, out ? &ne : NULL);
     if (r >= 0 && out) {
+        /* Only the reported events' codes are written, as Windows does. */
         out->lNetworkEvents = (LONG)ne.events;
         for (int i = 0; i < FD_MAX_EVENTS; i++)
-            out->iErrorCode[i] = ne.errors[i];
+            if (ne.events & (1u << i))
+                out->iErrorCode[i] = ne.errors[i];
     }
     return result(r);
 }

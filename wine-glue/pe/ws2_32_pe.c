@@ -898,7 +898,13 @@ int WINAPI w2u_pe_WSAAsyncSelect(UINT64 s, HWND hwnd, UINT msg, LONG events)
         SetLastError(W2U_WSAENOBUFS);
         return SOCKET_ERROR;
     }
-    int r = (int)w2u_pe_WSAEventSelect(s, (UINT64)(ULONG_PTR)event, (UINT64)events, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    /* A window's selection starts afresh (a second WSAAsyncSelect posts
+     * FD_WRITE again), unlike WSAEventSelect's. */
+    struct w2u_forward_params p = { .args = { s, (UINT64)(ULONG_PTR)event, (UINT64)(ULONG)events } };
+    unix_call(unixlib, W2U_UNIX_MESSAGE_SELECT, &p);
+    int r = (INT64)p.ret < 0 ? SOCKET_ERROR : 0;
+    if (r)
+        SetLastError((DWORD)-(INT64)p.ret);
     if (r && fresh) {
         DWORD error = GetLastError();
         async_forget(s);

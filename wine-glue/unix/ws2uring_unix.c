@@ -44,6 +44,7 @@ static uint32_t (*post_status)(uint64_t port, uint32_t status, uint64_t informat
 static void (*host_reap)(void);
 static void (*host_process_id)(uint32_t pid);
 static int (*accept_defer)(uint64_t listener, uint64_t accepted);
+static int (*message_select)(uint64_t s, uint64_t event, uint32_t mask);
 static int (*lookup_settle)(uintptr_t id, uintptr_t *event, uintptr_t *routine, uintptr_t *ov);
 static native_fn extensions[W2U_EXTENSIONS];   /* ws2uring's, learnt from WSAIoctl */
 
@@ -111,10 +112,11 @@ static void init(void)
     host_reap = (void (*)(void))find(lib, "ws2uring_host_reap");
     host_process_id = (void (*)(uint32_t))find(lib, "ws2uring_host_process_id");
     accept_defer = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_accept_defer");
+    message_select = (int (*)(uint64_t, uint64_t, uint32_t))find(lib, "ws2uring_message_select");
     lookup_settle = (int (*)(uintptr_t, uintptr_t *, uintptr_t *, uintptr_t *))find(lib, "ws2uring_lookup_settle");
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
         !winsock_started || !socket_host_port || !post_status || !host_reap || !host_process_id || !accept_defer ||
-        !lookup_settle ||
+        !lookup_settle || !message_select ||
         !host_init(lib)) {
         snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
@@ -377,6 +379,14 @@ static NTSTATUS unix_defer(void *args)
     return 0;
 }
 
+/* WSAAsyncSelect's selection, made by the DLL with an event of its own. */
+static NTSTATUS unix_message_select(void *args)
+{
+    struct w2u_forward_params *p = args;
+    p->ret = (uint64_t)(int64_t)message_select(p->args[0], p->args[1], (uint32_t)p->args[2]);
+    return 0;
+}
+
 /* On the DLL's Wine thread for one overlapped GetAddrInfoExW: waits for
  * the lookup's end, which the DLL then delivers (its event, its routine). */
 static NTSTATUS unix_lookup(void *args)
@@ -421,5 +431,6 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_HOST_PORT] = unix_host_port,
     [W2U_UNIX_POST] = unix_post,
     [W2U_UNIX_DEFER] = unix_defer,
+    [W2U_UNIX_MESSAGE_SELECT] = unix_message_select,
     [W2U_UNIX_LOOKUP] = unix_lookup,
 };
