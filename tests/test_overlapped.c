@@ -6,9 +6,11 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "suite_main.h"
 
@@ -881,6 +883,69 @@ END_TEST
 
 #define ADDR_BLOCK ((DWORD)sizeof(struct sockaddr_in) + 16)
 
+/* The host interface (ws2/socket.c): under Wine, the glue's writer of
+ * program memory that the kernel faulted on. */
+void ws2uring_host_kernel_write(bool (*fn)(void *dst, const void *src, size_t n));
+
+static atomic_int host_writes;
+
+/* A host that writes a read-only page as Windows' kernel writes a
+ * write-watched one: past the protection, which stays. */
+static bool write_past_protection(void *dst, const void *src, size_t n)
+{
+    char *page = (char *)((uintptr_t)dst & ~(uintptr_t)4095);
+    size_t span = (size_t)((char *)dst + n - page);
+    if (mprotect(page, span, PROT_READ | PROT_WRITE))
+        return false;
+    memcpy(dst, src, n);
+    mprotect(page, span, PROT_READ);
+    atomic_fetch_add(&host_writes, 1);
+    return true;
+}
+
+START_TEST(test_recv_into_protected_page_goes_through_host)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    char *page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(page != MAP_FAILED);
+    /* No host: the fault is the program's, WSAEFAULT (loopback data is
+     * queued by the time send returns). */
+    ck_assert_int_eq(send(c, "one", 3, 0), 3);
+    ck_assert_int_eq(recv(s, page, 16, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ws2uring_host_kernel_write(write_past_protection);
+    /* A synchronous receive: the queued data lands through the host. */
+    ck_assert_int_eq(recv(s, page, 16, 0), 3);
+    ck_assert_int_eq(memcmp(page, "one", 3), 0);
+    ck_assert_int_eq(atomic_load(&host_writes), 1);
+    /* An overlapped one that waits in the ring, then faults there. */
+    WSABUF b = { 16, page + 100 };
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    post_recv(s, &b, &ov);
+    ck_assert_int_eq(send(c, "two!", 4, 0), 4);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    DWORD bytes = 0, flags = 0;
+    ck_assert(WSAGetOverlappedResult(s, &ov, &bytes, FALSE, &flags));
+    ck_assert_uint_eq(bytes, 4);
+    ck_assert_int_eq(memcmp(page + 100, "two!", 4), 0);
+    ck_assert_int_eq(atomic_load(&host_writes), 2);
+    /* Memory the host refuses stays a fault. */
+    ws2uring_host_kernel_write(NULL);
+    ck_assert_int_eq(send(c, "x", 1, 0), 1);
+    ck_assert_int_eq(recv(s, page, 16, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    WSACloseEvent(ov.hEvent);
+    munmap(page, 4096);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 static SOCKET listening(struct sockaddr_in *addr)
 {
     int len = sizeof(*addr);
@@ -953,6 +1018,77 @@ static void end_accept_test(WSAEVENT ev, SOCKET c, SOCKET a, SOCKET l)
     closesocket(l);
     stop();
 }
+
+/* A connection a pending AcceptEx takes is not FD_ACCEPT's; the next one,
+ * with no AcceptEx waiting, is. */
+START_TEST(test_acceptex_pending_hides_fd_accept)
+{
+    start();
+    struct sockaddr_in addr;
+    SOCKET l = listening(&addr), a = socket(AF_INET, SOCK_STREAM, 0);
+    WSAEVENT ev = WSACreateEvent();
+    ck_assert_int_eq(WSAEventSelect(l, ev, FD_ACCEPT), 0);
+    char buf[2 * 64];
+    DWORD got = 0, bytes;
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    ck_assert(!AcceptEx(l, a, buf, 0, ADDR_BLOCK, ADDR_BLOCK, &got, &ov));
+    ck_assert_uint_eq(GetLastError(), ERROR_IO_PENDING);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ck_assert(GetOverlappedResult((HANDLE)l, &ov, &bytes, TRUE));
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, 100, FALSE), WSA_WAIT_TIMEOUT);
+    SOCKET c2 = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c2, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    WSANETWORKEVENTS ne;
+    ck_assert_int_eq(WSAEnumNetworkEvents(l, ev, &ne), 0);
+    ck_assert_int_eq(ne.lNetworkEvents, FD_ACCEPT);
+    closesocket(c2);
+    WSACloseEvent(ev);
+    end_accept_test(ov.hEvent, c, a, l);
+}
+END_TEST
+
+/* A stream connected before its first WSAEventSelect has had FD_CONNECT,
+ * and FD_CONNECT is recorded even while only FD_WRITE is selected. */
+START_TEST(test_event_select_records_fd_connect_as_windows)
+{
+    start();
+    struct sockaddr_in addr;
+    SOCKET l = listening(&addr), c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    SOCKET a = accept(l, NULL, NULL);
+    WSAEVENT ev = WSACreateEvent();
+    WSANETWORKEVENTS ne;
+    ck_assert_int_eq(WSAEventSelect(c, ev, FD_CONNECT | FD_WRITE), 0);
+    ck_assert_int_eq(WSAEnumNetworkEvents(c, ev, &ne), 0);
+    ck_assert_int_eq(ne.lNetworkEvents, FD_CONNECT | FD_WRITE);
+    /* The accepted side never has FD_CONNECT. */
+    ck_assert_int_eq(WSAEventSelect(a, ev, FD_CONNECT | FD_WRITE), 0);
+    ck_assert_int_eq(WSAEnumNetworkEvents(a, ev, &ne), 0);
+    ck_assert_int_eq(ne.lNetworkEvents, FD_WRITE);
+    closesocket(c);
+    /* Non-blocking connect with only FD_WRITE selected, then FD_CONNECT. */
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(WSAEventSelect(c, ev, FD_WRITE), 0);
+    ck_assert(connect(c, (struct sockaddr *)&addr, sizeof(addr)) == 0 || WSAGetLastError() == WSAEWOULDBLOCK);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    ck_assert_int_eq(WSAEnumNetworkEvents(c, ev, &ne), 0);
+    ck_assert_int_eq(ne.lNetworkEvents, FD_WRITE);
+    ck_assert_int_eq(WSAEventSelect(c, ev, FD_CONNECT | FD_WRITE), 0);
+    ck_assert_int_eq(WSAEnumNetworkEvents(c, ev, &ne), 0);
+    ck_assert_int_eq(ne.lNetworkEvents, FD_CONNECT);
+    SOCKET a2 = accept(l, NULL, NULL);
+    closesocket(a2);
+    WSACloseEvent(ev);
+    closesocket(c);
+    closesocket(a);
+    closesocket(l);
+    stop();
+}
+END_TEST
 
 START_TEST(test_acceptex_with_first_data)
 {
@@ -2152,6 +2288,9 @@ int main(void)
     tcase_add_test(tc, test_transmitpackets_gathers_many_buffers_in_order);
     tcase_add_test(tc, test_transmitpackets_datagrams_end_at_eop);
     tcase_add_test(tc, test_ten_thousand_connections_accepted_echoed_closed);
+    tcase_add_test(tc, test_recv_into_protected_page_goes_through_host);
+    tcase_add_test(tc, test_acceptex_pending_hides_fd_accept);
+    tcase_add_test(tc, test_event_select_records_fd_connect_as_windows);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -594,8 +594,9 @@ START_TEST(test_wsapoll_readiness_and_invalid)
     SOCKET c, s;
     tcp_pair(AF_INET, &c, &s);
     WSAPOLLFD p[3] = { { s, POLLRDNORM, 0 }, { c, POLLWRNORM, 0 }, { (SOCKET)0x1234, POLLRDNORM, 0 } };
-    /* Writable c, invalid third: 2 without waiting. */
-    ck_assert_int_eq(WSAPoll(p, 3, 5000), 2);
+    /* Writable c, invalid third: without waiting, and (as Windows) the
+     * invalid entry is POLLNVAL but not counted. */
+    ck_assert_int_eq(WSAPoll(p, 3, 5000), 1);
     ck_assert_int_eq(p[0].revents, 0);
     ck_assert_int_eq(p[1].revents, POLLWRNORM);
     ck_assert_int_eq(p[2].revents, POLLNVAL);
@@ -605,7 +606,140 @@ START_TEST(test_wsapoll_readiness_and_invalid)
     ck_assert_int_eq(p[0].revents, POLLRDNORM);
     ck_assert_int_eq(p[1].revents, 0);
     ck_assert_int_eq(WSAPoll(p, 1, 0), 1);       /* still there: level-triggered */
+    /* No socket at all: WSAENOTSOCK, each POLLNVAL. */
+    WSAPOLLFD bad[2] = { { INVALID_SOCKET, POLLERR, 0 }, { (SOCKET)0x1234, POLLRDNORM, 0 } };
+    ck_assert_int_eq(WSAPoll(bad, 2, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    ck_assert_int_eq(bad[0].revents, POLLNVAL);
+    ck_assert_int_eq(bad[1].revents, POLLNVAL);
+    /* An unknown event fails the call, every revents cleared, except on an
+     * INVALID_SOCKET entry, which is only POLLNVAL. */
+    p[1].events = POLLERR;
+    p[0].revents = 0x7;
+    ck_assert_int_eq(WSAPoll(p, 2, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(p[0].revents, 0);
+    WSAPOLLFD mixed[2] = { { INVALID_SOCKET, POLLERR, 0 }, { s, POLLRDNORM, 0 } };
+    ck_assert_int_eq(WSAPoll(mixed, 2, 0), 1);
+    ck_assert_int_eq(mixed[0].revents, POLLNVAL);
+    ck_assert_int_eq(mixed[1].revents, POLLRDNORM);
+    ck_assert_int_eq(WSAPoll(NULL, 0, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(WSAPoll(NULL, 1, 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
     closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+/* Windows' WSAPoll: the peer's end of stream is POLLHUP, not POLLRDNORM
+ * unless data is left; our own shutdowns are neither. */
+START_TEST(test_wsapoll_hangup_is_the_peers)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    WSAPOLLFD p = { c, POLLRDNORM | POLLWRNORM, 0 };
+    ck_assert_int_eq(shutdown(c, SD_BOTH), 0);
+    ck_assert_int_eq(WSAPoll(&p, 1, 0), 1);
+    ck_assert_int_eq(p.revents, POLLWRNORM);
+    WSAPOLLFD q = { s, POLLRDNORM, 0 };
+    ck_assert_int_eq(WSAPoll(&q, 1, 1000), 1);
+    ck_assert_int_eq(q.revents, POLLHUP);
+    closesocket(c);
+    closesocket(s);
+    tcp_pair(AF_INET, &c, &s);
+    ck_assert_int_eq(send(c, "data", 4, 0), 4);
+    ck_assert_int_eq(shutdown(c, SD_SEND), 0);
+    q.fd = s;
+    ck_assert_int_eq(WSAPoll(&q, 1, 1000), 1);
+    ck_assert_int_eq(q.revents, POLLRDNORM | POLLHUP);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+/* As Windows: a socket twice in a set is reported once, the sets may be
+ * one fd_set, and the result counts each socket once per set it is added to. */
+START_TEST(test_select_dedupes_and_takes_aliased_sets)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    struct timeval tv = { 1, 0 };
+    fd_set w;
+    w.fd_count = 2;
+    w.fd_array[0] = c;
+    w.fd_array[1] = c;
+    ck_assert_int_eq(select(0, NULL, &w, NULL, &tv), 1);
+    ck_assert_uint_eq(w.fd_count, 1);
+    ck_assert_int_eq(send(c, "x", 1, 0), 1);
+    fd_set both;
+    FD_ZERO(&both);
+    FD_SET(c, &both);
+    FD_SET(s, &both);
+    /* s is readable and writable, c writable: two sockets, two additions. */
+    ck_assert_int_eq(select(0, &both, &both, NULL, &tv), 2);
+    ck_assert(FD_ISSET(c, &both) && FD_ISSET(s, &both));
+    /* Urgent data under SO_OOBINLINE is readable, not "except". */
+    char on = 1, b[4];
+    ck_assert_int_eq(recv(s, b, sizeof(b), 0), 1);
+    ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_OOBINLINE, &on, 1), 0);
+    ck_assert_int_eq(send(c, "u", 1, MSG_OOB), 1);
+    fd_set rd, ex;
+    FD_ZERO(&rd);
+    FD_ZERO(&ex);
+    FD_SET(s, &rd);
+    FD_SET(s, &ex);
+    ck_assert_int_eq(select(0, &rd, NULL, &ex, &tv), 1);
+    ck_assert(FD_ISSET(s, &rd));
+    ck_assert_uint_eq(ex.fd_count, 0);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
+struct closer {
+    SOCKET s;
+    int delay_ms;
+};
+
+static void *close_later(void *arg)
+{
+    struct closer *c = arg;
+    Sleep((DWORD)c->delay_ms);
+    closesocket(c->s);
+    return NULL;
+}
+
+/* closesocket in another thread ends a select or WSAPoll waiting on the
+ * socket: readable for select's read set, POLLNVAL for WSAPoll. */
+START_TEST(test_select_and_wsapoll_woken_by_closesocket)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    struct closer cl = { s, 100 };
+    pthread_t th;
+    pthread_create(&th, NULL, close_later, &cl);
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(s, &rd);
+    struct timeval tv = { 10, 0 };
+    ck_assert_int_eq(select(0, &rd, NULL, NULL, &tv), 1);
+    ck_assert(FD_ISSET(s, &rd));
+    pthread_join(th, NULL);
+    closesocket(c);
+    tcp_pair(AF_INET, &c, &s);
+    cl.s = c;
+    pthread_create(&th, NULL, close_later, &cl);
+    WSAPOLLFD p = { c, POLLRDNORM, 0 };
+    ck_assert_int_eq(WSAPoll(&p, 1, 10000), 1);
+    ck_assert_int_eq(p.revents, POLLNVAL);
+    pthread_join(th, NULL);
     closesocket(s);
     stop();
 }
@@ -2508,6 +2642,9 @@ int main(void)
     tcase_add_test(tc, test_select_unconnected_socket_not_ready);
     tcase_add_test(tc, test_select_bad_input);
     tcase_add_test(tc, test_wsapoll_readiness_and_invalid);
+    tcase_add_test(tc, test_wsapoll_hangup_is_the_peers);
+    tcase_add_test(tc, test_select_and_wsapoll_woken_by_closesocket);
+    tcase_add_test(tc, test_select_dedupes_and_takes_aliased_sets);
     tcase_add_test(tc, test_wsapoll_failed_connect_and_bad_input);
     tcase_add_test(tc, test_options_bool_and_int_round_trip);
     tcase_add_test(tc, test_options_read_only_values);

@@ -12,11 +12,15 @@ import sys
 ordinals_path, surface_path, def_path, thunks_path, names_path = sys.argv[1:6]
 ordinals = [line.split() for line in open(ordinals_path) if line.strip()]
 surface = {}
+probes = {}
 for line in open(surface_path):
     if line.startswith('#') or not line.strip():
         continue
     fields = line.split()
-    surface[fields[0]] = fields[1:]
+    # probe=buf:B:L or probe=wsabufs:B:N (1-based arguments): a receive's
+    # buffers, touched for writing before the call (see ws2_32_pe.h)
+    probes[fields[0]] = [f.split('=', 1)[1].split(':') for f in fields if f.startswith('probe=')]
+    surface[fields[0]] = [f for f in fields[1:] if not f.startswith('probe=')]
 
 hooks = [name for name, kind in surface.items() if kind[0] == 'hook']
 missing = [name for _, name in ordinals if name not in surface]
@@ -35,6 +39,7 @@ with open(def_path, 'w') as f:
 
 AFTER = {  # forwarded kinds whose result the PE side finishes
     'makes-socket': 'return w2u_pe_give_handle(r);',
+    'accepts-socket': 'return w2u_pe_accepted(a0, w2u_pe_give_handle(r));',
     'closes-socket': 'if ((int)r == 0)\n        w2u_pe_drop_handle(a0);\n    return r;',
     'ends-winsock': 'if ((int)r == 0)\n        w2u_pe_after_cleanup();\n    return r;',
 }
@@ -52,6 +57,8 @@ with open(thunks_path, 'w') as f:
         if kind[0] in ('pe-forward', 'hook'):
             continue
         f.write(f"UINT64 WINAPI w2u_pe_{name}({params})\n{{\n")
+        for what, b, n in probes[name]:
+            f.write(f"    w2u_pe_probe_{'buffer' if what == 'buf' else 'wsabufs'}(a{int(b) - 1}, a{int(n) - 1});\n")
         if kind[0] == 'guard':
             b = int(kind[2]) - 1
             f.write(f"    if (a{b})   /* a completion routine: it needs the calling thread */\n")

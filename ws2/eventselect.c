@@ -43,7 +43,8 @@ static uint32_t interest(const struct ws2_socket *s)
     if (!s->es_mask)
         return 0;
     if (s->listening) {
-        if (want & W2U_FD_ACCEPT)
+        /* A connection a pending AcceptEx will take is not FD_ACCEPT's. */
+        if ((want & W2U_FD_ACCEPT) && !s->ov_others)
             ev |= EPOLLIN;
     } else if (s->connecting) {
         if (want & (W2U_FD_CONNECT | W2U_FD_WRITE))
@@ -81,17 +82,19 @@ static void sync_epoll(struct ws2_socket *s)
 }
 
 /* Records events in the socket's network event record and signals the
- * program's event. With s->lock held. */
+ * program's event if they are selected.  FD_CONNECT is recorded even when
+ * not selected (while only FD_WRITE was asked for), as Windows does: a
+ * later selection that has it reports it.  With s->lock held. */
 static void record(struct ws2_socket *s, uint32_t bits, int error)
 {
-    bits &= s->es_mask & s->es_enabled;
+    bits &= s->es_enabled & (s->es_mask | W2U_FD_CONNECT);
     if (!bits)
         return;
     for (uint32_t b = bits; b; b &= b - 1)
         s->es_errors[bit_index(b & -b)] = error;
     s->es_pending |= bits;
     s->es_enabled &= ~bits;
-    if (s->es_event)
+    if (s->es_event && (bits & s->es_mask))
         iocp_event_sink(s->es_event);
 }
 
@@ -107,7 +110,7 @@ static int socket_error(struct ws2_socket *s)
 static void process(struct ws2_socket *s, uint32_t rev)
 {
     if (s->listening) {
-        if (rev & EPOLLIN)
+        if ((rev & EPOLLIN) && !s->ov_others)
             record(s, W2U_FD_ACCEPT, 0);
     } else if (s->connecting) {
         int err = socket_error(s);
@@ -229,6 +232,13 @@ int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask)
     if (message || !s->es_ever) {
         s->es_pending = 0;
         s->es_enabled = ALL_EVENTS;
+        /* A stream connected before its first selection has had its
+         * FD_CONNECT, as Windows records it at the connect. */
+        ws2_refresh_connect_locked(s);
+        if (!message && s->type == SOCK_STREAM && s->connected && !s->accepted) {
+            s->es_pending = W2U_FD_CONNECT;
+            s->es_enabled &= ~W2U_FD_CONNECT;
+        }
     }
     s->es_ever = true;
     if ((s->es_pending & mask) && s->es_event)

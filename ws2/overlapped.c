@@ -56,6 +56,7 @@ struct ov_req {
     enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT, OV_TRANSMIT, OV_NOW, OV_PARKED } kind;
     bool send, poll_only, started;
     bool too_small;                  /* AcceptEx's address space: completes BUFFER_TOO_SMALL, accepts nothing */
+    uint8_t fault_retries;           /* receives retried after EFAULT (retry_after_fault) */
     _Atomic bool cancelled;          /* set by a cancel: a multi-part request stops at its next part */
     _Atomic bool delivered;          /* its completion has been handed out (a canceller waits for it) */
     int phase;                       /* accept: 0 accepting, 1 first data; connect: 0, 1 sending */
@@ -222,6 +223,8 @@ static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool sync
         ws2_es_reenable(s, W2U_FD_WRITE);
     else if (r->kind == OV_RECV)
         ws2_es_reenable(s, W2U_FD_READ);
+    else if (r->kind == OV_ACCEPT)
+        ws2_es_state_changed(s);      /* connections are FD_ACCEPT's again */
     deliver(r, status, bytes, synchronous);
     /* Start the next request; one that cannot start completes with the
      * error instead (and starts its own successor). */
@@ -260,10 +263,35 @@ static uint32_t recv_outcome(struct ov_req *r, int res)
     return status;
 }
 
+/* A receive the kernel failed with EFAULT on memory the program may write
+ * (under Wine, a MEM_WRITE_WATCH page that GetWriteWatch's reset
+ * protected again after the call probed it): the data is still queued
+ * (a stream's) and is taken now through a bounce buffer, which the host
+ * writes as Windows' kernel would; if it went meanwhile, the receive waits
+ * again (a few times, so no race can loop forever). */
+static bool retry_after_fault(struct ov_req *r, int *res)
+{
+    if (*res != -EFAULT || !ws2_host_kernel_write || r->fault_retries >= 4)
+        return false;
+    r->fault_retries++;
+    ssize_t n = ws2_recvmsg_bounced(r->sock->fd, &r->msg, (r->msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
+    if (n >= 0 || errno != EAGAIN) {
+        *res = n >= 0 ? (int)n : -errno;
+        return false;
+    }
+    int e = submit(r);
+    if (e == 0)
+        return true;
+    *res = e;               /* cancelled meanwhile, say: that is the outcome */
+    return false;
+}
+
 static void recv_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
+    if (retry_after_fault(r, &res))
+        return;
     if (r->poll_only) {
         /* A zero-byte receive: readable now, nothing read. */
         finish(r, res < 0 ? w2u_errno_to_status(-res) : W2U_STATUS_SUCCESS, 0, false);
@@ -394,7 +422,7 @@ static bool recv_inline_now(struct ov_req *q, uint32_t *status)
           atomic_load_explicit(&s->nonblocking, memory_order_relaxed)))
         return false;
     struct msghdr saved = q->msg;            /* recvmsg writes lengths and flags back */
-    ssize_t n = recvmsg(s->fd, &q->msg, (q->msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
+    ssize_t n = ws2_recvmsg(s->fd, &q->msg, (q->msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
     if (n < 0) {
         q->msg = saved;
         if (errno == EAGAIN)
@@ -417,8 +445,8 @@ static bool enqueue(struct ov_req *r)
         p = &(*p)->next;
     *p = r;
     r->started = head;
-    if (head && r->kind == OV_RECV)
-        ws2_es_sync_locked(s);        /* incoming data is the receive's now, not FD_READ's */
+    if (head && (r->kind == OV_RECV || r->kind == OV_ACCEPT))
+        ws2_es_sync_locked(s);        /* incoming data (a connection) is the request's, not FD_READ's (FD_ACCEPT's) */
     pthread_mutex_unlock(&s->lock);
     return head;
 }
@@ -613,9 +641,10 @@ static void write_addresses(struct ov_req *r)
     put_address(r->buf + r->datalen + r->locallen, &r->addr, r->addrlen);
 }
 
-static void mark_connected(struct ws2_socket *s)
+static void mark_connected(struct ws2_socket *s, bool accepted)
 {
     pthread_mutex_lock(&s->lock);
+    s->accepted = accepted;
     ws2_mark_connected_locked(s);
     pthread_mutex_unlock(&s->lock);
 }
@@ -666,7 +695,7 @@ static void accepted(struct ov_req *r, int fd)
         return;
     }
     close(fd);
-    mark_connected(r->peer);
+    mark_connected(r->peer, true);
     if (r->datalen) {
         r->phase = 1;
         r->iov[0].iov_base = r->buf;
@@ -935,7 +964,7 @@ static void connect_done(struct ur_req *ur, int res, uint32_t flags)
         return;
     }
     if (r->phase == 0) {
-        mark_connected(s);
+        mark_connected(s, false);
         ws2_es_state_changed(s);
         if (!r->left) {
             finish(r, W2U_STATUS_SUCCESS, 0, false);

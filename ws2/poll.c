@@ -3,10 +3,20 @@
  * - a failed non-blocking connect is "except" for select (POLLERR|POLLHUP
  *   for WSAPoll), never writable; Linux says POLLOUT|POLLERR;
  * - a stream socket that is neither connected, connecting nor listening is
- *   never ready; Linux says POLLOUT|POLLHUP. */
+ *   never ready; Linux says POLLOUT|POLLHUP;
+ * - for WSAPoll, POLLHUP is the peer's end of stream (Linux: POLLRDHUP;
+ *   its POLLHUP also counts our own shutdowns), and an end of stream with
+ *   no data left is not POLLRDNORM; urgent data is POLLRDBAND, or
+ *   POLLRDNORM under SO_OOBINLINE; a socket shut for receiving is never
+ *   POLLRDNORM;
+ * - a socket closed while a thread waits on it ends the wait: POLLNVAL
+ *   (WSAPoll), or W2U_SEL_CLOSED (select). */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "ws2_private.h"
@@ -17,6 +27,25 @@ struct probe {
     struct ws2_socket *sock;     /* NULL: not a socket */
     bool connecting;
 };
+
+/* A stream we shut for receiving: Linux's hang-up counts that shutdown,
+ * so ask TCP whether the peer's FIN came. */
+static bool peer_finished(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+        return false;
+    return ti.tcpi_state == TCP_CLOSE_WAIT || ti.tcpi_state == TCP_LAST_ACK || ti.tcpi_state == TCP_CLOSING ||
+           ti.tcpi_state == TCP_TIME_WAIT || ti.tcpi_state == TCP_CLOSE;
+}
+
+static bool oob_inline(int fd)
+{
+    int on = 0;
+    socklen_t len = sizeof(on);
+    return getsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, &len) == 0 && on;
+}
 
 /* What Windows says about one socket, from what Linux says. */
 static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want, bool select_mode)
@@ -29,25 +58,38 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
     if (idle_stream)
         return 0;
     if (select_mode) {
+        /* Urgent data under SO_OOBINLINE is data: readable, not "except". */
+        bool urgent = (lrev & POLLPRI) && !oob_inline(s->fd);
         if ((want & W2U_SEL_READ) && !p->connecting &&
             (lrev & (POLLIN | (s->connected ? POLLHUP | POLLERR : 0))))
             r |= W2U_SEL_READ;
         if ((want & W2U_SEL_WRITE) && (lrev & POLLOUT) && !failed_connect)
             r |= W2U_SEL_WRITE;
-        if ((want & W2U_SEL_EXCEPT) && ((lrev & POLLPRI) || failed_connect))
+        if ((want & W2U_SEL_EXCEPT) && (urgent || failed_connect))
             r |= W2U_SEL_EXCEPT;
         return r;
     }
-    if ((want & W2U_POLLRDNORM) && (lrev & POLLIN) && !p->connecting)
+    bool peer_ended = false, data = (lrev & POLLIN) && !s->shut_recv, urgent = lrev & POLLPRI;
+    if (s->type == SOCK_STREAM && s->connected && (lrev & (POLLRDHUP | POLLHUP))) {
+        peer_ended = !s->shut_recv || peer_finished(s->fd);
+        int queued = 0;
+        if (data && (ioctl(s->fd, FIONREAD, &queued) < 0 || queued == 0))
+            data = false;       /* only the end of stream is there */
+    }
+    if (urgent && oob_inline(s->fd)) {
+        urgent = false;
+        data = true;
+    }
+    if ((want & W2U_POLLRDNORM) && data && !p->connecting)
         r |= W2U_POLLRDNORM;
-    if ((want & W2U_POLLRDBAND) && (lrev & POLLPRI))
+    if ((want & W2U_POLLRDBAND) && urgent)
         r |= W2U_POLLRDBAND;
     if ((want & W2U_POLLWRNORM) && (lrev & POLLOUT) && !failed_connect)
         r |= W2U_POLLWRNORM;
     if (failed_connect)
         r |= W2U_POLLERR | W2U_POLLHUP;
     else if (s->connected || s->listening)
-        r |= (lrev & POLLERR ? W2U_POLLERR : 0) | (lrev & POLLHUP ? W2U_POLLHUP : 0);
+        r |= (lrev & POLLERR ? W2U_POLLERR : 0) | (peer_ended ? W2U_POLLHUP : 0);
     return r;
 }
 
@@ -56,17 +98,28 @@ static short linux_events(uint16_t want, bool select_mode)
     if (select_mode)
         return (short)((want & W2U_SEL_READ ? POLLIN : 0) | (want & W2U_SEL_WRITE ? POLLOUT : 0) |
                        (want & W2U_SEL_EXCEPT ? POLLPRI : 0));
-    return (short)((want & W2U_POLLRDNORM ? POLLIN : 0) | (want & W2U_POLLRDBAND ? POLLPRI : 0) |
-                   (want & W2U_POLLWRNORM ? POLLOUT : 0));
+    /* Hang-up and errors come whatever was asked, as Windows reports them;
+     * urgent data may be asked as POLLRDNORM (SO_OOBINLINE). */
+    return (short)((want & W2U_POLLRDNORM ? POLLIN | POLLPRI : 0) | (want & W2U_POLLRDBAND ? POLLPRI : 0) |
+                   (want & W2U_POLLWRNORM ? POLLOUT : 0) | POLLRDHUP);
 }
 
+/* A socket closed during the wait: what Windows reports for it. */
+static uint16_t closed_revents(uint16_t want, bool select_mode)
+{
+    (void)want;
+    return select_mode ? W2U_SEL_CLOSED : W2U_POLLNVAL;
+}
+
+/* poll(2) over the sockets; once it would block, each socket's wake
+ * descriptor (which closesocket signals) is watched too, in pfd[n + i]. */
 int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode)
 {
-    struct pollfd pfd_stack[STACK_ENTRIES], *pfd = pfd_stack;
+    struct pollfd pfd_stack[2 * STACK_ENTRIES], *pfd = pfd_stack;
     struct probe probe_stack[STACK_ENTRIES], *probe = probe_stack;
     int r = 0;
     if (n > STACK_ENTRIES) {
-        pfd = calloc(n, sizeof(*pfd));
+        pfd = calloc(2 * (size_t)n, sizeof(*pfd));
         probe = calloc(n, sizeof(*probe));
         if (!pfd || !probe) {
             free(pfd);
@@ -74,13 +127,14 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
             return -W2U_WSAENOBUFS;
         }
     }
-    int ready = 0;
+    unsigned invalid = 0, watched = n;
     for (unsigned i = 0; i < n; i++) {
         e[i].revents = 0;
         probe[i].sock = NULL;
-        pfd[i].fd = -1;     /* poll ignores negative fds */
+        pfd[i].fd = pfd[n + i].fd = -1;     /* poll ignores negative fds */
         pfd[i].events = 0;
-        pfd[i].revents = 0;
+        pfd[n + i].events = POLLIN;
+        pfd[i].revents = pfd[n + i].revents = 0;
     }
     for (unsigned i = 0; i < n; i++) {
         if (ws2_socket_get(e[i].socket, &probe[i].sock) < 0) {
@@ -88,8 +142,9 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
                 r = -W2U_WSAENOTSOCK;
                 goto out;
             }
+            /* WSAPoll: POLLNVAL, not counted; with no socket at all, an error. */
             e[i].revents = W2U_POLLNVAL;
-            ready++;
+            invalid++;
             continue;
         }
         ws2_refresh_connect(probe[i].sock);
@@ -97,10 +152,15 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
         pfd[i].fd = probe[i].sock->fd;
         pfd[i].events = linux_events(e[i].events, select_mode);
     }
+    if (n && invalid == n) {
+        r = -W2U_WSAENOTSOCK;
+        goto out;
+    }
 
     /* An invalid entry is an answer already: look, but do not wait. */
-    int64_t until = ready ? 0 : deadline;
+    int64_t until = invalid ? 0 : deadline;
     bool blocked = false;
+    int ready = 0;
     for (;;) {
         int ms = 0;
         if (until == W2U_FOREVER) {
@@ -112,8 +172,12 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
         if (ms && !blocked) {
             iocp_block_begin();
             blocked = true;
+            for (unsigned i = 0; i < n; i++)
+                if (probe[i].sock)
+                    pfd[n + i].fd = ws2_socket_wake_fd(probe[i].sock);
+            watched = 2 * n;
         }
-        int got = poll(pfd, n, ms);
+        int got = poll(pfd, watched, ms);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
@@ -121,9 +185,12 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
             break;
         }
         for (unsigned i = 0; i < n; i++) {
-            if (!probe[i].sock || !pfd[i].revents)
+            if (!probe[i].sock)
                 continue;
-            e[i].revents = windows_revents(&probe[i], pfd[i].revents, e[i].events, select_mode);
+            if (atomic_load(&probe[i].sock->closing))
+                e[i].revents = closed_revents(e[i].events, select_mode);
+            else if (pfd[i].revents)
+                e[i].revents = windows_revents(&probe[i], pfd[i].revents, e[i].events, select_mode);
             ready += e[i].revents != 0;
         }
         /* Linux readiness Windows does not count (an idle stream socket)

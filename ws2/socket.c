@@ -251,11 +251,14 @@ int ws2_close(uintptr_t h)
 
 /* ---- blocking waits ----------------------------------------------------------- */
 
-static int wake_fd(struct ws2_socket *s)
+int ws2_socket_wake_fd(struct ws2_socket *s)
 {
     pthread_mutex_lock(&s->lock);
-    if (s->wake_fd < 0)
+    if (s->wake_fd < 0) {
         s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->wake_fd >= 0 && atomic_load(&s->closing))
+            eventfd_write(s->wake_fd, 1);   /* closed before there was one to signal */
+    }
     int fd = s->wake_fd;
     pthread_mutex_unlock(&s->lock);
     return fd;
@@ -265,7 +268,8 @@ static int wake_fd(struct ws2_socket *s)
  * limit), -WSAEINTR when the socket is closed meanwhile. */
 static int wait_socket(struct ws2_socket *s, short events, uint32_t timeout_ms)
 {
-    struct pollfd p[2] = { { .fd = s->fd, .events = events }, { .fd = wake_fd(s), .events = POLLIN } };
+    struct pollfd p[2] = { { .fd = s->fd, .events = events },
+                           { .fd = ws2_socket_wake_fd(s), .events = POLLIN } };
     int64_t deadline = timeout_ms ? w2u_deadline_ms(timeout_ms) : W2U_FOREVER;
     int r;
 
@@ -396,6 +400,7 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
             if (r < 0)
                 break;
             /* The accepted socket takes the listening socket's properties. */
+            ns->accepted = true;
             ws2_mark_connected_locked(ns);   /* not yet shared: no lock needed */
             atomic_store(&ns->nonblocking, atomic_load(&s->nonblocking));
             ws2_es_inherit(s, ns);
@@ -525,6 +530,56 @@ int wsp_shutdown(struct ws2_socket *s, int how)
         pthread_mutex_unlock(&s->lock);
     }
     return r;
+}
+
+/* The most a receive takes through the bounce buffer: a stream receive
+ * may return less than asked, and no datagram is larger. */
+#define BOUNCE_MAX (1u << 20)
+
+ssize_t ws2_recvmsg_bounced(int fd, struct msghdr *msg, int flags)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < msg->msg_iovlen; i++)
+        total += msg->msg_iov[i].iov_len;
+    if (total > BOUNCE_MAX)
+        total = BOUNCE_MAX;
+    char *bounce = malloc(total ? total : 1);
+    if (!bounce) {
+        errno = ENOMEM;
+        return -1;
+    }
+    struct iovec one = { bounce, total };
+    struct msghdr m = *msg;
+    m.msg_iov = &one;
+    m.msg_iovlen = 1;
+    ssize_t n = recvmsg(fd, &m, flags);
+    if (n >= 0) {
+        size_t off = 0;
+        for (size_t i = 0; i < msg->msg_iovlen && off < (size_t)n; i++) {
+            size_t part = msg->msg_iov[i].iov_len < (size_t)n - off ? msg->msg_iov[i].iov_len : (size_t)n - off;
+            if (!ws2_host_kernel_write(msg->msg_iov[i].iov_base, bounce + off, part)) {
+                n = -1;
+                errno = EFAULT;   /* not the program's to write after all */
+                break;
+            }
+            off += part;
+        }
+        msg->msg_namelen = m.msg_namelen;
+        msg->msg_controllen = m.msg_controllen;
+        msg->msg_flags = m.msg_flags;
+    }
+    int e = errno;
+    free(bounce);
+    errno = e;
+    return n;
+}
+
+ssize_t ws2_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    ssize_t n = recvmsg(fd, msg, flags);
+    if (n >= 0 || errno != EFAULT || !ws2_host_kernel_write)
+        return n;
+    return ws2_recvmsg_bounced(fd, msg, flags);
 }
 
 int ws2_make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, size_t *total)
@@ -699,7 +754,7 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
             msg.msg_control = cbuf;
             msg.msg_controllen = ws2_cmsg_space(ctl->len);
         }
-        ssize_t n = recvmsg(s->fd, &msg, lflags | MSG_DONTWAIT);
+        ssize_t n = ws2_recvmsg(s->fd, &msg, lflags | MSG_DONTWAIT);
         if (n >= 0 && ctl)
             *ctl->out_flags = ws2_cmsg_to_windows(&msg, ctl->buf, ctl->len, ctl->out_len);
         if (n >= 0) {
@@ -891,6 +946,15 @@ W2U_EXPORT void ws2uring_host_set(host_post_fn post, void (*set_event)(uintptr_t
     ws2_host_reset_event = reset_event;
     ws2_host_apc = apc;
     iocp_host_runs_reaper();
+}
+
+bool (*ws2_host_kernel_write)(void *dst, const void *src, size_t n);
+
+/* Under Wine: fn writes program memory the kernel faulted on (see
+ * ws2_recvmsg_bounced). */
+W2U_EXPORT void ws2uring_host_kernel_write(bool (*fn)(void *dst, const void *src, size_t n))
+{
+    ws2_host_kernel_write = fn;
 }
 
 bool ws2_hosted(void)

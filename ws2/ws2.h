@@ -228,6 +228,8 @@ int ws2_overlapped_wait(uintptr_t s, struct iocp_overlapped *ov, int64_t deadlin
 #define W2U_SEL_READ   1u
 #define W2U_SEL_WRITE  2u
 #define W2U_SEL_EXCEPT 4u
+/* (revents only) the socket was closed during the wait */
+#define W2U_SEL_CLOSED 8u
 
 struct ws2_poll_entry {
     uintptr_t socket;
@@ -237,7 +239,9 @@ struct ws2_poll_entry {
 /* Waits until an entry is ready or the deadline (CLOCK_MONOTONIC ns, 0, or
  * W2U_FOREVER); returns how many entries have revents set.  select mode
  * uses W2U_SEL_* and fails the call on a non-socket (-WSAENOTSOCK); WSAPoll
- * mode reports it as POLLNVAL. */
+ * mode reports it as POLLNVAL (not counted; -WSAENOTSOCK if no entry is a
+ * socket).  A socket closed during the wait ends it: W2U_SEL_CLOSED, or
+ * POLLNVAL (counted). */
 int ws2_poll(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode);
 
 /* ---- WSAEventSelect -------------------------------------------------------------------- */

@@ -3,6 +3,7 @@
 #define W2U_WS2_PRIVATE_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "../iocp/iocp.h"
 #include "ws2.h"
@@ -24,6 +25,7 @@ struct ws2_socket {
     pthread_mutex_t lock;          /* state below */
     bool bound, listening, connected, connecting;
     bool connect_ex;               /* the connecting is a ConnectEx's */
+    bool accepted;                 /* came from accept or AcceptEx (never has FD_CONNECT) */
     bool shut_send, shut_recv;
     uint32_t rcvtimeo, sndtimeo;   /* ms, 0 = no limit */
     bool reuse, exclusive;         /* SO_REUSEADDR, SO_EXCLUSIVEADDRUSE */
@@ -87,10 +89,21 @@ int wsp_listen(struct ws2_socket *s, int backlog);
 int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out);
 int wsp_connect(struct ws2_socket *s, const void *addr, int len);
 int wsp_shutdown(struct ws2_socket *s, int how);
+/* The socket's eventfd, which closesocket signals to end the waits on it
+ * (made on first use; -1 if it cannot be). */
+int ws2_socket_wake_fd(struct ws2_socket *s);
 /* WSABUFs -> iovecs with their total; -WSAEINVAL for more than MAX_BUFS,
  * -WSAEFAULT for a NULL array or a NULL buffer with a length (socket.c). */
 struct iovec;
 int ws2_make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, size_t *total);
+/* recvmsg(2), except that a fault on memory the host says the program may
+ * write (ws2_host_kernel_write) is retried through a bounce buffer, as
+ * ws2_recvmsg_bounced does; -1 and errno as recvmsg. */
+struct msghdr;
+ssize_t ws2_recvmsg(int fd, struct msghdr *msg, int flags);
+/* Receives into a buffer of ws2uring's own (at most 1 MiB) and has the
+ * host write it to msg's buffers; for the host's sake only. */
+ssize_t ws2_recvmsg_bounced(int fd, struct msghdr *msg, int flags);
 /* Drops the first n bytes from an iovec array (after a partial send). */
 void ws2_iov_advance(struct iovec **iov, size_t *count, size_t n);
 
@@ -168,6 +181,12 @@ extern W2U_TLS uintptr_t ws2_host_thread;
 /* Set with them: resets a host's event (WSAEnumNetworkEvents); the host's
  * thread then runs the WSAEventSelect watcher (ws2_host_watch). */
 extern void (*ws2_host_reset_event)(uintptr_t event);
+/* Set by a host whose memory the kernel may fault on though the program
+ * may write it (Wine write-protects MEM_WRITE_WATCH pages until the
+ * program's first write, which it records): writes n bytes at dst as the
+ * kernel would (no write recorded); false if dst is not the program's to
+ * write. */
+extern bool (*ws2_host_kernel_write)(void *dst, const void *src, size_t n);
 void ws2_host_watch(void);
 
 #endif

@@ -380,6 +380,45 @@ struct any_fd_set {
 
 #define SELECT_STACK 192
 
+/* Adds s to set unless it is there: 1 if added. */
+static int add_to_set(struct any_fd_set *set, SOCKET s)
+{
+    for (u_int i = 0; i < set->fd_count; i++)
+        if (set->fd_array[i] == s)
+            return 0;
+    set->fd_array[set->fd_count++] = s;
+    return 1;
+}
+
+/* Writes select's result as Windows does: the sets may be one and the same
+ * (so all are emptied first), a socket is in a set once, and the result
+ * counts the additions.  A socket closed during the wait is readable if
+ * the read set asked for it; anywhere else it fails the call
+ * (WSAENOTSOCK). */
+static int select_output(struct any_fd_set *sets[3], const struct ws2_poll_entry *e, unsigned n)
+{
+    static const uint16_t kinds[3] = { W2U_SEL_READ, W2U_SEL_WRITE, W2U_SEL_EXCEPT };
+    int added = 0, r = 0;
+    for (int k = 0; k < 3; k++)
+        if (sets[k])
+            sets[k]->fd_count = 0;
+    for (unsigned j = 0; j < n; j++) {
+        int k = e[j].events == W2U_SEL_READ ? 0 : e[j].events == W2U_SEL_WRITE ? 1 : 2;
+        if (e[j].revents & W2U_SEL_CLOSED) {
+            bool asked_read = false;     /* (rare: a scan of the entries is fine) */
+            for (unsigned i = 0; i < n && !asked_read; i++)
+                asked_read = e[i].events == W2U_SEL_READ && e[i].socket == e[j].socket;
+            if (asked_read)
+                added += add_to_set(sets[0], (SOCKET)e[j].socket);
+            else
+                r = -W2U_WSAENOTSOCK;
+        } else if (e[j].revents & kinds[k]) {
+            added += add_to_set(sets[k], (SOCKET)e[j].socket);
+        }
+    }
+    return r < 0 ? r : added;
+}
+
 WRAPPED(int, select, (int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timeval *timeout))
 {
     struct any_fd_set *sets[3] = { (struct any_fd_set *)rd, (struct any_fd_set *)wr,
@@ -409,19 +448,8 @@ WRAPPED(int, select, (int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct
         deadline = (timeout->tv_sec == 0 && timeout->tv_usec == 0) ? 0 :
                    w2u_now_ns() + (int64_t)timeout->tv_sec * 1000000000 + (int64_t)timeout->tv_usec * 1000;
     int r = ws2_poll(e, n, deadline, true);
-    if (r >= 0) {
-        /* Each set keeps only its ready sockets, in order. */
-        unsigned j = 0;
-        for (int k = 0; k < 3; k++) {
-            if (!sets[k])
-                continue;
-            u_int kept = 0;
-            for (u_int i = 0; i < sets[k]->fd_count; i++, j++)
-                if (e[j].revents)
-                    sets[k]->fd_array[kept++] = sets[k]->fd_array[i];
-            sets[k]->fd_count = kept;
-        }
-    }
+    if (r >= 0)
+        r = select_output(sets, e, n);
     if (e != stack)
         free(e);
     return result(r);
@@ -443,13 +471,27 @@ W2U_EXPORT int WINAPI WSAPoll(WSAPOLLFD *fds, ULONG count, int timeout)
 
     if (ws2_check_started() < 0)
         return result(-W2U_WSANOTINITIALISED);
-    if (!fds)
-        return result(-W2U_WSAEFAULT);
     if (!count)
         return result(-W2U_WSAEINVAL);
+    if (!fds)
+        return result(-W2U_WSAEFAULT);
+    /* As Windows: with no socket among them, WSAENOTSOCK (each entry
+     * POLLNVAL); else an event it does not know, on any entry but an
+     * INVALID_SOCKET one, fails the call with every revents cleared. */
+    bool any_socket = false;
+    for (ULONG i = 0; i < count && !any_socket; i++)
+        any_socket = ws2_is_nonblocking(fds[i].fd) >= 0;
+    if (!any_socket) {
+        for (ULONG i = 0; i < count; i++)
+            fds[i].revents = POLLNVAL;
+        return result(-W2U_WSAENOTSOCK);
+    }
     for (ULONG i = 0; i < count; i++)
-        if (fds[i].events & ~known)
+        if (fds[i].fd != INVALID_SOCKET && (fds[i].events & ~known)) {
+            for (ULONG j = 0; j < count; j++)
+                fds[j].revents = 0;
             return result(-W2U_WSAEINVAL);
+        }
     if (count > SELECT_STACK && !(e = malloc(count * sizeof(*e))))
         return result(-W2U_WSAENOBUFS);
     for (ULONG i = 0; i < count; i++)

@@ -155,6 +155,21 @@ UINT64 w2u_pe_forward(unsigned index, const char *name, UINT64 a0, UINT64 a1, UI
     return forward(index, 0, args);
 }
 
+void w2u_pe_probe_buffer(UINT64 buf, UINT64 len)
+{
+    if (buf && len)
+        IsBadWritePtr((void *)(ULONG_PTR)buf, (UINT_PTR)len);
+}
+
+void w2u_pe_probe_wsabufs(UINT64 bufs, UINT64 count)
+{
+    const WSABUF *b = (const WSABUF *)(ULONG_PTR)bufs;
+    if (!b || !count || IsBadReadPtr(b, (UINT_PTR)count * sizeof(*b)))
+        return;
+    for (UINT64 i = 0; i < count; i++)
+        w2u_pe_probe_buffer((UINT64)(ULONG_PTR)b[i].buf, b[i].len);
+}
+
 /* ---- completion routines -----------------------------------------------------------
  * A completion routine runs as a Wine APC on the thread that started the
  * operation (when it waits alertably), queued by the Unix side with
@@ -775,6 +790,7 @@ struct async_select {
     UINT64 s;
     HWND hwnd;
     UINT msg;
+    LONG events;
     HANDLE event;
 };
 static struct async_select asyncs[MAX_ASYNC];
@@ -886,11 +902,12 @@ int WINAPI w2u_pe_WSAAsyncSelect(UINT64 s, HWND hwnd, UINT msg, LONG events)
     for (i = 0; i < nasync && asyncs[i].s != s; i++)
         ;
     if (i == nasync && nasync < MAX_ASYNC && (event = CreateEventW(NULL, TRUE, FALSE, NULL))) {
-        asyncs[nasync++] = (struct async_select){ s, hwnd, msg, event };
+        asyncs[nasync++] = (struct async_select){ s, hwnd, msg, events, event };
         fresh = TRUE;
     } else if (i < nasync) {
         asyncs[i].hwnd = hwnd;
         asyncs[i].msg = msg;
+        asyncs[i].events = events;
         event = asyncs[i].event;
     }
     LeaveCriticalSection(&handles_lock);
@@ -913,6 +930,24 @@ int WINAPI w2u_pe_WSAAsyncSelect(UINT64 s, HWND hwnd, UINT msg, LONG events)
         SetEvent(async_wake);
     }
     return r;
+}
+
+UINT64 w2u_pe_accepted(UINT64 listener, UINT64 ns)
+{
+    if (ns == (UINT64)INVALID_SOCKET_VALUE)
+        return ns;
+    struct async_select a = { 0 };
+    EnterCriticalSection(&handles_lock);
+    for (int i = 0; i < nasync; i++)
+        if (asyncs[i].s == listener)
+            a = asyncs[i];
+    LeaveCriticalSection(&handles_lock);
+    if (a.s) {
+        DWORD error = GetLastError();
+        w2u_pe_WSAAsyncSelect(ns, a.hwnd, a.msg, a.events);
+        SetLastError(error);
+    }
+    return ns;
 }
 
 /* ---- WSAAccept --------------------------------------------------------------------
@@ -1045,6 +1080,13 @@ static UINT64 extension(enum w2u_extension which, UINT64 a0, UINT64 a1, UINT64 a
      * argument): its APC needs the calling thread. */
     if ((which == W2U_EXT_WSARECVMSG && a4) || (which == W2U_EXT_WSASENDMSG && a5))
         p.thread = this_thread();
+    if (which == W2U_EXT_ACCEPTEX)      /* the first data, then the two addresses */
+        w2u_pe_probe_buffer(a2, (a3 & 0xffffffff) + (a4 & 0xffffffff) + (a5 & 0xffffffff));
+    if (which == W2U_EXT_WSARECVMSG && a1 && !IsBadReadPtr((void *)(ULONG_PTR)a1, sizeof(WSAMSG))) {
+        const WSAMSG *m = (const WSAMSG *)(ULONG_PTR)a1;
+        w2u_pe_probe_wsabufs((UINT64)(ULONG_PTR)m->lpBuffers, m->dwBufferCount);
+        w2u_pe_probe_buffer((UINT64)(ULONG_PTR)m->Control.buf, m->Control.len);
+    }
     if (unix_call(unixlib, W2U_UNIX_EXTENSION, &p)) {
         SetLastError(W2U_WSAEOPNOTSUPP);
         return 0;

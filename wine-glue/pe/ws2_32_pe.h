@@ -19,9 +19,24 @@ UINT64 w2u_pe_forward_routine(unsigned index, const char *name, UINT64 a0, UINT6
  * error WSAEOPNOTSUPP, and fail_value returned. */
 UINT64 w2u_pe_not_yet(const char *name, const char *why, UINT64 fail_value);
 
+/* Windows probes a receive's buffers for writing when the call starts: a
+ * page under MEM_WRITE_WATCH counts as written then, and the write that
+ * lands later is the kernel's.  Under Wine such a page is write-protected
+ * until the program's first write, and Linux fails a recv into it with
+ * EFAULT; touching each page here (IsBadWritePtr writes it back unchanged)
+ * lets Wine record the write and lift the protection first.  A buffer that
+ * is not writable is left for the call itself to report (WSAEFAULT, after
+ * the checks Windows makes before it). */
+void w2u_pe_probe_buffer(UINT64 buf, UINT64 len);
+/* The same for count WSABUFs at bufs (an unreadable array is skipped). */
+void w2u_pe_probe_wsabufs(UINT64 bufs, UINT64 count);
+
 /* r is what a socket-making export returned: a new ws2uring socket gets a
  * Wine handle, which the program sees (INVALID_SOCKET stays as it is). */
 UINT64 w2u_pe_give_handle(UINT64 r);
+/* ns (a handle or INVALID_SOCKET) was accepted on listener: it takes the
+ * listener's WSAAsyncSelect window, message and events.  Returns ns. */
+UINT64 w2u_pe_accepted(UINT64 listener, UINT64 ns);
 /* closesocket(h) succeeded: h's Wine handle goes too. */
 void w2u_pe_drop_handle(UINT64 h);
 /* WSACleanup succeeded: if it was the last, every Wine handle goes. */

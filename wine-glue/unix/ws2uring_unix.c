@@ -7,6 +7,7 @@
  * uses the Windows calling convention and Windows structure layouts).
  */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -206,6 +207,69 @@ static void reset_event(uintptr_t event)
     nt_reset_event((void *)event, NULL);
 }
 
+/* Windows' MEMORY_BASIC_INFORMATION on x86_64 (this file takes no
+ * Windows header), and the values of it that matter here. */
+struct w2u_mbi {
+    void *base, *allocation_base;
+    uint32_t allocation_protect;
+    uint16_t partition;
+    size_t region_size;
+    uint32_t state, protect, type;
+};
+enum { W2U_MEM_COMMIT = 0x1000, W2U_PAGE_GUARD = 0x100, W2U_PAGE_WRITABLE = 0x04 | 0x08 | 0x40 | 0x80 };
+static NTSTATUS (__attribute__((ms_abi)) *nt_query_vm)(void *process, const void *addr, int cls, void *info,
+                                                       size_t len, size_t *got);
+
+/* Windows' view of [p, p+len): committed memory the program may write. */
+static bool program_writable(uintptr_t at, uintptr_t end)
+{
+    while (at < end) {
+        struct w2u_mbi mbi;
+        if (nt_query_vm((void *)(intptr_t)-1, (void *)at, 0 /* MemoryBasicInformation */, &mbi, sizeof(mbi),
+                        NULL) ||
+            mbi.state != W2U_MEM_COMMIT || !(mbi.protect & W2U_PAGE_WRITABLE) || (mbi.protect & W2U_PAGE_GUARD))
+            return false;
+        at = (uintptr_t)mbi.base + mbi.region_size;
+    }
+    return true;
+}
+
+/* Wine keeps a MEM_WRITE_WATCH page read-only for Linux until the
+ * program's first write, which its fault handler records and then lets
+ * through; the kernel's own write (a receive) fails with EFAULT instead.
+ * Windows' kernel writes such a page without recording a write, and so
+ * does this: through /proc/self/mem, which writes past the protection.
+ * Where that is refused (a kernel built to forbid it), each page is
+ * touched from this Wine thread, so Wine records the write and lifts the
+ * protection, and then written.  Memory that is not the program's to
+ * write stays a fault (WSAEFAULT). */
+static bool kernel_write(void *dst, const void *src, size_t n)
+{
+    static int mem_fd = -2;
+    uintptr_t at = (uintptr_t)dst, end = at + n;
+    if (!n)
+        return true;
+    if (end < at || !program_writable(at & ~(uintptr_t)4095, end))
+        return false;
+    int fd = __atomic_load_n(&mem_fd, __ATOMIC_ACQUIRE);
+    if (fd == -2) {
+        int mine = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+        int expected = -2;
+        if (!__atomic_compare_exchange_n(&mem_fd, &expected, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            if (mine >= 0)
+                close(mine);
+            mine = expected;
+        }
+        fd = mine;
+    }
+    if (fd >= 0 && pwrite(fd, src, n, (off_t)at) == (ssize_t)n)
+        return true;
+    for (uintptr_t page = at & ~(uintptr_t)4095; page < end; page += 4096)
+        __atomic_fetch_or((unsigned char *)(page < at ? at : page), 0, __ATOMIC_RELAXED);
+    memcpy(dst, src, n);
+    return true;
+}
+
 /* A completion routine: a Wine APC to the thread that started the
  * operation, run through the PE side's trampoline when that thread waits
  * alertably (SleepEx, WaitForSingleObjectEx, ...). */
@@ -237,6 +301,12 @@ static bool host_init(void *lib)
         !nt_queue_apc)
         return false;
     host_set(post_completion, set_event, reset_event, queue_routine);
+    void (*host_writes)(bool (*)(void *, const void *, size_t)) =
+        (void (*)(bool (*)(void *, const void *, size_t)))find(lib, "ws2uring_host_kernel_write");
+    nt_query_vm = (NTSTATUS (__attribute__((ms_abi)) *)(void *, const void *, int, void *, size_t, size_t *))
+        dlsym(from, "NtQueryVirtualMemory");
+    if (host_writes && nt_query_vm)
+        host_writes(kernel_write);
     return true;
 }
 
