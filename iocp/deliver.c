@@ -133,6 +133,7 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
             w2u_futex_wake(&b->signal, INT_MAX);
     }
 
+    bool routine = (c->apc_thread && c->apc.fn) || c->routine_elsewhere;
     if (c->apc_thread && c->apc.fn) {
         /* A completion routine: runs on the issuing thread when it waits
          * alertably; no port packet. */
@@ -145,7 +146,8 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
     }
     /* The event last, as Windows (and Wine) do it: a program that saw the
      * event finds the packet already on its port.  Only the handle value
-     * is used here; the request may be gone. */
-    if (event & ~(uintptr_t)1)
+     * is used here; the request may be gone.  With a completion routine
+     * hEvent is the program's to use as it likes: Windows leaves it. */
+    if (!routine && (event & ~(uintptr_t)1))
         iocp_event_sink(event & ~(uintptr_t)1);
 }

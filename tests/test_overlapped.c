@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 
 #include "suite_main.h"
@@ -247,6 +248,16 @@ START_TEST(test_completion_routine_runs_when_alertable)
     ck_assert_uint_eq(routine_error, 0);
     ck_assert_uint_eq(routine_bytes, 7);
     ck_assert_ptr_eq(routine_ov, &ov);
+    /* With a routine, hEvent is the program's: it is not signalled. */
+    zero(&ov);
+    ov.hEvent = WSACreateEvent();
+    ck_assert_int_eq(WSARecv(s, &b, 1, NULL, &flags, &ov, on_done), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_PENDING);
+    ck_assert_int_eq(send(c, "again", 5, 0), 5);
+    ck_assert_uint_eq(SleepEx(5000, TRUE), WAIT_IO_COMPLETION);
+    ck_assert_int_eq(atomic_load(&routine_calls), 2);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 0, FALSE), WSA_WAIT_TIMEOUT);
+    WSACloseEvent(ov.hEvent);
     closesocket(c);
     closesocket(s);
     stop();
@@ -497,6 +508,22 @@ START_TEST(test_peer_reset_during_receive)
     DWORD flags;
     ck_assert(!WSAGetOverlappedResult(s, &ov, &bytes, FALSE, &flags));
     ck_assert_int_eq(WSAGetLastError(), WSAECONNRESET);
+    /* Every later receive fails the same way (Linux says end of stream). */
+    zero(&ov);
+    flags = 0;
+    int r = WSARecv(s, &b, 1, NULL, &flags, &ov, NULL);
+    if (r == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING)
+        ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    else
+        ck_assert_int_eq(WSAGetLastError(), WSAECONNRESET);
+    ck_assert(!WSAGetOverlappedResult(s, &ov, &bytes, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAECONNRESET);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAECONNRESET);
+    /* A socket whose completions go to a port takes no completion routine. */
+    zero(&ov);
+    ck_assert_int_eq(WSARecv(s, &b, 1, NULL, &flags, &ov, on_done), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
     closesocket(s);
     CloseHandle(port);
     stop();
@@ -1346,7 +1373,9 @@ START_TEST(test_disconnectex_then_reuse_for_acceptex)
         /* Disconnect, keeping the socket for the next AcceptEx. */
         OVERLAPPED dov;
         zero(&dov);
-        ck_assert(pDisconnectEx(a, &dov, TF_REUSE_SOCKET, 0));
+        /* Pending, as Windows says, but done by the time it returns. */
+        ck_assert(!pDisconnectEx(a, &dov, TF_REUSE_SOCKET, 0));
+        ck_assert_uint_eq(WSAGetLastError(), WSA_IO_PENDING);
         ck_assert(HasOverlappedIoCompleted(&dov));
         ck_assert_int_eq(recv(c, buf, 1, 0), 0);          /* the peer sees the end */
         closesocket(c);
@@ -1357,9 +1386,40 @@ START_TEST(test_disconnectex_then_reuse_for_acceptex)
     ck_assert(!pDisconnectEx(a, &dov, 0, 0));                /* not connected now */
     ck_assert_uint_eq(WSAGetLastError(), WSAENOTCONN);
     ck_assert(!pDisconnectEx(a, NULL, TF_REUSE_SOCKET, 0));
-    ck_assert_uint_eq(WSAGetLastError(), ERROR_INVALID_PARAMETER);
+    ck_assert_uint_eq(WSAGetLastError(), WSAENOTCONN);
+    ck_assert(!pDisconnectEx(a, &dov, 0x80, 0));             /* an unknown flag */
+    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
     closesocket(a);
     closesocket(l);
+    stop();
+}
+END_TEST
+
+/* Without TF_REUSE_SOCKET, DisconnectEx closes the sending side only, as
+ * Windows: still connected, receives go on, sends fail with WSAESHUTDOWN;
+ * without an OVERLAPPED it is synchronous. */
+START_TEST(test_disconnectex_closes_sending_side_only)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    LPFN_DISCONNECTEX pDisconnectEx;
+    get_extension(c, (GUID)WSAID_DISCONNECTEX, &pDisconnectEx, sizeof(pDisconnectEx));
+    ck_assert(pDisconnectEx(c, NULL, 0, 0));
+    ck_assert(pDisconnectEx(c, NULL, 0, 0));                 /* again: still fine */
+    char buf[8];
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 0);       /* the peer sees the end */
+    ck_assert_int_eq(send(c, "x", 1, 0), SOCKET_ERROR);
+    ck_assert_uint_eq(WSAGetLastError(), WSAESHUTDOWN);
+    ck_assert_int_eq(send(s, "back", 4, 0), 4);
+    ck_assert_int_eq(recv(c, buf, sizeof(buf), 0), 4);
+    struct sockaddr_in peer;
+    int len = sizeof(peer);
+    ck_assert_int_eq(getpeername(c, (struct sockaddr *)&peer, &len), 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&peer, len), SOCKET_ERROR);
+    ck_assert_uint_eq(WSAGetLastError(), WSAEISCONN);
+    closesocket(c);
+    closesocket(s);
     stop();
 }
 END_TEST
@@ -1808,6 +1868,61 @@ START_TEST(test_transmitfile_sends_10mib_file_with_head_and_tail)
     CloseHandle(f);
     ws2_test_unlink(path);
     stop();
+}
+END_TEST
+
+/* The host interface (ws2/socket.c): under Wine, a descriptor for one of
+ * Wine's file handles. */
+void ws2uring_host_file_fd(int (*fn)(uintptr_t file));
+
+static char host_file_path[64];
+#define HOST_FILE ((HANDLE)(uintptr_t)0x7ff0)   /* no handle of ws2uring's */
+
+static int host_file_fd(uintptr_t file)
+{
+    return file == (uintptr_t)HOST_FILE ? open(host_file_path, O_RDONLY | O_CLOEXEC) : -1;
+}
+
+/* A file the host owns is sent from its descriptor, from its current
+ * position when no OVERLAPPED gives one; without an OVERLAPPED the call
+ * blocks and the socket's port gets no packet. */
+START_TEST(test_transmitfile_sends_host_file_synchronously)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE f = open_test_file(host_file_path, sizeof(host_file_path), "hostfile", 5000);
+    HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 7, 0);
+    ck_assert(!TransmitFile(c, HOST_FILE, 0, 0, NULL, NULL, 0));     /* no host: not a file */
+    ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
+    ws2uring_host_file_fd(host_file_fd);
+    char head[] = "head", tail[] = "tail";
+    TRANSMIT_FILE_BUFFERS tb = { head, 4, tail, 4 };
+    ck_assert(TransmitFile(c, HOST_FILE, 0, 0, NULL, &tb, 0));
+    static char got[5008];
+    recv_all(s, got, sizeof(got));
+    ck_assert_int_eq(memcmp(got, "head", 4), 0);
+    for (size_t i = 0; i < 5000; i++)
+        ck_assert_uint_eq((unsigned char)got[4 + i], pattern_byte(i));
+    ck_assert_int_eq(memcmp(got + 5004, "tail", 4), 0);
+    DWORD bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED done;
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &done, 0));
+    ck_assert_uint_eq(GetLastError(), WAIT_TIMEOUT);
+    /* An OVERLAPPED's offset wins over the position. */
+    OVERLAPPED ov;
+    zero(&ov);
+    ov.Offset = 4990;
+    if (!TransmitFile(c, HOST_FILE, 0, 0, &ov, NULL, 0))
+        ck_assert_uint_eq(WSAGetLastError(), WSA_IO_PENDING);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &done, 5000));
+    ck_assert_uint_eq(bytes, 10);
+    recv_all(s, got, 10);
+    for (size_t i = 0; i < 10; i++)
+        ck_assert_uint_eq((unsigned char)got[i], pattern_byte(4990 + i));
+    ws2uring_host_file_fd(NULL);
+    close_all(c, s, port, f, host_file_path);
 }
 END_TEST
 
@@ -2290,6 +2405,8 @@ int main(void)
     tcase_add_test(tc, test_ten_thousand_connections_accepted_echoed_closed);
     tcase_add_test(tc, test_recv_into_protected_page_goes_through_host);
     tcase_add_test(tc, test_acceptex_pending_hides_fd_accept);
+    tcase_add_test(tc, test_disconnectex_closes_sending_side_only);
+    tcase_add_test(tc, test_transmitfile_sends_host_file_synchronously);
     tcase_add_test(tc, test_event_select_records_fd_connect_as_windows);
     suite_add_tcase(s, tc);
     return run_suite(s);

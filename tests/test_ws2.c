@@ -702,6 +702,26 @@ START_TEST(test_select_dedupes_and_takes_aliased_sets)
 }
 END_TEST
 
+/* Windows accepts IPV6_V6ONLY on an unbound IPv4 socket and changes nothing. */
+START_TEST(test_sockopt_v6only_on_ipv4_is_accepted)
+{
+    start();
+    SOCKET v4 = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    DWORD on = 1, off = 0;
+    ck_assert_int_eq(setsockopt(v4, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&off, sizeof(off)), 0);
+    ck_assert_int_eq(setsockopt(v4, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&on, sizeof(on)), 0);
+    ck_assert_int_eq(setsockopt(v4, IPPROTO_IPV6, IPV6_V6ONLY, NULL, sizeof(on)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(bind(v4, (struct sockaddr *)&a, sizeof(a)), 0);
+    /* Bound, it fails, as the option does on a bound IPv6 socket. */
+    ck_assert_int_eq(setsockopt(v4, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&off, sizeof(off)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    closesocket(v4);
+    stop();
+}
+END_TEST
+
 struct closer {
     SOCKET s;
     int delay_ms;
@@ -1127,7 +1147,8 @@ START_TEST(test_options_bad_input)
     FAILS_WITH(setsockopt(u, IPPROTO_TCP, TCP_NODELAY, (char *)&v, sizeof(v)), WSAENOPROTOOPT);
     FAILS_WITH(setsockopt(u, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, sizeof(v)), WSAENOPROTOOPT);
     FAILS_WITH(setsockopt(t6, IPPROTO_IP, IP_TTL, (char *)&v, sizeof(v)), WSAEINVAL);
-    FAILS_WITH(setsockopt(t, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&v, sizeof(v)), WSAEINVAL);
+    /* IPV6_V6ONLY is taken on an IPv4 socket (test_sockopt_v6only_on_ipv4_is_accepted); others are not. */
+    FAILS_WITH(setsockopt(t, IPPROTO_IPV6, IPV6_UNICAST_HOPS, (char *)&v, sizeof(v)), WSAEINVAL);
     FAILS_WITH(getsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP, (char *)&v, &len), WSAENOPROTOOPT);
     FAILS_WITH(setsockopt((SOCKET)0x1234, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, sizeof(v)), WSAENOTSOCK);
     FAILS_WITH(getsockopt((SOCKET)0x1234, SOL_SOCKET, SO_KEEPALIVE, (char *)&v, &len), WSAENOTSOCK);
@@ -2645,6 +2666,7 @@ int main(void)
     tcase_add_test(tc, test_wsapoll_hangup_is_the_peers);
     tcase_add_test(tc, test_select_and_wsapoll_woken_by_closesocket);
     tcase_add_test(tc, test_select_dedupes_and_takes_aliased_sets);
+    tcase_add_test(tc, test_sockopt_v6only_on_ipv4_is_accepted);
     tcase_add_test(tc, test_wsapoll_failed_connect_and_bad_input);
     tcase_add_test(tc, test_options_bool_and_int_round_trip);
     tcase_add_test(tc, test_options_read_only_values);

@@ -48,40 +48,21 @@ static BOOL WINAPI disconnect_ex(SOCKET s, OVERLAPPED *ov, DWORD flags, DWORD re
     return ext_result(ws2_disconnect_ex(s, flags, (struct iocp_overlapped *)ov));
 }
 
-/* Without an OVERLAPPED TransmitFile/TransmitPackets block: the same
- * request, waited for through an event whose low bit keeps the packet off
- * the socket's port. */
+/* Without an OVERLAPPED TransmitFile/TransmitPackets block until the end
+ * (ws2_transmit_sync: nothing reaches the socket's port). */
 static BOOL transmit(SOCKET s, const struct ws2_tx_element *els, unsigned n, DWORD per_send, DWORD flags,
                      OVERLAPPED *ov)
 {
     if (ov)
         return ext_result(ws2_transmit(s, els, n, per_send, flags, (struct iocp_overlapped *)ov));
-    OVERLAPPED own = { 0 };
-    HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (!ev)
-        return ext_result(-W2U_WSAENOBUFS);
-    own.hEvent = (HANDLE)((uintptr_t)ev | 1);
-    int r = ws2_transmit(s, els, n, per_send, flags, (struct iocp_overlapped *)&own);
-    BOOL ok = ext_result(r);
-    if (r == -W2U_WSA_IO_PENDING) {
-        DWORD bytes, f;
-        ok = WSAGetOverlappedResult(s, &own, &bytes, TRUE, &f);
-    }
-    DWORD err = GetLastError();
-    CloseHandle(ev);
-    SetLastError(err);
-    return ok;
+    return ext_result(ws2_transmit_sync(s, els, n, per_send, flags));
 }
 
 /* The file's current position (where a blocking TransmitFile starts, and
  * a TransmitPackets element with offset -1); it is not advanced. */
 static bool file_position(HANDLE file, uint64_t *at)
 {
-    LARGE_INTEGER zero = { .QuadPart = 0 }, pos;
-    if (!SetFilePointerEx(file, zero, &pos, FILE_CURRENT))
-        return false;
-    *at = (uint64_t)pos.QuadPart;
-    return true;
+    return ws2_file_position((uintptr_t)file, at) == 0;
 }
 
 W2U_EXPORT BOOL WINAPI TransmitFile(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send, OVERLAPPED *ov,

@@ -363,6 +363,12 @@ int wsp_setsockopt(struct ws2_socket *s, int level, int name, const void *val, i
     const struct option *o = find_option(level, name, &r);
     if (!o)
         return r;
+    /* Windows takes IPV6_V6ONLY on an IPv4 socket until it is bound, and
+     * it changes nothing there (a value that is no integer still fails). */
+    if (o->wlevel == W2U_IPPROTO_IPV6 && o->wname == W2U_IPV6_V6ONLY && s->family == AF_INET) {
+        uint32_t ignored;
+        return s->bound ? -W2U_WSAEINVAL : read_value(o, val, len, &ignored);
+    }
     if ((r = applies(o, s)) < 0)
         return r;
     if (o->flags & F_GET_ONLY)

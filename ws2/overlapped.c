@@ -35,9 +35,15 @@ struct tx_part {
     size_t len;
     struct w2u_object *file;         /* a reference */
     int fd;
+    bool own_fd;                     /* fd is the host's file, ours to close */
     uint64_t off, left;
     bool eop;                        /* nothing after it joins its send */
 };
+
+static bool part_is_file(const struct tx_part *p)
+{
+    return p->file || p->own_fd;
+}
 
 /* Buffers kept inside the request: most calls pass one or two, and a
  * request small enough for malloc's per-thread cache is cheaper per
@@ -99,9 +105,12 @@ static void req_free(struct ov_req *r)
         return;
     if (r->peer)
         ws2_socket_put(r->peer);
-    for (unsigned i = 0; i < r->nparts; i++)
+    for (unsigned i = 0; i < r->nparts; i++) {
         if (r->parts[i].file)
             w2u_object_unref(r->parts[i].file);
+        if (r->parts[i].own_fd)
+            close(r->parts[i].fd);
+    }
     free(r->parts);
     free(r->chunk_buf);
     if (r->kind == OV_TRANSMIT && r->iov != r->iov_inline)
@@ -237,6 +246,13 @@ static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool sync
 
 static uint32_t recv_status(struct ov_req *r, int res)
 {
+    /* Linux reports a reset to one receive, then end of stream; Windows
+     * fails every receive on the connection from then on. */
+    if (r->sock->type == SOCK_STREAM && res == -ECONNRESET)
+        atomic_store_explicit(&r->sock->reset, true, memory_order_relaxed);
+    if (r->sock->type == SOCK_STREAM && res == 0 && r->want &&
+        atomic_load_explicit(&r->sock->reset, memory_order_relaxed))
+        res = -ECONNRESET;
     if (res < 0)
         return w2u_errno_to_status(-res);
     if (r->sock->type != SOCK_STREAM && (r->msg.msg_flags & MSG_TRUNC))
@@ -466,6 +482,12 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     if (op->control_len && !op->control) {
         ws2_socket_put(s);
         return -W2U_WSAEFAULT;
+    }
+    /* Windows: a socket whose completions go to a port takes no
+     * completion routine. */
+    if (op->routine && atomic_load_explicit(&s->binding.port, memory_order_acquire)) {
+        ws2_socket_put(s);
+        return -W2U_WSAEINVAL;
     }
     size_t ctl_space = (ws2_cmsg_space(op->control_len) + 15) & ~(size_t)15;
     size_t iov_space = op->count > INLINE_BUFS && op->count <= MAX_BUFS ? op->count * sizeof(struct iovec) : 0;
@@ -1046,33 +1068,42 @@ int ws2_disconnect_ex(uintptr_t h, uint32_t flags, struct iocp_overlapped *ov)
     int r = ws2_socket_get(h, &s);
     if (r < 0)
         return r;
-    if (!ov || (flags & ~W2U_TF_REUSE_SOCKET)) {
+    if (flags & ~W2U_TF_REUSE_SOCKET) {
         ws2_socket_put(s);
-        return ov ? -W2U_WSAEINVAL : -W2U_WSA_INVALID_PARAMETER;
+        return -W2U_WSAEINVAL;
     }
+    ws2_refresh_connect(s);
     if (!s->connected) {
         ws2_socket_put(s);
         return -W2U_WSAENOTCONN;
     }
-    ws2_cancel_all(s);
-    disconnect(s, flags);
-    /* Done at once: a completion like any other (packet unless skipped). */
-    struct ov_req *q = ext_request(s, OV_CONNECT, ov, connect_done);
-    if (!q) {
+    struct ov_req *q = NULL;
+    if (ov && !(q = ext_request(s, OV_CONNECT, ov, connect_done))) {
         ws2_socket_put(s);
         return -W2U_WSAENOBUFS;
     }
+    if (flags & W2U_TF_REUSE_SOCKET)
+        ws2_cancel_all(s);      /* the connection's requests end with it */
+    disconnect(s, flags);
+    if (!q) {
+        ws2_socket_put(s);
+        return 0;               /* no OVERLAPPED: done, synchronously */
+    }
+    /* Windows reports it pending even though it is done: the completion
+     * (event, port packet) is there by the time the call returns. */
     mark_pending(ov);
-    iocp_complete(&q->c, W2U_STATUS_SUCCESS, 0, true);
-    return 0;
+    iocp_complete(&q->c, W2U_STATUS_SUCCESS, 0, false);
+    return -W2U_WSA_IO_PENDING;
 }
 
-/* Ends the connection; with TF_REUSE_SOCKET puts a fresh socket in the
- * same descriptor, so the handle can serve AcceptEx or ConnectEx again. */
+/* Ends the connection.  Without TF_REUSE_SOCKET that is Windows' graceful
+ * close of the sending side: the socket stays connected, receives go on,
+ * sends fail with WSAESHUTDOWN.  With it, a fresh socket takes the same
+ * descriptor, so the handle can serve AcceptEx or ConnectEx again. */
 static void disconnect(struct ws2_socket *s, uint32_t flags)
 {
-    shutdown(s->fd, SHUT_RDWR);
     if (flags & W2U_TF_REUSE_SOCKET) {
+        shutdown(s->fd, SHUT_RDWR);
         int fd = socket(s->family, s->type | SOCK_NONBLOCK | SOCK_CLOEXEC, s->protocol);
         if (fd >= 0) {
             ws2_bind_forget(s);
@@ -1086,8 +1117,9 @@ static void disconnect(struct ws2_socket *s, uint32_t flags)
             pthread_mutex_unlock(&s->lock);
         }
     } else {
+        shutdown(s->fd, SHUT_WR);
         pthread_mutex_lock(&s->lock);
-        s->shut_send = s->shut_recv = true;
+        s->shut_send = true;
         pthread_mutex_unlock(&s->lock);
     }
 }
@@ -1232,12 +1264,12 @@ static int transmit_next(struct ov_req *r)
 {
     for (; r->part < r->nparts; r->part++) {
         struct tx_part *p = &r->parts[r->part];
-        if (!p->file && p->len) {
+        if (!part_is_file(p) && p->len) {
             /* Consecutive buffers go out in one send (on a stream the same
              * bytes in the same order, for one system call; on a datagram
              * socket one datagram) up to an element marked end of packet. */
             unsigned k = 0;
-            while (r->part < r->nparts && !r->parts[r->part].file && k < r->iov_cap) {
+            while (r->part < r->nparts && !part_is_file(&r->parts[r->part]) && k < r->iov_cap) {
                 struct tx_part *b = &r->parts[r->part++];
                 if (b->len) {
                     r->iov[k++] = (struct iovec){ b->buf, b->len };
@@ -1253,7 +1285,7 @@ static int transmit_next(struct ov_req *r)
             r->msg.msg_iovlen = k;
             return submit(r);
         }
-        if (p->file && p->left) {
+        if (part_is_file(p) && p->left) {
             r->phase = 1;
             r->fiov.iov_base = r->chunk_buf;
             r->fiov.iov_len = p->left < r->chunk ? (size_t)p->left : r->chunk;
@@ -1329,8 +1361,12 @@ static int transmit_parts(struct ov_req *q, const struct ws2_tx_element *els, un
     for (unsigned i = 0; i < n; i++, q->nparts++) {
         struct tx_part *p = &q->parts[i];
         if (els[i].file) {
-            if (!(p->file = iocp_file_get(els[i].file, &p->fd)))
-                return -W2U_WSAEINVAL;
+            if (!(p->file = iocp_file_get(els[i].file, &p->fd))) {
+                /* Under Wine the file is Wine's: its descriptor, our own. */
+                if (!ws2_host_file_fd || (p->fd = ws2_host_file_fd(els[i].file)) < 0)
+                    return -W2U_WSAEINVAL;
+                p->own_fd = true;
+            }
             p->off = els[i].offset;
             p->left = els[i].len ? els[i].len : UINT64_MAX;
             files = true;
@@ -1363,15 +1399,13 @@ int ws2_transmit(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint
     int r = ws2_socket_get(h, &s);
     if (r < 0)
         return r;
-    if (!ov || ((flags & W2U_TF_REUSE_SOCKET) && !(flags & W2U_TF_DISCONNECT))) {
-        ws2_socket_put(s);
-        return ov ? -W2U_WSAEINVAL : -W2U_WSAEFAULT;
-    }
     ws2_refresh_connect(s);
     /* A datagram socket sends to its connected peer, and has nothing to
      * disconnect. */
-    int bad = s->shut_send ? -W2U_WSAESHUTDOWN
+    int bad = !ov ? -W2U_WSAEFAULT
+            : s->shut_send ? -W2U_WSAESHUTDOWN
             : !s->connected ? -W2U_WSAENOTCONN
+            : ((flags & W2U_TF_REUSE_SOCKET) && !(flags & W2U_TF_DISCONNECT)) ? -W2U_WSAEINVAL
             : (s->type != SOCK_STREAM && s->type != SOCK_DGRAM) ? -W2U_WSAEOPNOTSUPP
             : (s->type == SOCK_DGRAM && (flags & W2U_TF_DISCONNECT)) ? -W2U_WSAEOPNOTSUPP : 0;
     if (bad) {
@@ -1401,4 +1435,40 @@ int ws2_transmit(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint
     if (e < 0)
         finish(q, w2u_errno_to_status(-e), 0, false);
     return -W2U_WSA_IO_PENDING;
+}
+
+int ws2_transmit_sync(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint32_t per_send,
+                      uint32_t flags)
+{
+    /* No event and the low bit set: nothing is signalled and no packet
+     * reaches the socket's port; the wait is on the socket itself. */
+    struct iocp_overlapped own = { .event = 1 };
+    int r = ws2_transmit(h, els, n, per_send, flags, &own);
+    if (r != -W2U_WSA_IO_PENDING)
+        return r;
+    if ((r = ws2_overlapped_wait(h, &own, W2U_FOREVER)) < 0)
+        return r;
+    uint32_t status = (uint32_t)atomic_load_explicit(&own.internal, memory_order_acquire);
+    return w2u_nt_success(status) ? 0 : -(int)w2u_status_to_wsa(status);
+}
+
+int ws2_file_position(uintptr_t file, uint64_t *at)
+{
+    int fd;
+    struct w2u_object *obj = iocp_file_get(file, &fd);
+    bool own = false;
+    if (!obj) {
+        if (!ws2_host_file_fd || (fd = ws2_host_file_fd(file)) < 0)
+            return -W2U_WSAEINVAL;
+        own = true;              /* a duplicate: it shares the position */
+    }
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    if (own)
+        close(fd);
+    else
+        w2u_object_unref(obj);
+    if (pos < 0)
+        return -W2U_WSAEINVAL;
+    *at = (uint64_t)pos;
+    return 0;
 }

@@ -771,8 +771,14 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
             if (flags)
                 *flags = 0;
             r = (int)n;
+            /* A reset connection fails every receive, as on Windows
+             * (Linux says it once, then end of stream). */
+            if (n == 0 && total && s->type == SOCK_STREAM && atomic_load(&s->reset))
+                r = -W2U_WSAECONNRESET;
             break;
         }
+        if (errno == ECONNRESET && s->type == SOCK_STREAM)
+            atomic_store(&s->reset, true);
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN) {
@@ -955,6 +961,15 @@ bool (*ws2_host_kernel_write)(void *dst, const void *src, size_t n);
 W2U_EXPORT void ws2uring_host_kernel_write(bool (*fn)(void *dst, const void *src, size_t n))
 {
     ws2_host_kernel_write = fn;
+}
+
+int (*ws2_host_file_fd)(uintptr_t file);
+
+/* Under Wine: fn gives a descriptor of the caller's own for a Wine file
+ * handle (TransmitFile's file), or -1. */
+W2U_EXPORT void ws2uring_host_file_fd(int (*fn)(uintptr_t file))
+{
+    ws2_host_file_fd = fn;
 }
 
 bool ws2_hosted(void)

@@ -176,8 +176,9 @@ struct ws2_overlapped_op {
  * completion. */
 int ws2_overlapped(uintptr_t s, const struct ws2_overlapped_op *op, uint32_t *bytes_now);
 /* AcceptEx / GetAcceptExSockaddrs / ConnectEx / DisconnectEx (see
- * overlapped.c): -WSA_IO_PENDING or an error; DisconnectEx completes at
- * once (0). */
+ * overlapped.c): -WSA_IO_PENDING or an error; DisconnectEx is done by
+ * the time it returns (-WSA_IO_PENDING with an OVERLAPPED, as Windows
+ * says, 0 without). */
 #define W2U_TF_DISCONNECT   0x01
 #define W2U_TF_REUSE_SOCKET 0x02
 int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t datalen,
@@ -199,6 +200,13 @@ struct ws2_tx_element {
 };
 int ws2_transmit(uintptr_t s, const struct ws2_tx_element *els, unsigned n, uint32_t per_send,
                  uint32_t flags, struct iocp_overlapped *ov);
+/* The same without an OVERLAPPED: waits for the end (no event, no port
+ * packet); 0 or the error. */
+int ws2_transmit_sync(uintptr_t s, const struct ws2_tx_element *els, unsigned n, uint32_t per_send,
+                      uint32_t flags);
+/* The current position of a file TransmitFile may send (ws2uring's, or
+ * the host's): 0 or -WSAEINVAL. */
+int ws2_file_position(uintptr_t file, uint64_t *at);
 /* An operation answered inside the call (WSAIoctl): its outcome goes out
  * through ov like any completion (synchronous: the SKIP modes apply).  0,
  * or an error and no completion. */

@@ -22,6 +22,7 @@ struct ws2_socket {
     _Atomic bool nonblocking;      /* Windows mode (FIONBIO) */
     _Atomic bool closing;
     _Atomic bool recv_ready;       /* the last receive filled its buffers: more likely waits */
+    _Atomic bool reset;            /* a receive saw the peer's reset: every later one fails so */
     pthread_mutex_t lock;          /* state below */
     bool bound, listening, connected, connecting;
     bool connect_ex;               /* the connecting is a ConnectEx's */
@@ -187,6 +188,9 @@ extern void (*ws2_host_reset_event)(uintptr_t event);
  * kernel would (no write recorded); false if dst is not the program's to
  * write. */
 extern bool (*ws2_host_kernel_write)(void *dst, const void *src, size_t n);
+/* Set by a host whose file handles are its own (Wine's): a new descriptor
+ * for the file behind handle, which the caller closes; -1 if none. */
+extern int (*ws2_host_file_fd)(uintptr_t file);
 void ws2_host_watch(void);
 
 #endif

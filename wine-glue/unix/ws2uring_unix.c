@@ -270,6 +270,18 @@ static bool kernel_write(void *dst, const void *src, size_t n)
     return true;
 }
 
+static unsigned (__attribute__((ms_abi)) *handle_to_fd)(void *handle, unsigned access, int *fd, unsigned *options);
+
+/* TransmitFile's file is a Wine handle: Wine gives a descriptor of our
+ * own for it (a duplicate, sharing the file position). */
+static int file_fd(uintptr_t handle)
+{
+    int fd = -1;
+    if (handle_to_fd((void *)handle, 1 /* FILE_READ_DATA */, &fd, NULL))
+        return -1;
+    return fd;
+}
+
 /* A completion routine: a Wine APC to the thread that started the
  * operation, run through the PE side's trampoline when that thread waits
  * alertably (SleepEx, WaitForSingleObjectEx, ...). */
@@ -307,6 +319,11 @@ static bool host_init(void *lib)
         dlsym(from, "NtQueryVirtualMemory");
     if (host_writes && nt_query_vm)
         host_writes(kernel_write);
+    void (*host_files)(int (*)(uintptr_t)) = (void (*)(int (*)(uintptr_t)))find(lib, "ws2uring_host_file_fd");
+    handle_to_fd = (unsigned (__attribute__((ms_abi)) *)(void *, unsigned, int *, unsigned *))
+        dlsym(from, "wine_server_handle_to_fd");
+    if (host_files && handle_to_fd)
+        host_files(file_fd);
     return true;
 }
 
