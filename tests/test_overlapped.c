@@ -264,6 +264,52 @@ START_TEST(test_completion_routine_runs_when_alertable)
 }
 END_TEST
 
+struct recv_job {
+    SOCKET s;
+    WSABUF b;
+    OVERLAPPED ov;
+};
+
+static void *recv_and_exit(void *arg)
+{
+    struct recv_job *j = arg;
+    DWORD flags = 0;
+    ck_assert_int_eq(WSARecv(j->s, &j->b, 1, NULL, &flags, &j->ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_IO_PENDING);
+    return NULL;
+}
+
+/* Since Vista, I/O outlives the thread that started it: io_uring cancels
+ * a request whose submitting thread exits, which must not reach the
+ * program. */
+START_TEST(test_receive_outlives_its_thread)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)s, NULL, 5, 0);
+    static char buf[16];
+    struct recv_job j = { s, { sizeof(buf), buf }, { 0 } };
+    pthread_t th;
+    pthread_create(&th, NULL, recv_and_exit, &j);
+    pthread_join(th, NULL);
+    DWORD bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED got;
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 200));
+    ck_assert_uint_eq(GetLastError(), WAIT_TIMEOUT);
+    ck_assert_int_eq(send(c, "after", 5, 0), 5);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_ptr_eq(got, &j.ov);
+    ck_assert_uint_eq(bytes, 5);
+    ck_assert_int_eq(memcmp(buf, "after", 5), 0);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
 START_TEST(test_low_bit_event_sets_event_without_packet)
 {
     start();
@@ -2407,6 +2453,7 @@ int main(void)
     tcase_add_test(tc, test_acceptex_pending_hides_fd_accept);
     tcase_add_test(tc, test_disconnectex_closes_sending_side_only);
     tcase_add_test(tc, test_transmitfile_sends_host_file_synchronously);
+    tcase_add_test(tc, test_receive_outlives_its_thread);
     tcase_add_test(tc, test_event_select_records_fd_connect_as_windows);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -722,6 +722,45 @@ START_TEST(test_sockopt_v6only_on_ipv4_is_accepted)
 }
 END_TEST
 
+/* bind takes only the whole sockaddr_in6 and reports an unknown scope as
+ * WSAEADDRNOTAVAIL; a datagram socket connected to AF_UNSPEC forgets its
+ * peer.  (A link-local address without a scope takes its interface's:
+ * Wine's test_bind pins that, on the addresses this machine has.) */
+START_TEST(test_bind_old_sockaddr_in6_and_udp_unconnect)
+{
+    start();
+    SOCKET s6 = socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+    struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+    a6.sin6_addr.s6_addr[15] = 1;      /* ::1 */
+    ck_assert_int_eq(bind(s6, (struct sockaddr *)&a6, 24), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(bind(s6, (struct sockaddr *)&a6, sizeof(a6)), 0);
+    closesocket(s6);
+    /* A link-local address with a scope no interface has. */
+    s6 = socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+    struct sockaddr_in6 ll = { .sin6_family = AF_INET6, .sin6_scope_id = 0xabacab };
+    ll.sin6_addr.s6_addr[0] = 0xfe;
+    ll.sin6_addr.s6_addr[1] = 0x80;
+    ll.sin6_addr.s6_addr[15] = 1;
+    ck_assert_int_eq(bind(s6, (struct sockaddr *)&ll, sizeof(ll)), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEADDRNOTAVAIL);
+    closesocket(s6);
+    SOCKET u = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(connect(u, (struct sockaddr *)&peer, sizeof(peer)), 0);
+    struct sockaddr_in got;
+    int len = sizeof(got);
+    ck_assert_int_eq(getpeername(u, (struct sockaddr *)&got, &len), 0);
+    struct sockaddr_in unspec = { .sin_family = AF_UNSPEC };
+    ck_assert_int_eq(connect(u, (struct sockaddr *)&unspec, sizeof(unspec)), 0);
+    len = sizeof(got);
+    ck_assert_int_eq(getpeername(u, (struct sockaddr *)&got, &len), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTCONN);
+    closesocket(u);
+    stop();
+}
+END_TEST
+
 struct closer {
     SOCKET s;
     int delay_ms;
@@ -2667,6 +2706,7 @@ int main(void)
     tcase_add_test(tc, test_select_and_wsapoll_woken_by_closesocket);
     tcase_add_test(tc, test_select_dedupes_and_takes_aliased_sets);
     tcase_add_test(tc, test_sockopt_v6only_on_ipv4_is_accepted);
+    tcase_add_test(tc, test_bind_old_sockaddr_in6_and_udp_unconnect);
     tcase_add_test(tc, test_wsapoll_failed_connect_and_bad_input);
     tcase_add_test(tc, test_options_bool_and_int_round_trip);
     tcase_add_test(tc, test_options_read_only_values);

@@ -156,7 +156,8 @@ int ws2_bind_checked(struct ws2_socket *s, const struct sockaddr_storage *ss, un
                 setsockopt(o->sock->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
     }
     if (r == 0 && bind(s->fd, (const struct sockaddr *)ss, len) < 0)
-        r = -(int)w2u_errno_to_wsa(errno);
+        r = errno == ENODEV ? -W2U_WSAEADDRNOTAVAIL       /* a scope no interface has */
+                            : -(int)w2u_errno_to_wsa(errno);
     if (r == 0) {
         /* Record the port the kernel chose for port 0 as well. */
         struct sockaddr_storage got;

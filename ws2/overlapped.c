@@ -63,6 +63,7 @@ struct ov_req {
     bool send, poll_only, started;
     bool too_small;                  /* AcceptEx's address space: completes BUFFER_TOO_SMALL, accepts nothing */
     uint8_t fault_retries;           /* receives retried after EFAULT (retry_after_fault) */
+    uint8_t orphan_retries;          /* resubmitted after their thread's exit cancelled them */
     _Atomic bool cancelled;          /* set by a cancel: a multi-part request stops at its next part */
     _Atomic bool delivered;          /* its completion has been handed out (a canceller waits for it) */
     int phase;                       /* accept: 0 accepting, 1 first data; connect: 0, 1 sending */
@@ -302,10 +303,26 @@ static bool retry_after_fault(struct ov_req *r, int *res)
     return false;
 }
 
+/* io_uring cancels the requests a thread submitted when that thread
+ * exits; Windows (since Vista) lets I/O run on after its thread ended.  A
+ * cancel nobody asked for (no CancelIo, no closesocket) is such an exit:
+ * the request goes again from this thread, which is alive.  Bounded, so
+ * a ring that cancels for another reason cannot loop forever. */
+static bool resubmit_orphan(struct ov_req *r, int res)
+{
+    if (res != -ECANCELED || atomic_load(&r->cancelled) || atomic_load(&r->sock->closing) ||
+        r->orphan_retries >= 8)
+        return false;
+    r->orphan_retries++;
+    return submit(r) == 0;
+}
+
 static void recv_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
+    if (resubmit_orphan(r, res))
+        return;
     if (retry_after_fault(r, &res))
         return;
     if (r->poll_only) {
@@ -331,6 +348,8 @@ static void send_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
+    if (resubmit_orphan(r, res))
+        return;
     if (res < 0) {
         finish(r, w2u_errno_to_status(-res), r->done, false);
         return;
@@ -746,6 +765,8 @@ static void accept_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
+    if (resubmit_orphan(r, res))
+        return;
     if (res < 0) {
         accept_finish(r, w2u_errno_to_status(-res), 0);
         return;
@@ -973,6 +994,8 @@ static void connect_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
+    if (resubmit_orphan(r, res))
+        return;
     struct ws2_socket *s = r->sock;
     if (r->phase == 0) {
         pthread_mutex_lock(&s->lock);
@@ -1307,6 +1330,8 @@ static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
+    if (resubmit_orphan(r, res))
+        return;
     if (res < 0) {
         finish(r, w2u_errno_to_status(-res), r->done, false);
         return;

@@ -1,6 +1,7 @@
 /* Socket objects and the synchronous calls (see ws2.h for the model). */
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -325,6 +326,26 @@ void ws2_refresh_connect(struct ws2_socket *s)
 
 /* ---- calls ---------------------------------------------------------------------- */
 
+/* Windows binds a link-local IPv6 address given without a scope on the
+ * interface that has it; Linux wants the scope.  Fills it in from the
+ * interface list (left 0 if no interface has the address). */
+static void fill_link_scope(struct sockaddr_storage *ss)
+{
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+    if (ss->ss_family != AF_INET6 || a->sin6_scope_id || !IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr))
+        return;
+    struct ifaddrs *list;
+    if (getifaddrs(&list) < 0)
+        return;
+    for (struct ifaddrs *i = list; i; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+            !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, &a->sin6_addr, sizeof(a->sin6_addr))) {
+            a->sin6_scope_id = ((struct sockaddr_in6 *)i->ifa_addr)->sin6_scope_id;
+            break;
+        }
+    freeifaddrs(list);
+}
+
 int wsp_bind(struct ws2_socket *s, const void *addr, int len)
 {
     struct sockaddr_storage ss;
@@ -333,7 +354,12 @@ int wsp_bind(struct ws2_socket *s, const void *addr, int len)
     r = ws2_addr_to_linux(addr, len, &ss, &sl);
     if (r == 0 && ss.ss_family != s->family)
         r = -W2U_WSAEAFNOSUPPORT;
+    /* bind wants the whole sockaddr_in6: the old one, without a scope, is
+     * WSAEFAULT (connect and sendto take it). */
+    if (r == 0 && ss.ss_family == AF_INET6 && len < (int)sizeof(struct sockaddr_in6))
+        r = -W2U_WSAEFAULT;
     if (r == 0) {
+        fill_link_scope(&ss);
         pthread_mutex_lock(&s->lock);
         if (s->bound)
             r = -W2U_WSAEINVAL;
@@ -455,6 +481,22 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
     struct sockaddr_storage ss;
     unsigned sl;
     int r = 0;
+    /* A datagram socket connected to AF_UNSPEC forgets its peer, as on
+     * Windows (and Linux). */
+    uint16_t family = 0;
+    if (addr && len >= (int)sizeof(family))
+        memcpy(&family, addr, sizeof(family));
+    if (family == W2U_AF_UNSPEC && s->type != SOCK_STREAM) {
+        struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+        if (connect(s->fd, &unspec, sizeof(unspec)) < 0) {
+            r = wsa_errno();
+            goto out;
+        }
+        pthread_mutex_lock(&s->lock);
+        s->connected = false;
+        pthread_mutex_unlock(&s->lock);
+        goto out;
+    }
     if ((r = ws2_addr_to_linux(addr, len, &ss, &sl)) < 0)
         goto out;
     if (ss.ss_family != s->family) {
