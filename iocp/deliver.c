@@ -80,6 +80,15 @@ uint32_t iocp_associate(uintptr_t file, uintptr_t port_handle, uintptr_t key)
     return status;
 }
 
+void iocp_binding_copy(struct iocp_binding *to, struct iocp_binding *from)
+{
+    /* A binding's port never changes once set: no lock needed to read it. */
+    struct iocp_port_sink *sink = atomic_load_explicit(&from->port, memory_order_acquire);
+    if (sink)
+        iocp_associate_sink(to, sink, from->own_port, from->key);
+    atomic_fetch_or(&to->modes, atomic_load_explicit(&from->modes, memory_order_relaxed));
+}
+
 uint32_t iocp_set_modes(uintptr_t file, uint32_t modes)
 {
     if (modes & ~(IOCP_SKIP_PORT_ON_SUCCESS | IOCP_SKIP_EVENT_ON_SUCCESS))

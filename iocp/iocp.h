@@ -158,6 +158,9 @@ uint32_t iocp_associate(uintptr_t file, uintptr_t port, uintptr_t key);
 uint32_t iocp_associate_sink(struct iocp_binding *b, struct iocp_port_sink *sink,
                              struct iocp_port *own, uintptr_t key);
 uint32_t iocp_set_modes(uintptr_t file, uint32_t modes);
+/* A duplicate of a handle (WSADuplicateSocket within the process) goes to
+ * the same port, with the same key and modes. */
+void iocp_binding_copy(struct iocp_binding *to, struct iocp_binding *from);
 
 /* ---- delivery --------------------------------------------------------------- */
 

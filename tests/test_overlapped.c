@@ -310,6 +310,39 @@ START_TEST(test_receive_outlives_its_thread)
 }
 END_TEST
 
+/* A WSADuplicateSocket copy within the process completes on the port of
+ * the socket it copies, with its key. */
+START_TEST(test_duplicate_completes_on_the_originals_port)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)s, NULL, 125, 0);
+    WSAPROTOCOL_INFOW info;
+    ck_assert_int_eq(WSADuplicateSocketW(s, GetCurrentProcessId(), &info), 0);
+    SOCKET d = WSASocketW(AF_INET, SOCK_STREAM, 0, &info, 0, WSA_FLAG_OVERLAPPED);
+    ck_assert(d != INVALID_SOCKET);
+    char buf[8];
+    WSABUF b = { sizeof(buf), buf };
+    OVERLAPPED ov;
+    zero(&ov);
+    post_recv(d, &b, &ov);
+    ck_assert_int_eq(send(c, "dup", 3, 0), 3);
+    DWORD bytes;
+    ULONG_PTR key;
+    LPOVERLAPPED got;
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+    ck_assert_uint_eq(key, 125);
+    ck_assert_ptr_eq(got, &ov);
+    ck_assert_uint_eq(bytes, 3);
+    closesocket(d);
+    closesocket(c);
+    closesocket(s);
+    CloseHandle(port);
+    stop();
+}
+END_TEST
+
 START_TEST(test_low_bit_event_sets_event_without_packet)
 {
     start();
@@ -2454,6 +2487,7 @@ int main(void)
     tcase_add_test(tc, test_disconnectex_closes_sending_side_only);
     tcase_add_test(tc, test_transmitfile_sends_host_file_synchronously);
     tcase_add_test(tc, test_receive_outlives_its_thread);
+    tcase_add_test(tc, test_duplicate_completes_on_the_originals_port);
     tcase_add_test(tc, test_event_select_records_fd_connect_as_windows);
     suite_add_tcase(s, tc);
     return run_suite(s);

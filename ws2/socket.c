@@ -215,6 +215,9 @@ int ws2_duplicate_open(uint64_t token, uintptr_t *out)
         ns->shut_recv = s->shut_recv;
         atomic_store(&ns->nonblocking, atomic_load(&s->nonblocking));
         pthread_mutex_unlock(&s->lock);
+        /* And its completion port: the duplicate's I/O completes there,
+         * with the same key, as Windows' one socket behind both. */
+        iocp_binding_copy(&ns->binding, &s->binding);
     }
     ws2_socket_put(s);
     return r;
