@@ -761,6 +761,27 @@ START_TEST(test_bind_old_sockaddr_in6_and_udp_unconnect)
 }
 END_TEST
 
+/* Windows looks at the socket before a missing byte count. */
+START_TEST(test_wsasend_checks_socket_before_count)
+{
+    start();
+    char data[4] = "abc";
+    WSABUF b = { sizeof(data), data };
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(WSASendTo(INVALID_SOCKET, &b, 1, NULL, 0, (struct sockaddr *)&to, sizeof(to), NULL, NULL),
+                     SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    SOCKET u = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(WSASendTo(u, &b, 1, NULL, 0, (struct sockaddr *)&to, sizeof(to), NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    DWORD flags = 0;
+    ck_assert_int_eq(WSARecv(INVALID_SOCKET, &b, 1, NULL, &flags, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAENOTSOCK);
+    closesocket(u);
+    stop();
+}
+END_TEST
+
 struct closer {
     SOCKET s;
     int delay_ms;
@@ -2707,6 +2728,7 @@ int main(void)
     tcase_add_test(tc, test_select_dedupes_and_takes_aliased_sets);
     tcase_add_test(tc, test_sockopt_v6only_on_ipv4_is_accepted);
     tcase_add_test(tc, test_bind_old_sockaddr_in6_and_udp_unconnect);
+    tcase_add_test(tc, test_wsasend_checks_socket_before_count);
     tcase_add_test(tc, test_wsapoll_failed_connect_and_bad_input);
     tcase_add_test(tc, test_options_bool_and_int_round_trip);
     tcase_add_test(tc, test_options_read_only_values);

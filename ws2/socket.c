@@ -566,7 +566,13 @@ int wsp_shutdown(struct ws2_socket *s, int how)
         r = -W2U_WSAENOTCONN;
     } else {
         pthread_mutex_lock(&s->lock);
-        if (shutdown(s->fd, linux_how[how]) < 0 && errno != ENOTCONN) {
+        /* A stream's SD_RECEIVE only refuses later receive calls: Windows
+         * lets a receive already pending take data that comes after it,
+         * and Linux's SHUT_RD would end that receive at once. */
+        int lhow = linux_how[how];
+        if (s->type == SOCK_STREAM && how != W2U_SD_SEND)
+            lhow = how == W2U_SD_BOTH ? SHUT_WR : -1;
+        if (lhow >= 0 && shutdown(s->fd, lhow) < 0 && errno != ENOTCONN) {
             r = wsa_errno();
         } else {
             s->shut_recv |= how != W2U_SD_SEND;

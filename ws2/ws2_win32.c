@@ -286,6 +286,14 @@ static int overlapped(SOCKET s, bool send, LPWSABUF bufs, DWORD count, LPDWORD b
     return overlapped_op(s, &op, bytes);
 }
 
+/* A required pointer is missing: WSAEFAULT, unless the socket itself is
+ * not one (Windows looks at the socket first). */
+static int missing_pointer(SOCKET s)
+{
+    int v = ws2_is_nonblocking(s);
+    return result(v < 0 ? v : -W2U_WSAEFAULT);
+}
+
 static int wsa_send(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
                     const struct sockaddr *to, int tolen, LPWSAOVERLAPPED ov,
                     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
@@ -293,7 +301,7 @@ static int wsa_send(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD fl
     if (ov)
         return overlapped(s, true, bufs, count, sent, flags, to, tolen, NULL, NULL, ov, routine);
     if (!sent)
-        return result(-W2U_WSAEFAULT);
+        return missing_pointer(s);
     int r = ws2_send(s, (const struct ws2_buf *)bufs, count, (int)flags, to, tolen);
     if (r < 0)
         return result(r);
@@ -310,7 +318,7 @@ static int wsa_recv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, LPDW
     if (ov)
         return overlapped(s, false, bufs, count, received, *flags, NULL, 0, from, fromlen, ov, routine);
     if (!received)
-        return result(-W2U_WSAEFAULT);
+        return missing_pointer(s);
     int f = (int)*flags;
     int r = ws2_recv(s, (const struct ws2_buf *)bufs, count, &f, from, fromlen);
     if (r < 0)
@@ -791,7 +799,7 @@ W2U_EXPORT INT WINAPI WSASendMsg(SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent
         return overlapped_op(s, &op, sent);
     }
     if (!sent)
-        return result(-W2U_WSAEFAULT);
+        return missing_pointer(s);
     struct ws2_msg m = msg_of(msg);
     int r = ws2_send_msg(s, &m, (int)flags);
     if (r < 0)
