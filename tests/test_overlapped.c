@@ -772,6 +772,17 @@ START_TEST(test_zero_byte_recv_waits_for_data)
     send(c, "data", 4, 0);
     ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
     ck_assert_uint_eq(bytes, 0);
+    DWORD now = 99, flags = 0;
+    /* No buffers at all is not an empty buffer: WSAEINVAL, as Windows. */
+    zero(&ov);
+    ck_assert_int_eq(WSARecv(s, &none, 0, NULL, &flags, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    /* With the data waiting, the next one is done at once (and still the
+     * port gets its packet). */
+    zero(&ov);
+    ck_assert_int_eq(WSARecv(s, &none, 1, &now, &flags, &ov, NULL), 0);
+    ck_assert_uint_eq(now, 0);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
     char buf[8];
     ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 4);          /* the data is still there */
     closesocket(c);

@@ -451,6 +451,16 @@ static bool recv_inline_now(struct ov_req *q, uint32_t *status)
 {
     struct ws2_socket *s = q->sock;
     pthread_once(&inline_recv_once, inline_recv_read);
+    if (q->poll_only && s->type == SOCK_STREAM) {
+        /* A zero-byte receive on a stream with data (or its end) waiting
+         * is done now, as Windows completes it. */
+        struct pollfd p = { .fd = s->fd, .events = POLLIN };
+        if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+            return false;
+        *status = W2U_STATUS_SUCCESS;
+        q->done = 0;
+        return true;
+    }
     if (!inline_recv || s->type != SOCK_STREAM || q->poll_only ||
         (q->msg.msg_flags & (MSG_OOB | MSG_WAITALL)) ||
         !(atomic_load_explicit(&s->recv_ready, memory_order_relaxed) ||
@@ -501,6 +511,12 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     if (op->control_len && !op->control) {
         ws2_socket_put(s);
         return -W2U_WSAEFAULT;
+    }
+    /* Windows: an overlapped receive into no buffers at all (a count of
+     * 0, as against one empty buffer) is WSAEINVAL. */
+    if (!op->send && op->count == 0) {
+        ws2_socket_put(s);
+        return -W2U_WSAEINVAL;
     }
     /* Windows: a socket whose completions go to a port takes no
      * completion routine. */

@@ -90,6 +90,10 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
         r |= W2U_POLLERR | W2U_POLLHUP;
     else if (s->connected || s->listening)
         r |= (lrev & POLLERR ? W2U_POLLERR : 0) | (peer_ended ? W2U_POLLHUP : 0);
+    /* Linux reports a reset's error until a call takes it; Windows keeps
+     * reporting the reset connection. */
+    if (s->type == SOCK_STREAM && atomic_load_explicit(&s->reset, memory_order_relaxed))
+        r |= W2U_POLLERR | W2U_POLLHUP;
     return r;
 }
 
