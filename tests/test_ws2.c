@@ -782,6 +782,43 @@ START_TEST(test_wsasend_checks_socket_before_count)
 }
 END_TEST
 
+/* An accepted socket takes its listener's options, those ws2uring keeps
+ * itself included. */
+START_TEST(test_accept_inherits_listener_options)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    DWORD one = 1, size = 0x123, ms = 0x123;
+    ck_assert_int_eq(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, (char *)&one, sizeof(one)), 0);
+    ck_assert_int_eq(setsockopt(l, SOL_SOCKET, SO_RCVBUF, (char *)&size, sizeof(size)), 0);
+    ck_assert_int_eq(setsockopt(l, SOL_SOCKET, SO_SNDTIMEO, (char *)&ms, sizeof(ms)), 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+    len = sizeof(ss);
+    ck_assert_int_eq(getsockname(l, (struct sockaddr *)&ss, &len), 0);
+    ck_assert_int_eq(listen(l, 1), 0);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), 0);
+    SOCKET s = accept(l, NULL, NULL);
+    DWORD v = 0;
+    int vl = sizeof(v);
+    ck_assert_int_eq(getsockopt(s, SOL_SOCKET, SO_REUSEADDR, (char *)&v, &vl), 0);
+    ck_assert_uint_eq(v, 1);
+    vl = sizeof(v);
+    ck_assert_int_eq(getsockopt(s, SOL_SOCKET, SO_RCVBUF, (char *)&v, &vl), 0);
+    ck_assert_uint_eq(v, 0x123);
+    vl = sizeof(v);
+    ck_assert_int_eq(getsockopt(s, SOL_SOCKET, SO_SNDTIMEO, (char *)&v, &vl), 0);
+    ck_assert_uint_eq(v, 0x123);
+    closesocket(s);
+    closesocket(c);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
 struct closer {
     SOCKET s;
     int delay_ms;
@@ -2729,6 +2766,7 @@ int main(void)
     tcase_add_test(tc, test_sockopt_v6only_on_ipv4_is_accepted);
     tcase_add_test(tc, test_bind_old_sockaddr_in6_and_udp_unconnect);
     tcase_add_test(tc, test_wsasend_checks_socket_before_count);
+    tcase_add_test(tc, test_accept_inherits_listener_options);
     tcase_add_test(tc, test_wsapoll_failed_connect_and_bad_input);
     tcase_add_test(tc, test_options_bool_and_int_round_trip);
     tcase_add_test(tc, test_options_read_only_values);

@@ -431,6 +431,16 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
             /* The accepted socket takes the listening socket's properties. */
             ns->accepted = true;
             ws2_mark_connected_locked(ns);   /* not yet shared: no lock needed */
+            /* The options ws2uring keeps itself come along, as the
+             * kernel's do (SO_KEEPALIVE, TCP_NODELAY, ...). */
+            pthread_mutex_lock(&s->lock);
+            ns->reuse = s->reuse;
+            ns->rcvbuf = s->rcvbuf;
+            ns->sndbuf = s->sndbuf;
+            ns->rcvtimeo = s->rcvtimeo;
+            ns->sndtimeo = s->sndtimeo;
+            ns->debug = s->debug;
+            pthread_mutex_unlock(&s->lock);
             atomic_store(&ns->nonblocking, atomic_load(&s->nonblocking));
             ws2_es_inherit(s, ns);
             if (addr && (r = ws2_addr_from_linux(&ss, sl, addr, len)) < 0) {
