@@ -137,6 +137,21 @@ static int socket_new(int fd, int family, int type, int protocol, uint32_t flags
     return 0;
 }
 
+/* The options ws2uring keeps itself rather than in the kernel, from one
+ * socket to a new one nobody else sees yet (an accepted socket, a
+ * duplicate). */
+static void copy_kept_options(struct ws2_socket *to, struct ws2_socket *from)
+{
+    pthread_mutex_lock(&from->lock);
+    to->reuse = from->reuse;
+    to->rcvbuf = from->rcvbuf;
+    to->sndbuf = from->sndbuf;
+    to->rcvtimeo = from->rcvtimeo;
+    to->sndtimeo = from->sndtimeo;
+    to->debug = from->debug;
+    pthread_mutex_unlock(&from->lock);
+}
+
 /* ---- WSADuplicateSocket within the process --------------------------------------- */
 
 #define MAX_DUPS 256
@@ -205,7 +220,9 @@ int ws2_duplicate_open(uint64_t token, uintptr_t *out)
     if (fd < 0)
         r = wsa_errno();
     else if ((r = socket_new(fd, s->family, s->type, s->protocol, s->flags, out, &ns)) == 0) {
-        /* The same connection: its state comes along, the handle is new. */
+        /* The same connection: its state and options come along, the
+         * handle is new. */
+        copy_kept_options(ns, s);
         pthread_mutex_lock(&s->lock);
         ns->bound = s->bound;
         ns->listening = s->listening;
@@ -433,14 +450,7 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
             ws2_mark_connected_locked(ns);   /* not yet shared: no lock needed */
             /* The options ws2uring keeps itself come along, as the
              * kernel's do (SO_KEEPALIVE, TCP_NODELAY, ...). */
-            pthread_mutex_lock(&s->lock);
-            ns->reuse = s->reuse;
-            ns->rcvbuf = s->rcvbuf;
-            ns->sndbuf = s->sndbuf;
-            ns->rcvtimeo = s->rcvtimeo;
-            ns->sndtimeo = s->sndtimeo;
-            ns->debug = s->debug;
-            pthread_mutex_unlock(&s->lock);
+            copy_kept_options(ns, s);
             atomic_store(&ns->nonblocking, atomic_load(&s->nonblocking));
             ws2_es_inherit(s, ns);
             if (addr && (r = ws2_addr_from_linux(&ss, sl, addr, len)) < 0) {
