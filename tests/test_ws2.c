@@ -819,6 +819,66 @@ START_TEST(test_accept_inherits_listener_options)
 }
 END_TEST
 
+/* WSAConnectByName: Windows' argument errors, a connection to a name and
+ * service, both addresses with their lengths. */
+START_TEST(test_wsaconnectbyname_connects_and_checks_arguments)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    char port[8];
+    snprintf(port, sizeof(port), "%u", ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    WSAOVERLAPPED reserved;
+    ck_assert(!WSAConnectByNameA(s, NULL, port, NULL, NULL, NULL, NULL, NULL, NULL));
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert(!WSAConnectByNameA(s, "127.0.0.1", NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert(!WSAConnectByNameA(s, "127.0.0.1", port, NULL, NULL, NULL, NULL, NULL, &reserved));
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert(!WSAConnectByNameA(s, "127.0.0.1", "nonexistentservice", NULL, NULL, NULL, NULL, NULL, NULL));
+    ck_assert_int_eq(WSAGetLastError(), WSATYPE_NOT_FOUND);
+    struct sockaddr_in la, ra;
+    DWORD ll = 3, rl = 3;
+    ck_assert(!WSAConnectByNameA(s, "127.0.0.1", port, &ll, (struct sockaddr *)&la, &rl, (struct sockaddr *)&ra,
+                                 NULL, NULL));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_uint_eq(ll, 3);
+    ll = rl = 50;
+    struct timeval tv = { 5, 0 };
+    ck_assert(WSAConnectByNameA(s, "127.0.0.1", port, &ll, (struct sockaddr *)&la, &rl, (struct sockaddr *)&ra,
+                                &tv, NULL));
+    ck_assert_uint_eq(ll, sizeof(struct sockaddr_in));
+    ck_assert_uint_eq(rl, sizeof(struct sockaddr_in));
+    ck_assert_int_eq(ra.sin_port, ((struct sockaddr_in *)&ss)->sin_port);
+    SOCKET a = accept(l, NULL, NULL);
+    ck_assert(a != INVALID_SOCKET);
+    ck_assert_int_eq(send(s, "hi", 2, 0), 2);
+    char b[4];
+    ck_assert_int_eq(recv(a, b, sizeof(b), 0), 2);
+    /* The wide form, blocking, lengths without buffers. */
+    SOCKET s2 = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    WCHAR wport[8], wnode[10];
+    for (int i = 0; i < 8; i++)
+        wport[i] = (WCHAR)port[i];
+    for (int i = 0; i < 10; i++)
+        wnode[i] = (WCHAR)"127.0.0.1"[i];
+    ll = rl = 0;
+    ck_assert(WSAConnectByNameW(s2, wnode, wport, &ll, NULL, &rl, NULL, NULL, NULL));
+    ck_assert_uint_eq(ll, sizeof(struct sockaddr_in));
+    SOCKET u = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    ck_assert(!WSAConnectByNameA(u, "127.0.0.1", port, NULL, NULL, NULL, NULL, NULL, NULL));
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    closesocket(u);
+    closesocket(s2);
+    closesocket(a);
+    closesocket(s);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
 struct closer {
     SOCKET s;
     int delay_ms;
@@ -2767,6 +2827,7 @@ int main(void)
     tcase_add_test(tc, test_bind_old_sockaddr_in6_and_udp_unconnect);
     tcase_add_test(tc, test_wsasend_checks_socket_before_count);
     tcase_add_test(tc, test_accept_inherits_listener_options);
+    tcase_add_test(tc, test_wsaconnectbyname_connects_and_checks_arguments);
     tcase_add_test(tc, test_wsapoll_failed_connect_and_bad_input);
     tcase_add_test(tc, test_options_bool_and_int_round_trip);
     tcase_add_test(tc, test_options_read_only_values);

@@ -436,3 +436,40 @@ W2U_EXPORT int WINAPI WSAIoctl(SOCKET s, DWORD code, void *in, DWORD inlen, void
         return result_error(r < 0 ? -r : WSA_IO_PENDING);
     }
 }
+
+/* ---- WSAConnectByName ----------------------------------------------------------------- */
+
+static BOOL connect_by_name(SOCKET s, const char *node, const char *service, DWORD *ll, struct sockaddr *la,
+                            DWORD *rl, struct sockaddr *ra, const struct timeval *timeout, WSAOVERLAPPED *reserved)
+{
+    if (reserved)
+        return ext_result(-W2U_WSAEINVAL);
+    int64_t ms = -1;
+    if (timeout)
+        ms = (int64_t)timeout->tv_sec * 1000 + timeout->tv_usec / 1000;
+    _Static_assert(sizeof(DWORD) == sizeof(uint32_t), "DWORD");
+    return ext_result(ws2_connect_by_name(s, node, service, (uint32_t *)ll, la, (uint32_t *)rl, ra, ms));
+}
+
+W2U_EXPORT BOOL WINAPI WSAConnectByNameA(SOCKET s, const char *node, const char *service, DWORD *ll,
+                                         struct sockaddr *la, DWORD *rl, struct sockaddr *ra,
+                                         const struct timeval *timeout, WSAOVERLAPPED *reserved)
+{
+    return connect_by_name(s, node, service, ll, la, rl, ra, timeout, reserved);
+}
+
+W2U_EXPORT BOOL WINAPI WSAConnectByNameW(SOCKET s, const WCHAR *node, const WCHAR *service, DWORD *ll,
+                                         struct sockaddr *la, DWORD *rl, struct sockaddr *ra,
+                                         const struct timeval *timeout, WSAOVERLAPPED *reserved)
+{
+    char *n = node ? w2u_utf8_from_utf16((const uint16_t *)node) : NULL;
+    char *sv = service ? w2u_utf8_from_utf16((const uint16_t *)service) : NULL;
+    BOOL ok = (node && !n) || (service && !sv)
+                  ? ext_result(-W2U_WSAENOBUFS)
+                  : connect_by_name(s, n, sv, ll, la, rl, ra, timeout, reserved);
+    DWORD err = GetLastError();
+    free(n);
+    free(sv);
+    SetLastError(err);
+    return ok;
+}

@@ -51,11 +51,7 @@ NOT_YET(int, WSACancelAsyncRequest, (HANDLE h), SOCKET_ERROR)
 NOT_YET(WSAEVENT, WPUCompleteOverlappedRequest, (SOCKET s, LPWSAOVERLAPPED ov, DWORD e, DWORD n, LPINT err), NULL)
 NOT_YET(INT, WSAProviderConfigChange, (LPHANDLE h, LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE r), SOCKET_ERROR)
 
-/* Connect-by-name, QOS and multipoint. */
-NOT_YET(BOOL, WSAConnectByNameA, (SOCKET s, const char *n, const char *sv, DWORD *ll, struct sockaddr *la,
-                                  DWORD *rl, struct sockaddr *ra, const struct timeval *t, WSAOVERLAPPED *ov), FALSE)
-NOT_YET(BOOL, WSAConnectByNameW, (SOCKET s, const WCHAR *n, const WCHAR *sv, DWORD *ll, struct sockaddr *la,
-                                  DWORD *rl, struct sockaddr *ra, const struct timeval *t, WSAOVERLAPPED *ov), FALSE)
+/* QOS and multipoint. */
 NOT_YET(BOOL, WSAGetQOSByName, (SOCKET s, LPWSABUF n, LPQOS q), FALSE)
 NOT_YET(SOCKET, WSAJoinLeaf, (SOCKET s, const struct sockaddr *a, int l, LPWSABUF c, LPWSABUF ce, LPQOS sq,
                               LPQOS gq, DWORD f), INVALID_SOCKET)

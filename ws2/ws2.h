@@ -99,6 +99,12 @@ int ws2_listen(uintptr_t s, int backlog);
 /* addr/len may be NULL (then both must be). Returns 0 and the new SOCKET. */
 int ws2_accept(uintptr_t s, void *addr, int *len, uintptr_t *out);
 int ws2_connect(uintptr_t s, const void *addr, int len);
+/* WSAConnectByName (connect_name.c): resolves node and service, connects
+ * the stream socket to the first address that answers within timeout_ms
+ * (< 0: no limit) and gives both addresses (*len set; the address written
+ * when its buffer is given).  0 or -WSA error. */
+int ws2_connect_by_name(uintptr_t s, const char *node, const char *service, uint32_t *local_len, void *local,
+                        uint32_t *remote_len, void *remote, int64_t timeout_ms);
 /* WSAAccept's CF_DEFER: the next accept on the listener returns accepted
  * again (the listener keeps the handle until then). */
 int ws2_accept_defer(uintptr_t listener, uintptr_t accepted);

@@ -1,0 +1,95 @@
+/* WSAConnectByName: resolve a name and service, connect a stream socket to
+ * the first address that answers, within an optional time limit, and hand
+ * back both ends' addresses.  Built on the library's own calls, as Windows
+ * builds it on Winsock's. */
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ws2_private.h"
+#include "ws2_resolve.h"
+
+/* Connects within deadline (W2U_FOREVER: none): 0 or -WSA error.  A
+ * blocking socket waits in connect itself when there is no limit;
+ * otherwise the connect runs non-blocking and readiness is waited for,
+ * and the socket's mode is put back. */
+static int connect_within(uintptr_t h, const void *addr, int len, int64_t deadline)
+{
+    int nonblocking = ws2_is_nonblocking(h);
+    if (nonblocking < 0)
+        return nonblocking;
+    if (!nonblocking && deadline == W2U_FOREVER)
+        return ws2_connect(h, addr, len);
+    uint32_t on = 1, off = 0;
+    if (!nonblocking && ws2_ioctl(h, W2U_FIONBIO, &on) < 0)
+        return -W2U_WSAEINVAL;
+    int r = ws2_connect(h, addr, len);
+    if (r == -W2U_WSAEWOULDBLOCK) {
+        struct ws2_poll_entry e = { .socket = h, .events = W2U_POLLWRNORM };
+        r = ws2_poll(&e, 1, deadline, false);
+        if (r == 0) {
+            r = -W2U_WSAETIMEDOUT;
+        } else if (r > 0) {
+            int err = 0, el = sizeof(err);
+            r = ws2_getsockopt(h, W2U_SOL_SOCKET, W2U_SO_ERROR, &err, &el);
+            if (r == 0 && err)
+                r = -err;
+            else if (r == 0 && !(e.revents & W2U_POLLWRNORM))
+                r = -W2U_WSAECONNREFUSED;
+        }
+    }
+    if (!nonblocking)
+        ws2_ioctl(h, W2U_FIONBIO, &off);
+    return r;
+}
+
+/* One end's address for the caller: written if buf is given (*len must
+ * hold it), and *len set to its size either way. */
+static void give_address(int (*get)(uintptr_t, void *, int *), uintptr_t h, uint32_t *len, void *buf)
+{
+    unsigned char tmp[28];
+    int n = sizeof(tmp);
+    if (!len || get(h, tmp, &n) < 0)
+        return;
+    if (buf)
+        memcpy(buf, tmp, (size_t)n);
+    *len = (uint32_t)n;
+}
+
+int ws2_connect_by_name(uintptr_t h, const char *node, const char *service, uint32_t *local_len, void *local,
+                        uint32_t *remote_len, void *remote, int64_t timeout_ms)
+{
+    if (!node || !service)
+        return -W2U_WSAEINVAL;
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    int type = s->type, family = s->family;
+    ws2_socket_put(s);
+    if (type != SOCK_STREAM)
+        return -W2U_WSAEINVAL;
+    uint32_t need = family == AF_INET6 ? 28 : 16;
+    /* Short lengths fail before anything is tried, and are left as given. */
+    if ((local && local_len && *local_len < need) || (remote && remote_len && *remote_len < need))
+        return -W2U_WSAEFAULT;
+    struct ws2_ai_hints hints = { .family = ws2_af_from_linux(family), .socktype = W2U_SOCK_STREAM,
+                                  .protocol = W2U_IPPROTO_TCP };
+    struct ws2_ai *list = NULL;
+    int e = ws2_getaddrinfo(node, service, &hints, &list);
+    if (e)
+        return -e;
+    int64_t deadline = timeout_ms < 0 ? W2U_FOREVER : w2u_deadline_ms((uint32_t)timeout_ms);
+    r = -W2U_WSAEHOSTUNREACH;
+    for (struct ws2_ai *ai = list; ai && r < 0; ai = ai->next) {
+        r = connect_within(h, ai->addr, (int)ai->addrlen, deadline);
+        if (r == -W2U_WSAETIMEDOUT)
+            break;
+    }
+    ws2_ai_free(list);
+    if (r < 0)
+        return r;
+    give_address(ws2_getsockname, h, local_len, local);
+    give_address(ws2_getpeername, h, remote_len, remote);
+    return 0;
+}
