@@ -879,6 +879,38 @@ START_TEST(test_wsaconnectbyname_connects_and_checks_arguments)
 }
 END_TEST
 
+/* After the peer's end of stream, a receive that leaves data behind
+ * records FD_READ again, as Windows does. */
+START_TEST(test_event_select_fd_read_after_peer_close_with_data_left)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    WSAEVENT ev = WSACreateEvent();
+    ck_assert_int_eq(WSAEventSelect(s, ev, FD_READ | FD_CLOSE), 0);
+    ck_assert_int_eq(send(c, "data", 5, 0), 5);
+    closesocket(c);
+    WSANETWORKEVENTS ne;
+    long seen = 0;
+    for (int i = 0; i < 2 && seen != (FD_READ | FD_CLOSE); i++) {
+        ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+        ck_assert_int_eq(WSAEnumNetworkEvents(s, ev, &ne), 0);
+        seen |= ne.lNetworkEvents;
+    }
+    ck_assert_int_eq(seen, FD_READ | FD_CLOSE);
+    char b[8];
+    ck_assert_int_eq(recv(s, b, 3, 0), 3);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    ck_assert_int_eq(WSAEnumNetworkEvents(s, ev, &ne), 0);
+    ck_assert_int_eq(ne.lNetworkEvents, FD_READ);
+    ck_assert_int_eq(recv(s, b, sizeof(b), 0), 2);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &ev, FALSE, 100, FALSE), WSA_WAIT_TIMEOUT);
+    WSACloseEvent(ev);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 struct closer {
     SOCKET s;
     int delay_ms;
@@ -2828,6 +2860,7 @@ int main(void)
     tcase_add_test(tc, test_wsasend_checks_socket_before_count);
     tcase_add_test(tc, test_accept_inherits_listener_options);
     tcase_add_test(tc, test_wsaconnectbyname_connects_and_checks_arguments);
+    tcase_add_test(tc, test_event_select_fd_read_after_peer_close_with_data_left);
     tcase_add_test(tc, test_wsapoll_failed_connect_and_bad_input);
     tcase_add_test(tc, test_options_bool_and_int_round_trip);
     tcase_add_test(tc, test_options_read_only_values);

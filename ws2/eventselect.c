@@ -291,6 +291,13 @@ void ws2_es_reenable(struct ws2_socket *s, uint32_t bits)
         return;
     pthread_mutex_lock(&s->lock);
     s->es_enabled |= bits;
+    /* After the peer's end of stream, epoll cannot tell data from the end
+     * (EPOLLIN stays up), so FD_READ is not watched: a receive that left
+     * data behind records it here, as Windows does. */
+    int avail = 0;
+    if ((bits & W2U_FD_READ) && s->es_eof && (s->es_mask & W2U_FD_READ) &&
+        ioctl(s->fd, FIONREAD, &avail) == 0 && avail > 0)
+        record(s, W2U_FD_READ, 0);
     sync_epoll(s);
     pthread_mutex_unlock(&s->lock);
 }
