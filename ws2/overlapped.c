@@ -45,6 +45,18 @@ static bool part_is_file(const struct tx_part *p)
     return p->file || p->own_fd;
 }
 
+/* The descriptor behind a file handle TransmitFile may send: a ws2uring
+ * file (*obj, a reference to drop) or, under Wine, a descriptor of the
+ * host's file that is ours to close (*obj NULL).  0 or -WSAEINVAL. */
+static int file_descriptor(uintptr_t file, struct w2u_object **obj, int *fd)
+{
+    if ((*obj = iocp_file_get(file, fd)))
+        return 0;
+    if (!ws2_host_file_fd || (*fd = ws2_host_file_fd(file)) < 0)
+        return -W2U_WSAEINVAL;
+    return 0;
+}
+
 /* Buffers kept inside the request: most calls pass one or two, and a
  * request small enough for malloc's per-thread cache is cheaper per
  * operation than one sized for Windows' limit of 64. */
@@ -655,6 +667,21 @@ fail:
     return r;
 }
 
+/* Waits for a request started on h to end: 0 with the byte count, or its
+ * error as a -WSA error. */
+static int wait_outcome(uintptr_t h, struct iocp_overlapped *ov, uint32_t *bytes)
+{
+    int r = ws2_overlapped_wait(h, ov, W2U_FOREVER);
+    if (r < 0)
+        return r;
+    uint32_t status = (uint32_t)atomic_load_explicit(&ov->internal, memory_order_acquire);
+    if (!w2u_nt_success(status))
+        return -(int)w2u_status_to_wsa(status);
+    if (bytes)
+        *bytes = (uint32_t)ov->internal_high;
+    return 0;
+}
+
 /* A socket made without WSA_FLAG_OVERLAPPED does its overlapped calls
  * synchronously, as Windows does: the call waits for the end (the
  * OVERLAPPED is filled in and its event set all the same). */
@@ -664,13 +691,7 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
     int r = start_overlapped(h, op, bytes_now, &wait_here);
     if (r != -W2U_WSA_IO_PENDING || !wait_here)
         return r;
-    if ((r = ws2_overlapped_wait(h, op->ov, W2U_FOREVER)) < 0)
-        return r;
-    uint32_t status = (uint32_t)atomic_load_explicit(&op->ov->internal, memory_order_acquire);
-    if (!w2u_nt_success(status))
-        return -(int)w2u_status_to_wsa(status);
-    *bytes_now = (uint32_t)op->ov->internal_high;
-    return 0;
+    return wait_outcome(h, op->ov, bytes_now);
 }
 
 
@@ -706,16 +727,22 @@ static void mark_connected(struct ws2_socket *s, bool accepted)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* An AcceptEx ends: its accept socket is free for another. */
-static void accept_finish(struct ov_req *r, uint32_t status, uintptr_t bytes)
+/* The AcceptEx with ov no longer holds the accept socket a: it is free
+ * for another. */
+static void release_acceptor(struct ws2_socket *a, const void *ov)
 {
-    struct ws2_socket *a = r->peer;
     pthread_mutex_lock(&a->lock);
-    if (a->accept_ov == r->c.ov) {
+    if (a->accept_ov == ov) {
         a->accept_on = 0;
         a->accept_ov = NULL;
     }
     pthread_mutex_unlock(&a->lock);
+}
+
+/* An AcceptEx ends. */
+static void accept_finish(struct ov_req *r, uint32_t status, uintptr_t bytes)
+{
+    release_acceptor(r->peer, r->c.ov);
     finish(r, status, bytes, false);
 }
 
@@ -942,10 +969,7 @@ int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t da
     }
     struct ov_req *q = r == 0 ? ext_request(l, OV_ACCEPT, ov, accept_done) : NULL;
     if (r == 0 && !q) {
-        pthread_mutex_lock(&a->lock);
-        a->accept_on = 0;
-        a->accept_ov = NULL;
-        pthread_mutex_unlock(&a->lock);
+        release_acceptor(a, ov);
         r = -W2U_WSAENOBUFS;
     }
     if (r < 0) {
@@ -966,12 +990,8 @@ int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t da
     if (fd < 0) {
         w2u_object_ref(&a->obj);     /* the request may be gone when this returns */
         r = ext_start(q);
-        if (r != -W2U_WSA_IO_PENDING) {
-            pthread_mutex_lock(&a->lock);
-            a->accept_on = 0;
-            a->accept_ov = NULL;
-            pthread_mutex_unlock(&a->lock);
-        }
+        if (r != -W2U_WSA_IO_PENDING)
+            release_acceptor(a, ov);
         ws2_socket_put(a);
         return r;
     }
@@ -1402,12 +1422,9 @@ static int transmit_parts(struct ov_req *q, const struct ws2_tx_element *els, un
     for (unsigned i = 0; i < n; i++, q->nparts++) {
         struct tx_part *p = &q->parts[i];
         if (els[i].file) {
-            if (!(p->file = iocp_file_get(els[i].file, &p->fd))) {
-                /* Under Wine the file is Wine's: its descriptor, our own. */
-                if (!ws2_host_file_fd || (p->fd = ws2_host_file_fd(els[i].file)) < 0)
-                    return -W2U_WSAEINVAL;
-                p->own_fd = true;
-            }
+            if (file_descriptor(els[i].file, &p->file, &p->fd) < 0)
+                return -W2U_WSAEINVAL;
+            p->own_fd = !p->file;
             p->off = els[i].offset;
             p->left = els[i].len ? els[i].len : UINT64_MAX;
             files = true;
@@ -1485,29 +1502,20 @@ int ws2_transmit_sync(uintptr_t h, const struct ws2_tx_element *els, unsigned n,
      * reaches the socket's port; the wait is on the socket itself. */
     struct iocp_overlapped own = { .event = 1 };
     int r = ws2_transmit(h, els, n, per_send, flags, &own);
-    if (r != -W2U_WSA_IO_PENDING)
-        return r;
-    if ((r = ws2_overlapped_wait(h, &own, W2U_FOREVER)) < 0)
-        return r;
-    uint32_t status = (uint32_t)atomic_load_explicit(&own.internal, memory_order_acquire);
-    return w2u_nt_success(status) ? 0 : -(int)w2u_status_to_wsa(status);
+    return r == -W2U_WSA_IO_PENDING ? wait_outcome(h, &own, NULL) : r;
 }
 
 int ws2_file_position(uintptr_t file, uint64_t *at)
 {
     int fd;
-    struct w2u_object *obj = iocp_file_get(file, &fd);
-    bool own = false;
-    if (!obj) {
-        if (!ws2_host_file_fd || (fd = ws2_host_file_fd(file)) < 0)
-            return -W2U_WSAEINVAL;
-        own = true;              /* a duplicate: it shares the position */
-    }
-    off_t pos = lseek(fd, 0, SEEK_CUR);
-    if (own)
-        close(fd);
-    else
+    struct w2u_object *obj;
+    if (file_descriptor(file, &obj, &fd) < 0)
+        return -W2U_WSAEINVAL;
+    off_t pos = lseek(fd, 0, SEEK_CUR);     /* a host's duplicate shares the position */
+    if (obj)
         w2u_object_unref(obj);
+    else
+        close(fd);
     if (pos < 0)
         return -W2U_WSAEINVAL;
     *at = (uint64_t)pos;
