@@ -16,7 +16,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,12 +122,9 @@ static void process(struct ws2_socket *s, uint32_t rev)
             record(s, W2U_FD_WRITE, 0);
         }
     } else {
-        if ((rev & EPOLLIN) && !s->ov_recvs) {
-            int avail = 0;
-            /* At the end of a stream, EPOLLIN means EOF, not data. */
-            if (s->type != SOCK_STREAM || (ioctl(s->fd, FIONREAD, &avail) == 0 && avail > 0))
-                record(s, W2U_FD_READ, 0);
-        }
+        /* At the end of a stream, EPOLLIN means EOF, not data. */
+        if ((rev & EPOLLIN) && !s->ov_recvs && (s->type != SOCK_STREAM || ws2_bytes_queued(s->fd)))
+            record(s, W2U_FD_READ, 0);
         if (rev & EPOLLPRI)
             record(s, W2U_FD_OOB, 0);
         if (rev & EPOLLOUT)
@@ -294,9 +290,7 @@ void ws2_es_reenable(struct ws2_socket *s, uint32_t bits)
     /* After the peer's end of stream, epoll cannot tell data from the end
      * (EPOLLIN stays up), so FD_READ is not watched: a receive that left
      * data behind records it here, as Windows does. */
-    int avail = 0;
-    if ((bits & W2U_FD_READ) && s->es_eof && (s->es_mask & W2U_FD_READ) &&
-        ioctl(s->fd, FIONREAD, &avail) == 0 && avail > 0)
+    if ((bits & W2U_FD_READ) && s->es_eof && (s->es_mask & W2U_FD_READ) && ws2_bytes_queued(s->fd))
         record(s, W2U_FD_READ, 0);
     sync_epoll(s);
     pthread_mutex_unlock(&s->lock);

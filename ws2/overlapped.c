@@ -259,13 +259,7 @@ static void finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool sync
 
 static uint32_t recv_status(struct ov_req *r, int res)
 {
-    /* Linux reports a reset to one receive, then end of stream; Windows
-     * fails every receive on the connection from then on. */
-    if (r->sock->type == SOCK_STREAM && res == -ECONNRESET)
-        atomic_store_explicit(&r->sock->reset, true, memory_order_relaxed);
-    if (r->sock->type == SOCK_STREAM && res == 0 && r->want &&
-        atomic_load_explicit(&r->sock->reset, memory_order_relaxed))
-        res = -ECONNRESET;
+    res = ws2_sticky_reset(r->sock, res, r->want);
     if (res < 0)
         return w2u_errno_to_status(-res);
     if (r->sock->type != SOCK_STREAM && (r->msg.msg_flags & MSG_TRUNC))

@@ -16,7 +16,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "ws2_private.h"
@@ -72,9 +71,7 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
     bool peer_ended = false, data = (lrev & POLLIN) && !s->shut_recv, urgent = lrev & POLLPRI;
     if (s->type == SOCK_STREAM && s->connected && (lrev & (POLLRDHUP | POLLHUP))) {
         peer_ended = !s->shut_recv || peer_finished(s->fd);
-        int queued = 0;
-        if (data && (ioctl(s->fd, FIONREAD, &queued) < 0 || queued == 0))
-            data = false;       /* only the end of stream is there */
+        data = data && ws2_bytes_queued(s->fd);     /* not only the end of stream */
     }
     if (urgent && oob_inline(s->fd)) {
         urgent = false;
@@ -109,9 +106,8 @@ static short linux_events(uint16_t want, bool select_mode)
 }
 
 /* A socket closed during the wait: what Windows reports for it. */
-static uint16_t closed_revents(uint16_t want, bool select_mode)
+static uint16_t closed_revents(bool select_mode)
 {
-    (void)want;
     return select_mode ? W2U_SEL_CLOSED : W2U_POLLNVAL;
 }
 
@@ -192,7 +188,7 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
             if (!probe[i].sock)
                 continue;
             if (atomic_load(&probe[i].sock->closing))
-                e[i].revents = closed_revents(e[i].events, select_mode);
+                e[i].revents = closed_revents(select_mode);
             else if (pfd[i].revents)
                 e[i].revents = windows_revents(&probe[i], pfd[i].revents, e[i].events, select_mode);
             ready += e[i].revents != 0;

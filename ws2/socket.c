@@ -603,6 +603,25 @@ int wsp_shutdown(struct ws2_socket *s, int how)
     return r;
 }
 
+bool ws2_bytes_queued(int fd)
+{
+    int n = 0;
+    return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/* Linux reports a reset to one receive, then end of stream; Windows fails
+ * every receive on the connection from then on. */
+int ws2_sticky_reset(struct ws2_socket *s, int res, size_t want)
+{
+    if (s->type != SOCK_STREAM)
+        return res;
+    if (res == -ECONNRESET)
+        atomic_store_explicit(&s->reset, true, memory_order_relaxed);
+    else if (res == 0 && want && atomic_load_explicit(&s->reset, memory_order_relaxed))
+        return -ECONNRESET;
+    return res;
+}
+
 /* The most a receive takes through the bounce buffer: a stream receive
  * may return less than asked, and no datagram is larger. */
 #define BOUNCE_MAX (1u << 20)
@@ -841,15 +860,10 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
                 break;
             if (flags)
                 *flags = 0;
-            r = (int)n;
-            /* A reset connection fails every receive, as on Windows
-             * (Linux says it once, then end of stream). */
-            if (n == 0 && total && s->type == SOCK_STREAM && atomic_load(&s->reset))
-                r = -W2U_WSAECONNRESET;
+            r = ws2_sticky_reset(s, (int)n, total) < 0 ? -W2U_WSAECONNRESET : (int)n;
             break;
         }
-        if (errno == ECONNRESET && s->type == SOCK_STREAM)
-            atomic_store(&s->reset, true);
+        ws2_sticky_reset(s, -errno, total);
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN) {

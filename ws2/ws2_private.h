@@ -90,6 +90,13 @@ int wsp_listen(struct ws2_socket *s, int backlog);
 int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out);
 int wsp_connect(struct ws2_socket *s, const void *addr, int len);
 int wsp_shutdown(struct ws2_socket *s, int how);
+/* True when a stream has bytes to read (not only its end of stream). */
+bool ws2_bytes_queued(int fd);
+/* A stream receive's result (bytes, or -errno), with Windows' rule that a
+ * connection once reset fails every later receive: records a reset, and
+ * turns a later end of stream (of a receive for want > 0 bytes) into
+ * -ECONNRESET. */
+int ws2_sticky_reset(struct ws2_socket *s, int res, size_t want);
 /* The socket's eventfd, which closesocket signals to end the waits on it
  * (made on first use; -1 if it cannot be). */
 int ws2_socket_wake_fd(struct ws2_socket *s);
