@@ -21,6 +21,7 @@
 #include "ws2_private.h"
 
 #define STACK_ENTRIES 64
+#define POLL_KNOWN (W2U_POLLRDNORM | W2U_POLLRDBAND | W2U_POLLPRI | W2U_POLLWRNORM | W2U_POLLWRBAND)
 
 struct probe {
     struct ws2_socket *sock;     /* NULL: not a socket */
@@ -156,6 +157,15 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
         r = -W2U_WSAENOTSOCK;
         goto out;
     }
+    /* WSAPoll: an event Windows does not know, on any entry but an
+     * INVALID_SOCKET one, fails the call with every revents cleared. */
+    for (unsigned i = 0; i < n && !select_mode; i++)
+        if (e[i].socket != (uintptr_t)-1 && (e[i].events & ~POLL_KNOWN)) {
+            for (unsigned j = 0; j < n; j++)
+                e[j].revents = 0;
+            r = -W2U_WSAEINVAL;
+            goto out;
+        }
 
     /* An invalid entry is an answer already: look, but do not wait. */
     int64_t until = invalid ? 0 : deadline;

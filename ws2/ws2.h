@@ -254,8 +254,9 @@ struct ws2_poll_entry {
  * W2U_FOREVER); returns how many entries have revents set.  select mode
  * uses W2U_SEL_* and fails the call on a non-socket (-WSAENOTSOCK); WSAPoll
  * mode reports it as POLLNVAL (not counted; -WSAENOTSOCK if no entry is a
- * socket).  A socket closed during the wait ends it: W2U_SEL_CLOSED, or
- * POLLNVAL (counted). */
+ * socket, each revents POLLNVAL), and an unknown event on an entry other
+ * than INVALID_SOCKET's is -WSAEINVAL (each revents 0).  A socket closed
+ * during the wait ends it: W2U_SEL_CLOSED, or POLLNVAL (counted). */
 int ws2_poll(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode);
 
 /* ---- WSAEventSelect -------------------------------------------------------------------- */

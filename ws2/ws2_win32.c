@@ -474,7 +474,6 @@ W2U_EXPORT int WINAPI __WSAFDIsSet(SOCKET s, fd_set *set)
 
 W2U_EXPORT int WINAPI WSAPoll(WSAPOLLFD *fds, ULONG count, int timeout)
 {
-    const SHORT known = POLLRDNORM | POLLRDBAND | POLLPRI | POLLWRNORM | POLLWRBAND;
     struct ws2_poll_entry stack[SELECT_STACK], *e = stack;
 
     if (ws2_check_started() < 0)
@@ -483,30 +482,14 @@ W2U_EXPORT int WINAPI WSAPoll(WSAPOLLFD *fds, ULONG count, int timeout)
         return result(-W2U_WSAEINVAL);
     if (!fds)
         return result(-W2U_WSAEFAULT);
-    /* As Windows: with no socket among them, WSAENOTSOCK (each entry
-     * POLLNVAL); else an event it does not know, on any entry but an
-     * INVALID_SOCKET one, fails the call with every revents cleared. */
-    bool any_socket = false;
-    for (ULONG i = 0; i < count && !any_socket; i++)
-        any_socket = ws2_is_nonblocking(fds[i].fd) >= 0;
-    if (!any_socket) {
-        for (ULONG i = 0; i < count; i++)
-            fds[i].revents = POLLNVAL;
-        return result(-W2U_WSAENOTSOCK);
-    }
-    for (ULONG i = 0; i < count; i++)
-        if (fds[i].fd != INVALID_SOCKET && (fds[i].events & ~known)) {
-            for (ULONG j = 0; j < count; j++)
-                fds[j].revents = 0;
-            return result(-W2U_WSAEINVAL);
-        }
     if (count > SELECT_STACK && !(e = malloc(count * sizeof(*e))))
         return result(-W2U_WSAENOBUFS);
     for (ULONG i = 0; i < count; i++)
         e[i] = (struct ws2_poll_entry){ .socket = fds[i].fd, .events = (uint16_t)fds[i].events };
     int64_t deadline = timeout < 0 ? W2U_FOREVER : timeout == 0 ? 0 : w2u_deadline_ms((uint32_t)timeout);
     int r = ws2_poll(e, count, deadline, false);
-    if (r >= 0)
+    /* These two failures write revents too (see ws2_poll). */
+    if (r >= 0 || r == -W2U_WSAENOTSOCK || r == -W2U_WSAEINVAL)
         for (ULONG i = 0; i < count; i++)
             fds[i].revents = (SHORT)e[i].revents;
     if (e != stack)
