@@ -1050,6 +1050,39 @@ START_TEST(test_recv_into_protected_page_goes_through_host)
     ck_assert_uint_eq(bytes, 4);
     ck_assert_int_eq(memcmp(page + 100, "two!", 4), 0);
     ck_assert_int_eq(atomic_load(&host_writes), 2);
+    /* AcceptEx's first data, waiting in the ring, lands the same way (its
+     * addresses go to the next, writable page). */
+    char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(two != MAP_FAILED);
+    ck_assert_int_eq(mprotect(two, 4096, PROT_READ), 0);
+    char *abuf = two + 4096 - 8;
+    struct sockaddr_in la = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int lal = sizeof(la);
+    SOCKET l = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    ck_assert_int_eq(bind(l, (struct sockaddr *)&la, lal), 0);
+    ck_assert_int_eq(getsockname(l, (struct sockaddr *)&la, &lal), 0);
+    ck_assert_int_eq(listen(l, 1), 0);
+    SOCKET acc = socket(AF_INET, SOCK_STREAM, 0);
+    OVERLAPPED aov;
+    zero(&aov);
+    aov.hEvent = WSACreateEvent();
+    DWORD got = 0;
+    ck_assert(!AcceptEx(l, acc, abuf, 8, 32, 32, &got, &aov));
+    ck_assert_uint_eq(WSAGetLastError(), ERROR_IO_PENDING);
+    SOCKET ac = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(ac, (struct sockaddr *)&la, lal), 0);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &aov.hEvent, FALSE, 100, FALSE), WSA_WAIT_TIMEOUT);
+    ck_assert_int_eq(send(ac, "accepted", 8, 0), 8);
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &aov.hEvent, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+    ck_assert(GetOverlappedResult((HANDLE)l, &aov, &got, FALSE));
+    ck_assert_uint_eq(got, 8);
+    ck_assert_int_eq(memcmp(abuf, "accepted", 8), 0);
+    ck_assert_int_eq(atomic_load(&host_writes), 3);
+    WSACloseEvent(aov.hEvent);
+    closesocket(ac);
+    closesocket(acc);
+    closesocket(l);
+    munmap(two, 8192);
     /* Memory the host refuses stays a fault. */
     ws2uring_host_kernel_write(NULL);
     ck_assert_int_eq(send(c, "x", 1, 0), 1);

@@ -297,7 +297,8 @@ static bool retry_after_fault(struct ov_req *r, int *res)
     if (*res != -EFAULT || !ws2_host_kernel_write || r->fault_retries >= 4)
         return false;
     r->fault_retries++;
-    ssize_t n = ws2_recvmsg_bounced(r->sock->fd, &r->msg, (r->msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
+    int fd = r->kind == OV_ACCEPT ? r->peer->fd : r->sock->fd;     /* AcceptEx's first data */
+    ssize_t n = ws2_recvmsg_bounced(fd, &r->msg, (r->msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
     if (n >= 0 || errno != EAGAIN) {
         *res = n >= 0 ? (int)n : -errno;
         return false;
@@ -783,7 +784,7 @@ static void accepted(struct ov_req *r, int fd)
         r->msg.msg_iovlen = 1;
         /* The first data is often there with the connection: take it now
          * (end of stream too: a connection closed at once gives 0 bytes). */
-        ssize_t n = recvmsg(r->peer->fd, &r->msg, MSG_DONTWAIT);
+        ssize_t n = ws2_recvmsg(r->peer->fd, &r->msg, MSG_DONTWAIT);
         if (n >= 0) {
             write_addresses(r);
             accept_finish(r, W2U_STATUS_SUCCESS, (uintptr_t)n);
@@ -803,6 +804,8 @@ static void accept_done(struct ur_req *ur, int res, uint32_t flags)
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
     if (resubmit_orphan(r, res))
+        return;
+    if (r->phase == 1 && retry_after_fault(r, &res))
         return;
     if (res < 0) {
         accept_finish(r, w2u_errno_to_status(-res), 0);
