@@ -243,6 +243,32 @@ static void async_select(void)
         DestroyWindow(w);
 }
 
+/* A connection's FD_CONNECT message comes before its FD_WRITE, as on
+ * Windows, although both are recorded at once (and FD_WRITE's bit is the
+ * lower one). */
+static void async_select_connect_order(void)
+{
+    const UINT msg = WM_USER + 8;
+    struct sockaddr_storage a;
+    int len;
+    SOCKET from = INVALID_SOCKET;
+    HWND w = CreateWindowExA(0, "STATIC", "ws2uring test", 0, 0, 0, 0, 0, HWND_MESSAGE, NULL, NULL, NULL);
+    SOCKET l = listening(AF_INET, &a, &len);
+    SOCKET c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    LPARAM first = -1, second = -1;
+    int ok = w && l != INVALID_SOCKET && !WSAAsyncSelect(c, w, msg, FD_CONNECT | FD_WRITE | FD_READ) &&
+             connect(c, (struct sockaddr *)&a, len) == SOCKET_ERROR && WSAGetLastError() == WSAEWOULDBLOCK &&
+             (first = next_message(w, msg, &from)) != -1 && from == c &&
+             (second = next_message(w, msg, &from)) != -1 && from == c;
+    check(ok && WSAGETSELECTEVENT(first) == FD_CONNECT && !WSAGETSELECTERROR(first) &&
+              WSAGETSELECTEVENT(second) == FD_WRITE,
+          "asyncselect-connect-order", "FD_CONNECT, then FD_WRITE");
+    closesocket(c);
+    closesocket(l);
+    if (w)
+        DestroyWindow(w);
+}
+
 /* A SOCKET is a kernel object handle: handle information, and it joins a
  * completion port. */
 static void socket_handle(void)
@@ -412,6 +438,7 @@ int main(int argc, char **argv)
     socket_handle();
     event_select();
     async_select();
+    async_select_connect_order();
     conditional_accept();
     resolve();
     async_database();

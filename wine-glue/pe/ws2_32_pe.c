@@ -799,6 +799,14 @@ static HANDLE async_wake;                      /* the list changed */
 static INIT_ONCE async_once = INIT_ONCE_STATIC_INIT;
 static BOOL (WINAPI *post_message)(HWND, UINT, WPARAM, LPARAM);
 
+/* Events taken together are posted in the order they happen on Windows,
+ * not in bit order: a connection's FD_CONNECT comes before its first
+ * FD_WRITE, data (FD_OOB, FD_READ) before the FD_CLOSE that follows it. */
+static const int message_order[FD_MAX_EVENTS] = {
+    FD_CONNECT_BIT, FD_ACCEPT_BIT, FD_OOB_BIT, FD_READ_BIT, FD_WRITE_BIT, FD_CLOSE_BIT,
+    FD_QOS_BIT, FD_GROUP_QOS_BIT, FD_ROUTING_INTERFACE_CHANGE_BIT, FD_ADDRESS_LIST_CHANGE_BIT,
+};
+
 static DWORD WINAPI async_main(void *arg)
 {
     (void)arg;
@@ -820,9 +828,11 @@ static DWORD WINAPI async_main(void *arg)
         if (w2u_pe_WSAEnumNetworkEvents(a->s, (UINT64)(ULONG_PTR)a->event, (UINT64)(ULONG_PTR)&ne, 0, 0, 0, 0, 0,
                                         0, 0, 0, 0))
             continue;                          /* closed meanwhile */
-        for (int bit = 0; bit < FD_MAX_EVENTS; bit++)
+        for (int i = 0; i < FD_MAX_EVENTS; i++) {
+            int bit = message_order[i];
             if (ne.lNetworkEvents & (1 << bit))
                 w2u_pe_post(a->hwnd, a->msg, (WPARAM)a->s, WSAMAKESELECTREPLY(1 << bit, ne.iErrorCode[bit]));
+        }
     }
     return 0;
 }
