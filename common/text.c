@@ -75,6 +75,11 @@ static size_t utf16_units(const char *s, uint16_t *out)
     return o + 1;
 }
 
+size_t w2u_utf16_units(const char *s)
+{
+    return utf16_units(s, NULL);
+}
+
 bool w2u_utf16_from_utf8(const char *s, uint16_t *out, size_t cap)
 {
     /* Measured first: Windows leaves a buffer that is too small as it was. */

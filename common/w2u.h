@@ -127,6 +127,7 @@ enum w2u_object_type {
     W2U_OBJ_SOCKET,
     W2U_OBJ_THREAD,
     W2U_OBJ_FILE,
+    W2U_OBJ_LOOKUP,     /* a WSALookupServiceBegin handle */
     W2U_OBJ_TEST,       /* for unit tests that need an associable handle */
 };
 
@@ -224,6 +225,8 @@ char *w2u_utf8_from_utf16(const uint16_t *w);
 /* Into out[cap] UTF-16 units with the terminator; false, out untouched, if
  * it does not fit. */
 bool w2u_utf16_from_utf8(const char *s, uint16_t *out, size_t cap);
+/* The UTF-16 units s becomes, with the terminator. */
+size_t w2u_utf16_units(const char *s);
 
 /* ---- logging -------------------------------------------------------------- */
 /* WS2URING_DEBUG=1 in the environment turns on debug lines. */

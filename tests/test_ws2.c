@@ -2520,9 +2520,6 @@ START_TEST(test_not_yet_exports_fail_cleanly)
     ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
     ck_assert_ptr_null(WSAAsyncGetHostByName(NULL, 0, "localhost", NULL, 0));
     ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
-    HANDLE h;
-    ck_assert_int_eq(WSALookupServiceBeginA(NULL, 0, &h), SOCKET_ERROR);
-    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
     ck_assert(WSAJoinLeaf(s, NULL, 0, NULL, NULL, NULL, NULL, 0) == INVALID_SOCKET);
     DWORD len = 0;
     ck_assert_int_eq(WSAEnumNameSpaceProvidersA(&len, NULL), SOCKET_ERROR);
@@ -2828,6 +2825,155 @@ START_TEST(test_close_while_another_thread_uses)
 }
 END_TEST
 
+/* WSALookupService: Windows' argument errors, the network list (one
+ * NLA_INTERFACE record per network, named as the network), DNS look-ups
+ * as CSADDR_INFO, a too small buffer told its size and retried or skipped,
+ * and handles that are not lookups refused. */
+#ifndef LUP_FLUSHPREVIOUS
+#define LUP_FLUSHPREVIOUS 0x2000   /* Windows' value; Wine's header lacks it */
+#endif
+START_TEST(test_lookup_service_rules_and_results)
+{
+    static GUID by_name = { 0x0002a803, 0, 0, { 0xC0, 0, 0, 0, 0, 0, 0, 0x46 } };
+    static GUID by_text = { 0x0002a801, 0, 0, { 0xC0, 0, 0, 0, 0, 0, 0, 0x46 } };
+    static GUID nla = { 0x0037e515, 0xb5c9, 0x4a43, { 0xba, 0xda, 0x8b, 0x48, 0xa8, 0x7a, 0xd2, 0x39 } };
+    static WCHAR localhost[] = { 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't', 0 };
+    union { WSAQUERYSETW q; char bytes[4096]; } buf;
+    WSAQUERYSETW q;
+    HANDLE h = NULL;
+    DWORD len;
+    start();
+
+    memset(&q, 0, sizeof(q));
+    ck_assert_int_eq(WSALookupServiceBeginW(NULL, 0, &h), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSALookupServiceBeginW(&q, 0, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSALookupServiceBeginW(&q, 0, &h), SOCKET_ERROR);     /* dwSize 0 */
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    ck_assert_int_eq(WSALookupServiceEnd(NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_INVALID_HANDLE);
+    len = sizeof(buf);
+    ck_assert_int_eq(WSALookupServiceNextW((HANDLE)0xdeadbeef, 0, &len, &buf.q), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_INVALID_HANDLE);
+    /* A socket is a handle of the same table, not a lookup. */
+    SOCKET s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    ck_assert_int_eq(WSALookupServiceEnd((HANDLE)s), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_INVALID_HANDLE);
+    int type = 0, tl = sizeof(type);
+    ck_assert_int_eq(getsockopt(s, SOL_SOCKET, SO_TYPE, (char *)&type, &tl), 0);
+    ck_assert_int_eq(type, SOCK_DGRAM);
+    closesocket(s);
+
+    q.dwSize = sizeof(q);
+    q.dwNameSpace = NS_DNS;
+    ck_assert_int_eq(WSALookupServiceBeginW(&q, LUP_RETURN_ALL, &h), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);                       /* DNS needs a class */
+    q.dwNameSpace = NS_NLA;
+    q.lpServiceClassId = &by_name;
+    ck_assert_int_eq(WSALookupServiceBeginW(&q, LUP_RETURN_ALL, &h), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSASERVICE_NOT_FOUND);
+
+    /* The network list, as Wine's test asks for it (NS_ALL, no class). */
+    q.dwNameSpace = NS_ALL;
+    q.lpServiceClassId = NULL;
+    h = (HANDLE)0xdeadbeef;
+    ck_assert_int_eq(WSALookupServiceBeginW(&q, LUP_RETURN_ALL | LUP_DEEP, &h), 0);
+    ck_assert_int_eq(WSAGetLastError(), 0);
+    ck_assert_ptr_ne(h, (HANDLE)0xdeadbeef);
+    for (;;) {
+        len = sizeof(buf);
+        if (WSALookupServiceNextW(h, 0, &len, &buf.q) == SOCKET_ERROR) {
+            ck_assert_int_eq(WSAGetLastError(), WSA_E_NO_MORE);
+            break;
+        }
+        ck_assert_int_eq(buf.q.dwSize, sizeof(buf.q));
+        ck_assert_int_eq(buf.q.dwNameSpace, NS_NLA);
+        ck_assert_ptr_nonnull(buf.q.lpszServiceInstanceName);
+        ck_assert_ptr_nonnull(buf.q.lpServiceClassId);
+        ck_assert(!memcmp(buf.q.lpServiceClassId, &nla, sizeof(nla)));
+        ck_assert_ptr_nonnull(buf.q.lpBlob);
+        const NLA_BLOB *nb = (const NLA_BLOB *)buf.q.lpBlob->pBlobData;
+        ck_assert_int_eq(nb->header.type, NLA_INTERFACE);
+        ck_assert_int_eq(nb->header.nextOffset, 0);
+        ck_assert_int_eq(nb->header.dwSize, buf.q.lpBlob->cbSize);
+        /* The network is named after its interface. */
+        const char *an = nb->data.interfaceData.adapterName;
+        size_t i;
+        for (i = 0; an[i] && buf.q.lpszServiceInstanceName[i] == (WCHAR)an[i]; i++)
+            ;
+        ck_assert(!an[i] && !buf.q.lpszServiceInstanceName[i]);
+    }
+    ck_assert_int_eq(WSALookupServiceEnd(h), 0);
+    ck_assert_int_eq(WSALookupServiceEnd(h), SOCKET_ERROR);                /* ended */
+    ck_assert_int_eq(WSAGetLastError(), WSA_INVALID_HANDLE);
+
+    /* A host by name: too small a buffer is told the size, then taken. */
+    q.dwNameSpace = NS_DNS;
+    q.lpServiceClassId = &by_name;
+    q.lpszServiceInstanceName = localhost;
+    ck_assert_int_eq(WSALookupServiceBeginW(&q, LUP_RETURN_NAME | LUP_RETURN_ADDR, &h), 0);
+    len = sizeof(WSAQUERYSETW);
+    ck_assert_int_eq(WSALookupServiceNextW(h, 0, &len, &buf.q), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_uint_gt(len, sizeof(WSAQUERYSETW));
+    ck_assert_uint_le(len, sizeof(buf));
+    ck_assert_int_eq(WSALookupServiceNextW(h, 0, &len, &buf.q), 0);
+    ck_assert_ptr_null(buf.q.lpServiceClassId);                         /* no LUP_RETURN_TYPE */
+    ck_assert_ptr_null(buf.q.lpBlob);
+    ck_assert_ptr_nonnull(buf.q.lpszServiceInstanceName);
+    ck_assert_uint_ge(buf.q.dwNumberOfCsAddrs, 1);
+    int loop = 0;
+    for (DWORD i = 0; i < buf.q.dwNumberOfCsAddrs; i++) {
+        const CSADDR_INFO *c = &buf.q.lpcsaBuffer[i];
+        ck_assert_int_eq(c->iSocketType, SOCK_STREAM);
+        ck_assert_int_eq(c->iProtocol, IPPROTO_TCP);
+        ck_assert_int_eq(c->LocalAddr.lpSockaddr->sa_family, c->RemoteAddr.lpSockaddr->sa_family);
+        if (c->RemoteAddr.lpSockaddr->sa_family == AF_INET)
+            loop |= ((struct sockaddr_in *)c->RemoteAddr.lpSockaddr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+        else
+            loop |= IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)c->RemoteAddr.lpSockaddr)->sin6_addr);
+    }
+    ck_assert(loop);
+    len = sizeof(buf);
+    ck_assert_int_eq(WSALookupServiceNextW(h, 0, &len, &buf.q), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_E_NO_MORE);
+    ck_assert_int_eq(WSALookupServiceEnd(h), 0);
+
+    /* ANSI, numeric text: one address; LUP_FLUSHPREVIOUS drops a result
+     * that did not fit. */
+    WSAQUERYSETA qa;
+    memset(&qa, 0, sizeof(qa));
+    qa.dwSize = sizeof(qa);
+    qa.dwNameSpace = NS_ALL;
+    qa.lpServiceClassId = &by_text;
+    qa.lpszServiceInstanceName = (char *)"localhost";
+    ck_assert_int_eq(WSALookupServiceBeginA(&qa, LUP_RETURN_ADDR, &h), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAHOST_NOT_FOUND);
+    qa.lpszServiceInstanceName = (char *)"127.0.0.1";
+    ck_assert_int_eq(WSALookupServiceBeginA(&qa, LUP_RETURN_ADDR | LUP_RETURN_NAME | LUP_RETURN_TYPE, &h), 0);
+    union { WSAQUERYSETA q; char bytes[1024]; } abuf;
+    len = sizeof(abuf);
+    ck_assert_int_eq(WSALookupServiceNextA(h, 0, &len, &abuf.q), 0);
+    ck_assert_str_eq(abuf.q.lpszServiceInstanceName, "127.0.0.1");
+    ck_assert(!memcmp(abuf.q.lpServiceClassId, &by_text, sizeof(by_text)));
+    ck_assert_int_eq(abuf.q.dwNumberOfCsAddrs, 1);
+    ck_assert_int_eq(((struct sockaddr_in *)abuf.q.lpcsaBuffer[0].RemoteAddr.lpSockaddr)->sin_addr.s_addr,
+                     htonl(INADDR_LOOPBACK));
+    ck_assert_int_eq(WSALookupServiceEnd(h), 0);
+    ck_assert_int_eq(WSALookupServiceBeginA(&qa, LUP_RETURN_ADDR, &h), 0);
+    len = 8;
+    ck_assert_int_eq(WSALookupServiceNextA(h, 0, &len, &abuf.q), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSALookupServiceNextA(h, LUP_FLUSHPREVIOUS, &len, &abuf.q), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSA_E_NO_MORE);
+    ck_assert_int_eq(WSALookupServiceNextA(h, 0, NULL, &abuf.q), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(WSALookupServiceEnd(h), 0);
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ws2");
@@ -2904,6 +3050,7 @@ int main(void)
     tcase_add_test(tc, test_success_clears_last_error_and_options_as_windows);
     tcase_add_test(tc, test_connect_time_after_blocking_connect);
     tcase_add_test(tc, test_duplicate_socket_argument_order);
+    tcase_add_test(tc, test_lookup_service_rules_and_results);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <linux/if_packet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -369,6 +371,35 @@ unsigned ws2_interfaces4(struct ws2_iface4 *out, unsigned max)
             f->flags |= W2U_IFF_BROADCAST;
             f->broadcast = ((struct sockaddr_in *)i->ifa_broadaddr)->sin_addr.s_addr;
         }
+    }
+    freeifaddrs(ifa);
+    return n;
+}
+
+unsigned ws2_networks(struct ws2_network *out, unsigned max)
+{
+    struct ifaddrs *ifa;
+    unsigned n = 0;
+    if (getifaddrs(&ifa) < 0)
+        return 0;
+    /* getifaddrs lists an interface once per address (and once for its
+     * link layer): a network is an interface with an IP address. */
+    for (struct ifaddrs *i = ifa; i && n < max; i = i->ifa_next) {
+        if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6) ||
+            !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
+            continue;
+        unsigned k;
+        for (k = 0; k < n && strcmp(out[k].name, i->ifa_name); k++)
+            ;
+        if (k < n)
+            continue;
+        snprintf(out[n].name, sizeof(out[n].name), "%s", i->ifa_name);
+        out[n].type = W2U_IF_TYPE_OTHER;
+        for (struct ifaddrs *l = ifa; l; l = l->ifa_next)
+            if (l->ifa_addr && l->ifa_addr->sa_family == AF_PACKET && !strcmp(l->ifa_name, i->ifa_name) &&
+                ((struct sockaddr_ll *)l->ifa_addr)->sll_hatype == ARPHRD_ETHER)
+                out[n].type = W2U_IF_TYPE_ETHERNET;
+        n++;
     }
     freeifaddrs(ifa);
     return n;

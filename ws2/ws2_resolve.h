@@ -119,6 +119,16 @@ struct ws2_iface4 {
     uint32_t flags, addr, mask, broadcast;
 };
 unsigned ws2_interfaces4(struct ws2_iface4 *out, unsigned max);
+/* The networks WSALookupService's network list (NLA) names: each
+ * interface that is up, not loopback, and has an IP address, with its
+ * Windows interface type (IF_TYPE_*).  Returns how many (at most max). */
+#define W2U_IF_TYPE_OTHER    1
+#define W2U_IF_TYPE_ETHERNET 6
+struct ws2_network {
+    char name[16];
+    uint32_t type;
+};
+unsigned ws2_networks(struct ws2_network *out, unsigned max);
 /* SIO_ROUTING_INTERFACE_QUERY: the local address the kernel's routes
  * would send from to the Windows sockaddr dst, as a Windows sockaddr in
  * out (*outlen in: its size, out: the address's); 0 or -WSA error. */
