@@ -217,6 +217,30 @@ static inline void w2u_mutex_unlock(struct w2u_mutex *m)
 uint32_t w2u_process_id(void);
 uint32_t w2u_thread_id(void);
 
+/* ---- program memory (usermem.c) --------------------------------------------
+ * Windows answers a pointer it cannot use with WSAEFAULT, never with a
+ * crash.  The library checks the memory it reads or writes itself (a
+ * sockaddr, a length, a WSABUF array, an option value, an OVERLAPPED, an
+ * fd_set) when a call starts, before it takes a lock or a resource, so a
+ * bad pointer fails the call with nothing half done.  Buffers only the
+ * kernel touches need no check: the kernel answers EFAULT.
+ *
+ * Each page of the range is touched (for writing: an atomic add of 0,
+ * which leaves a concurrent writer's byte alone) with faults caught: by
+ * the host's probe when one is set (Wine's exception jump buffer: a
+ * Linux signal handler must not be installed under Wine), otherwise by a
+ * SIGSEGV/SIGBUS handler installed on first use that passes every fault
+ * not raised by a probe on to the handler that was there before.  n == 0
+ * is always fine. */
+bool w2u_user_readable(const void *p, size_t n);
+bool w2u_user_writable(void *p, size_t n);
+/* The host's guard: runs touch(p, n, write) and returns true, or false
+ * if it faulted. */
+typedef void w2u_user_touch_fn(void *p, size_t n, bool write);
+void w2u_user_set_guard(bool (*guard)(w2u_user_touch_fn *touch, void *p, size_t n, bool write));
+/* Touches the range as above; faults are the caller's to catch. */
+void w2u_user_touch(void *p, size_t n, bool write);
+
 /* ---- text (text.c) -------------------------------------------------------- */
 
 /* UTF-16 (NUL-terminated) to a malloc'd UTF-8 string; NULL for NULL or no

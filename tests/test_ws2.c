@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "suite_main.h"
 
@@ -2974,6 +2975,105 @@ START_TEST(test_lookup_service_rules_and_results)
 }
 END_TEST
 
+/* Memory the library reads or fills itself, handed over unusable (the
+ * first page, or a sockaddr running into an unmapped page): WSAEFAULT
+ * from each call, as Windows answers, and the socket goes on: the
+ * connection a faulted accept saw is still there, the data a faulted
+ * receive saw is still there, closesocket returns. */
+START_TEST(test_bad_pointers_fail_with_wsaefault)
+{
+    void *bad = (void *)1;
+    char *pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(pages, MAP_FAILED);
+    ck_assert_int_eq(munmap(pages + 4096, 4096), 0);
+    struct sockaddr_in *edge = (struct sockaddr_in *)(pages + 4096 - 8);
+    memset(edge, 0, 8);
+    edge->sin_family = AF_INET;
+    start();
+    struct sockaddr_storage la;
+    SOCKET l = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    int len = loopback(AF_INET, &la);
+    ck_assert_int_eq(bind(l, (struct sockaddr *)&la, len), 0);
+    ck_assert_int_eq(listen(l, 4), 0);
+    ck_assert_int_eq(getsockname(l, (struct sockaddr *)&la, &len), 0);
+    SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+#define FAULTS(call) do { ck_assert_int_eq((call), SOCKET_ERROR); ck_assert_int_eq(WSAGetLastError(), WSAEFAULT); } while (0)
+    FAULTS(bind(s, (struct sockaddr *)edge, sizeof(struct sockaddr_in)));
+    FAULTS(connect(s, (struct sockaddr *)edge, sizeof(struct sockaddr_in)));
+    FAULTS(setsockopt(s, SOL_SOCKET, SO_RCVBUF, bad, sizeof(int)));
+    int ol = sizeof(int);
+    FAULTS(getsockopt(s, SOL_SOCKET, SO_RCVBUF, bad, &ol));
+    FAULTS(getsockopt(s, SOL_SOCKET, SO_RCVBUF, (char *)&ol, bad));
+    FAULTS(ioctlsocket(s, FIONBIO, bad));
+    ck_assert_int_eq(connect(s, (struct sockaddr *)&la, len), 0);
+    struct sockaddr_in got;
+    int gl = sizeof(got);
+    FAULTS(getsockname(s, bad, &gl));
+    FAULTS(getpeername(s, (struct sockaddr *)&got, bad));
+    ck_assert(accept(l, bad, &gl) == INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    SOCKET p = accept(l, NULL, NULL);                  /* the connection is still queued */
+    ck_assert(p != INVALID_SOCKET);
+
+    DWORD n, flags = 0;
+    char buf[16];
+    WSABUF wb = { 10, bad }, rb = { sizeof(buf), buf };
+    FAULTS(send(s, bad, 10, 0));
+    FAULTS(WSASend(s, bad, 1, &n, 0, NULL, NULL));
+    FAULTS(WSASend(s, &wb, 1, &n, 0, NULL, NULL));
+    FAULTS(WSASend(s, &rb, 1, bad, 0, NULL, NULL));
+    ck_assert_int_eq(send(p, "abc", 3, 0), 3);
+    FAULTS(recv(s, bad, 10, 0));
+    FAULTS(WSARecv(s, bad, 1, &n, &flags, NULL, NULL));
+    FAULTS(WSARecv(s, &rb, 1, &n, bad, NULL, NULL));
+    FAULTS(WSARecv(s, &rb, 1, &n, &flags, bad, NULL));
+    ck_assert_int_eq(WSARecv(s, &rb, 1, &n, &flags, NULL, NULL), 0);   /* the data is still there */
+    ck_assert_uint_eq(n, 3);
+
+    struct timeval tv = { 0, 0 };
+    FAULTS(select(0, bad, NULL, NULL, &tv));
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(s, &rd);
+    FAULTS(select(0, &rd, NULL, NULL, bad));
+    FAULTS(WSAPoll(bad, 1, 0));
+    WSAEVENT ev = WSACreateEvent();
+    FAULTS(WSAEnumNetworkEvents(s, ev, bad));
+    WSACloseEvent(ev);
+    GUID acceptex = WSAID_ACCEPTEX;
+    void *fn = NULL;
+    (void)acceptex;
+    FAULTS(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, edge, sizeof(GUID), &fn, sizeof(fn), &n, NULL, NULL));
+    FAULTS(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &acceptex, sizeof(GUID), bad, sizeof(fn), &n, NULL,
+                    NULL));
+    /* A code checks only the memory it uses: FIONBIO has no output. */
+    char *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    u_long off = 0;
+    ck_assert_int_eq(WSAIoctl(s, FIONBIO, &off, sizeof(off), none, 4, &n, NULL, NULL), 0);
+    FAULTS(WSAIoctl(s, FIONREAD, NULL, 0, none, 4, &n, NULL, NULL));
+    munmap(none, 4096);
+
+    SOCKET u = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    struct sockaddr_storage ua;
+    int ul = loopback(AF_INET, &ua);
+    ck_assert_int_eq(bind(u, (struct sockaddr *)&ua, ul), 0);
+    ck_assert_int_eq(getsockname(u, (struct sockaddr *)&ua, &ul), 0);
+    FAULTS(sendto(u, "x", 1, 0, (struct sockaddr *)edge, sizeof(struct sockaddr_in)));
+    ck_assert_int_eq(sendto(u, "y", 1, 0, (struct sockaddr *)&ua, ul), 1);
+    gl = sizeof(got);
+    FAULTS(recvfrom(u, buf, sizeof(buf), 0, bad, &gl));
+    ck_assert_int_eq(recvfrom(u, buf, sizeof(buf), 0, NULL, NULL), 1);   /* the datagram is still there */
+    ck_assert_int_eq(WSAStartup(MAKEWORD(2, 2), bad), WSAEFAULT);
+#undef FAULTS
+    ck_assert_int_eq(closesocket(u), 0);
+    ck_assert_int_eq(closesocket(s), 0);
+    ck_assert_int_eq(closesocket(p), 0);
+    ck_assert_int_eq(closesocket(l), 0);
+    munmap(pages, 4096);
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ws2");
@@ -3051,6 +3151,7 @@ int main(void)
     tcase_add_test(tc, test_connect_time_after_blocking_connect);
     tcase_add_test(tc, test_duplicate_socket_argument_order);
     tcase_add_test(tc, test_lookup_service_rules_and_results);
+    tcase_add_test(tc, test_bad_pointers_fail_with_wsaefault);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -58,7 +58,8 @@ with open(thunks_path, 'w') as f:
             continue
         f.write(f"UINT64 WINAPI w2u_pe_{name}({params})\n{{\n")
         for what, b, n in probes[name]:
-            f.write(f"    w2u_pe_probe_{'buffer' if what == 'buf' else 'wsabufs'}(a{int(b) - 1}, a{int(n) - 1});\n")
+            f.write(f"    if (!w2u_pe_probe_{'buffer' if what == 'buf' else 'wsabufs'}(a{int(b) - 1}, a{int(n) - 1}))\n")
+            f.write("        return w2u_pe_fault();\n")
         if kind[0] == 'guard':
             b = int(kind[2]) - 1
             f.write(f"    if (a{b})   /* a completion routine: it needs the calling thread */\n")

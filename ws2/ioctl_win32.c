@@ -149,15 +149,28 @@ struct ioctl_call {
     bool overlapped;
 };
 
+/* The input holds n bytes the code reads / the output has room for n
+ * bytes it writes, in memory the program can give: each code checks only
+ * what it uses (FIONBIO ignores an unusable output, as Windows does). */
+static bool in_ok(const struct ioctl_call *c, size_t n)
+{
+    return c->in && c->inlen >= n && w2u_user_readable(c->in, n);
+}
+
+static bool out_ok(const struct ioctl_call *c, size_t n)
+{
+    return c->out && c->outlen >= n && w2u_user_writable(c->out, n);
+}
+
 static int ioctl_mode_bits(const struct ioctl_call *c, DWORD code, uint32_t *size)
 {
     uint32_t v = 0;
     int r;
     if (code == FIONBIO) {
-        if (!c->in || c->inlen < sizeof(u_long))
+        if (!in_ok(c, sizeof(u_long)))
             return -W2U_WSAEFAULT;
         v = (uint32_t)*(u_long *)c->in;
-    } else if (!c->out || c->outlen < sizeof(u_long)) {
+    } else if (!out_ok(c, sizeof(u_long))) {
         return -W2U_WSAEFAULT;
     }
     r = ws2_ioctl(c->s, code, &v);
@@ -175,7 +188,7 @@ static int ioctl_keepalive(const struct ioctl_call *c, uint32_t *size)
 {
     struct tcp_keepalive ka;
     /* A short buffer: the size is 0, but with an OVERLAPPED left alone. */
-    if (!c->in || c->inlen < sizeof(ka)) {
+    if (!in_ok(c, sizeof(ka))) {
         if (!c->overlapped)
             *size = 0;
         return -W2U_WSAEFAULT;
@@ -211,7 +224,7 @@ static int ioctl_address_list(const struct ioctl_call *c, uint32_t *size)
         return -W2U_WSAEINVAL;
     }
     *size = (uint32_t)need;
-    if (!c->out || c->outlen < need)
+    if (!out_ok(c, need))
         return -W2U_WSAEFAULT;
     SOCKET_ADDRESS_LIST *list = c->out;
     list->iAddressCount = (INT)n;
@@ -226,7 +239,7 @@ static int ioctl_address_list(const struct ioctl_call *c, uint32_t *size)
 
 static int ioctl_extension(const struct ioctl_call *c, uint32_t *size)
 {
-    if (!c->in || c->inlen < sizeof(GUID) || !c->out || c->outlen < sizeof(void *))
+    if (!in_ok(c, sizeof(GUID)) || !out_ok(c, sizeof(void *)))
         return -W2U_WSAEFAULT;
     for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
         if (!memcmp(c->in, &extensions[i].guid, sizeof(GUID))) {
@@ -241,7 +254,7 @@ static int ioctl_extension(const struct ioctl_call *c, uint32_t *size)
 /* ws2uring is the base provider: no layered provider in between. */
 static int ioctl_base_handle(const struct ioctl_call *c, uint32_t *size)
 {
-    if (!c->out || c->outlen < sizeof(SOCKET))
+    if (!out_ok(c, sizeof(SOCKET)))
         return -W2U_WSAEFAULT;
     *(SOCKET *)c->out = c->s;
     *size = sizeof(SOCKET);
@@ -253,7 +266,7 @@ static int ioctl_interface_list(const struct ioctl_call *c, uint32_t *size)
 {
     struct ws2_iface4 ifs[64];
     unsigned n = ws2_interfaces4(ifs, 64);
-    if (!c->out || c->outlen < n * sizeof(INTERFACE_INFO)) {
+    if (!out_ok(c, n * sizeof(INTERFACE_INFO))) {
         *size = 0;
         return -W2U_WSAEFAULT;
     }
@@ -279,6 +292,8 @@ static int ioctl_route(const struct ioctl_call *c, uint32_t *size)
     const struct sockaddr_in *to = c->in;
     if (!to || c->inlen < sizeof(struct sockaddr_in))
         return -W2U_WSAEINVAL;
+    if (!in_ok(c, c->inlen < sizeof(struct sockaddr_in6) ? c->inlen : sizeof(struct sockaddr_in6)))
+        return -W2U_WSAEFAULT;
     if (to->sin_family != AF_INET && to->sin_family != AF_INET6)
         return -W2U_WSAEAFNOSUPPORT;
     /* The unspecified address has no route (Windows: WSAEINVAL). */
@@ -295,7 +310,7 @@ static int ioctl_route(const struct ioctl_call *c, uint32_t *size)
     if (!c->out)
         return -W2U_WSAEFAULT;
     *size = (uint32_t)fl;                 /* told even when it does not fit */
-    if (c->outlen < (DWORD)fl)
+    if (!out_ok(c, (size_t)fl))
         return -W2U_WSAEFAULT;
     memcpy(c->out, &from, (size_t)fl);
     return 0;
@@ -307,7 +322,7 @@ static int ioctl_backlog(const struct ioctl_call *c, uint32_t *size)
     int pl = sizeof(peer);
     if (c->entry->type != SOCK_STREAM)
         return -W2U_WSAEOPNOTSUPP;
-    if (!c->out || c->outlen < sizeof(ULONG))
+    if (!out_ok(c, sizeof(ULONG)))
         return -W2U_WSAEFAULT;
     int r = ws2_getpeername(c->s, &peer, &pl);
     if (r < 0)
@@ -348,7 +363,9 @@ W2U_EXPORT int WINAPI WSAIoctl(SOCKET s, DWORD code, void *in, DWORD inlen, void
     int r = ws2_socket_entry(s, &c.entry);      /* a socket, and started */
     if (r < 0)
         return result_error(-r);
-    if (!returned)
+    /* The buffers are the call's to read and fill, the OVERLAPPED is
+     * written again when an overlapped request ends. */
+    if (!returned || !user_out(returned, sizeof(*returned)) || !user_out(ov, sizeof(*ov)))
         return result_error(WSAEFAULT);
     if (!ov)
         routine = NULL;                          /* ignored without an OVERLAPPED, as Windows */

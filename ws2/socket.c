@@ -1048,6 +1048,13 @@ W2U_EXPORT void ws2uring_host_kernel_write(bool (*fn)(void *dst, const void *src
     ws2_host_kernel_write = fn;
 }
 
+/* Under Wine: fn checks program memory with Wine's exception jump buffer
+ * (see w2u_user_readable): no Linux signal handler may be installed there. */
+W2U_EXPORT void ws2uring_host_probe(bool (*fn)(w2u_user_touch_fn *touch, void *p, size_t n, bool write))
+{
+    w2u_user_set_guard(fn);
+}
+
 int (*ws2_host_file_fd)(uintptr_t file);
 
 /* Under Wine: fn gives a descriptor of the caller's own for a Wine file

@@ -69,7 +69,7 @@ static SOCKET socket_result(int r, uintptr_t s)
 W2U_EXPORT int WINAPI WSAStartup(WORD version, LPWSADATA data)
 {
     struct ws2_startup_info info;
-    if (!data)
+    if (!data || !user_out(data, sizeof(*data)))
         return (version & 0xff) ? WSAEFAULT : WSAVERNOTSUPPORTED;
     /* Filled even for a version it refuses; lpVendorInfo is left alone
      * (Windows, as Wine's protocol.c test_startup records). */
@@ -157,8 +157,18 @@ W2U_EXPORT int WINAPI closesocket(SOCKET s)
     return result(ws2_close(s));
 }
 
+/* A pointer missing or one the call cannot use: WSAEFAULT, unless the
+ * socket itself is not one (Windows looks at the socket first). */
+static int bad_memory(SOCKET s)
+{
+    int v = ws2_is_nonblocking(s);
+    return result(v < 0 ? v : -W2U_WSAEFAULT);
+}
+
 WRAPPED(int, bind, (SOCKET s, const struct sockaddr *addr, int len))
 {
+    if (!user_addr_in(addr, len))
+        return bad_memory(s);
     return result(ws2_bind(s, addr, len));
 }
 
@@ -170,12 +180,19 @@ WRAPPED(int, listen, (SOCKET s, int backlog))
 WRAPPED(SOCKET, accept, (SOCKET s, struct sockaddr *addr, int *len))
 {
     uintptr_t ns = 0;
+    /* Checked before a connection is taken: a bad buffer loses none. */
+    if (!user_addr_out(addr, len)) {
+        bad_memory(s);
+        return INVALID_SOCKET;
+    }
     int r = ws2_accept(s, addr, len, &ns);
     return socket_result(r, ns);
 }
 
 WRAPPED(int, connect, (SOCKET s, const struct sockaddr *addr, int len))
 {
+    if (!user_addr_in(addr, len))
+        return bad_memory(s);
     return result(ws2_connect(s, addr, len));
 }
 
@@ -186,24 +203,22 @@ WRAPPED(int, shutdown, (SOCKET s, int how))
 
 WRAPPED(int, getsockname, (SOCKET s, struct sockaddr *addr, int *len))
 {
+    if (!user_addr_out(addr, len))
+        return bad_memory(s);
     return result(ws2_getsockname(s, addr, len));
 }
 
 WRAPPED(int, getpeername, (SOCKET s, struct sockaddr *addr, int *len))
 {
+    if (!user_addr_out(addr, len))
+        return bad_memory(s);
     return result(ws2_getpeername(s, addr, len));
-}
-
-/* Windows' kernel validates user pointers; programs do pass the value for
- * the pointer (Wine's tests name one). The first 64 KiB are never mapped on
- * Windows: such a "pointer" is WSAEFAULT, not a crash. */
-static bool bad_pointer(const void *p)
-{
-    return (uintptr_t)p < 0x10000;
 }
 
 WRAPPED(int, getsockopt, (SOCKET s, int level, int name, char *value, int *len))
 {
+    if (!user_addr_out(value, len))
+        return bad_memory(s);
     if (level == SOL_SOCKET && (name == SO_PROTOCOL_INFOA || name == SO_PROTOCOL_INFOW))
         return result(ws2_win32_protocol_info(s, name, value, len));
     return result(ws2_getsockopt(s, level, name, value, len));
@@ -211,14 +226,15 @@ WRAPPED(int, getsockopt, (SOCKET s, int level, int name, char *value, int *len))
 
 WRAPPED(int, setsockopt, (SOCKET s, int level, int name, const char *value, int len))
 {
-    if (value && bad_pointer(value))
+    /* Programs do pass the value for the pointer (Wine's tests name one). */
+    if (len > 0 && !user_in(value, (size_t)len))
         value = NULL;                /* answered as a missing pointer: WSAEFAULT */
     return result(ws2_setsockopt(s, level, name, value, len));
 }
 
 W2U_EXPORT int WINAPI ioctlsocket(SOCKET s, LONG cmd, u_long *arg)
 {
-    if (arg && bad_pointer(arg))
+    if (!user_out(arg, sizeof(*arg)))
         arg = NULL;                  /* answered as a missing pointer: WSAEFAULT */
     uint32_t v = arg ? (uint32_t)*arg : 0;
     int r = ws2_ioctl(s, (uint32_t)cmd, arg ? &v : NULL);
@@ -242,6 +258,8 @@ WRAPPED(int, sendto, (SOCKET s, const char *buf, int len, int flags, const struc
 {
     if (len < 0)
         return result(-W2U_WSAEFAULT);
+    if (!user_addr_in(to, tolen))
+        return bad_memory(s);
     struct ws2_buf b = { (uint32_t)len, (void *)buf };
     return result(ws2_send(s, &b, 1, flags, to, tolen));
 }
@@ -259,6 +277,8 @@ WRAPPED(int, recvfrom, (SOCKET s, char *buf, int len, int flags, struct sockaddr
 {
     if (len < 0)
         return result(-W2U_WSAEFAULT);
+    if (!user_addr_out(from, fromlen))
+        return bad_memory(s);
     struct ws2_buf b = { (uint32_t)len, buf };
     return result(ws2_recv(s, &b, 1, &flags, from, fromlen));
 }
@@ -286,22 +306,25 @@ static int overlapped(SOCKET s, bool send, LPWSABUF bufs, DWORD count, LPDWORD b
     return overlapped_op(s, &op, bytes);
 }
 
-/* A required pointer is missing: WSAEFAULT, unless the socket itself is
- * not one (Windows looks at the socket first). */
-static int missing_pointer(SOCKET s)
+/* What WSASend and WSARecv read or fill themselves: the WSABUF array,
+ * the byte count, the OVERLAPPED (written again when the operation
+ * ends, by another thread: a bad one must be refused now). */
+static bool user_wsa_io(const WSABUF *bufs, DWORD count, DWORD *bytes, WSAOVERLAPPED *ov)
 {
-    int v = ws2_is_nonblocking(s);
-    return result(v < 0 ? v : -W2U_WSAEFAULT);
+    return user_in(bufs, (size_t)count * sizeof(*bufs)) && user_out(bytes, sizeof(*bytes)) &&
+           user_out(ov, sizeof(*ov));
 }
 
 static int wsa_send(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD sent, DWORD flags,
                     const struct sockaddr *to, int tolen, LPWSAOVERLAPPED ov,
                     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
+    if (!user_wsa_io(bufs, count, sent, ov) || !user_addr_in(to, tolen))
+        return bad_memory(s);
     if (ov)
         return overlapped(s, true, bufs, count, sent, flags, to, tolen, NULL, NULL, ov, routine);
     if (!sent)
-        return missing_pointer(s);
+        return bad_memory(s);
     int r = ws2_send(s, (const struct ws2_buf *)bufs, count, (int)flags, to, tolen);
     if (r < 0)
         return result(r);
@@ -315,10 +338,13 @@ static int wsa_recv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, LPDW
 {
     if (!flags)
         return result(-W2U_WSAEFAULT);
+    if (!user_out(flags, sizeof(*flags)) || !user_wsa_io(bufs, count, received, ov) ||
+        !user_addr_out(from, fromlen))
+        return bad_memory(s);
     if (ov)
         return overlapped(s, false, bufs, count, received, *flags, NULL, 0, from, fromlen, ov, routine);
     if (!received)
-        return missing_pointer(s);
+        return bad_memory(s);
     int f = (int)*flags;
     int r = ws2_recv(s, (const struct ws2_buf *)bufs, count, &f, from, fromlen);
     if (r < 0)
@@ -436,9 +462,16 @@ WRAPPED(int, select, (int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct
     unsigned n = 0;
 
     (void)nfds;      /* ignored by Windows */
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 3; k++) {
+        /* Each set is read, then written. */
+        if (!user_out(sets[k], sizeof(u_int)) ||
+            (sets[k] && !user_out(sets[k], sizeof(u_int) + sets[k]->fd_count * sizeof(SOCKET))))
+            return result(-W2U_WSAEFAULT);
         if (sets[k])
             n += sets[k]->fd_count;
+    }
+    if (!user_in(timeout, sizeof(*timeout)))
+        return result(-W2U_WSAEFAULT);
     /* No socket at all: Windows refuses, it is not a sleep. */
     if (n == 0)
         return result(ws2_check_started() < 0 ? -W2U_WSANOTINITIALISED : -W2U_WSAEINVAL);
@@ -480,7 +513,7 @@ W2U_EXPORT int WINAPI WSAPoll(WSAPOLLFD *fds, ULONG count, int timeout)
         return result(-W2U_WSANOTINITIALISED);
     if (!count)
         return result(-W2U_WSAEINVAL);
-    if (!fds)
+    if (!fds || !user_out(fds, (size_t)count * sizeof(*fds)))
         return result(-W2U_WSAEFAULT);
     if (count > SELECT_STACK && !(e = malloc(count * sizeof(*e))))
         return result(-W2U_WSAENOBUFS);
@@ -571,6 +604,9 @@ W2U_EXPORT int WINAPI WSAEventSelect(SOCKET s, WSAEVENT event, LONG events)
 W2U_EXPORT int WINAPI WSAEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS out)
 {
     struct ws2_network_events ne;
+    /* Checked before the events are taken: a bad record loses none. */
+    if (!user_out(out, sizeof(*out)))
+        return bad_memory(s);
     int r = ws2_enum_network_events(s, (uintptr_t)event, out ? &ne : NULL);
     if (r >= 0 && out) {
         /* Only the reported events' codes are written, as Windows does. */
@@ -591,6 +627,10 @@ WSAAPI_EXPORT SOCKET WINAPI WSAAccept(SOCKET s, struct sockaddr *addr, LPINT len
     struct sockaddr_storage peer, local;
     int pl = sizeof(peer), ll = sizeof(local);
 
+    if (!user_addr_out(addr, len)) {
+        bad_memory(s);
+        return INVALID_SOCKET;
+    }
     int r = ws2_accept(s, (struct sockaddr *)&peer, &pl, &ns);
     if (r < 0)
         return socket_result(r, 0);
@@ -637,6 +677,8 @@ WSAAPI_EXPORT int WINAPI WSAConnect(SOCKET s, const struct sockaddr *addr, int l
 {
     /* TCP/IP carries no connect data and no QOS (no XP1_CONNECT_DATA,
      * XP1_QOS_SUPPORTED in the catalog). */
+    if (!user_addr_in(addr, len) || !user_in(caller, sizeof(*caller)) || !user_out(callee, sizeof(*callee)))
+        return bad_memory(s);
     if ((caller && caller->len) || sqos || gqos)
         return result(-W2U_WSAEOPNOTSUPP);
     int r = ws2_connect(s, addr, len);
@@ -782,7 +824,7 @@ W2U_EXPORT INT WINAPI WSASendMsg(SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent
         return overlapped_op(s, &op, sent);
     }
     if (!sent)
-        return missing_pointer(s);
+        return bad_memory(s);
     struct ws2_msg m = msg_of(msg);
     int r = ws2_send_msg(s, &m, (int)flags);
     if (r < 0)

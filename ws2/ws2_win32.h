@@ -31,6 +31,33 @@ static inline int ws2_result(int r)
     return r;
 }
 
+/* Program memory a call reads (in) or fills (out) itself, checked when it
+ * starts (see w2u_user_readable); NULL passes, for the call's own
+ * missing-pointer rule. */
+static inline bool user_in(const void *p, size_t n)
+{
+    return !p || w2u_user_readable(p, n);
+}
+
+static inline bool user_out(void *p, size_t n)
+{
+    return !p || w2u_user_writable(p, n);
+}
+
+/* A sockaddr the call fills and its length, which it reads first. */
+static inline bool user_addr_out(void *addr, int *len)
+{
+    if (!user_out(len, sizeof(*len)))
+        return false;
+    return !addr || !len || *len <= 0 || w2u_user_writable(addr, (size_t)*len);
+}
+
+/* A sockaddr the call reads: len bytes, as far as any address goes. */
+static inline bool user_addr_in(const void *addr, int len)
+{
+    return len <= 0 || user_in(addr, (size_t)(len < 128 ? len : 128));
+}
+
 /* SO_PROTOCOL_INFOA/W for getsockopt (catalog_win32.c): 0 or -WSA error. */
 int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len);
 

@@ -140,7 +140,11 @@ static UINT64 forward(unsigned index, UINT64 thread, const UINT64 *args)
 {
     struct w2u_forward_params p = { .index = index, .thread = thread };
     memcpy(p.args, args, sizeof(p.args));
-    unix_call(unixlib, W2U_UNIX_FORWARD, &p);
+    /* A fault the Unix side did not catch ends the Unix call with the
+     * exception's status (Wine 8.0's handle_syscall_fault): the call
+     * failed, never "succeeded" with the zeroed result. */
+    if (unix_call(unixlib, W2U_UNIX_FORWARD, &p))
+        return w2u_pe_fault();
     if (p.last_error != W2U_NO_ERROR)
         SetLastError(p.last_error);
     return p.ret;
@@ -155,19 +159,28 @@ UINT64 w2u_pe_forward(unsigned index, const char *name, UINT64 a0, UINT64 a1, UI
     return forward(index, 0, args);
 }
 
-void w2u_pe_probe_buffer(UINT64 buf, UINT64 len)
+BOOL w2u_pe_probe_buffer(UINT64 buf, UINT64 len)
 {
-    if (buf && len)
-        IsBadWritePtr((void *)(ULONG_PTR)buf, (UINT_PTR)len);
+    return !buf || !len || !IsBadWritePtr((void *)(ULONG_PTR)buf, (UINT_PTR)len);
 }
 
-void w2u_pe_probe_wsabufs(UINT64 bufs, UINT64 count)
+BOOL w2u_pe_probe_wsabufs(UINT64 bufs, UINT64 count)
 {
     const WSABUF *b = (const WSABUF *)(ULONG_PTR)bufs;
+    /* An array it cannot read is the Unix side's to refuse (it looks at
+     * the socket first). */
     if (!b || !count || IsBadReadPtr(b, (UINT_PTR)count * sizeof(*b)))
-        return;
+        return TRUE;
     for (UINT64 i = 0; i < count; i++)
-        w2u_pe_probe_buffer((UINT64)(ULONG_PTR)b[i].buf, b[i].len);
+        if (!w2u_pe_probe_buffer((UINT64)(ULONG_PTR)b[i].buf, b[i].len))
+            return FALSE;
+    return TRUE;
+}
+
+UINT64 w2u_pe_fault(void)
+{
+    SetLastError(WSAEFAULT);
+    return (UINT64)(INT64)SOCKET_ERROR;
 }
 
 /* ---- completion routines -----------------------------------------------------------
@@ -1090,16 +1103,25 @@ static UINT64 extension(enum w2u_extension which, UINT64 a0, UINT64 a1, UINT64 a
      * argument): its APC needs the calling thread. */
     if ((which == W2U_EXT_WSARECVMSG && a4) || (which == W2U_EXT_WSASENDMSG && a5))
         p.thread = this_thread();
+    /* WSARecvMsg and WSASendMsg fail with SOCKET_ERROR, the others with
+     * FALSE. */
+    UINT64 failed = which == W2U_EXT_WSARECVMSG || which == W2U_EXT_WSASENDMSG ? (UINT64)(INT64)SOCKET_ERROR : 0;
+    BOOL usable = TRUE;
     if (which == W2U_EXT_ACCEPTEX)      /* the first data, then the two addresses */
-        w2u_pe_probe_buffer(a2, (a3 & 0xffffffff) + (a4 & 0xffffffff) + (a5 & 0xffffffff));
+        usable = w2u_pe_probe_buffer(a2, (a3 & 0xffffffff) + (a4 & 0xffffffff) + (a5 & 0xffffffff));
     if (which == W2U_EXT_WSARECVMSG && a1 && !IsBadReadPtr((void *)(ULONG_PTR)a1, sizeof(WSAMSG))) {
         const WSAMSG *m = (const WSAMSG *)(ULONG_PTR)a1;
-        w2u_pe_probe_wsabufs((UINT64)(ULONG_PTR)m->lpBuffers, m->dwBufferCount);
-        w2u_pe_probe_buffer((UINT64)(ULONG_PTR)m->Control.buf, m->Control.len);
+        usable = w2u_pe_probe_wsabufs((UINT64)(ULONG_PTR)m->lpBuffers, m->dwBufferCount) &&
+                 w2u_pe_probe_buffer((UINT64)(ULONG_PTR)m->Control.buf, m->Control.len);
     }
+    if (!usable) {
+        SetLastError(WSAEFAULT);
+        return failed;
+    }
+    /* (a fault the Unix side did not catch: see forward) */
     if (unix_call(unixlib, W2U_UNIX_EXTENSION, &p)) {
-        SetLastError(W2U_WSAEOPNOTSUPP);
-        return 0;
+        SetLastError(WSAEFAULT);
+        return failed;
     }
     if (p.last_error != W2U_NO_ERROR)
         SetLastError(p.last_error);

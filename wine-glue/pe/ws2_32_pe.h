@@ -24,12 +24,15 @@ UINT64 w2u_pe_not_yet(const char *name, const char *why, UINT64 fail_value);
  * lands later is the kernel's.  Under Wine such a page is write-protected
  * until the program's first write, and Linux fails a recv into it with
  * EFAULT; touching each page here (IsBadWritePtr writes it back unchanged)
- * lets Wine record the write and lift the protection first.  A buffer that
- * is not writable is left for the call itself to report (WSAEFAULT, after
- * the checks Windows makes before it). */
-void w2u_pe_probe_buffer(UINT64 buf, UINT64 len);
-/* The same for count WSABUFs at bufs (an unreadable array is skipped). */
-void w2u_pe_probe_wsabufs(UINT64 bufs, UINT64 count);
+ * lets Wine record the write and lift the protection first.  FALSE for a
+ * buffer that is not writable: the call fails with WSAEFAULT before it
+ * starts (w2u_pe_fault). */
+BOOL w2u_pe_probe_buffer(UINT64 buf, UINT64 len);
+/* The same for count WSABUFs at bufs (an unreadable array is the Unix
+ * side's to refuse: TRUE). */
+BOOL w2u_pe_probe_wsabufs(UINT64 bufs, UINT64 count);
+/* WSAEFAULT, and SOCKET_ERROR to return. */
+UINT64 w2u_pe_fault(void);
 
 /* r is what a socket-making export returned: a new ws2uring socket gets a
  * Wine handle, which the program sees (INVALID_SOCKET stays as it is). */

@@ -49,6 +49,10 @@ static int (*message_select)(uint64_t s, uint64_t event, uint32_t mask);
 static int (*lookup_settle)(uintptr_t id, uintptr_t *event, uintptr_t *routine, uintptr_t *ov);
 static native_fn extensions[W2U_EXTENSIONS];   /* ws2uring's, learnt from WSAIoctl */
 
+/* probe.c */
+typedef void touch_fn(void *p, size_t n, bool write);
+bool w2u_wine_guard(touch_fn *touch, void *p, size_t n, bool write);
+
 static bool host_init(void *lib);
 static void learn_extension(const uint64_t *a, int ret);
 
@@ -319,6 +323,10 @@ static bool host_init(void *lib)
         dlsym(from, "NtQueryVirtualMemory");
     if (host_writes && nt_query_vm)
         host_writes(kernel_write);
+    void (*host_probe)(bool (*)(touch_fn *, void *, size_t, bool)) =
+        (void (*)(bool (*)(touch_fn *, void *, size_t, bool)))find(lib, "ws2uring_host_probe");
+    if (host_probe)
+        host_probe(w2u_wine_guard);
     void (*host_files)(int (*)(uintptr_t)) = (void (*)(int (*)(uintptr_t)))find(lib, "ws2uring_host_file_fd");
     handle_to_fd = (unsigned (__attribute__((ms_abi)) *)(void *, unsigned, int *, unsigned *))
         dlsym(from, "wine_server_handle_to_fd");
