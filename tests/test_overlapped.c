@@ -2481,6 +2481,83 @@ START_TEST(test_ten_thousand_connections_accepted_echoed_closed)
 }
 END_TEST
 
+/* The extension functions given memory they read or fill themselves
+ * that is not there (the first page): FALSE or SOCKET_ERROR with
+ * WSAEFAULT, nothing started, and the sockets go on. */
+START_TEST(test_extensions_bad_pointers_fail_with_wsaefault)
+{
+    void *bad = (void *)1;
+    start();
+    struct sockaddr_in addr;
+    SOCKET l = listening(&addr);
+    SOCKET a = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    char buf[2 * (sizeof(struct sockaddr_in) + 16)];
+    DWORD n = 0;
+    OVERLAPPED ov = { 0 };
+    const DWORD room = sizeof(struct sockaddr_in) + 16;
+    ck_assert(!AcceptEx(l, a, buf, 0, room, room, &n, bad));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert(!AcceptEx(l, a, bad, 0, room, room, &n, &ov));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    struct sockaddr *la = NULL, *ra = NULL;
+    int ll = 0, rl = 0;
+    GetAcceptExSockaddrs(bad, 0, room, room, &la, &ll, &ra, &rl);    /* nothing written, no crash */
+    ck_assert_ptr_null(la);
+
+    SOCKET c = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    struct sockaddr_in any = { .sin_family = AF_INET };
+    ck_assert_int_eq(bind(c, (struct sockaddr *)&any, sizeof(any)), 0);
+    LPFN_CONNECTEX connect_ex = get_connectex(c);
+    ck_assert(!connect_ex(c, bad, sizeof(addr), NULL, 0, NULL, &ov));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert(!connect_ex(c, (struct sockaddr *)&addr, sizeof(addr), bad, 4, NULL, &ov));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert(!connect_ex(c, (struct sockaddr *)&addr, sizeof(addr), NULL, 0, NULL, bad));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&addr, sizeof(addr)), 0);   /* nothing was started */
+    SOCKET p = accept(l, NULL, NULL);
+    ck_assert(p != INVALID_SOCKET);
+
+    LPFN_DISCONNECTEX disconnect_ex = NULL;
+    get_extension(c, (GUID)WSAID_DISCONNECTEX, &disconnect_ex, sizeof(disconnect_ex));
+    ck_assert(!disconnect_ex(c, bad, 0, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    TRANSMIT_FILE_BUFFERS tb = { .Head = bad, .HeadLength = 4 };
+    ck_assert(!TransmitFile(c, NULL, 0, 0, NULL, bad, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert(!TransmitFile(c, NULL, 0, 0, NULL, &tb, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    LPFN_TRANSMITPACKETS transmit_packets = NULL;
+    get_extension(c, (GUID)WSAID_TRANSMITPACKETS, &transmit_packets, sizeof(transmit_packets));
+    ck_assert(!transmit_packets(c, bad, 1, 0, NULL, 0));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+
+    LPFN_WSARECVMSG recv_msg = NULL;
+    get_extension(c, (GUID)WSAID_WSARECVMSG, &recv_msg, sizeof(recv_msg));
+    WSABUF wb = { sizeof(buf), buf };
+    WSAMSG m = { .lpBuffers = &wb, .dwBufferCount = 1 };
+    ck_assert_int_eq(recv_msg(c, bad, &n, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    m.lpBuffers = bad;
+    ck_assert_int_eq(recv_msg(c, &m, &n, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    m.lpBuffers = &wb;
+    m.Control = (WSABUF){ 64, bad };
+    ck_assert_int_eq(WSASendMsg(c, &m, 0, &n, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    m.Control = (WSABUF){ 0, NULL };
+    ck_assert_int_eq(WSASendMsg(c, &m, 0, bad, NULL, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert_int_eq(send(c, "ok", 2, 0), 2);                       /* the connection goes on */
+    ck_assert_int_eq(recv(p, buf, sizeof(buf), 0), 2);
+    closesocket(p);
+    closesocket(c);
+    closesocket(a);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("overlapped");
@@ -2533,6 +2610,7 @@ int main(void)
     tcase_add_test(tc, test_receive_outlives_its_thread);
     tcase_add_test(tc, test_duplicate_completes_on_the_originals_port);
     tcase_add_test(tc, test_event_select_records_fd_connect_as_windows);
+    tcase_add_test(tc, test_extensions_bad_pointers_fail_with_wsaefault);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -27,24 +27,36 @@ W2U_EXPORT BOOL WINAPI AcceptEx(SOCKET l, SOCKET a, void *buf, DWORD data, DWORD
                                 DWORD *received, OVERLAPPED *ov)
 {
     (void)received;      /* only set by a synchronous completion, which AcceptEx never is */
+    /* The buffer takes the first data (the kernel's to write, or the
+     * host's: a write-watched page) and both addresses (ws2uring's). */
+    if ((buf && !user_out((char *)buf + data, (size_t)local + remote)) || !user_out(received, sizeof(*received)) ||
+        !user_out(ov, sizeof(*ov)))
+        return ext_result(user_fault(l));
     return ext_result(ws2_accept_ex(l, a, buf, data, local, remote, (struct iocp_overlapped *)ov));
 }
 W2U_EXPORT void WINAPI GetAcceptExSockaddrs(void *buf, DWORD data, DWORD local, DWORD remote,
                                             struct sockaddr **la, int *ll, struct sockaddr **ra, int *rl)
 {
-    (void)remote;
+    /* Nothing to report a bad pointer with: nothing is written. */
+    if (!user_in(buf, (size_t)data + local + remote) || !user_out(la, sizeof(*la)) || !user_out(ll, sizeof(*ll)) ||
+        !user_out(ra, sizeof(*ra)) || !user_out(rl, sizeof(*rl)))
+        return;
     ws2_accept_addresses(buf, data, local, (void **)la, ll, (void **)ra, rl);
 }
 static BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr *name, int len, void *buf, DWORD n,
                               DWORD *sent, OVERLAPPED *ov)
 {
     (void)sent;          /* set only when it completes at once, which it never does */
+    if (!user_addr_in(name, len) || !user_in(buf, n) || !user_out(sent, sizeof(*sent)) || !user_out(ov, sizeof(*ov)))
+        return ext_result(user_fault(s));
     return ext_result(ws2_connect_ex(s, name, len, buf, n, (struct iocp_overlapped *)ov));
 }
 static BOOL WINAPI disconnect_ex(SOCKET s, OVERLAPPED *ov, DWORD flags, DWORD reserved)
 {
     if (reserved)
         return ext_result(-W2U_WSAEINVAL);
+    if (!user_out(ov, sizeof(*ov)))
+        return ext_result(user_fault(s));
     return ext_result(ws2_disconnect_ex(s, flags, (struct iocp_overlapped *)ov));
 }
 
@@ -68,6 +80,9 @@ static bool file_position(HANDLE file, uint64_t *at)
 W2U_EXPORT BOOL WINAPI TransmitFile(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send, OVERLAPPED *ov,
                                     TRANSMIT_FILE_BUFFERS *bufs, DWORD flags)
 {
+    if (!user_in(bufs, sizeof(*bufs)) || !user_out(ov, sizeof(*ov)) ||
+        (bufs && (!user_in(bufs->Head, bufs->HeadLength) || !user_in(bufs->Tail, bufs->TailLength))))
+        return ext_result(user_fault(s));
     struct ws2_tx_element els[3] = {
         { .buf = bufs ? bufs->Head : NULL, .len = bufs ? bufs->HeadLength : 0 },
         { .len = file ? bytes : 0, .file = (uintptr_t)file },   /* no file: an empty buffer */
@@ -87,6 +102,8 @@ static BOOL WINAPI transmit_packets(SOCKET s, TRANSMIT_PACKETS_ELEMENT *el, DWOR
         return ext_result(-W2U_WSAEFAULT);
     if (n > 4096)
         return ext_result(-W2U_WSAEINVAL);
+    if (!user_in(el, (size_t)n * sizeof(*el)) || !user_out(ov, sizeof(*ov)))
+        return ext_result(user_fault(s));
     struct ws2_tx_element *els = calloc(n ? n : 1, sizeof(*els));
     if (!els)
         return ext_result(-W2U_WSAENOBUFS);

@@ -161,8 +161,7 @@ W2U_EXPORT int WINAPI closesocket(SOCKET s)
  * socket itself is not one (Windows looks at the socket first). */
 static int bad_memory(SOCKET s)
 {
-    int v = ws2_is_nonblocking(s);
-    return result(v < 0 ? v : -W2U_WSAEFAULT);
+    return result(user_fault(s));
 }
 
 WRAPPED(int, bind, (SOCKET s, const struct sockaddr *addr, int len))
@@ -784,6 +783,8 @@ static bool msg_valid(const WSAMSG *msg)
 INT WINAPI ws2_win32_recv_msg(SOCKET s, WSAMSG *msg, DWORD *received, WSAOVERLAPPED *ov,
                               LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
+    if (!user_msg(msg, true) || !user_out(received, sizeof(*received)) || !user_out(ov, sizeof(*ov)))
+        return bad_memory(s);
     if (!msg_valid(msg))
         return result(-W2U_WSAEFAULT);
     if (ov) {
@@ -811,6 +812,8 @@ INT WINAPI ws2_win32_recv_msg(SOCKET s, WSAMSG *msg, DWORD *received, WSAOVERLAP
 W2U_EXPORT INT WINAPI WSASendMsg(SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERLAPPED *ov,
                                  LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
 {
+    if (!user_msg(msg, false) || !user_out(sent, sizeof(*sent)) || !user_out(ov, sizeof(*ov)))
+        return bad_memory(s);
     if (!msg_valid(msg))
         return result(-W2U_WSAEFAULT);
     if (ov) {

@@ -58,6 +58,29 @@ static inline bool user_addr_in(const void *addr, int len)
     return len <= 0 || user_in(addr, (size_t)(len < 128 ? len : 128));
 }
 
+/* A pointer missing or one the call cannot use: -WSAEFAULT, unless the
+ * socket itself is not one (Windows looks at the socket first). */
+static inline int user_fault(SOCKET s)
+{
+    int v = ws2_is_nonblocking(s);
+    return v < 0 ? v : -W2U_WSAEFAULT;
+}
+
+/* A WSAMSG's own memory: the header (read, and written back by a
+ * receive), the WSABUF array, the name and the control buffer (a receive
+ * fills both, a send reads both). */
+static inline bool user_msg(WSAMSG *msg, bool receive)
+{
+    if (!user_out(msg, sizeof(*msg)))
+        return false;
+    if (!msg || !user_in(msg->lpBuffers, (size_t)msg->dwBufferCount * sizeof(WSABUF)))
+        return !msg;
+    if (receive)
+        return user_out(msg->name, msg->namelen > 0 ? (size_t)msg->namelen : 0) &&
+               user_out(msg->Control.buf, msg->Control.len);
+    return user_addr_in(msg->name, msg->namelen) && user_in(msg->Control.buf, msg->Control.len);
+}
+
 /* SO_PROTOCOL_INFOA/W for getsockopt (catalog_win32.c): 0 or -WSA error. */
 int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len);
 

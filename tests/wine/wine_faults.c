@@ -18,7 +18,10 @@
 #include "wine_check.h"
 
 static char *edge;              /* 8 bytes before memory that is not there */
-#define BAD ((void *)1)
+/* The first page, never mapped; volatile, so the compiler does not
+ * judge the calls itself. */
+static void *volatile bad_pointer = (void *)1;
+#define BAD bad_pointer
 
 /* Descriptors of this (the Wine) process, from Linux's own list. */
 static int descriptors(void)
@@ -126,6 +129,26 @@ static void round_of_cases(void)
     record("wsaioctl-in", faulted(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, edge, sizeof(acceptex), &fn,
                                            sizeof(fn), &n, NULL, NULL)));
     (void)acceptex;
+    /* The extension functions, through their PE thunks. */
+    LPFN_ACCEPTEX accept_ex = NULL;
+    LPFN_CONNECTEX connect_ex = NULL;
+    LPFN_WSARECVMSG recv_msg = NULL;
+    GUID ids[3] = { WSAID_ACCEPTEX, WSAID_CONNECTEX, WSAID_WSARECVMSG };
+    void **fns[3] = { (void **)&accept_ex, (void **)&connect_ex, (void **)&recv_msg };
+    for (int i = 0; i < 3; i++)
+        WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &ids[i], sizeof(GUID), fns[i], sizeof(void *), &n, NULL,
+                 NULL);
+    SOCKET x = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    char abuf[64];
+    record("acceptex-overlapped", accept_ex && !accept_ex(l, x, abuf, 0, 32, 32, &n, BAD) &&
+                                      WSAGetLastError() == WSAEFAULT);
+    OVERLAPPED cov = { 0 };
+    struct sockaddr_in any = { .sin_family = AF_INET };
+    bind(x, (struct sockaddr *)&any, sizeof(any));
+    record("connectex-sockaddr", connect_ex && !connect_ex(x, (struct sockaddr *)edge, sizeof(a), NULL, 0, NULL, &cov) &&
+                                     WSAGetLastError() == WSAEFAULT);
+    record("wsarecvmsg-msg", recv_msg && faulted(recv_msg(s, BAD, &n, NULL, NULL)));
+    closesocket(x);
 
     SOCKET u = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
     struct sockaddr_in ua = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
