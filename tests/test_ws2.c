@@ -3064,6 +3064,31 @@ START_TEST(test_bad_pointers_fail_with_wsaefault)
     FAULTS(recvfrom(u, buf, sizeof(buf), 0, bad, &gl));
     ck_assert_int_eq(recvfrom(u, buf, sizeof(buf), 0, NULL, NULL), 1);   /* the datagram is still there */
     ck_assert_int_eq(WSAStartup(MAKEWORD(2, 2), bad), WSAEFAULT);
+
+    /* The calls around sockets that fill structures of their own. */
+    WSAOVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    ck_assert(!WSAGetOverlappedResult(s, bad, &n, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    ck_assert(!WSAGetOverlappedResult(s, &ov, bad, FALSE, &flags));
+    ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
+    FAULTS(WSADuplicateSocketA(s, GetCurrentProcessId(), bad));
+    FAULTS(gethostname(bad, 256));
+    struct addrinfo *res = NULL;
+    ck_assert_int_eq(getaddrinfo("localhost", NULL, bad, &res), WSAEFAULT);
+    ck_assert_int_eq(getaddrinfo("localhost", NULL, NULL, bad), WSAEFAULT);
+    char host[64];
+    ck_assert_int_eq(getnameinfo((struct sockaddr *)edge, sizeof(struct sockaddr_in), host, sizeof(host), NULL, 0,
+                                 NI_NUMERICHOST), WSAEFAULT);
+    ck_assert_int_eq(getnameinfo((struct sockaddr *)&la, len, bad, sizeof(host), NULL, 0, NI_NUMERICHOST),
+                     WSAEFAULT);
+    DWORD tl = sizeof(host);
+    FAULTS(WSAAddressToStringA((struct sockaddr *)edge, sizeof(struct sockaddr_in), NULL, host, &tl));
+    FAULTS(WSAAddressToStringA((struct sockaddr *)&la, len, NULL, bad, &tl));
+    int al = sizeof(got);
+    FAULTS(WSAStringToAddressA((char *)"127.0.0.1", AF_INET, NULL, bad, &al));
+    DWORD pl = 100000;
+    FAULTS(WSAEnumProtocolsA(NULL, bad, &pl));
 #undef FAULTS
     ck_assert_int_eq(closesocket(u), 0);
     ck_assert_int_eq(closesocket(s), 0);

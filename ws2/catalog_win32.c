@@ -68,10 +68,12 @@ static bool wanted(const INT *protocols, const struct ws2_catalog_entry *e)
     const struct ws2_catalog_entry *cat = ws2_catalog(&count);               \
     if (ws2_check_started() < 0)                                             \
         return result_error(WSANOTINITIALISED);                              \
-    if (!len)                                                                \
+    if (!len || !user_out(len, sizeof(*len)) || !user_in(protocols, sizeof(INT))) \
         return result_error(WSAEFAULT);                                      \
     for (size_t i = 0; i < count; i++)                                       \
         n += wanted(protocols, &cat[i]);                                     \
+    if (buffer && *len >= n * sizeof(TYPE) && !user_out(buffer, n * sizeof(TYPE))) \
+        return result_error(WSAEFAULT);                                      \
     if (!buffer || *len < n * sizeof(TYPE)) {                                \
         /* Windows says how much room it needs. */                           \
         *len = (DWORD)(n * sizeof(TYPE));                                    \
@@ -124,7 +126,7 @@ int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len)
         int r_ = ws2_socket_entry((s), &e_);                                \
         if (r_ == 0 && !(pid))                                              \
             r_ = -W2U_WSAEINVAL;                                            \
-        if (r_ == 0 && !(info))                                             \
+        if (r_ == 0 && (!(info) || !user_out((info), sizeof(*(info)))))    \
             r_ = -W2U_WSAEFAULT;                                            \
         if (r_ == 0)                                                        \
             r_ = ws2_duplicate_prepare((s), (pid), &token_);                \

@@ -105,6 +105,8 @@ WRAPPED(int, getaddrinfo, (const char *node, const char *service, const struct a
 
     if (!res)
         return ai_error(WSAEINVAL);
+    if (!user_out(res, sizeof(*res)) || !user_in(hints, sizeof(*hints)))
+        return ai_error(WSAEFAULT);
     *res = NULL;
     if ((r = TAKE_HINTS(hints, h)) || (r = ws2_getaddrinfo(node, service, &h, &list)))
         return ai_error(r);
@@ -123,6 +125,8 @@ W2U_EXPORT int WINAPI GetAddrInfoW(const WCHAR *node, const WCHAR *service, cons
 
     if (!res)
         return ai_error(WSAEINVAL);
+    if (!user_out(res, sizeof(*res)) || !user_in(hints, sizeof(*hints)))
+        return ai_error(WSAEFAULT);
     *res = NULL;
     if ((r = TAKE_HINTS(hints, h)))
         return ai_error(r);
@@ -362,6 +366,8 @@ W2U_EXPORT int WINAPI GetAddrInfoExCancel(HANDLE *handle)
 WRAPPED(int, getnameinfo, (const SOCKADDR *sa, socklen_t salen, char *host, DWORD hostlen,
                            char *serv, DWORD servlen, int flags))
 {
+    if (!user_addr_in(sa, (int)salen) || !user_out(host, hostlen) || !user_out(serv, servlen))
+        return ai_error(WSAEFAULT);
     int r = ws2_getnameinfo(sa, (int)salen, host, hostlen, serv, servlen, flags);
     return r ? ai_error(r) : 0;
 }
@@ -370,6 +376,9 @@ W2U_EXPORT INT WINAPI GetNameInfoW(const SOCKADDR *sa, socklen_t salen, WCHAR *h
                                    WCHAR *serv, DWORD servlen, INT flags)
 {
     char h8[NI_MAXHOST], s8[NI_MAXSERV];
+    if (!user_addr_in(sa, (int)salen) || !user_out(host, (size_t)hostlen * sizeof(WCHAR)) ||
+        !user_out(serv, (size_t)servlen * sizeof(WCHAR)))
+        return ai_error(WSAEFAULT);
     int r = ws2_getnameinfo(sa, (int)salen, host ? h8 : NULL, host ? sizeof(h8) : 0,
                             serv ? s8 : NULL, serv ? sizeof(s8) : 0, flags);
     if (!r && host && hostlen && !w2u_utf16_from_utf8(h8, host, hostlen))
@@ -500,6 +509,8 @@ WRAPPED(int, gethostname, (char *name, int len))
 {
     if (ws2_check_started() < 0)
         return result_error(WSANOTINITIALISED);
+    if (len > 0 && !user_out(name, (size_t)len))
+        return result_error(WSAEFAULT);
     int r = ws2_gethostname(name, len);
     return r ? result_error(r) : 0;
 }
@@ -512,7 +523,8 @@ W2U_EXPORT int WINAPI GetHostNameW(WCHAR *name, int len)
     int r = ws2_gethostname(buf, sizeof(buf));
     if (r)
         return result_error(r);
-    if (!name || len <= 0 || !w2u_utf16_from_utf8(buf, name, (size_t)len))
+    if (!name || len <= 0 || !user_out(name, (size_t)len * sizeof(WCHAR)) ||
+        !w2u_utf16_from_utf8(buf, name, (size_t)len))
         return result_error(WSAEFAULT);
     return 0;
 }
@@ -695,6 +707,8 @@ W2U_EXPORT INT WINAPI WSAStringToAddressA(char *str, INT family, WSAPROTOCOL_INF
     (void)info;
     if (ws2_check_started() < 0)
         return result_error(WSANOTINITIALISED);
+    if (!user_addr_out(addr, len))
+        return result_error(WSAEFAULT);
     int r = ws2_string_to_addr(str, family, addr, len);
     return r ? result_error(r) : ws2_result(0);
 }
@@ -705,6 +719,8 @@ W2U_EXPORT INT WINAPI WSAStringToAddressW(WCHAR *str, INT family, WSAPROTOCOL_IN
     (void)info;
     if (ws2_check_started() < 0)
         return result_error(WSANOTINITIALISED);
+    if (!user_addr_out(addr, len))
+        return result_error(WSAEFAULT);
     char *s8 = w2u_utf8_from_utf16(str);
     if (str && !s8)
         return result_error(WSA_NOT_ENOUGH_MEMORY);
@@ -719,6 +735,9 @@ W2U_EXPORT INT WINAPI WSAAddressToStringA(SOCKADDR *addr, DWORD addrlen, WSAPROT
     (void)info;
     if (ws2_check_started() < 0)
         return result_error(WSANOTINITIALISED);
+    if (!user_addr_in(addr, (int)addrlen) || !user_out(outlen, sizeof(*outlen)) ||
+        (outlen && !user_out(out, *outlen)))
+        return result_error(WSAEFAULT);
     unsigned len = outlen ? *outlen : 0;
     int r = ws2_addr_to_string(addr, (int)addrlen, out, outlen ? &len : NULL);
     if (outlen)
@@ -734,7 +753,8 @@ W2U_EXPORT INT WINAPI WSAAddressToStringW(SOCKADDR *addr, DWORD addrlen, WSAPROT
     (void)info;
     if (ws2_check_started() < 0)
         return result_error(WSANOTINITIALISED);
-    if (!outlen)
+    if (!outlen || !user_out(outlen, sizeof(*outlen)) || !user_addr_in(addr, (int)addrlen) ||
+        !user_out(out, (size_t)*outlen * sizeof(WCHAR)))
         return result_error(WSAEFAULT);
     int r = ws2_addr_to_string(addr, (int)addrlen, buf, &len);
     if (r == 0 && (!out || *outlen < len)) {

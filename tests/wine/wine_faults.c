@@ -161,6 +161,12 @@ static void round_of_cases(void)
     len = sizeof(got);
     record("recvfrom-sockaddr", faulted(recvfrom(u, buf, sizeof(buf), 0, BAD, &len)));
 
+    DWORD got_flags = 0;
+    record("wsagetoverlappedresult-ov", !WSAGetOverlappedResult(s, BAD, &n, FALSE, &got_flags) &&
+                                            WSAGetLastError() == WSAEFAULT);
+    struct addrinfo *res = NULL;
+    record("getaddrinfo-hints", getaddrinfo("localhost", NULL, BAD, &res) == WSAEFAULT);
+    record("gethostname-buffer", faulted(gethostname(BAD, 256)));
     WSADATA *d = BAD;
     record("wsastartup-wsadata", WSAStartup(MAKEWORD(2, 2), d) == WSAEFAULT);
 
