@@ -318,6 +318,37 @@ static void close_in_flight(SOCKET a)
     CloseHandle(p);
 }
 
+/* NtClose, looked up with GetProcAddress, on a SOCKET with a receive in
+ * flight: the receive ends on the port, the peer sees the connection end.
+ * (The error is Wine's or ws2uring's abort; Windows says
+ * ERROR_CONNECTION_ABORTED, Wine's tests record.) */
+static void ntclose_in_flight(SOCKET a, SOCKET c)
+{
+    NTSTATUS (WINAPI *nt_close)(HANDLE) =
+        (NTSTATUS (WINAPI *)(HANDLE))(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtClose");
+    char buf[16];
+    WSABUF wb = { sizeof(buf), buf };
+    DWORD flags = 0, bytes;
+    ULONG_PTR key;
+    OVERLAPPED ov = { 0 }, *got = NULL;
+    HANDLE p = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+    int ok = nt_close && CreateIoCompletionPort((HANDLE)a, p, 9, 0) == p &&
+             WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING &&
+             nt_close((HANDLE)a) == 0;
+    BOOL done = GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000);
+    DWORD error = GetLastError();
+    DWORD wait = 2000;            /* a socket left open would leave the peer waiting */
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, (char *)&wait, sizeof(wait));
+    int r = recv(c, buf, sizeof(buf), 0);
+    if (r < 0 && WSAGetLastError() == WSAETIMEDOUT)
+        r = 1;                    /* not ended */
+    printf("# ntclose-in-flight: ok %d done %d got %d key %lu error %lu peer %d\n", ok, done, got == &ov,
+           (unsigned long)key, error, r);
+    check(ok && !done && got == &ov && key == 9 && error && r <= 0, "ntclose-in-flight",
+          "NtClose from GetProcAddress ends the pending receive on the port and the connection");
+    CloseHandle(p);
+}
+
 /* A file's overlapped write completes on the same port as the sockets
  * (under ws2uring's fast mode, a port of ws2uring's: relayed). */
 static void file_on_port(void)
@@ -480,10 +511,22 @@ int main(int argc, char **argv)
         close_in_flight(a);
         closesocket(c);
     }
+    if (connected_pair(&a, &c)) {
+        ntclose_in_flight(a, c);
+        closesocket(c);
+    }
     SOCKET h = WSASocketW(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
     check(h != INVALID_SOCKET && CloseHandle((HANDLE)h) && sendto(h, "x", 1, 0, (struct sockaddr *)&where,
           sizeof(where)) == SOCKET_ERROR && WSAGetLastError() == WSAENOTSOCK, "closehandle-socket",
           "CloseHandle closes a SOCKET");
+    /* kernelbase's CloseHandle, which the program's imports do not name. */
+    BOOL (WINAPI *base_close)(HANDLE) =
+        (BOOL (WINAPI *)(HANDLE))(void *)GetProcAddress(GetModuleHandleA("kernelbase.dll"), "CloseHandle");
+    h = WSASocketW(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    check(h != INVALID_SOCKET && base_close && base_close((HANDLE)h) &&
+          sendto(h, "x", 1, 0, (struct sockaddr *)&where, sizeof(where)) == SOCKET_ERROR &&
+          WSAGetLastError() == WSAENOTSOCK, "kernelbase-closehandle-socket",
+          "kernelbase's CloseHandle from GetProcAddress closes a SOCKET");
     for (int i = 0; i < CLIENTS; i++)
         closesocket(conns[i].s);
     closesocket(listener);

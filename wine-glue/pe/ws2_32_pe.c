@@ -38,6 +38,7 @@ static DWORD thread_slot = TLS_OUT_OF_INDEXES;   /* each thread's own handle, fo
 static BOOL attach_handles(void);
 static void find_wine_functions(void);
 static void patch_imports(HMODULE module);
+static void install_seam(void);
 static void WINAPI run_routine(ULONG_PTR routine, ULONG_PTR ov, ULONG_PTR packed);
 
 static void say(const char *text)
@@ -122,6 +123,7 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
         !attach_handles())
         return FALSE;
     find_wine_functions();
+    install_seam();
     patch_imports(GetModuleHandleA(NULL));
     /* Two Wine threads: completions, and WSAEventSelect's watcher. */
     static int watch = 1;
@@ -490,6 +492,41 @@ static BOOL WINAPI hook_CloseHandle(HANDLE h)
     if (!is_socket(h))
         return wine_CloseHandle(h);
     return !w2u_pe_closesocket((UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/* NtClose through any door (CloseHandle from any module, NtClose itself
+ * from GetProcAddress): a ws2uring SOCKET is closed as closesocket closes
+ * it, so its pending requests end on its port; a ws2uring port or event
+ * is closed in ws2uring; any other handle goes to Wine as before. */
+#define W2U_STATUS_OK             ((NTSTATUS)0x00000000)
+#define W2U_STATUS_INVALID_HANDLE ((NTSTATUS)0xC0000008)
+
+static NTSTATUS WINAPI hook_NtClose(HANDLE h)
+{
+    if (is_ours(h)) {
+        drop_bridge(h);
+        return to_bool(native(w2u_pe_index_CloseHandle, "CloseHandle", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0))
+                   ? W2U_STATUS_OK : W2U_STATUS_INVALID_HANDLE;
+    }
+    if (!is_socket(h))
+        return nt_close(h);
+    return w2u_pe_closesocket((UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) ? W2U_STATUS_INVALID_HANDLE
+                                                                                    : W2U_STATUS_OK;
+}
+
+static BOOL seam;        /* the ntdll seam is in place */
+
+/* Installs the seam; nt_close is the original call from then on, which
+ * ws2uring's own closes of Wine handles use. */
+static void install_seam(void)
+{
+    const struct w2u_nt_hook nt_hooks[] = {
+        { "NtClose", (void *)hook_NtClose, (void **)&nt_close },
+    };
+    seam = w2u_nt_seam_install(nt_hooks, sizeof(nt_hooks) / sizeof(nt_hooks[0]));
+    if (!seam)
+        say("ws2uring: ntdll's system-call thunks are not Wine 8.0's: only the program's own imports reach "
+            "ws2uring\n");
 }
 
 static HANDLE WINAPI hook_CreateIoCompletionPort(HANDLE file, HANDLE existing, ULONG_PTR key, DWORD threads)

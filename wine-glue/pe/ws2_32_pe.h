@@ -34,6 +34,18 @@ BOOL w2u_pe_probe_wsabufs(UINT64 bufs, UINT64 count);
 /* WSAEFAULT, and SOCKET_ERROR to return. */
 UINT64 w2u_pe_fault(void);
 
+/* The ntdll seam (ntseam.c): hooks in front of ntdll's Nt* calls, so a
+ * SOCKET reaches ws2uring through every door.  Each hook's *original is
+ * set to the call as it was; FALSE: nothing was patched (an ntdll that
+ * does not look like Wine 8.0's), and the originals are left as they are. */
+#define W2U_NT_HOOKS_MAX 16
+struct w2u_nt_hook {
+    const char *name;
+    void *hook;
+    void **original;
+};
+BOOL w2u_nt_seam_install(const struct w2u_nt_hook *hooks, size_t count);
+
 /* r is what a socket-making export returned: a new ws2uring socket gets a
  * Wine handle, which the program sees (INVALID_SOCKET stays as it is). */
 UINT64 w2u_pe_give_handle(UINT64 r);
