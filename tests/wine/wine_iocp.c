@@ -298,24 +298,54 @@ static void cancel_and_results(SOCKET a, SOCKET b)
     CloseHandle(p);
 }
 
-/* closesocket with a receive in flight: it completes on the port, aborted. */
-static void close_in_flight(SOCKET a)
+/* A receive in flight on a, on a port of its own with key, ended by
+ * close(a): the packet that comes (ok: all went as asked), the error. */
+struct in_flight {
+    int ok;
+    BOOL done;
+    int got_ours;                 /* the packet is the receive's OVERLAPPED */
+    ULONG_PTR key;
+    DWORD error;
+};
+
+static struct in_flight close_with_receive(SOCKET a, ULONG_PTR key, int (*close)(SOCKET))
 {
     char buf[16];
     WSABUF wb = { sizeof(buf), buf };
     DWORD flags = 0, bytes;
-    ULONG_PTR key;
+    struct in_flight f = { 0 };
     OVERLAPPED ov = { 0 }, *got = NULL;
     HANDLE p = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
-    int ok = CreateIoCompletionPort((HANDLE)a, p, 5, 0) == p &&
-             WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING &&
-             !closesocket(a);
-    BOOL done = GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000);
-    printf("# close-in-flight: ok %d done %d got %d key %lu error %lu\n", ok, done, got == &ov, (unsigned long)key,
-           GetLastError());
-    check(ok && !done && got == &ov && key == 5 && GetLastError() == ERROR_OPERATION_ABORTED, "close-in-flight",
-          "the pending receive completes with ERROR_OPERATION_ABORTED");
+    f.ok = CreateIoCompletionPort((HANDLE)a, p, key, 0) == p &&
+           WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING &&
+           close(a);
+    f.done = GetQueuedCompletionStatus(p, &bytes, &f.key, &got, 5000);
+    f.error = GetLastError();
+    f.got_ours = got == &ov;
     CloseHandle(p);
+    return f;
+}
+
+static int by_closesocket(SOCKET a)
+{
+    return !closesocket(a);
+}
+
+static int by_ntclose(SOCKET a)
+{
+    NTSTATUS (WINAPI *nt_close)(HANDLE) =
+        (NTSTATUS (WINAPI *)(HANDLE))(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtClose");
+    return nt_close && nt_close((HANDLE)a) == 0;
+}
+
+/* closesocket with a receive in flight: it completes on the port, aborted. */
+static void close_in_flight(SOCKET a)
+{
+    struct in_flight f = close_with_receive(a, 5, by_closesocket);
+    printf("# close-in-flight: ok %d done %d got %d key %lu error %lu\n", f.ok, f.done, f.got_ours,
+           (unsigned long)f.key, f.error);
+    check(f.ok && !f.done && f.got_ours && f.key == 5 && f.error == ERROR_OPERATION_ABORTED, "close-in-flight",
+          "the pending receive completes with ERROR_OPERATION_ABORTED");
 }
 
 /* NtClose, looked up with GetProcAddress, on a SOCKET with a receive in
@@ -324,29 +354,17 @@ static void close_in_flight(SOCKET a)
  * ERROR_CONNECTION_ABORTED, Wine's tests record.) */
 static void ntclose_in_flight(SOCKET a, SOCKET c)
 {
-    NTSTATUS (WINAPI *nt_close)(HANDLE) =
-        (NTSTATUS (WINAPI *)(HANDLE))(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtClose");
+    struct in_flight f = close_with_receive(a, 9, by_ntclose);
     char buf[16];
-    WSABUF wb = { sizeof(buf), buf };
-    DWORD flags = 0, bytes;
-    ULONG_PTR key;
-    OVERLAPPED ov = { 0 }, *got = NULL;
-    HANDLE p = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
-    int ok = nt_close && CreateIoCompletionPort((HANDLE)a, p, 9, 0) == p &&
-             WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING &&
-             nt_close((HANDLE)a) == 0;
-    BOOL done = GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000);
-    DWORD error = GetLastError();
     DWORD wait = 2000;            /* a socket left open would leave the peer waiting */
     setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, (char *)&wait, sizeof(wait));
     int r = recv(c, buf, sizeof(buf), 0);
     if (r < 0 && WSAGetLastError() == WSAETIMEDOUT)
         r = 1;                    /* not ended */
-    printf("# ntclose-in-flight: ok %d done %d got %d key %lu error %lu peer %d\n", ok, done, got == &ov,
-           (unsigned long)key, error, r);
-    check(ok && !done && got == &ov && key == 9 && error && r <= 0, "ntclose-in-flight",
+    printf("# ntclose-in-flight: ok %d done %d got %d key %lu error %lu peer %d\n", f.ok, f.done, f.got_ours,
+           (unsigned long)f.key, f.error, r);
+    check(f.ok && !f.done && f.got_ours && f.key == 9 && f.error && r <= 0, "ntclose-in-flight",
           "NtClose from GetProcAddress ends the pending receive on the port and the connection");
-    CloseHandle(p);
 }
 
 /* A file's overlapped write completes on the same port as the sockets
