@@ -29,6 +29,49 @@ void iocp_binding_init(struct iocp_binding *b)
     atomic_init(&b->modes, 0);
     atomic_init(&b->signal, 0);
     atomic_init(&b->signal_waiters, 0);
+    atomic_init(&b->idle, 1);
+}
+
+static void drain_port(void *port)
+{
+    iocp_port_drain(port);
+}
+
+uint32_t iocp_handle_wait(uintptr_t handle, int64_t deadline)
+{
+    struct w2u_object *obj = w2u_handle_get(handle, W2U_OBJ_ANY);
+    if (!obj)
+        return W2U_STATUS_INVALID_HANDLE;
+    uint32_t r = W2U_STATUS_INVALID_HANDLE;
+    struct iocp_binding *b = obj->binding;
+    if (b)
+        r = iocp_binding_wait_signalled(b, deadline, b->own_port ? drain_port : NULL, b->own_port);
+    w2u_object_unref(obj);
+    return r;
+}
+
+void iocp_binding_io_start(struct iocp_binding *b)
+{
+    atomic_store_explicit(&b->idle, 0, memory_order_seq_cst);
+}
+
+uint32_t iocp_binding_wait_signalled(struct iocp_binding *b, int64_t deadline, void (*drain)(void *), void *arg)
+{
+    for (;;) {
+        uint32_t seq = iocp_binding_signal(b);
+        if (atomic_load_explicit(&b->idle, memory_order_seq_cst))
+            return W2U_STATUS_SUCCESS;
+        if (deadline != W2U_FOREVER && deadline <= w2u_now_ns())
+            return W2U_STATUS_TIMEOUT;
+        if (drain)
+            drain(arg);
+        if (atomic_load_explicit(&b->idle, memory_order_seq_cst))
+            return W2U_STATUS_SUCCESS;
+        /* Slices: a completion the drain could not see yet is reaped on
+         * the next round. */
+        int64_t slice = w2u_now_ns() + 10000000;
+        iocp_binding_wait(b, seq, deadline != W2U_FOREVER && deadline < slice ? deadline : slice);
+    }
 }
 
 void iocp_binding_release(struct iocp_binding *b)
@@ -137,6 +180,7 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
     if (b && !(skip && (modes & IOCP_SKIP_EVENT_ON_SUCCESS))) {
         /* Pairs with iocp_binding_wait (all seq_cst): either the waiter
          * is counted here, or its futex_wait sees the new value. */
+        atomic_store_explicit(&b->idle, 1, memory_order_seq_cst);
         atomic_fetch_add_explicit(&b->signal, 1, memory_order_seq_cst);
         if (atomic_load_explicit(&b->signal_waiters, memory_order_seq_cst))
             w2u_futex_wake(&b->signal, INT_MAX);

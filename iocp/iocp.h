@@ -142,6 +142,10 @@ struct iocp_binding {
     _Atomic uint32_t signal;              /* the handle's own "event": bumped
                                              per completion, futex word */
     _Atomic uint32_t signal_waiters;      /* threads in iocp_binding_wait */
+    _Atomic uint32_t idle;                /* the handle is signalled: no
+                                             operation started since the
+                                             last completion (a file
+                                             object's own event) */
 };
 
 void iocp_binding_init(struct iocp_binding *b);
@@ -150,6 +154,18 @@ void iocp_binding_init(struct iocp_binding *b);
  * call the kernel to wake when someone waits here. */
 uint32_t iocp_binding_signal(struct iocp_binding *b);
 void iocp_binding_wait(struct iocp_binding *b, uint32_t seq, int64_t deadline);
+/* An operation starts on the handle: a wait on the handle itself
+ * (WaitForSingleObject on a SOCKET) waits from now until the next
+ * completion, as Windows resets a file object's event at each start.
+ * Handles start signalled. */
+void iocp_binding_io_start(struct iocp_binding *b);
+/* Waits until the handle is signalled: W2U_STATUS_SUCCESS, or
+ * W2U_STATUS_TIMEOUT at the deadline.  drain, if not NULL, runs before
+ * each sleep (a waiter reaps the port's ring, as nobody else may). */
+uint32_t iocp_binding_wait_signalled(struct iocp_binding *b, int64_t deadline, void (*drain)(void *), void *arg);
+/* The same on a handle that can join a port (a SOCKET), reaping its own
+ * port's ring meanwhile; W2U_STATUS_INVALID_HANDLE for any other. */
+uint32_t iocp_handle_wait(uintptr_t handle, int64_t deadline);
 /* Drops the port reference (when the handle is destroyed). */
 void iocp_binding_release(struct iocp_binding *b);
 /* STATUS_INVALID_PARAMETER if already associated, INVALID_HANDLE for bad

@@ -335,6 +335,13 @@ W2U_EXPORT DWORD WINAPI WaitForMultipleObjectsEx(DWORD count, const HANDLE *hand
     }
     for (DWORD i = 0; i < count; i++)
         if (!(evs[i] = iocp_waitable_event((uintptr_t)handles[i]))) {
+            /* One handle that joins ports (a SOCKET): signalled while no
+             * operation started since its last completion.  (Not yet
+             * among others.) */
+            uint32_t st = count == 1 ? iocp_handle_wait((uintptr_t)handles[0], deadline(ms))
+                                     : W2U_STATUS_INVALID_HANDLE;
+            if (st == W2U_STATUS_SUCCESS || st == W2U_STATUS_TIMEOUT)
+                return st == W2U_STATUS_SUCCESS ? WAIT_OBJECT_0 : WAIT_TIMEOUT;
             w2u_set_error(ERROR_INVALID_HANDLE);
             return WAIT_FAILED;
         }

@@ -2558,6 +2558,33 @@ START_TEST(test_extensions_bad_pointers_fail_with_wsaefault)
 }
 END_TEST
 
+/* A SOCKET is a waitable handle, as a Windows file object: signalled
+ * when it is new, not signalled from the start of an operation until its
+ * completion (an OVERLAPPED without an event is waited for so). */
+START_TEST(test_socket_handle_signalled_between_operations)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    ck_assert_uint_eq(WaitForSingleObject((HANDLE)s, 0), WAIT_OBJECT_0);
+    char buf[16];
+    WSABUF b = { sizeof(buf), buf };
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    post_recv(s, &b, &ov);
+    ck_assert_uint_eq(WaitForSingleObject((HANDLE)s, 0), WAIT_TIMEOUT);
+    ck_assert_uint_eq(WaitForSingleObject((HANDLE)s, 50), WAIT_TIMEOUT);
+    ck_assert_int_eq(send(c, "data", 4, 0), 4);
+    ck_assert_uint_eq(WaitForSingleObject((HANDLE)s, 5000), WAIT_OBJECT_0);
+    DWORD got = 0;
+    ck_assert(GetOverlappedResult((HANDLE)s, &ov, &got, FALSE));
+    ck_assert_uint_eq(got, 4);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("overlapped");
@@ -2611,6 +2638,7 @@ int main(void)
     tcase_add_test(tc, test_duplicate_completes_on_the_originals_port);
     tcase_add_test(tc, test_event_select_records_fd_connect_as_windows);
     tcase_add_test(tc, test_extensions_bad_pointers_fail_with_wsaefault);
+    tcase_add_test(tc, test_socket_handle_signalled_between_operations);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

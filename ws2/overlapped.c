@@ -171,8 +171,9 @@ static struct ov_req **list_of(struct ws2_socket *s, const struct ov_req *r)
 /* From here on the operation exists for Windows: it is pending, and its
  * event (if any) is reset, as Windows' I/O manager resets it when an
  * operation starts (a program may reuse a signalled event). */
-static void mark_pending(struct iocp_overlapped *ov)
+static void mark_pending(struct ws2_socket *s, struct iocp_overlapped *ov)
 {
+    iocp_binding_io_start(&s->binding);
     uintptr_t event = ov->event & ~(uintptr_t)1;
     if (event) {
         if (ws2_host_reset_event)
@@ -613,7 +614,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
         q->poll_only = total == 0 && s->type == SOCK_STREAM;
     }
 
-    mark_pending(op->ov);
+    mark_pending(s, op->ov);
     if (!enqueue(q))
         return -W2U_WSA_IO_PENDING;   /* starts when those before it finish */
 
@@ -845,7 +846,7 @@ static struct ov_req *ext_request(struct ws2_socket *s, int kind, struct iocp_ov
 /* Enqueues and submits; -WSA_IO_PENDING, or the error (no completion). */
 static int ext_start(struct ov_req *q)
 {
-    mark_pending(q->c.ov);
+    mark_pending(q->sock, q->c.ov);
     enqueue(q);
     int e = submit(q);
     if (e == 0)
@@ -882,7 +883,7 @@ static int now_request(uintptr_t h, struct iocp_overlapped *ov, w2u_completion_r
         return ov ? -W2U_WSAENOBUFS : -W2U_WSAEFAULT;
     }
     set_routine(q, routine);
-    mark_pending(ov);
+    mark_pending(s, ov);
     *out = q;
     return 0;
 }
@@ -993,7 +994,7 @@ int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t da
         return r;
     }
     /* The connection WSAAccept deferred is the next one accepted. */
-    mark_pending(ov);
+    mark_pending(l, ov);
     enqueue(q);
     accepted(q, fd);
     return -W2U_WSA_IO_PENDING;
@@ -1147,7 +1148,7 @@ int ws2_disconnect_ex(uintptr_t h, uint32_t flags, struct iocp_overlapped *ov)
     }
     /* Windows reports it pending even though it is done: the completion
      * (event, port packet) is there by the time the call returns. */
-    mark_pending(ov);
+    mark_pending(s, ov);
     iocp_complete(&q->c, W2U_STATUS_SUCCESS, 0, false);
     return -W2U_WSA_IO_PENDING;
 }
@@ -1479,7 +1480,7 @@ int ws2_transmit(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint
         req_free(q);
         return r;
     }
-    mark_pending(ov);
+    mark_pending(s, ov);
     if (!enqueue(q))
         return -W2U_WSA_IO_PENDING;    /* after the sends before it */
     int e = transmit_next(q);

@@ -367,6 +367,23 @@ static void ntclose_in_flight(SOCKET a, SOCKET c)
           "NtClose from GetProcAddress ends the pending receive on the port and the connection");
 }
 
+/* WaitForSingleObject on the SOCKET itself: not signalled while a
+ * receive without an event is pending, signalled once it completes. */
+static void wait_on_socket_handle(SOCKET a, SOCKET c)
+{
+    char buf[16];
+    WSABUF wb = { sizeof(buf), buf };
+    DWORD flags = 0, got = 0;
+    OVERLAPPED ov = { 0 };
+    int ok = WSARecv(a, &wb, 1, NULL, &flags, &ov, NULL) == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING;
+    DWORD before = WaitForSingleObject((HANDLE)a, 0);
+    ok = ok && send(c, "data", 4, 0) == 4;
+    DWORD after = WaitForSingleObject((HANDLE)a, 5000);
+    printf("# wait-socket-handle: before %lu after %lu\n", before, after);
+    check(ok && before == WAIT_TIMEOUT && after == WAIT_OBJECT_0 && GetOverlappedResult((HANDLE)a, &ov, &got, FALSE) &&
+              got == 4, "wait-socket-handle", "WaitForSingleObject on a SOCKET waits for its pending receive");
+}
+
 /* A file's overlapped write completes on the same port as the sockets
  * (under ws2uring's fast mode, a port of ws2uring's: relayed). */
 static void file_on_port(void)
@@ -531,6 +548,11 @@ int main(int argc, char **argv)
     }
     if (connected_pair(&a, &c)) {
         ntclose_in_flight(a, c);
+        closesocket(c);
+    }
+    if (connected_pair(&a, &c)) {
+        wait_on_socket_handle(a, c);
+        closesocket(a);
         closesocket(c);
     }
     SOCKET h = WSASocketW(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);

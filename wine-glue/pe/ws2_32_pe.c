@@ -514,6 +514,84 @@ static NTSTATUS WINAPI hook_NtClose(HANDLE h)
                                                                                     : W2U_STATUS_OK;
 }
 
+/* A wait on a ws2uring port runs inside a Unix call, where Wine can neither
+ * suspend the thread (SuspendThread, a runtime's garbage collector) nor run
+ * its APCs: it is cut into slices, returning to the program's side between
+ * them (and, when alertable, running the thread's APCs there). */
+#define WAIT_SLICE_MS 50
+
+static DWORD slice_of(DWORD ms, DWORD waited)
+{
+    if (ms == INFINITE)
+        return WAIT_SLICE_MS;
+    DWORD left = ms > waited ? ms - waited : 0;
+    return left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS;
+}
+
+extern const unsigned w2u_pe_index_WaitForSingleObjectEx;   /* pe_thunks.c */
+static NTSTATUS (WINAPI *nt_wait_single)(HANDLE, BOOLEAN, const LARGE_INTEGER *);
+static NTSTATUS (WINAPI *nt_wait_many)(ULONG, const HANDLE *, BOOLEAN, BOOLEAN, const LARGE_INTEGER *);
+
+#define W2U_STATUS_USER_APC ((NTSTATUS)0x000000C0)
+#define W2U_STATUS_TIMEOUT  ((NTSTATUS)0x00000102)
+
+/* An NT timeout (NULL: none; < 0: relative, 100 ns; > 0: absolute system
+ * time) in milliseconds from now. */
+static DWORD timeout_ms(const LARGE_INTEGER *t)
+{
+    if (!t)
+        return INFINITE;
+    LONGLONG left = t->QuadPart;
+    if (left > 0) {
+        FILETIME now;
+        GetSystemTimeAsFileTime(&now);
+        left -= (LONGLONG)((ULONGLONG)now.dwHighDateTime << 32 | now.dwLowDateTime);
+        if (left < 0)
+            left = 0;
+    } else {
+        left = -left;
+    }
+    LONGLONG ms = (left + 9999) / 10000;
+    return ms >= INFINITE ? INFINITE - 1 : (DWORD)ms;
+}
+
+/* A wait on a SOCKET itself (WaitForSingleObject from any module): it is
+ * signalled while no operation started since its last completion, as a
+ * Windows file object.  ws2uring waits in slices, between which an
+ * alertable wait runs the thread's APCs. */
+static NTSTATUS wait_socket(HANDLE h, BOOLEAN alertable, const LARGE_INTEGER *timeout)
+{
+    DWORD ms = timeout_ms(timeout), start = GetTickCount();
+    for (;;) {
+        if (alertable && SleepEx(0, TRUE) == WAIT_IO_COMPLETION)
+            return W2U_STATUS_USER_APC;
+        DWORD slice = slice_of(ms, GetTickCount() - start);
+        DWORD r = (DWORD)native(w2u_pe_index_WaitForSingleObjectEx, "WaitForSingleObjectEx", (UINT64)(ULONG_PTR)h,
+                                slice, 0, 0, 0, 0);
+        if (r == WAIT_OBJECT_0)
+            return W2U_STATUS_OK;
+        if (r != WAIT_TIMEOUT)
+            return W2U_STATUS_INVALID_HANDLE;
+        if (slice < WAIT_SLICE_MS)
+            return W2U_STATUS_TIMEOUT;
+    }
+}
+
+static NTSTATUS WINAPI hook_NtWaitForSingleObject(HANDLE h, BOOLEAN alertable, const LARGE_INTEGER *timeout)
+{
+    return is_socket(h) ? wait_socket(h, alertable, timeout) : nt_wait_single(h, alertable, timeout);
+}
+
+/* kernelbase's WaitForSingleObject(Ex) is a wait on one of many.  A SOCKET
+ * among other handles is not served yet (Wine waits on its stand-in). */
+static NTSTATUS WINAPI hook_NtWaitForMultipleObjects(ULONG count, const HANDLE *handles, BOOLEAN wait_any,
+                                                     BOOLEAN alertable, const LARGE_INTEGER *timeout)
+{
+    if (count == 1 && handles && is_socket(handles[0]))
+        return wait_socket(handles[0], alertable, timeout);
+    return nt_wait_many(count, handles, wait_any, alertable, timeout);
+}
+
 static BOOL seam;        /* the ntdll seam is in place */
 
 /* Installs the seam; nt_close is the original call from then on, which
@@ -522,6 +600,8 @@ static void install_seam(void)
 {
     const struct w2u_nt_hook nt_hooks[] = {
         { "NtClose", (void *)hook_NtClose, (void **)&nt_close },
+        { "NtWaitForSingleObject", (void *)hook_NtWaitForSingleObject, (void **)&nt_wait_single },
+        { "NtWaitForMultipleObjects", (void *)hook_NtWaitForMultipleObjects, (void **)&nt_wait_many },
     };
     seam = w2u_nt_seam_install(nt_hooks, sizeof(nt_hooks) / sizeof(nt_hooks[0]));
     if (!seam)
@@ -550,20 +630,6 @@ static HANDLE WINAPI hook_CreateIoCompletionPort(HANDLE file, HANDLE existing, U
         unix_call(unixlib, W2U_UNIX_HOST_PORT, &p);
     }
     return port;
-}
-
-/* A wait on a ws2uring port runs inside a Unix call, where Wine can neither
- * suspend the thread (SuspendThread, a runtime's garbage collector) nor run
- * its APCs: it is cut into slices, returning to the program's side between
- * them (and, when alertable, running the thread's APCs there). */
-#define WAIT_SLICE_MS 50
-
-static DWORD slice_of(DWORD ms, DWORD waited)
-{
-    if (ms == INFINITE)
-        return WAIT_SLICE_MS;
-    DWORD left = ms > waited ? ms - waited : 0;
-    return left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS;
 }
 
 static BOOL WINAPI hook_GetQueuedCompletionStatus(HANDLE port, DWORD *bytes, ULONG_PTR *key, OVERLAPPED **ov,
