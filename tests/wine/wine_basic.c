@@ -269,6 +269,40 @@ static void async_select_connect_order(void)
         DestroyWindow(w);
 }
 
+static void WINAPI count_apc(ULONG_PTR arg)
+{
+    (*(int *)arg)++;
+}
+
+/* select that has to wait is an alertable wait, as on Windows: an APC
+ * queued to the thread runs during it; a select that returns at once runs
+ * none. */
+static void select_runs_apcs(void)
+{
+    struct sockaddr_storage a;
+    int len, runs = 0;
+    SOCKET l = listening(AF_INET, &a, &len);
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(l, &rd);
+    struct timeval tv = { 0, 500 };          /* even a wait this short is alertable */
+    int ok = l != INVALID_SOCKET && QueueUserAPC(count_apc, GetCurrentThread(), (ULONG_PTR)&runs) &&
+             select(0, &rd, NULL, NULL, &tv) == 0;
+    printf("# select-apc: ok %d runs %d\n", ok, runs);
+    check(ok && runs == 1, "select-apc", "the queued APC runs while select waits");
+    SOCKET c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    fd_set wr;
+    FD_ZERO(&wr);
+    FD_SET(c, &wr);
+    runs = 0;
+    ok = !connect(c, (struct sockaddr *)&a, len) && QueueUserAPC(count_apc, GetCurrentThread(), (ULONG_PTR)&runs) &&
+         select(0, NULL, &wr, NULL, &tv) == 1 && runs == 0;
+    SleepEx(0, TRUE);
+    check(ok && runs == 1, "select-ready-no-apc", "a select that returns at once runs no APC");
+    closesocket(c);
+    closesocket(l);
+}
+
 /* A SOCKET is a kernel object handle: handle information, and it joins a
  * completion port. */
 static void socket_handle(void)
@@ -439,6 +473,7 @@ int main(int argc, char **argv)
     event_select();
     async_select();
     async_select_connect_order();
+    select_runs_apcs();
     conditional_accept();
     resolve();
     async_database();

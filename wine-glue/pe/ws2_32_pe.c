@@ -746,6 +746,66 @@ extern const unsigned w2u_pe_index_WSAGetOverlappedResult;
 /* The wait, when asked for, happens here (on the event with Wine's own
  * wait, or on the socket in slices); ws2uring then reports the outcome
  * and checks the SOCKET. */
+extern const unsigned w2u_pe_index_select;
+
+/* Windows' select is an alertable wait: an APC queued to the thread runs
+ * while select blocks (not when it returns at once), and select goes on
+ * waiting.  ws2uring's select waits inside a Unix call, where Wine runs
+ * no APC, so a select that has to wait is cut into slices: each asks
+ * again with the program's sets as they were given, and the thread's
+ * APCs run in between. */
+struct any_fd_set {
+    u_int fd_count;
+    SOCKET fd_array[];
+};
+
+static size_t set_size(const struct any_fd_set *set)
+{
+    return set ? sizeof(u_int) + set->fd_count * sizeof(SOCKET) : 0;
+}
+
+int WINAPI w2u_pe_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timeval *timeout)
+{
+    struct any_fd_set *sets[3] = { (struct any_fd_set *)rd, (struct any_fd_set *)wr, (struct any_fd_set *)ex };
+    void *copies[3] = { NULL, NULL, NULL };
+    BOOL sliced = !timeout || timeout->tv_sec || timeout->tv_usec;
+    /* Sets it cannot read are ws2uring's to refuse (WSAEFAULT): no slices. */
+    for (int k = 0; k < 3 && sliced; k++)
+        if (sets[k] && (IsBadReadPtr(sets[k], sizeof(u_int)) || IsBadReadPtr(sets[k], set_size(sets[k])) ||
+                        !(copies[k] = HeapAlloc(GetProcessHeap(), 0, set_size(sets[k])))))
+            sliced = FALSE;
+    if (timeout && IsBadReadPtr(timeout, sizeof(*timeout)))
+        sliced = FALSE;
+    for (int k = 0; k < 3 && sliced; k++)
+        if (copies[k])
+            memcpy(copies[k], sets[k], set_size(sets[k]));
+    ULONGLONG want = timeout && sliced ? (ULONGLONG)(ULONG)timeout->tv_sec * 1000 + ((ULONG)timeout->tv_usec + 999) / 1000
+                                       : 0;
+    DWORD ms = !timeout ? INFINITE : want >= INFINITE ? INFINITE - 1 : (DWORD)want;
+    DWORD start = GetTickCount();
+    int r;
+    for (;;) {
+        DWORD slice = sliced ? slice_of(ms, GetTickCount() - start) : 0;
+        struct timeval tv = { (long)(slice / 1000), (long)(slice % 1000) * 1000 };
+        const struct timeval *t = sliced ? &tv : timeout;
+        r = (int)w2u_pe_forward(w2u_pe_index_select, "select", (UINT64)nfds, (UINT64)(ULONG_PTR)rd,
+                                (UINT64)(ULONG_PTR)wr, (UINT64)(ULONG_PTR)ex, (UINT64)(ULONG_PTR)t, 0, 0, 0, 0, 0, 0,
+                                0);
+        if (!sliced || r != 0)
+            break;
+        SleepEx(0, TRUE);                       /* it waited: the thread's APCs run */
+        if (slice < WAIT_SLICE_MS)
+            break;
+        for (int k = 0; k < 3; k++)
+            if (copies[k])
+                memcpy(sets[k], copies[k], set_size(copies[k]));
+    }
+    for (int k = 0; k < 3; k++)
+        if (copies[k])
+            HeapFree(GetProcessHeap(), 0, copies[k]);
+    return r;
+}
+
 BOOL WINAPI w2u_pe_WSAGetOverlappedResult(UINT64 s, WSAOVERLAPPED *ov, DWORD *bytes, BOOL wait, DWORD *flags)
 {
     if (wait && ov && is_socket((HANDLE)(ULONG_PTR)s) && ov->Internal == STATUS_PENDING) {
