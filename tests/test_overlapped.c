@@ -2548,7 +2548,15 @@ START_TEST(test_extensions_bad_pointers_fail_with_wsaefault)
     m.Control = (WSABUF){ 0, NULL };
     ck_assert_int_eq(WSASendMsg(c, &m, 0, bad, NULL, NULL), SOCKET_ERROR);
     ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
-    ck_assert_int_eq(send(c, "ok", 2, 0), 2);                       /* the connection goes on */
+    /* A send only reads its WSAMSG: read-only memory will do. */
+    WSABUF ob = { 2, (char *)"ok" };
+    WSAMSG *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(ro, MAP_FAILED);
+    *ro = (WSAMSG){ .lpBuffers = &ob, .dwBufferCount = 1 };
+    ck_assert_int_eq(mprotect(ro, 4096, PROT_READ), 0);
+    ck_assert_int_eq(WSASendMsg(c, ro, 0, &n, NULL, NULL), 0);     /* the connection goes on */
+    ck_assert_uint_eq(n, 2);
+    munmap(ro, 4096);
     ck_assert_int_eq(recv(p, buf, sizeof(buf), 0), 2);
     closesocket(p);
     closesocket(c);

@@ -66,15 +66,17 @@ static inline int user_fault(SOCKET s)
     return v < 0 ? v : -W2U_WSAEFAULT;
 }
 
-/* A WSAMSG's own memory: the header (read, and written back by a
- * receive), the WSABUF array, the name and the control buffer (a receive
- * fills both, a send reads both). */
+/* A WSAMSG's own memory: the header (read; a receive writes lengths and
+ * flags back into it), the WSABUF array, the name and the control buffer
+ * (a receive fills both, a send reads both). */
 static inline bool user_msg(WSAMSG *msg, bool receive)
 {
-    if (!user_out(msg, sizeof(*msg)))
+    if (!msg)
+        return true;
+    if (receive ? !user_out(msg, sizeof(*msg)) : !user_in(msg, sizeof(*msg)))
         return false;
-    if (!msg || !user_in(msg->lpBuffers, (size_t)msg->dwBufferCount * sizeof(WSABUF)))
-        return !msg;
+    if (!user_in(msg->lpBuffers, (size_t)msg->dwBufferCount * sizeof(WSABUF)))
+        return false;
     if (receive)
         return user_out(msg->name, msg->namelen > 0 ? (size_t)msg->namelen : 0) &&
                user_out(msg->Control.buf, msg->Control.len);
