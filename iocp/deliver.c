@@ -32,9 +32,9 @@ void iocp_binding_init(struct iocp_binding *b)
     atomic_init(&b->idle, 1);
 }
 
-static void drain_port(void *port)
+static bool signalled(void *binding)
 {
-    iocp_port_drain(port);
+    return atomic_load_explicit(&((struct iocp_binding *)binding)->idle, memory_order_seq_cst);
 }
 
 uint32_t iocp_handle_wait(uintptr_t handle, int64_t deadline)
@@ -43,9 +43,8 @@ uint32_t iocp_handle_wait(uintptr_t handle, int64_t deadline)
     if (!obj)
         return W2U_STATUS_INVALID_HANDLE;
     uint32_t r = W2U_STATUS_INVALID_HANDLE;
-    struct iocp_binding *b = obj->binding;
-    if (b)
-        r = iocp_binding_wait_signalled(b, deadline, b->own_port ? drain_port : NULL, b->own_port);
+    if (obj->binding)
+        r = iocp_binding_wait_until(obj->binding, signalled, obj->binding, deadline);
     w2u_object_unref(obj);
     return r;
 }
@@ -55,23 +54,20 @@ void iocp_binding_io_start(struct iocp_binding *b)
     atomic_store_explicit(&b->idle, 0, memory_order_seq_cst);
 }
 
-uint32_t iocp_binding_wait_signalled(struct iocp_binding *b, int64_t deadline, void (*drain)(void *), void *arg)
+uint32_t iocp_binding_wait_until(struct iocp_binding *b, bool (*done)(void *), void *arg, int64_t deadline)
 {
-    for (;;) {
+    while (!done(arg)) {
         uint32_t seq = iocp_binding_signal(b);
-        if (atomic_load_explicit(&b->idle, memory_order_seq_cst))
-            return W2U_STATUS_SUCCESS;
+        if (done(arg))
+            break;
         if (deadline != W2U_FOREVER && deadline <= w2u_now_ns())
             return W2U_STATUS_TIMEOUT;
-        if (drain)
-            drain(arg);
-        if (atomic_load_explicit(&b->idle, memory_order_seq_cst))
-            return W2U_STATUS_SUCCESS;
-        /* Slices: a completion the drain could not see yet is reaped on
-         * the next round. */
+        if (b->own_port)
+            iocp_port_drain(b->own_port);
         int64_t slice = w2u_now_ns() + 10000000;
-        iocp_binding_wait(b, seq, deadline != W2U_FOREVER && deadline < slice ? deadline : slice);
+        iocp_binding_wait(b, seq, deadline < slice ? deadline : slice);
     }
+    return W2U_STATUS_SUCCESS;
 }
 
 void iocp_binding_release(struct iocp_binding *b)

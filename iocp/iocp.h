@@ -159,12 +159,13 @@ void iocp_binding_wait(struct iocp_binding *b, uint32_t seq, int64_t deadline);
  * completion, as Windows resets a file object's event at each start.
  * Handles start signalled. */
 void iocp_binding_io_start(struct iocp_binding *b);
-/* Waits until the handle is signalled: W2U_STATUS_SUCCESS, or
- * W2U_STATUS_TIMEOUT at the deadline.  drain, if not NULL, runs before
- * each sleep (a waiter reaps the port's ring, as nobody else may). */
-uint32_t iocp_binding_wait_signalled(struct iocp_binding *b, int64_t deadline, void (*drain)(void *), void *arg);
-/* The same on a handle that can join a port (a SOCKET), reaping its own
- * port's ring meanwhile; W2U_STATUS_INVALID_HANDLE for any other. */
+/* Waits on b's signal until done(arg) holds: W2U_STATUS_SUCCESS, or
+ * W2U_STATUS_TIMEOUT at the deadline.  Meanwhile the waiter reaps the
+ * ring of b's own port, since nobody else may be doing it, and looks
+ * again at least every 10 ms (a completion still in the ring). */
+uint32_t iocp_binding_wait_until(struct iocp_binding *b, bool (*done)(void *), void *arg, int64_t deadline);
+/* Waits until a handle that can join a port (a SOCKET) is signalled;
+ * W2U_STATUS_INVALID_HANDLE for any other handle. */
 uint32_t iocp_handle_wait(uintptr_t handle, int64_t deadline);
 /* Drops the port reference (when the handle is destroyed). */
 void iocp_binding_release(struct iocp_binding *b);

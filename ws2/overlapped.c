@@ -1272,28 +1272,21 @@ void ws2_cancel_all(struct ws2_socket *s)
 
 /* ---- results ----------------------------------------------------------------------------------------- */
 
+static bool ended(void *ov)
+{
+    return atomic_load_explicit(&((struct iocp_overlapped *)ov)->internal, memory_order_acquire) !=
+           W2U_STATUS_PENDING;
+}
+
 int ws2_overlapped_wait(uintptr_t h, struct iocp_overlapped *ov, int64_t deadline)
 {
     struct ws2_socket *s;
     int r = ws2_socket_get(h, &s);
     if (r < 0)
         return r;
-    /* Wait on the handle's own signal; a thread that waits helps reap the
-     * port's ring, since nobody else may be doing it. */
-    while (atomic_load_explicit(&ov->internal, memory_order_acquire) == W2U_STATUS_PENDING) {
-        uint32_t seq = iocp_binding_signal(&s->binding);
-        if (atomic_load_explicit(&ov->internal, memory_order_acquire) != W2U_STATUS_PENDING)
-            break;
-        if (deadline != W2U_FOREVER && deadline <= w2u_now_ns()) {
-            r = -W2U_WSA_IO_INCOMPLETE;
-            break;
-        }
-        struct iocp_port *port = s->binding.own_port;
-        if (port)
-            iocp_port_drain(port);
-        int64_t slice = w2u_now_ns() + 10000000;     /* re-check the ring now and then */
-        iocp_binding_wait(&s->binding, seq, deadline < slice ? deadline : slice);
-    }
+    /* On the handle's own signal (it is bumped per completion). */
+    if (iocp_binding_wait_until(&s->binding, ended, ov, deadline) == W2U_STATUS_TIMEOUT)
+        r = -W2U_WSA_IO_INCOMPLETE;
     ws2_socket_put(s);
     return r;
 }

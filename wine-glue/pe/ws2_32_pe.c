@@ -528,6 +528,26 @@ static DWORD slice_of(DWORD ms, DWORD waited)
     return left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS;
 }
 
+enum sliced { SLICED_DONE, SLICED_TIMEOUT, SLICED_APC, SLICED_FAILED };
+
+/* Runs one(slice, arg), a wait of up to slice ms in ws2uring, until it is
+ * done (> 0) or failed (< 0), ms (INFINITE: no limit) are up, or, when
+ * alertable, an APC ran between two slices. */
+static enum sliced in_slices(DWORD ms, BOOL alertable, int (*one)(DWORD slice, void *arg), void *arg)
+{
+    DWORD start = GetTickCount();
+    for (;;) {
+        if (alertable && SleepEx(0, TRUE) == WAIT_IO_COMPLETION)
+            return SLICED_APC;
+        DWORD slice = slice_of(ms, GetTickCount() - start);
+        int r = one(slice, arg);
+        if (r)
+            return r > 0 ? SLICED_DONE : SLICED_FAILED;
+        if (slice < WAIT_SLICE_MS)
+            return SLICED_TIMEOUT;
+    }
+}
+
 extern const unsigned w2u_pe_index_WaitForSingleObjectEx;   /* pe_thunks.c */
 static NTSTATUS (WINAPI *nt_wait_single)(HANDLE, BOOLEAN, const LARGE_INTEGER *);
 static NTSTATUS (WINAPI *nt_wait_many)(ULONG, const HANDLE *, BOOLEAN, BOOLEAN, const LARGE_INTEGER *);
@@ -559,21 +579,20 @@ static DWORD timeout_ms(const LARGE_INTEGER *t)
  * signalled while no operation started since its last completion, as a
  * Windows file object.  ws2uring waits in slices, between which an
  * alertable wait runs the thread's APCs. */
+static int socket_slice(DWORD slice, void *h)
+{
+    DWORD r = (DWORD)native(w2u_pe_index_WaitForSingleObjectEx, "WaitForSingleObjectEx", (UINT64)(ULONG_PTR)h, slice,
+                            0, 0, 0, 0);
+    return r == WAIT_OBJECT_0 ? 1 : r == WAIT_TIMEOUT ? 0 : -1;
+}
+
 static NTSTATUS wait_socket(HANDLE h, BOOLEAN alertable, const LARGE_INTEGER *timeout)
 {
-    DWORD ms = timeout_ms(timeout), start = GetTickCount();
-    for (;;) {
-        if (alertable && SleepEx(0, TRUE) == WAIT_IO_COMPLETION)
-            return W2U_STATUS_USER_APC;
-        DWORD slice = slice_of(ms, GetTickCount() - start);
-        DWORD r = (DWORD)native(w2u_pe_index_WaitForSingleObjectEx, "WaitForSingleObjectEx", (UINT64)(ULONG_PTR)h,
-                                slice, 0, 0, 0, 0);
-        if (r == WAIT_OBJECT_0)
-            return W2U_STATUS_OK;
-        if (r != WAIT_TIMEOUT)
-            return W2U_STATUS_INVALID_HANDLE;
-        if (slice < WAIT_SLICE_MS)
-            return W2U_STATUS_TIMEOUT;
+    switch (in_slices(timeout_ms(timeout), alertable, socket_slice, h)) {
+    case SLICED_DONE:    return W2U_STATUS_OK;
+    case SLICED_TIMEOUT: return W2U_STATUS_TIMEOUT;
+    case SLICED_APC:     return W2U_STATUS_USER_APC;
+    default:             return W2U_STATUS_INVALID_HANDLE;
     }
 }
 
@@ -592,8 +611,6 @@ static NTSTATUS WINAPI hook_NtWaitForMultipleObjects(ULONG count, const HANDLE *
     return nt_wait_many(count, handles, wait_any, alertable, timeout);
 }
 
-static BOOL seam;        /* the ntdll seam is in place */
-
 /* Installs the seam; nt_close is the original call from then on, which
  * ws2uring's own closes of Wine handles use. */
 static void install_seam(void)
@@ -603,8 +620,7 @@ static void install_seam(void)
         { "NtWaitForSingleObject", (void *)hook_NtWaitForSingleObject, (void **)&nt_wait_single },
         { "NtWaitForMultipleObjects", (void *)hook_NtWaitForMultipleObjects, (void **)&nt_wait_many },
     };
-    seam = w2u_nt_seam_install(nt_hooks, sizeof(nt_hooks) / sizeof(nt_hooks[0]));
-    if (!seam)
+    if (!w2u_nt_seam_install(nt_hooks, sizeof(nt_hooks) / sizeof(nt_hooks[0])))
         say("ws2uring: ntdll's system-call thunks are not Wine 8.0's: only the program's own imports reach "
             "ws2uring\n");
 }
@@ -698,25 +714,29 @@ static BOOL WINAPI hook_CancelIoEx(HANDLE h, OVERLAPPED *ov)
  * h without an event, on the program's side: ws2uring's wait runs in
  * slices, and between them Wine can suspend the thread and, when
  * alertable, run its APCs (*apc is then set).  TRUE when ov is over. */
+struct overlapped_wait {
+    HANDLE h;
+    OVERLAPPED *ov;
+};
+
+static int overlapped_slice(DWORD slice, void *arg)
+{
+    struct overlapped_wait *w = arg;
+    DWORD got;
+    native(w2u_pe_index_GetOverlappedResultEx, "GetOverlappedResultEx", (UINT64)(ULONG_PTR)w->h,
+           (UINT64)(ULONG_PTR)w->ov, (UINT64)(ULONG_PTR)&got, slice, 0, 0);
+    return w->ov->Internal != STATUS_PENDING;
+}
+
 static BOOL wait_on_socket(HANDLE h, OVERLAPPED *ov, DWORD ms, BOOL alertable, BOOL *apc)
 {
-    DWORD start = GetTickCount();
+    struct overlapped_wait w = { h, ov };
     *apc = FALSE;
-    for (;;) {
-        if (ov->Internal != STATUS_PENDING)
-            return TRUE;
-        if (alertable && SleepEx(0, TRUE) == WAIT_IO_COMPLETION) {
-            *apc = TRUE;
-            return FALSE;
-        }
-        DWORD slice = slice_of(ms, GetTickCount() - start), got;
-        native(w2u_pe_index_GetOverlappedResultEx, "GetOverlappedResultEx", (UINT64)(ULONG_PTR)h,
-               (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)&got, slice, 0, 0);
-        if (ov->Internal != STATUS_PENDING)
-            return TRUE;
-        if (slice < WAIT_SLICE_MS)
-            return FALSE;
-    }
+    if (ov->Internal != STATUS_PENDING)
+        return TRUE;
+    enum sliced r = in_slices(ms, alertable, overlapped_slice, &w);
+    *apc = r == SLICED_APC;
+    return r == SLICED_DONE;
 }
 
 /* With an event, Wine's own call waits on it and reads the OVERLAPPED,
@@ -743,9 +763,6 @@ static BOOL WINAPI hook_GetOverlappedResult(HANDLE h, OVERLAPPED *ov, DWORD *byt
 
 extern const unsigned w2u_pe_index_WSAGetOverlappedResult;
 
-/* The wait, when asked for, happens here (on the event with Wine's own
- * wait, or on the socket in slices); ws2uring then reports the outcome
- * and checks the SOCKET. */
 extern const unsigned w2u_pe_index_select;
 
 /* Windows' select is an alertable wait: an APC queued to the thread runs
@@ -806,6 +823,9 @@ int WINAPI w2u_pe_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const str
     return r;
 }
 
+/* The wait, when asked for, happens here (on the event with Wine's own
+ * wait, or on the socket in slices); ws2uring then reports the outcome
+ * and checks the SOCKET. */
 BOOL WINAPI w2u_pe_WSAGetOverlappedResult(UINT64 s, WSAOVERLAPPED *ov, DWORD *bytes, BOOL wait, DWORD *flags)
 {
     if (wait && ov && is_socket((HANDLE)(ULONG_PTR)s) && ov->Internal == STATUS_PENDING) {
