@@ -196,3 +196,13 @@ uint32_t w2u_wsa_to_status(uint32_t wsa)
             return rows[i].status;
     return W2U_STATUS_INVALID_PARAMETER;
 }
+
+uint32_t w2u_error_to_status(uint32_t err)
+{
+    if (err >= WSAEINTR_)
+        return w2u_wsa_to_status(err);
+    for (size_t i = 0; i < W2U_ARRAY_SIZE(rows); i++)
+        if (rows[i].win32 == err)
+            return rows[i].status;
+    return W2U_STATUS_INVALID_PARAMETER;
+}

@@ -97,6 +97,10 @@ uint32_t w2u_status_to_win32(uint32_t status);
 uint32_t w2u_status_to_wsa(uint32_t status);
 /* The NTSTATUS for a WSA error (first row that has it). */
 uint32_t w2u_wsa_to_status(uint32_t wsa);
+/* The NTSTATUS for the error a Win32 or Winsock call set (WSA errors are
+ * 10000 and up; a Win32 error by the first row that has it), for a host
+ * that answers an Nt* call with one of those calls. */
+uint32_t w2u_error_to_status(uint32_t err);
 
 /* ---- per-thread last error (GetLastError / WSAGetLastError share it) ---- */
 /* initial-exec: a direct %fs access instead of a __tls_get_addr call on

@@ -122,28 +122,43 @@ START_TEST(test_recv_and_send_complete_through_port)
 }
 END_TEST
 
-START_TEST(test_skip_completion_port_on_success)
+/* Starts Winsock and connects c to s; c is on a port of its own (key),
+ * which it skips on success.  Returns the port. */
+static HANDLE skip_mode_pair(SOCKET *c, SOCKET *s, ULONG_PTR key)
 {
     start();
-    SOCKET c, s;
-    tcp_pair(&c, &s);
-    HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 1, 0);
-    ck_assert(SetFileCompletionNotificationModes((HANDLE)c, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
-    OVERLAPPED ov;
-    zero(&ov);
-    WSABUF b = { 3, (char *)"abc" };
-    DWORD sent = 0, bytes;
+    tcp_pair(c, s);
+    HANDLE port = CreateIoCompletionPort((HANDLE)*c, NULL, key, 0);
+    ck_assert(SetFileCompletionNotificationModes((HANDLE)*c, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
+    return port;
+}
+
+/* Nothing is on the port (waiting up to ms); then everything goes. */
+static void no_packet_then_end(HANDLE port, DWORD ms, SOCKET c, SOCKET s)
+{
+    DWORD bytes;
     ULONG_PTR key;
     LPOVERLAPPED got;
-    ck_assert_int_eq(WSASend(c, &b, 1, &sent, 0, &ov, NULL), 0);
-    ck_assert_uint_eq(sent, 3);
-    ck_assert(HasOverlappedIoCompleted(&ov));
-    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 50));   /* nothing posted */
+    ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, ms));
     ck_assert_uint_eq(GetLastError(), WAIT_TIMEOUT);
     closesocket(c);
     closesocket(s);
     CloseHandle(port);
     stop();
+}
+
+START_TEST(test_skip_completion_port_on_success)
+{
+    SOCKET c, s;
+    HANDLE port = skip_mode_pair(&c, &s, 1);
+    OVERLAPPED ov;
+    zero(&ov);
+    WSABUF b = { 3, (char *)"abc" };
+    DWORD sent = 0;
+    ck_assert_int_eq(WSASend(c, &b, 1, &sent, 0, &ov, NULL), 0);
+    ck_assert_uint_eq(sent, 3);
+    ck_assert(HasOverlappedIoCompleted(&ov));
+    no_packet_then_end(port, 50, c, s);
 }
 END_TEST
 
@@ -209,6 +224,31 @@ START_TEST(test_wsarecv_completes_inline_when_data_waits)
     closesocket(s);
     CloseHandle(port);
     stop();
+}
+END_TEST
+
+/* A socket that skips the port on success (Go's runtime sets it on every
+ * socket) gets its receive done at once whenever data is waiting, even
+ * the first, as Windows completes it: no packet, the count at once. */
+START_TEST(test_wsarecv_skip_mode_completes_inline_when_data_waits)
+{
+    SOCKET c, s;
+    HANDLE port = skip_mode_pair(&c, &s, 4);
+    ck_assert_int_eq(send(s, "ready", 5, 0), 5);
+    u_long waiting = 0;
+    for (int i = 0; i < 500 && waiting < 5; i++) {
+        ck_assert_int_eq(ioctlsocket(c, FIONREAD, &waiting), 0);
+        if (waiting < 5)
+            Sleep(2);
+    }
+    ck_assert_uint_eq(waiting, 5);
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD count;
+    ck_assert_int_eq(recv_now(c, buf, sizeof(buf), &ov, &count), 0);
+    ck_assert_uint_eq(count, 5);
+    ck_assert_mem_eq(buf, "ready", 5);
+    no_packet_then_end(port, 0, c, s);
 }
 END_TEST
 
@@ -2602,6 +2642,7 @@ int main(void)
     tcase_add_test(tc, test_recv_and_send_complete_through_port);
     tcase_add_test(tc, test_skip_completion_port_on_success);
     tcase_add_test(tc, test_wsarecv_completes_inline_when_data_waits);
+    tcase_add_test(tc, test_wsarecv_skip_mode_completes_inline_when_data_waits);
     tcase_add_test(tc, test_completion_routine_runs_when_alertable);
     tcase_add_test(tc, test_low_bit_event_sets_event_without_packet);
     tcase_add_test(tc, test_getoverlappedresult_waits);

@@ -34,6 +34,7 @@ enum w2u_unix_call {
     W2U_UNIX_LOOKUP,     /* struct w2u_forward_params: args[0] an overlapped GetAddrInfoExW's handle; waits
                           * for its end; ret its error (-1: no such lookup), args[1..3] out: event, routine,
                           * OVERLAPPED */
+    W2U_UNIX_STATUS,     /* struct w2u_forward_params: args[0] a Win32 or WSA error; ret its NTSTATUS */
     W2U_UNIX_CALLS
 };
 

@@ -447,9 +447,11 @@ static void inline_recv_read(void)
 }
 
 /* A stream receive at the head of its queue, when the last one filled its
- * buffers (data is probably waiting), or on a socket in non-blocking mode
+ * buffers (data is probably waiting), on a socket in non-blocking mode
  * (a program that mixes the two polls for readiness first, and expects the
- * receive to complete at once when data is there): one non-blocking
+ * receive to complete at once when data is there), or on one that skips
+ * the port on success (the program asked for immediate completions, as
+ * Go's runtime does, and reads again at once after each): one non-blocking
  * recvmsg instead of a trip through the ring, as Windows completes a
  * receive at once when data is there.  True when it got data or end of
  * stream (*status and q->done set); false to go to the ring, as when
@@ -472,7 +474,8 @@ static bool recv_inline_now(struct ov_req *q, uint32_t *status)
     if (!inline_recv || s->type != SOCK_STREAM || q->poll_only ||
         (q->msg.msg_flags & (MSG_OOB | MSG_WAITALL)) ||
         !(atomic_load_explicit(&s->recv_ready, memory_order_relaxed) ||
-          atomic_load_explicit(&s->nonblocking, memory_order_relaxed)))
+          atomic_load_explicit(&s->nonblocking, memory_order_relaxed) ||
+          (atomic_load_explicit(&s->binding.modes, memory_order_relaxed) & IOCP_SKIP_PORT_ON_SUCCESS)))
         return false;
     struct msghdr saved = q->msg;            /* recvmsg writes lengths and flags back */
     ssize_t n = ws2_recvmsg(s->fd, &q->msg, (q->msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);

@@ -1131,6 +1131,13 @@ W2U_EXPORT uint32_t ws2uring_post_status(uintptr_t port, uint32_t status, uintpt
     return iocp_post(port, status, information, key, ov);
 }
 
+/* The NTSTATUS for the error a call set: for a host that serves the NT
+ * layer (NtReadFile on a SOCKET) with the Win32 and Winsock calls. */
+W2U_EXPORT uint32_t ws2uring_error_status(uint32_t err)
+{
+    return w2u_error_to_status(err);
+}
+
 /* Forgets alias; returns the socket it stood for, or 0. */
 W2U_EXPORT uintptr_t ws2uring_socket_unalias(uintptr_t alias)
 {

@@ -37,8 +37,8 @@ declare -A wine_bugs=(
 
 # Each program runs on ws2uring and on the builtin (a copy under another
 # name, so that the per-program DLL override does not apply to it).
-# The completion-port program runs on ws2uring's compatible mode too.
-for run in wine_basic wine_iocp wine_iocp:compatible; do
+# The completion-port programs run on ws2uring's compatible mode too.
+for run in wine_basic wine_iocp wine_iocp:compatible wine_doors wine_doors:compatible; do
     prog=${run%%:*}
     mode=${run#"$prog"}
     mode=${mode#:}

@@ -36,9 +36,8 @@ static unix_call_fn unix_call;
 static DWORD thread_slot = TLS_OUT_OF_INDEXES;   /* each thread's own handle, for its APCs */
 
 static BOOL attach_handles(void);
-static void find_wine_functions(void);
 static void patch_imports(HMODULE module);
-static void install_seam(void);
+static BOOL install_seam(void);
 static void WINAPI run_routine(ULONG_PTR routine, ULONG_PTR ov, ULONG_PTR packed);
 
 static void say(const char *text)
@@ -122,8 +121,8 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
     if ((thread_slot = TlsAlloc()) == TLS_OUT_OF_INDEXES || !check_wine() || !attach_unix() ||
         !attach_handles())
         return FALSE;
-    find_wine_functions();
-    install_seam();
+    if (!install_seam())
+        return FALSE;
     patch_imports(GetModuleHandleA(NULL));
     /* Two Wine threads: completions, and WSAEventSelect's watcher. */
     static int watch = 1;
@@ -354,38 +353,58 @@ void w2u_pe_after_cleanup(void)
     }
 }
 
-/* ---- kernel32 calls on a SOCKET ----------------------------------------------------
- * A SOCKET is a Wine handle, but its I/O is ws2uring's: Wine's CancelIoEx
- * or GetOverlappedResult know nothing of it, and Wine's CloseHandle would
- * close only the handle.  At load, the program's imports of those kernel32
- * functions are pointed here: a ws2uring SOCKET goes to ws2uring (CloseHandle
- * to closesocket), any other handle to Wine's function as before.
- * Programs that look these functions up with GetProcAddress bypass this. */
+/* ---- the NT layer on ws2uring's handles -------------------------------------------
+ * A SOCKET is a Wine handle, but its I/O is ws2uring's, and the program's
+ * completion ports are ws2uring's (in the fast mode): Wine's ntdll knows
+ * neither.  Every kernel32 call on them, from any module or through
+ * GetProcAddress, ends in one of ntdll's Nt* calls, so the seam hooks
+ * those (install_seam): a ws2uring SOCKET or port goes to ws2uring, any
+ * other handle to Wine's call as before, after one bit test. */
 extern const unsigned w2u_pe_index_AcceptEx, w2u_pe_index_GetAcceptExSockaddrs, w2u_pe_index_TransmitFile,
     w2u_pe_index_WSARecvEx;
 UINT64 WINAPI w2u_pe_WSARecv(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
                              UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
 UINT64 WINAPI w2u_pe_WSASend(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
                              UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
-extern const unsigned w2u_pe_index_CancelIo, w2u_pe_index_CancelIoEx, w2u_pe_index_GetOverlappedResult,
-    w2u_pe_index_GetOverlappedResultEx, w2u_pe_index_CloseHandle, w2u_pe_index_CreateIoCompletionPort,
-    w2u_pe_index_GetQueuedCompletionStatus, w2u_pe_index_GetQueuedCompletionStatusEx,
-    w2u_pe_index_PostQueuedCompletionStatus;
+extern const unsigned w2u_pe_index_CancelIo, w2u_pe_index_CancelIoEx, w2u_pe_index_GetOverlappedResultEx,
+    w2u_pe_index_CloseHandle, w2u_pe_index_CreateIoCompletionPort, w2u_pe_index_GetQueuedCompletionStatusEx,
+    w2u_pe_index_SetFileCompletionNotificationModes;
 UINT64 WINAPI w2u_pe_closesocket(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
                                  UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
 
-static BOOL (WINAPI *wine_CloseHandle)(HANDLE);
-static BOOL (WINAPI *wine_CancelIo)(HANDLE);
-static BOOL (WINAPI *wine_CancelIoEx)(HANDLE, OVERLAPPED *);
-static BOOL (WINAPI *wine_GetOverlappedResult)(HANDLE, OVERLAPPED *, DWORD *, BOOL);
-static BOOL (WINAPI *wine_GetOverlappedResultEx)(HANDLE, OVERLAPPED *, DWORD *, DWORD, BOOL);
-static HANDLE (WINAPI *wine_CreateIoCompletionPort)(HANDLE, HANDLE, ULONG_PTR, DWORD);
-static BOOL (WINAPI *wine_GetQueuedCompletionStatus)(HANDLE, DWORD *, ULONG_PTR *, OVERLAPPED **, DWORD);
-static BOOL (WINAPI *wine_GetQueuedCompletionStatusEx)(HANDLE, OVERLAPPED_ENTRY *, ULONG, ULONG *, DWORD, BOOL);
-static BOOL (WINAPI *wine_PostQueuedCompletionStatus)(HANDLE, DWORD, ULONG_PTR, OVERLAPPED *);
-static BOOL (WINAPI *wine_ReadFile)(HANDLE, void *, DWORD, DWORD *, OVERLAPPED *);
-static BOOL (WINAPI *wine_WriteFile)(HANDLE, const void *, DWORD, DWORD *, OVERLAPPED *);
-static void *wine_mswsock_unused;
+/* The NT calls the seam hooks, as Wine 8.0's ntdll declares them. */
+typedef void (WINAPI *io_apc_fn)(void *, IO_STATUS_BLOCK *, ULONG);
+struct port_entry {                     /* FILE_IO_COMPLETION_INFORMATION, the layout of OVERLAPPED_ENTRY */
+    ULONG_PTR key, value;
+    IO_STATUS_BLOCK io;
+};
+struct completion_info {                /* FILE_COMPLETION_INFORMATION */
+    HANDLE port;
+    ULONG_PTR key;
+};
+#define FILE_COMPLETION_INFO_CLASS   30 /* FileCompletionInformation */
+#define FILE_NOTIFICATION_INFO_CLASS 41 /* FileIoCompletionNotificationInformation */
+
+static NTSTATUS (WINAPI *nt_create_port)(HANDLE *, ACCESS_MASK, OBJECT_ATTRIBUTES *, ULONG);
+static NTSTATUS (WINAPI *nt_remove)(HANDLE, ULONG_PTR *, ULONG_PTR *, IO_STATUS_BLOCK *, LARGE_INTEGER *);
+static NTSTATUS (WINAPI *nt_remove_ex)(HANDLE, struct port_entry *, ULONG, ULONG *, LARGE_INTEGER *, BOOLEAN);
+static NTSTATUS (WINAPI *nt_set_completion)(HANDLE, ULONG_PTR, ULONG_PTR, NTSTATUS, SIZE_T);
+static NTSTATUS (WINAPI *nt_set_info)(HANDLE, IO_STATUS_BLOCK *, void *, ULONG, ULONG);
+static NTSTATUS (WINAPI *nt_cancel)(HANDLE, IO_STATUS_BLOCK *);
+static NTSTATUS (WINAPI *nt_cancel_ex)(HANDLE, IO_STATUS_BLOCK *, IO_STATUS_BLOCK *);
+static NTSTATUS (WINAPI *nt_read)(HANDLE, HANDLE, io_apc_fn, void *, IO_STATUS_BLOCK *, void *, ULONG,
+                                  LARGE_INTEGER *, ULONG *);
+static NTSTATUS (WINAPI *nt_write)(HANDLE, HANDLE, io_apc_fn, void *, IO_STATUS_BLOCK *, const void *, ULONG,
+                                   LARGE_INTEGER *, ULONG *);
+
+#define W2U_STATUS_OK             ((NTSTATUS)0x00000000)
+#define W2U_STATUS_USER_APC       ((NTSTATUS)0x000000C0)
+#define W2U_STATUS_TIMEOUT        ((NTSTATUS)0x00000102)
+#define W2U_STATUS_PENDING        ((NTSTATUS)0x00000103)
+#define W2U_STATUS_INVALID_HANDLE ((NTSTATUS)0xC0000008)
+#define W2U_STATUS_ACCESS_VIOLATION ((NTSTATUS)0xC0000005)
+#define W2U_STATUS_NOT_SUPPORTED  ((NTSTATUS)0xC00000BB)
+#define W2U_STATUS_INFO_LENGTH_MISMATCH ((NTSTATUS)0xC0000004)
 
 /* The fast mode (the default; WS2URING_WINE_MODE=compatible turns it off):
  * the program's completion ports are ws2uring's, so a socket's completion
@@ -405,9 +424,24 @@ static UINT64 native(unsigned index, const char *name, UINT64 a0, UINT64 a1, UIN
     return w2u_pe_forward(index, name, a0, a1, a2, a3, a4, a5, 0, 0, 0, 0, 0, 0);
 }
 
+static BOOL to_bool(UINT64 r)
+{
+    return (BOOL)(r & 0xffffffffu);
+}
+
+/* The NTSTATUS of the Win32 or Winsock error the last call set. */
+static NTSTATUS last_status(void)
+{
+    struct w2u_forward_params p = { .args = { GetLastError() } };
+    if (unix_call(unixlib, W2U_UNIX_STATUS, &p))
+        return W2U_STATUS_INVALID_HANDLE;
+    return (NTSTATUS)p.ret;
+}
+
 /* ---- other handles on a ws2uring port -------------------------------------------
- * A file or pipe the program joins to one of ws2uring's ports is joined to
- * a Wine port of ws2uring's instead, and a Wine thread relays its packets. */
+ * A file or pipe the program joins to one of ws2uring's ports (Wine's own
+ * threadpool does, with its files) is joined to a Wine port of ws2uring's
+ * instead, and a Wine thread relays its packets, status and all. */
 struct bridge {
     HANDLE ours, wine;
     struct bridge *next;
@@ -418,19 +452,17 @@ static DWORD WINAPI bridge_main(void *arg)
 {
     struct bridge *b = arg;
     for (;;) {
-        DWORD bytes = 0;
-        ULONG_PTR key = 0;
-        OVERLAPPED *ov = NULL;
-        BOOL ok = wine_GetQueuedCompletionStatus(b->wine, &bytes, &key, &ov, INFINITE);
-        if (!ok && !ov) {
-            DWORD error = GetLastError();
-            if (error != ERROR_ABANDONED_WAIT_0 && error != ERROR_INVALID_HANDLE)
+        ULONG_PTR key = 0, value = 0;
+        IO_STATUS_BLOCK io = { 0 };
+        NTSTATUS status = nt_remove(b->wine, &key, &value, &io, NULL);
+        if (status) {
+            if (status != (NTSTATUS)0x00000080 && status != W2U_STATUS_INVALID_HANDLE)
                 continue;
             free(b);                        /* drop_bridge closed the Wine port and let b go */
             break;
         }
         struct w2u_forward_params p = {
-            .args = { (UINT64)(ULONG_PTR)b->ours, ov ? (UINT32)ov->Internal : 0, bytes, key, (UINT64)(ULONG_PTR)ov },
+            .args = { (UINT64)(ULONG_PTR)b->ours, (UINT32)io.Status, io.Information, key, value },
         };
         unix_call(unixlib, W2U_UNIX_POST, &p);
     }
@@ -445,15 +477,16 @@ static HANDLE bridge_for(HANDLE ours)
         ;
     if (!b && (b = calloc(1, sizeof(*b)))) {
         b->ours = ours;
-        b->wine = wine_CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
-        HANDLE t = b->wine ? CreateThread(NULL, 0, bridge_main, b, 0, NULL) : NULL;
+        HANDLE t = NULL;
+        if (!nt_create_port(&b->wine, IO_COMPLETION_ALL_ACCESS, NULL, 1))
+            t = CreateThread(NULL, 0, bridge_main, b, 0, NULL);
         if (t) {
             CloseHandle(t);
             b->next = bridges;
             bridges = b;
         } else {
             if (b->wine)
-                wine_CloseHandle(b->wine);
+                nt_close(b->wine);
             free(b);
             b = NULL;
         }
@@ -475,32 +508,13 @@ static void drop_bridge(HANDLE ours)
         }
     LeaveCriticalSection(&handles_lock);
     if (b)
-        wine_CloseHandle(b->wine);          /* its thread then ends and frees b */
-}
-
-static BOOL to_bool(UINT64 r)
-{
-    return (BOOL)(r & 0xffffffffu);
-}
-
-static BOOL WINAPI hook_CloseHandle(HANDLE h)
-{
-    if (is_ours(h)) {                        /* a ws2uring port */
-        drop_bridge(h);
-        return to_bool(native(w2u_pe_index_CloseHandle, "CloseHandle", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0));
-    }
-    if (!is_socket(h))
-        return wine_CloseHandle(h);
-    return !w2u_pe_closesocket((UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        nt_close(b->wine);                  /* its thread then ends and frees b */
 }
 
 /* NtClose through any door (CloseHandle from any module, NtClose itself
  * from GetProcAddress): a ws2uring SOCKET is closed as closesocket closes
  * it, so its pending requests end on its port; a ws2uring port or event
  * is closed in ws2uring; any other handle goes to Wine as before. */
-#define W2U_STATUS_OK             ((NTSTATUS)0x00000000)
-#define W2U_STATUS_INVALID_HANDLE ((NTSTATUS)0xC0000008)
-
 static NTSTATUS WINAPI hook_NtClose(HANDLE h)
 {
     if (is_ours(h)) {
@@ -548,12 +562,21 @@ static enum sliced in_slices(DWORD ms, BOOL alertable, int (*one)(DWORD slice, v
     }
 }
 
+/* What a sliced wait ends with, as an NT wait reports it (a failure: the
+ * status of the error ws2uring set). */
+static NTSTATUS sliced_status(enum sliced r)
+{
+    switch (r) {
+    case SLICED_DONE:    return W2U_STATUS_OK;
+    case SLICED_TIMEOUT: return W2U_STATUS_TIMEOUT;
+    case SLICED_APC:     return W2U_STATUS_USER_APC;
+    default:             return last_status();
+    }
+}
+
 extern const unsigned w2u_pe_index_WaitForSingleObjectEx;   /* pe_thunks.c */
 static NTSTATUS (WINAPI *nt_wait_single)(HANDLE, BOOLEAN, const LARGE_INTEGER *);
 static NTSTATUS (WINAPI *nt_wait_many)(ULONG, const HANDLE *, BOOLEAN, BOOLEAN, const LARGE_INTEGER *);
-
-#define W2U_STATUS_USER_APC ((NTSTATUS)0x000000C0)
-#define W2U_STATUS_TIMEOUT  ((NTSTATUS)0x00000102)
 
 /* An NT timeout (NULL: none; < 0: relative, 100 ns; > 0: absolute system
  * time) in milliseconds from now. */
@@ -588,12 +611,8 @@ static int socket_slice(DWORD slice, void *h)
 
 static NTSTATUS wait_socket(HANDLE h, BOOLEAN alertable, const LARGE_INTEGER *timeout)
 {
-    switch (in_slices(timeout_ms(timeout), alertable, socket_slice, h)) {
-    case SLICED_DONE:    return W2U_STATUS_OK;
-    case SLICED_TIMEOUT: return W2U_STATUS_TIMEOUT;
-    case SLICED_APC:     return W2U_STATUS_USER_APC;
-    default:             return W2U_STATUS_INVALID_HANDLE;
-    }
+    enum sliced r = in_slices(timeout_ms(timeout), alertable, socket_slice, h);
+    return r == SLICED_FAILED ? W2U_STATUS_INVALID_HANDLE : sliced_status(r);
 }
 
 static NTSTATUS WINAPI hook_NtWaitForSingleObject(HANDLE h, BOOLEAN alertable, const LARGE_INTEGER *timeout)
@@ -611,103 +630,268 @@ static NTSTATUS WINAPI hook_NtWaitForMultipleObjects(ULONG count, const HANDLE *
     return nt_wait_many(count, handles, wait_any, alertable, timeout);
 }
 
-/* Installs the seam; nt_close is the original call from then on, which
- * ws2uring's own closes of Wine handles use. */
-static void install_seam(void)
+/* ---- completion ports ----------------------------------------------------------------
+ * In the fast mode every unnamed port is ws2uring's: CreateIoCompletionPort
+ * from any module, Wine's threadpool, NtCreateIoCompletion itself. */
+static NTSTATUS WINAPI hook_NtCreateIoCompletion(HANDLE *port, ACCESS_MASK access, OBJECT_ATTRIBUTES *attr,
+                                                 ULONG threads)
 {
+    if (!fast_mode || (attr && attr->ObjectName && attr->ObjectName->Length))
+        return nt_create_port(port, access, attr, threads);
+    if (!port || IsBadWritePtr(port, sizeof(*port)))
+        return W2U_STATUS_ACCESS_VIOLATION;
+    HANDLE h = (HANDLE)(ULONG_PTR)native(w2u_pe_index_CreateIoCompletionPort, "CreateIoCompletionPort",
+                                         (UINT64)(ULONG_PTR)INVALID_HANDLE_VALUE, 0, 0, threads, 0, 0);
+    if (!h)
+        return last_status();
+    *port = h;
+    return W2U_STATUS_OK;
+}
+
+/* Joins a handle to a port (FileCompletionInformation).  A SOCKET on a
+ * ws2uring port is ws2uring's to join; a SOCKET on one of Wine's ports
+ * (the compatible mode) is joined there, and its completions go there
+ * through wineserver; another handle on a ws2uring port goes through a
+ * bridge. */
+static NTSTATUS join_port(HANDLE h, IO_STATUS_BLOCK *io, const struct completion_info *info, ULONG len)
+{
+    BOOL sock = is_socket(h);
+    if (!is_ours(info->port)) {
+        struct completion_info copy = *info;
+        NTSTATUS status = nt_set_info(h, io, &copy, len, FILE_COMPLETION_INFO_CLASS);
+        if (!status && sock) {
+            struct w2u_forward_params p = { .args = { (UINT64)(ULONG_PTR)h } };
+            unix_call(unixlib, W2U_UNIX_HOST_PORT, &p);
+        }
+        return status;
+    }
+    if (!sock) {
+        struct completion_info relay = { bridge_for(info->port), info->key };
+        return relay.port ? nt_set_info(h, io, &relay, sizeof(relay), FILE_COMPLETION_INFO_CLASS)
+                          : W2U_STATUS_INVALID_HANDLE;
+    }
+    if (!native(w2u_pe_index_CreateIoCompletionPort, "CreateIoCompletionPort", (UINT64)(ULONG_PTR)h,
+                (UINT64)(ULONG_PTR)info->port, info->key, 0, 0, 0))
+        return last_status();
+    io->Status = W2U_STATUS_OK;
+    io->Information = 0;
+    return W2U_STATUS_OK;
+}
+
+/* NtSetInformationFile: a port to join, or a SOCKET's completion modes
+ * (SetFileCompletionNotificationModes), which ws2uring keeps and Wine's
+ * stand-in gets too, for the completions wineserver queues for it. */
+static NTSTATUS WINAPI hook_NtSetInformationFile(HANDLE h, IO_STATUS_BLOCK *io, void *info, ULONG len, ULONG cls)
+{
+    if (cls == FILE_COMPLETION_INFO_CLASS && io && info && len >= sizeof(struct completion_info) &&
+        !IsBadReadPtr(info, sizeof(struct completion_info)) && !IsBadWritePtr(io, sizeof(*io)) &&
+        (is_socket(h) || is_ours(((struct completion_info *)info)->port)))
+        return join_port(h, io, info, len);
+    if (cls == FILE_NOTIFICATION_INFO_CLASS && is_socket(h) && io && info && len >= sizeof(ULONG) &&
+        !IsBadReadPtr(info, sizeof(ULONG)) && !IsBadWritePtr(io, sizeof(*io))) {
+        if (!native(w2u_pe_index_SetFileCompletionNotificationModes, "SetFileCompletionNotificationModes",
+                    (UINT64)(ULONG_PTR)h, *(UCHAR *)info, 0, 0, 0, 0))
+            return last_status();
+    }
+    return nt_set_info(h, io, info, len, cls);
+}
+
+/* Takes up to count packets from a ws2uring port, waiting in slices. */
+struct take {
+    HANDLE port;
+    struct port_entry *entries;
+    ULONG count, *removed;
+};
+
+static int take_slice(DWORD slice, void *arg)
+{
+    struct take *t = arg;
+    if (to_bool(native(w2u_pe_index_GetQueuedCompletionStatusEx, "GetQueuedCompletionStatusEx",
+                       (UINT64)(ULONG_PTR)t->port, (UINT64)(ULONG_PTR)t->entries, t->count,
+                       (UINT64)(ULONG_PTR)t->removed, slice, 0)))
+        return 1;
+    return GetLastError() == WAIT_TIMEOUT ? 0 : -1;
+}
+
+static NTSTATUS take(HANDLE port, struct port_entry *entries, ULONG count, ULONG *removed,
+                     const LARGE_INTEGER *timeout, BOOLEAN alertable)
+{
+    struct take t = { port, entries, count, removed };
+    NTSTATUS status = sliced_status(in_slices(timeout_ms(timeout), alertable, take_slice, &t));
+    /* OVERLAPPED_ENTRY's byte count is a DWORD, the NT layer's a ULONG_PTR. */
+    for (ULONG i = 0; !status && i < *removed; i++)
+        entries[i].io.Information = (DWORD)entries[i].io.Information;
+    return status;
+}
+
+static NTSTATUS WINAPI hook_NtRemoveIoCompletion(HANDLE port, ULONG_PTR *key, ULONG_PTR *value, IO_STATUS_BLOCK *io,
+                                                 LARGE_INTEGER *timeout)
+{
+    if (!is_ours(port))
+        return nt_remove(port, key, value, io, timeout);
+    struct port_entry e;
+    ULONG removed = 0;
+    NTSTATUS status = take(port, &e, 1, &removed, timeout, FALSE);
+    if (!status) {
+        *key = e.key;
+        *value = e.value;
+        *io = e.io;
+    }
+    return status;
+}
+
+static NTSTATUS WINAPI hook_NtRemoveIoCompletionEx(HANDLE port, struct port_entry *entries, ULONG count,
+                                                   ULONG *removed, LARGE_INTEGER *timeout, BOOLEAN alertable)
+{
+    if (!is_ours(port))
+        return nt_remove_ex(port, entries, count, removed, timeout, alertable);
+    ULONG got = 0;
+    NTSTATUS status = take(port, entries, count, &got, timeout, alertable);
+    if (removed)
+        *removed = got;
+    return status;
+}
+
+static NTSTATUS WINAPI hook_NtSetIoCompletion(HANDLE port, ULONG_PTR key, ULONG_PTR value, NTSTATUS status,
+                                              SIZE_T information)
+{
+    if (!is_ours(port))
+        return nt_set_completion(port, key, value, status, information);
+    struct w2u_forward_params p = {
+        .args = { (UINT64)(ULONG_PTR)port, (UINT32)status, information, key, value },
+    };
+    return unix_call(unixlib, W2U_UNIX_POST, &p) ? W2U_STATUS_INVALID_HANDLE : (NTSTATUS)p.ret;
+}
+
+/* ---- I/O on a SOCKET -------------------------------------------------------------------- */
+
+/* NtCancelIoFile (CancelIo: the thread's requests) and NtCancelIoFileEx
+ * (CancelIoEx: one OVERLAPPED, or all of them). */
+static NTSTATUS cancelled(BOOL ok, IO_STATUS_BLOCK *io)
+{
+    if (!ok)
+        return last_status();
+    if (io && !IsBadWritePtr(io, sizeof(*io))) {
+        io->Status = W2U_STATUS_OK;
+        io->Information = 0;
+    }
+    return W2U_STATUS_OK;
+}
+
+static NTSTATUS WINAPI hook_NtCancelIoFile(HANDLE h, IO_STATUS_BLOCK *io)
+{
+    if (!is_socket(h))
+        return nt_cancel(h, io);
+    return cancelled(to_bool(native(w2u_pe_index_CancelIo, "CancelIo", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0)), io);
+}
+
+static NTSTATUS WINAPI hook_NtCancelIoFileEx(HANDLE h, IO_STATUS_BLOCK *which, IO_STATUS_BLOCK *io)
+{
+    if (!is_socket(h))
+        return nt_cancel_ex(h, which, io);
+    return cancelled(to_bool(native(w2u_pe_index_CancelIoEx, "CancelIoEx", (UINT64)(ULONG_PTR)h,
+                                    (UINT64)(ULONG_PTR)which, 0, 0, 0, 0)),
+                     io);
+}
+
+/* NtReadFile and NtWriteFile on a SOCKET are a receive and a send, as on
+ * Windows.  ws2uring's requests report through an OVERLAPPED, so it serves
+ * the two shapes kernelbase's ReadFile and WriteFile give: overlapped (the
+ * status block is the OVERLAPPED, its event the call's, the port's value
+ * the OVERLAPPED or none when the event's low bit says so), and
+ * synchronous (no event, no value: the call blocks as recv does).  A
+ * completion routine (ReadFileEx) is not served yet. */
+enum io_shape { IO_SYNC, IO_OVERLAPPED, IO_UNSERVED };
+
+static enum io_shape io_shape(HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io)
+{
+    const OVERLAPPED *ov = (const OVERLAPPED *)io;
+    if (apc)
+        return IO_UNSERVED;
+    if (!event && !ctx)
+        return IO_SYNC;
+    if ((ctx == io || (!ctx && ((ULONG_PTR)event & 1))) && !IsBadReadPtr(ov, sizeof(*ov)) && ov->hEvent == event)
+        return IO_OVERLAPPED;
+    return IO_UNSERVED;
+}
+
+static NTSTATUS socket_io(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, void *buf,
+                          ULONG len, BOOL sending)
+{
+    enum io_shape shape = io_shape(event, apc, ctx, io);
+    if (shape == IO_UNSERVED) {
+        w2u_pe_not_yet(sending ? "NtWriteFile" : "NtReadFile", "a SOCKET read or written with a completion "
+                       "routine or an unbound status block", 0);
+        return W2U_STATUS_NOT_SUPPORTED;
+    }
+    if (!io || IsBadWritePtr(io, sizeof(*io)))
+        return W2U_STATUS_ACCESS_VIOLATION;
+    WSABUF b = { len, buf };
+    DWORD done = 0, flags = 0;
+    UINT64 ov = shape == IO_OVERLAPPED ? (UINT64)(ULONG_PTR)io : 0;
+    UINT64 r = sending ? w2u_pe_WSASend((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&b, 1, (UINT64)(ULONG_PTR)&done, 0,
+                                        ov, 0, 0, 0, 0, 0, 0)
+                       : w2u_pe_WSARecv((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&b, 1, (UINT64)(ULONG_PTR)&done,
+                                        (UINT64)(ULONG_PTR)&flags, ov, 0, 0, 0, 0, 0, 0);
+    if ((int)r == 0) {
+        if (shape == IO_SYNC) {
+            io->Status = W2U_STATUS_OK;
+            io->Information = done;
+        }
+        return W2U_STATUS_OK;
+    }
+    if (shape == IO_OVERLAPPED && GetLastError() == WSA_IO_PENDING)
+        return W2U_STATUS_PENDING;
+    NTSTATUS status = last_status();
+    if (shape == IO_SYNC) {
+        io->Status = status;
+        io->Information = 0;
+    }
+    return status;
+}
+
+static NTSTATUS WINAPI hook_NtReadFile(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io,
+                                       void *buf, ULONG len, LARGE_INTEGER *offset, ULONG *key)
+{
+    if (!is_socket(h))
+        return nt_read(h, event, apc, ctx, io, buf, len, offset, key);
+    return socket_io(h, event, apc, ctx, io, buf, len, FALSE);
+}
+
+static NTSTATUS WINAPI hook_NtWriteFile(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io,
+                                        const void *buf, ULONG len, LARGE_INTEGER *offset, ULONG *key)
+{
+    if (!is_socket(h))
+        return nt_write(h, event, apc, ctx, io, buf, len, offset, key);
+    return socket_io(h, event, apc, ctx, io, (void *)buf, len, TRUE);
+}
+
+/* Installs the seam; each nt_* pointer is the original call from then on,
+ * which ws2uring's own calls on Wine's handles use.  FALSE: this ntdll is
+ * not Wine 8.0's, and nothing was patched. */
+static BOOL install_seam(void)
+{
+    char mode[32];
+    if (GetEnvironmentVariableA("WS2URING_WINE_MODE", mode, sizeof(mode)) && !_stricmp(mode, "compatible"))
+        fast_mode = FALSE;
     const struct w2u_nt_hook nt_hooks[] = {
         { "NtClose", (void *)hook_NtClose, (void **)&nt_close },
         { "NtWaitForSingleObject", (void *)hook_NtWaitForSingleObject, (void **)&nt_wait_single },
         { "NtWaitForMultipleObjects", (void *)hook_NtWaitForMultipleObjects, (void **)&nt_wait_many },
+        { "NtCreateIoCompletion", (void *)hook_NtCreateIoCompletion, (void **)&nt_create_port },
+        { "NtSetInformationFile", (void *)hook_NtSetInformationFile, (void **)&nt_set_info },
+        { "NtRemoveIoCompletion", (void *)hook_NtRemoveIoCompletion, (void **)&nt_remove },
+        { "NtRemoveIoCompletionEx", (void *)hook_NtRemoveIoCompletionEx, (void **)&nt_remove_ex },
+        { "NtSetIoCompletion", (void *)hook_NtSetIoCompletion, (void **)&nt_set_completion },
+        { "NtCancelIoFile", (void *)hook_NtCancelIoFile, (void **)&nt_cancel },
+        { "NtCancelIoFileEx", (void *)hook_NtCancelIoFileEx, (void **)&nt_cancel_ex },
+        { "NtReadFile", (void *)hook_NtReadFile, (void **)&nt_read },
+        { "NtWriteFile", (void *)hook_NtWriteFile, (void **)&nt_write },
     };
-    if (!w2u_nt_seam_install(nt_hooks, sizeof(nt_hooks) / sizeof(nt_hooks[0])))
-        say("ws2uring: ntdll's system-call thunks are not Wine 8.0's: only the program's own imports reach "
-            "ws2uring\n");
-}
-
-static HANDLE WINAPI hook_CreateIoCompletionPort(HANDLE file, HANDLE existing, ULONG_PTR key, DWORD threads)
-{
-    BOOL sock = file != INVALID_HANDLE_VALUE && is_socket(file);
-    if (fast_mode && (is_ours(existing) || (!existing && (file == INVALID_HANDLE_VALUE || sock)))) {
-        if (file == INVALID_HANDLE_VALUE || sock)
-            return (HANDLE)(ULONG_PTR)native(w2u_pe_index_CreateIoCompletionPort, "CreateIoCompletionPort",
-                                             (UINT64)(ULONG_PTR)file, (UINT64)(ULONG_PTR)existing, key,
-                                             threads, 0, 0);
-        HANDLE relay = existing ? bridge_for(existing) : NULL;
-        if (!relay || !wine_CreateIoCompletionPort(file, relay, key, 0))
-            return existing ? NULL : wine_CreateIoCompletionPort(file, NULL, key, threads);
-        return existing;
-    }
-    /* One of Wine's ports (or the compatible mode): a SOCKET's completions
-     * then go there through wineserver. */
-    HANDLE port = wine_CreateIoCompletionPort(file, existing, key, threads);
-    if (port && sock) {
-        struct w2u_forward_params p = { .args = { (UINT64)(ULONG_PTR)file } };
-        unix_call(unixlib, W2U_UNIX_HOST_PORT, &p);
-    }
-    return port;
-}
-
-static BOOL WINAPI hook_GetQueuedCompletionStatus(HANDLE port, DWORD *bytes, ULONG_PTR *key, OVERLAPPED **ov,
-                                                  DWORD ms)
-{
-    if (!is_ours(port))
-        return wine_GetQueuedCompletionStatus(port, bytes, key, ov, ms);
-    DWORD start = GetTickCount();
-    for (;;) {
-        DWORD slice = slice_of(ms, GetTickCount() - start);
-        BOOL ok = to_bool(native(w2u_pe_index_GetQueuedCompletionStatus, "GetQueuedCompletionStatus",
-                                 (UINT64)(ULONG_PTR)port, (UINT64)(ULONG_PTR)bytes, (UINT64)(ULONG_PTR)key,
-                                 (UINT64)(ULONG_PTR)ov, slice, 0));
-        if (ok || GetLastError() != WAIT_TIMEOUT || (ov && *ov) || slice < WAIT_SLICE_MS)
-            return ok;
-    }
-}
-
-static BOOL WINAPI hook_GetQueuedCompletionStatusEx(HANDLE port, OVERLAPPED_ENTRY *entries, ULONG count,
-                                                    ULONG *removed, DWORD ms, BOOL alertable)
-{
-    if (!is_ours(port))
-        return wine_GetQueuedCompletionStatusEx(port, entries, count, removed, ms, alertable);
-    DWORD start = GetTickCount();
-    for (;;) {
-        /* The thread's Wine APCs (completion routines) run here. */
-        if (alertable && SleepEx(0, TRUE) == WAIT_IO_COMPLETION) {
-            if (removed)
-                *removed = 0;
-            SetLastError(WAIT_IO_COMPLETION);
-            return FALSE;
-        }
-        DWORD slice = slice_of(ms, GetTickCount() - start);
-        BOOL ok = to_bool(native(w2u_pe_index_GetQueuedCompletionStatusEx, "GetQueuedCompletionStatusEx",
-                                 (UINT64)(ULONG_PTR)port, (UINT64)(ULONG_PTR)entries, count,
-                                 (UINT64)(ULONG_PTR)removed, slice, (UINT64)alertable));
-        if (ok || GetLastError() != WAIT_TIMEOUT || slice < WAIT_SLICE_MS)
-            return ok;
-    }
-}
-
-static BOOL WINAPI hook_PostQueuedCompletionStatus(HANDLE port, DWORD bytes, ULONG_PTR key, OVERLAPPED *ov)
-{
-    if (!is_ours(port))
-        return wine_PostQueuedCompletionStatus(port, bytes, key, ov);
-    return to_bool(native(w2u_pe_index_PostQueuedCompletionStatus, "PostQueuedCompletionStatus",
-                          (UINT64)(ULONG_PTR)port, bytes, key, (UINT64)(ULONG_PTR)ov, 0, 0));
-}
-
-static BOOL WINAPI hook_CancelIo(HANDLE h)
-{
-    if (!is_socket(h))
-        return wine_CancelIo(h);
-    return to_bool(native(w2u_pe_index_CancelIo, "CancelIo", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0));
-}
-
-static BOOL WINAPI hook_CancelIoEx(HANDLE h, OVERLAPPED *ov)
-{
-    if (!is_socket(h))
-        return wine_CancelIoEx(h, ov);
-    return to_bool(native(w2u_pe_index_CancelIoEx, "CancelIoEx", (UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)ov, 0,
-                          0, 0, 0));
+    if (w2u_nt_seam_install(nt_hooks, sizeof(nt_hooks) / sizeof(nt_hooks[0])))
+        return TRUE;
+    say("ws2uring: ntdll's system-call thunks are not Wine 8.0's; ws2uring cannot serve its SOCKETs there\n");
+    return FALSE;
 }
 
 /* Waits up to ms (INFINITE: no limit) for ov, an operation on the SOCKET
@@ -737,28 +921,6 @@ static BOOL wait_on_socket(HANDLE h, OVERLAPPED *ov, DWORD ms, BOOL alertable, B
     enum sliced r = in_slices(ms, alertable, overlapped_slice, &w);
     *apc = r == SLICED_APC;
     return r == SLICED_DONE;
-}
-
-/* With an event, Wine's own call waits on it and reads the OVERLAPPED,
- * which ws2uring fills; without one, the wait is on the socket. */
-static BOOL WINAPI hook_GetOverlappedResultEx(HANDLE h, OVERLAPPED *ov, DWORD *bytes, DWORD ms, BOOL alertable)
-{
-    BOOL apc;
-    if ((ov && ov->hEvent) || !is_socket(h))
-        return wine_GetOverlappedResultEx(h, ov, bytes, ms, alertable);
-    if (ov && bytes && !wait_on_socket(h, ov, ms, alertable, &apc)) {
-        SetLastError(apc ? WAIT_IO_COMPLETION : ms ? WAIT_TIMEOUT : ERROR_IO_INCOMPLETE);
-        return FALSE;
-    }
-    return to_bool(native(w2u_pe_index_GetOverlappedResultEx, "GetOverlappedResultEx", (UINT64)(ULONG_PTR)h,
-                          (UINT64)(ULONG_PTR)ov, (UINT64)(ULONG_PTR)bytes, 0, 0, 0));
-}
-
-static BOOL WINAPI hook_GetOverlappedResult(HANDLE h, OVERLAPPED *ov, DWORD *bytes, BOOL wait)
-{
-    if ((ov && ov->hEvent) || !is_socket(h))
-        return wine_GetOverlappedResult(h, ov, bytes, wait);
-    return hook_GetOverlappedResultEx(h, ov, bytes, wait ? INFINITE : 0, FALSE);
 }
 
 extern const unsigned w2u_pe_index_WSAGetOverlappedResult;
@@ -840,90 +1002,32 @@ BOOL WINAPI w2u_pe_WSAGetOverlappedResult(UINT64 s, WSAOVERLAPPED *ov, DWORD *by
                           (UINT64)(ULONG_PTR)bytes, 0, (UINT64)(ULONG_PTR)flags, 0));
 }
 
-/* ReadFile and WriteFile on a SOCKET are a receive and a send, as on
- * Windows (overlapped when given an OVERLAPPED). */
-static BOOL io_result(int r)
+/* mswsock: Wine's AcceptEx and TransmitFile ask ws2_32 (this DLL) for
+ * the extension functions and so reach ws2uring from any module; Wine's
+ * WSARecvEx only fails, and its GetAcceptExSockaddrs does nothing until
+ * its own AcceptEx ran.  The main module's imports of those two are
+ * pointed at ws2uring's (imported by another module, they still reach
+ * Wine's). */
+static UINT64 WINAPI hook_WSARecvEx(UINT64 s, UINT64 buf, UINT64 len, UINT64 flags)
 {
-    if (!r)
-        return TRUE;
-    if (GetLastError() == WSA_IO_PENDING)
-        SetLastError(ERROR_IO_PENDING);
-    return FALSE;
+    return w2u_pe_forward(w2u_pe_index_WSARecvEx, "WSARecvEx", s, buf, len, flags, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
-static BOOL WINAPI hook_ReadFile(HANDLE h, void *buf, DWORD len, DWORD *got, OVERLAPPED *ov)
+static UINT64 WINAPI hook_GetAcceptExSockaddrs(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5,
+                                               UINT64 a6, UINT64 a7)
 {
-    if (!is_socket(h))
-        return wine_ReadFile(h, buf, len, got, ov);
-    WSABUF b = { len, buf };
-    DWORD flags = 0;
-    return io_result((int)w2u_pe_WSARecv((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&b, 1, (UINT64)(ULONG_PTR)got,
-                                         (UINT64)(ULONG_PTR)&flags, (UINT64)(ULONG_PTR)ov, 0, 0, 0, 0, 0, 0));
+    return w2u_pe_forward(w2u_pe_index_GetAcceptExSockaddrs, "GetAcceptExSockaddrs", a0, a1, a2, a3, a4, a5, a6, a7,
+                          0, 0, 0, 0);
 }
-
-static BOOL WINAPI hook_WriteFile(HANDLE h, const void *buf, DWORD len, DWORD *put, OVERLAPPED *ov)
-{
-    if (!is_socket(h))
-        return wine_WriteFile(h, buf, len, put, ov);
-    WSABUF b = { len, (char *)buf };
-    return io_result((int)w2u_pe_WSASend((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&b, 1, (UINT64)(ULONG_PTR)put, 0,
-                                         (UINT64)(ULONG_PTR)ov, 0, 0, 0, 0, 0, 0));
-}
-
-/* mswsock's calls: ws2uring's functions of the same name (which take any
- * SOCKET; Wine's mswsock would use Wine's sockets). */
-#define MSWSOCK_HOOK(NAME)                                                                      \
-    static UINT64 WINAPI hook_##NAME(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4,     \
-                                     UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8)                \
-    {                                                                                           \
-        return w2u_pe_forward(w2u_pe_index_##NAME, #NAME, a0, a1, a2, a3, a4, a5, a6, a7, a8, 0, \
-                              0, 0);                                                            \
-    }
-MSWSOCK_HOOK(AcceptEx)
-MSWSOCK_HOOK(GetAcceptExSockaddrs)
-MSWSOCK_HOOK(TransmitFile)
-MSWSOCK_HOOK(WSARecvEx)
-
-enum { KERNEL, MSWSOCK };
 
 static const struct {
-    int dll;
     const char *name;
     void *hook;
-    void **wine;
-} hooks[] = {
-    { MSWSOCK, "AcceptEx", hook_AcceptEx, &wine_mswsock_unused },
-    { MSWSOCK, "GetAcceptExSockaddrs", hook_GetAcceptExSockaddrs, &wine_mswsock_unused },
-    { MSWSOCK, "TransmitFile", hook_TransmitFile, &wine_mswsock_unused },
-    { MSWSOCK, "WSARecvEx", hook_WSARecvEx, &wine_mswsock_unused },
-    { KERNEL, "ReadFile", hook_ReadFile, (void **)&wine_ReadFile },
-    { KERNEL, "WriteFile", hook_WriteFile, (void **)&wine_WriteFile },
-    { KERNEL, "CloseHandle", hook_CloseHandle, (void **)&wine_CloseHandle },
-    { KERNEL, "CancelIo", hook_CancelIo, (void **)&wine_CancelIo },
-    { KERNEL, "CancelIoEx", hook_CancelIoEx, (void **)&wine_CancelIoEx },
-    { KERNEL, "GetOverlappedResult", hook_GetOverlappedResult, (void **)&wine_GetOverlappedResult },
-    { KERNEL, "GetOverlappedResultEx", hook_GetOverlappedResultEx, (void **)&wine_GetOverlappedResultEx },
-    { KERNEL, "CreateIoCompletionPort", hook_CreateIoCompletionPort, (void **)&wine_CreateIoCompletionPort },
-    { KERNEL, "GetQueuedCompletionStatus", hook_GetQueuedCompletionStatus, (void **)&wine_GetQueuedCompletionStatus },
-    { KERNEL, "GetQueuedCompletionStatusEx", hook_GetQueuedCompletionStatusEx,
-      (void **)&wine_GetQueuedCompletionStatusEx },
-    { KERNEL, "PostQueuedCompletionStatus", hook_PostQueuedCompletionStatus, (void **)&wine_PostQueuedCompletionStatus },
+} mswsock_hooks[] = {
+    { "WSARecvEx", (void *)hook_WSARecvEx },
+    { "GetAcceptExSockaddrs", (void *)hook_GetAcceptExSockaddrs },
 };
 
-/* kernel32 and the API sets and kernelbase that export the same calls;
- * mswsock. */
-static int dll_kind(const char *dll)
-{
-    if (!_stricmp(dll, "kernel32.dll") || !_stricmp(dll, "kernelbase.dll") ||
-        !_strnicmp(dll, "api-ms-win-core-io-", 19) || !_strnicmp(dll, "api-ms-win-core-handle-", 23) ||
-        !_strnicmp(dll, "api-ms-win-core-file-", 21))
-        return KERNEL;
-    if (!_stricmp(dll, "mswsock.dll"))
-        return MSWSOCK;
-    return -1;
-}
-
-/* Points the module's imports of the hooked calls at the hooks. */
 static void patch_imports(HMODULE module)
 {
     BYTE *base = (BYTE *)module;
@@ -932,8 +1036,7 @@ static void patch_imports(HMODULE module)
     if (!dir.VirtualAddress)
         return;
     for (IMAGE_IMPORT_DESCRIPTOR *d = (IMAGE_IMPORT_DESCRIPTOR *)(base + dir.VirtualAddress); d->Name; d++) {
-        int kind = dll_kind((const char *)base + d->Name);
-        if (kind < 0)
+        if (_stricmp((const char *)base + d->Name, "mswsock.dll"))
             continue;
         IMAGE_THUNK_DATA *names = (IMAGE_THUNK_DATA *)(base + (d->OriginalFirstThunk ? d->OriginalFirstThunk
                                                                                      : d->FirstThunk));
@@ -942,32 +1045,16 @@ static void patch_imports(HMODULE module)
             if (IMAGE_SNAP_BY_ORDINAL(names->u1.Ordinal))
                 continue;
             const char *name = (const char *)((IMAGE_IMPORT_BY_NAME *)(base + names->u1.AddressOfData))->Name;
-            for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
-                if (hooks[i].dll != kind || strcmp(name, hooks[i].name))
-                    continue;
+            for (size_t i = 0; i < sizeof(mswsock_hooks) / sizeof(mswsock_hooks[0]); i++) {
                 DWORD old;
-                if (!*hooks[i].wine)
-                    *hooks[i].wine = (void *)(ULONG_PTR)slots->u1.Function;
-                if (VirtualProtect(&slots->u1.Function, sizeof(slots->u1.Function), PAGE_READWRITE, &old)) {
-                    slots->u1.Function = (ULONG_PTR)hooks[i].hook;
-                    VirtualProtect(&slots->u1.Function, sizeof(slots->u1.Function), old, &old);
-                }
+                if (strcmp(name, mswsock_hooks[i].name) ||
+                    !VirtualProtect(&slots->u1.Function, sizeof(slots->u1.Function), PAGE_READWRITE, &old))
+                    continue;
+                slots->u1.Function = (ULONG_PTR)mswsock_hooks[i].hook;
+                VirtualProtect(&slots->u1.Function, sizeof(slots->u1.Function), old, &old);
             }
         }
     }
-}
-
-/* Wine's functions, for handles that are not ws2uring's (and for calls
- * the program imports under other names). */
-static void find_wine_functions(void)
-{
-    char mode[32];
-    HMODULE k32 = GetModuleHandleA("kernel32.dll");
-    if (GetEnvironmentVariableA("WS2URING_WINE_MODE", mode, sizeof(mode)) && !_stricmp(mode, "compatible"))
-        fast_mode = FALSE;
-    for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
-        if (hooks[i].dll == KERNEL && !*hooks[i].wine)
-            *hooks[i].wine = (void *)GetProcAddress(k32, hooks[i].name);
 }
 
 /* ---- WSAAsyncSelect ------------------------------------------------------------------

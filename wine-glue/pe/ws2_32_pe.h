@@ -38,7 +38,7 @@ UINT64 w2u_pe_fault(void);
  * SOCKET reaches ws2uring through every door.  Each hook's *original is
  * set to the call as it was; FALSE: nothing was patched (an ntdll that
  * does not look like Wine 8.0's), and the originals are left as they are. */
-#define W2U_NT_HOOKS_MAX 16
+#define W2U_NT_HOOKS_MAX 24
 struct w2u_nt_hook {
     const char *name;
     void *hook;

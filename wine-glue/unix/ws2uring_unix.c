@@ -41,6 +41,7 @@ static int (*socket_alias)(uint64_t alias, uint64_t s);
 static uint64_t (*socket_unalias)(uint64_t alias);
 static int (*winsock_started)(void);
 static int (*socket_host_port)(uint64_t alias);
+static uint32_t (*error_status)(uint32_t err);
 static uint32_t (*post_status)(uint64_t port, uint32_t status, uint64_t information, uint64_t key, void *ov);
 static void (*host_reap)(void);
 static void (*host_process_id)(uint32_t pid);
@@ -113,6 +114,7 @@ static void init(void)
     socket_unalias = (uint64_t (*)(uint64_t))find(lib, "ws2uring_socket_unalias");
     winsock_started = (int (*)(void))find(lib, "ws2uring_started");
     socket_host_port = (int (*)(uint64_t))find(lib, "ws2uring_socket_host_port");
+    error_status = (uint32_t (*)(uint32_t))find(lib, "ws2uring_error_status");
     post_status = (uint32_t (*)(uint64_t, uint32_t, uint64_t, uint64_t, void *))find(lib, "ws2uring_post_status");
     host_reap = (void (*)(void))find(lib, "ws2uring_host_reap");
     host_process_id = (void (*)(uint32_t))find(lib, "ws2uring_host_process_id");
@@ -121,7 +123,7 @@ static void init(void)
     lookup_settle = (int (*)(uintptr_t, uintptr_t *, uintptr_t *, uintptr_t *))find(lib, "ws2uring_lookup_settle");
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
         !winsock_started || !socket_host_port || !post_status || !host_reap || !host_process_id || !accept_defer ||
-        !lookup_settle || !message_select ||
+        !lookup_settle || !message_select || !error_status ||
         !host_init(lib)) {
         snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
@@ -465,6 +467,14 @@ static NTSTATUS unix_post(void *args)
     return 0;
 }
 
+/* The NTSTATUS for the error a forwarded call set. */
+static NTSTATUS unix_status(void *args)
+{
+    struct w2u_forward_params *p = args;
+    p->ret = error_status((uint32_t)p->args[0]);
+    return 0;
+}
+
 /* WSAAccept's condition deferred the connection (the PE side runs it):
  * the next accept on the listener returns it. */
 static NTSTATUS unix_defer(void *args)
@@ -528,4 +538,5 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_DEFER] = unix_defer,
     [W2U_UNIX_MESSAGE_SELECT] = unix_message_select,
     [W2U_UNIX_LOOKUP] = unix_lookup,
+    [W2U_UNIX_STATUS] = unix_status,
 };

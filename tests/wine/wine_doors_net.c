@@ -1,0 +1,226 @@
+/*
+ * The networking half of wine_doors.exe, as a DLL of its own (the common
+ * layout of a server.exe and its network.dll): every kernel32 call here is
+ * this DLL's import, or looked up with GetProcAddress, or ntdll's Nt* call
+ * itself, never the main module's import.  Under ws2uring each must reach
+ * ws2uring's sockets and ports all the same.  One line per check; returns
+ * the number of failures.
+ */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mswsock.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "wine_check.h"
+
+typedef LONG NTSTATUS;
+typedef struct {
+    union {
+        NTSTATUS Status;
+        void *Pointer;
+    };
+    ULONG_PTR Information;
+} IO_STATUS_BLOCK;
+
+static struct sockaddr_in where;
+static SOCKET listener;
+
+/* An overlapped socket connected to the listener, and its peer. */
+static int connected_pair(SOCKET *a, SOCKET *c)
+{
+    *a = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    *c = !connect(*a, (struct sockaddr *)&where, sizeof(where)) ? accept(listener, NULL, NULL) : INVALID_SOCKET;
+    check(*c != INVALID_SOCKET, "dll-connection", "a connection to the listener");
+    return *c != INVALID_SOCKET;
+}
+
+static void close_pair(SOCKET a, SOCKET c)
+{
+    closesocket(a);
+    closesocket(c);
+}
+
+/* Waits until s has n bytes to read, so that the next receive completes in
+ * the call that starts it. */
+static int readable(SOCKET s, u_long n)
+{
+    u_long have = 0;
+    for (int i = 0; i < 500; i++) {
+        if (!ioctlsocket(s, FIONREAD, &have) && have >= n)
+            return 1;
+        Sleep(10);
+    }
+    return 0;
+}
+
+/* A port made, joined and drained by this DLL's own imports: the echo of
+ * one overlapped send and receive. */
+static void dll_port(SOCKET a, SOCKET c)
+{
+    char buf[16];
+    WSABUF rb = { sizeof(buf), buf }, sb = { 5, "hello" };
+    DWORD flags = 0, bytes = 0;
+    ULONG_PTR key = 0;
+    OVERLAPPED rov = { 0 }, sov = { 0 }, *got = NULL;
+    HANDLE p = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+    int ok = p && CreateIoCompletionPort((HANDLE)a, p, 11, 0) == p &&
+             (!WSARecv(a, &rb, 1, NULL, &flags, &rov, NULL) || WSAGetLastError() == WSA_IO_PENDING) &&
+             (!WSASend(c, &sb, 1, NULL, 0, &sov, NULL) || WSAGetLastError() == WSA_IO_PENDING) &&
+             GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000) && got == &rov && key == 11 && bytes == 5 &&
+             !memcmp(buf, "hello", 5);
+    check(ok, "dll-port", "a DLL's CreateIoCompletionPort and GetQueuedCompletionStatus on a SOCKET");
+    CloseHandle(p);
+}
+
+/* SetFileCompletionNotificationModes from GetProcAddress (as Go's runtime
+ * gets it): a receive that completes at once queues no packet, and the
+ * next packet is the next operation's. */
+static void skip_on_success(SOCKET a, SOCKET c)
+{
+    BOOL (WINAPI *set_modes)(HANDLE, UCHAR) = (BOOL (WINAPI *)(HANDLE, UCHAR))(void *)GetProcAddress(
+        GetModuleHandleA("kernel32.dll"), "SetFileCompletionNotificationModes");
+    char buf[16];
+    WSABUF rb = { sizeof(buf), buf };
+    DWORD flags = 0, bytes = 0, now = 0;
+    ULONG_PTR key = 0;
+    OVERLAPPED ov = { 0 }, ov2 = { 0 }, *got = NULL;
+    HANDLE p = CreateIoCompletionPort((HANDLE)a, NULL, 12, 0);
+    int ok = p && set_modes && set_modes((HANDLE)a, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) &&
+             send(c, "ready", 5, 0) == 5 && readable(a, 5) && !WSARecv(a, &rb, 1, &now, &flags, &ov, NULL) &&
+             now == 5;
+    BOOL stale = GetQueuedCompletionStatus(p, &bytes, &key, &got, 200);
+    DWORD error = GetLastError();
+    ok = ok && !stale && error == WAIT_TIMEOUT && !got &&
+         WSARecv(a, &rb, 1, NULL, &flags, &ov2, NULL) == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING &&
+         send(c, "later", 5, 0) == 5 && GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000) && got == &ov2 &&
+         bytes == 5 && key == 12;
+    printf("# dll-skip-on-success: now %lu stale %d error %lu\n", now, stale, error);
+    check(ok, "dll-skip-on-success",
+          "FILE_SKIP_COMPLETION_PORT_ON_SUCCESS from GetProcAddress: no packet for a receive done at once");
+    CloseHandle(p);
+}
+
+/* CancelIoEx from GetProcAddress on a pending receive. */
+static void cancel_by_lookup(SOCKET a)
+{
+    BOOL (WINAPI *cancel)(HANDLE, OVERLAPPED *) = (BOOL (WINAPI *)(HANDLE, OVERLAPPED *))(void *)GetProcAddress(
+        GetModuleHandleA("kernel32.dll"), "CancelIoEx");
+    char buf[16];
+    WSABUF rb = { sizeof(buf), buf };
+    DWORD flags = 0, bytes = 0;
+    ULONG_PTR key = 0;
+    OVERLAPPED ov = { 0 }, other = { 0 }, *got = NULL;
+    HANDLE p = CreateIoCompletionPort((HANDLE)a, NULL, 13, 0);
+    int ok = p && cancel && WSARecv(a, &rb, 1, NULL, &flags, &ov, NULL) == SOCKET_ERROR &&
+             WSAGetLastError() == WSA_IO_PENDING && !cancel((HANDLE)a, &other) && GetLastError() == ERROR_NOT_FOUND &&
+             cancel((HANDLE)a, &ov);
+    BOOL done = GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000);
+    DWORD error = GetLastError();
+    printf("# dll-cancelioex: ok %d done %d error %lu\n", ok, done, error);
+    check(ok && !done && got == &ov && key == 13 && error == ERROR_OPERATION_ABORTED, "dll-cancelioex",
+          "CancelIoEx from GetProcAddress: ERROR_NOT_FOUND for another OVERLAPPED, the receive aborted on the port");
+    CloseHandle(p);
+}
+
+/* ReadFile and WriteFile, synchronous and overlapped, on SOCKETs. */
+static void read_write(SOCKET a, SOCKET c)
+{
+    char buf[16] = { 0 };
+    DWORD put = 0, got = 0, bytes = 0;
+    ULONG_PTR key = 0;
+    OVERLAPPED ov = { 0 }, *done = NULL;
+    int sync = WriteFile((HANDLE)c, "sync", 4, &put, NULL) && put == 4 &&
+               ReadFile((HANDLE)a, buf, sizeof(buf), &got, NULL) && got == 4 && !memcmp(buf, "sync", 4);
+    check(sync, "dll-readfile-sync", "WriteFile and ReadFile without an OVERLAPPED on SOCKETs");
+    HANDLE p = CreateIoCompletionPort((HANDLE)a, NULL, 14, 0);
+    BOOL r = ReadFile((HANDLE)a, buf, sizeof(buf), NULL, &ov);
+    DWORD error = GetLastError();
+    int ok = p && !r && error == ERROR_IO_PENDING && WriteFile((HANDLE)c, "async", 5, &put, NULL) &&
+             GetQueuedCompletionStatus(p, &bytes, &key, &done, 5000) && done == &ov && bytes == 5 && key == 14 &&
+             !memcmp(buf, "async", 5) && GetOverlappedResult((HANDLE)a, &ov, &got, FALSE) && got == 5;
+    printf("# dll-readfile-overlapped: r %d error %lu bytes %lu\n", r, error, bytes);
+    check(ok, "dll-readfile-overlapped", "an overlapped ReadFile on a SOCKET completes on its port");
+    CloseHandle(p);
+}
+
+static volatile LONG apc_runs;
+
+static void CALLBACK count_apc(ULONG_PTR arg)
+{
+    (void)arg;
+    InterlockedIncrement(&apc_runs);
+}
+
+/* Packets posted through kernel32 and through ntdll, taken through both;
+ * an alertable GetQueuedCompletionStatusEx runs the thread's APC. */
+static void packets(void)
+{
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    NTSTATUS (WINAPI *set_completion)(HANDLE, ULONG_PTR, ULONG_PTR, NTSTATUS, SIZE_T) =
+        (NTSTATUS (WINAPI *)(HANDLE, ULONG_PTR, ULONG_PTR, NTSTATUS, SIZE_T))(void *)GetProcAddress(
+            ntdll, "NtSetIoCompletion");
+    NTSTATUS (WINAPI *remove)(HANDLE, ULONG_PTR *, ULONG_PTR *, IO_STATUS_BLOCK *, LARGE_INTEGER *) =
+        (NTSTATUS (WINAPI *)(HANDLE, ULONG_PTR *, ULONG_PTR *, IO_STATUS_BLOCK *, LARGE_INTEGER *))(void *)
+            GetProcAddress(ntdll, "NtRemoveIoCompletion");
+    HANDLE p = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+    OVERLAPPED ov = { 0 }, *got = NULL;
+    DWORD bytes = 0;
+    ULONG_PTR key = 0, value = 0;
+    IO_STATUS_BLOCK io = { { 0 }, 0 };
+    LARGE_INTEGER no_wait = { { 0, 0 } };
+    /* STATUS_CONNECTION_RESET, as a completion of the program's own. */
+    int ok = p && set_completion && remove && !set_completion(p, 21, (ULONG_PTR)&ov, (NTSTATUS)0xC000020D, 7);
+    BOOL r = ok && GetQueuedCompletionStatus(p, &bytes, &key, &got, 1000);
+    DWORD error = GetLastError();
+    ok = ok && !r && error == ERROR_NETNAME_DELETED && got == &ov && key == 21 && bytes == 7;
+    printf("# dll-ntsetiocompletion: r %d error %lu bytes %lu\n", r, error, bytes);
+    check(ok, "dll-ntsetiocompletion", "NtSetIoCompletion's status reaches GetQueuedCompletionStatus");
+    NTSTATUS empty = remove ? remove(p, &key, &value, &io, &no_wait) : -1;
+    ok = PostQueuedCompletionStatus(p, 9, 22, &ov) && remove && !remove(p, &key, &value, &io, NULL) && key == 22 &&
+         value == (ULONG_PTR)&ov && io.Status == 0 && io.Information == 9;
+    printf("# dll-ntremoveiocompletion: empty %#lx key %lu info %lu\n", (unsigned long)empty, (unsigned long)key,
+           (unsigned long)io.Information);
+    check(ok && empty == 0x102, "dll-ntremoveiocompletion",
+          "NtRemoveIoCompletion: STATUS_TIMEOUT when empty, then the posted packet");
+    OVERLAPPED_ENTRY e[2];
+    ULONG n = 0;
+    ok = QueueUserAPC(count_apc, GetCurrentThread(), 0) &&
+         !GetQueuedCompletionStatusEx(p, e, 2, &n, 5000, TRUE) && GetLastError() == WAIT_IO_COMPLETION && apc_runs == 1;
+    check(ok, "dll-gqcsex-alertable", "an alertable GetQueuedCompletionStatusEx runs the thread's APC");
+    CloseHandle(p);
+}
+
+__declspec(dllexport) int WINAPI net_checks(void)
+{
+    WSADATA d;
+    int len = sizeof(where);
+    WSAStartup(MAKEWORD(2, 2), &d);
+    listener = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    memset(&where, 0, sizeof(where));
+    where.sin_family = AF_INET;
+    where.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    check(!bind(listener, (struct sockaddr *)&where, sizeof(where)) && !listen(listener, 8) &&
+          !getsockname(listener, (struct sockaddr *)&where, &len), "dll-listener", "a listening socket");
+    SOCKET a, c;
+    if (connected_pair(&a, &c)) {
+        dll_port(a, c);
+        close_pair(a, c);
+    }
+    if (connected_pair(&a, &c)) {
+        skip_on_success(a, c);
+        close_pair(a, c);
+    }
+    if (connected_pair(&a, &c)) {
+        cancel_by_lookup(a);
+        close_pair(a, c);
+    }
+    if (connected_pair(&a, &c)) {
+        read_write(a, c);
+        close_pair(a, c);
+    }
+    packets();
+    closesocket(listener);
+    WSACleanup();
+    return failures;
+}
