@@ -1,5 +1,6 @@
 /* Association of handles with ports, and the one completion path. */
 #include <limits.h>
+#include <stdlib.h>
 
 #include "iocp_internal.h"
 
@@ -142,6 +143,33 @@ uint32_t iocp_set_modes(uintptr_t file, uint32_t modes)
     /* Windows cannot clear these modes once set: they only add up. */
     atomic_fetch_or(&obj->binding->modes, modes);
     w2u_object_unref(obj);
+    return W2U_STATUS_SUCCESS;
+}
+
+static void free_packet(struct iocp_packet *p)
+{
+    free(p);
+}
+
+uint32_t iocp_binding_post(struct iocp_binding *b, uint32_t status, uintptr_t information, void *value,
+                           bool synchronous)
+{
+    struct iocp_port_sink *sink = atomic_load_explicit(&b->port, memory_order_acquire);
+    uint32_t modes = atomic_load_explicit(&b->modes, memory_order_relaxed);
+    if (!sink)
+        return W2U_STATUS_INVALID_PARAMETER;
+    if (synchronous && w2u_nt_success(status) && (modes & IOCP_SKIP_PORT_ON_SUCCESS))
+        return W2U_STATUS_SUCCESS;
+    struct iocp_packet *p = calloc(1, sizeof(*p));
+    if (!p)
+        return W2U_STATUS_NO_MEMORY;
+    p->key = b->key;
+    p->overlapped = value;
+    p->status = status;
+    p->information = information;
+    p->synchronous = synchronous;
+    p->release = free_packet;
+    sink->ops->push(sink, p);
     return W2U_STATUS_SUCCESS;
 }
 

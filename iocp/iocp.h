@@ -175,6 +175,12 @@ uint32_t iocp_associate(uintptr_t file, uintptr_t port, uintptr_t key);
 uint32_t iocp_associate_sink(struct iocp_binding *b, struct iocp_port_sink *sink,
                              struct iocp_port *own, uintptr_t key);
 uint32_t iocp_set_modes(uintptr_t file, uint32_t modes);
+/* A packet for the handle's port, with its key, as the NT layer queues one
+ * for a request of its own (an AFD poll under Wine): INVALID_PARAMETER if
+ * the handle joined no port; none when synchronous, successful and the
+ * handle skips the port on success. */
+uint32_t iocp_binding_post(struct iocp_binding *b, uint32_t status, uintptr_t information, void *value,
+                           bool synchronous);
 /* A duplicate of a handle (WSADuplicateSocket within the process) goes to
  * the same port, with the same key and modes. */
 void iocp_binding_copy(struct iocp_binding *to, struct iocp_binding *from);

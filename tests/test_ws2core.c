@@ -194,11 +194,97 @@ START_TEST(test_lookup_settler_runs_on_a_thread_of_its_own)
 }
 END_TEST
 
+/* One socket's AFD poll answer now (timeout 0): its events. */
+static uint16_t afd_now(uintptr_t s, uint16_t mask)
+{
+    struct ws2_poll_entry e = { .socket = s, .events = mask };
+    ck_assert_int_ge(ws2_afd_poll(&e, 1, -1, 0), 0);
+    return e.revents;
+}
+
+/* Waits up to 5 s for one socket's AFD events in mask (wake: a descriptor
+ * that ends the wait, or -1); returns the count, *got its events. */
+static int afd_wait_for(uintptr_t s, uint16_t mask, int wake, struct ws2_poll_entry *got)
+{
+    *got = (struct ws2_poll_entry){ .socket = s, .events = mask };
+    return ws2_afd_poll(got, 1, wake, w2u_now_ns() + 5000000000LL);
+}
+
+#define AFD_ALL 0x1ff
+
+/* \Device\Afd's poll events, as afd.sys reports them (Wine's afd.c pins
+ * them): ACCEPT on a listener, CONNECT while connected, READ only for
+ * data, HUP for the peer's end, CLOSE for a socket gone, CONNECT_ERR with
+ * the error for a failed connect; a wait ends on its wake descriptor. */
+START_TEST(test_afd_poll_reports_windows_events)
+{
+    struct ws2_startup_info info;
+    ck_assert_int_eq(ws2_startup(0x0202, &info), 0);
+    uintptr_t l, c, a, r;
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int len = sizeof(in);
+    struct ws2_poll_entry e;
+    ck_assert_int_eq(ws2_socket_create(W2U_AF_INET, W2U_SOCK_STREAM, 0, 0, &l), 0);
+    ck_assert_int_eq(ws2_bind(l, &in, len), 0);
+    ck_assert_int_eq(ws2_listen(l, 4), 0);
+    ck_assert_int_eq(ws2_getsockname(l, &in, &len), 0);
+    ck_assert_uint_eq(afd_now(l, AFD_ALL), 0);
+    ck_assert_int_eq(ws2_socket_create(W2U_AF_INET, W2U_SOCK_STREAM, 0, 0, &c), 0);
+    ck_assert_uint_eq(afd_now(c, AFD_ALL), 0);          /* never connected: nothing */
+    ck_assert_int_eq(ws2_connect(c, &in, len), 0);
+    ck_assert_int_eq(afd_wait_for(l, W2U_AFD_POLL_ACCEPT, -1, &e), 1);
+    ck_assert_uint_eq(e.revents, W2U_AFD_POLL_ACCEPT);
+    ck_assert_int_eq(ws2_accept(l, NULL, NULL, &a), 0);
+    ck_assert_uint_eq(afd_now(c, AFD_ALL), W2U_AFD_POLL_WRITE | W2U_AFD_POLL_CONNECT);
+    ck_assert_uint_eq(afd_now(c, W2U_AFD_POLL_READ), 0);
+
+    struct ws2_buf b = { 4, (void *)"data" };
+    ck_assert_int_eq(ws2_send(a, &b, 1, 0, NULL, 0), 4);
+    ck_assert_int_eq(afd_wait_for(c, W2U_AFD_POLL_READ, -1, &e), 1);
+    ck_assert_uint_eq(e.revents, W2U_AFD_POLL_READ);
+    ck_assert_int_eq(ws2_shutdown(a, W2U_SD_SEND), 0);
+    char buf[8];
+    struct ws2_buf rb = { sizeof(buf), buf };
+    int flags = 0;
+    ck_assert_int_eq(ws2_recv(c, &rb, 1, &flags, NULL, NULL), 4);
+    /* The end of stream with no data left: HUP, not READ. */
+    ck_assert_int_eq(afd_wait_for(c, W2U_AFD_POLL_READ | W2U_AFD_POLL_HUP, -1, &e), 1);
+    ck_assert_uint_eq(e.revents, W2U_AFD_POLL_HUP);
+
+    /* A wait ends on its wake descriptor, with nothing to report. */
+    int wake[2];
+    ck_assert_int_eq(pipe(wake), 0);
+    ck_assert_int_eq(write(wake[1], "x", 1), 1);
+    ck_assert_int_eq(afd_wait_for(a, W2U_AFD_POLL_READ, wake[0], &e), 0);
+    ck_assert_uint_eq(e.revents, 0);
+    close(wake[0]);
+    close(wake[1]);
+
+    /* A socket gone reports CLOSE, whatever was asked. */
+    ck_assert_int_eq(ws2_close(a), 0);
+    ck_assert_uint_eq(afd_now(a, W2U_AFD_POLL_READ), W2U_AFD_POLL_CLOSE);
+
+    /* A refused connect: CONNECT_ERR, with its status. */
+    ck_assert_int_eq(ws2_close(l), 0);
+    ck_assert_int_eq(ws2_socket_create(W2U_AF_INET, W2U_SOCK_STREAM, 0, 0, &r), 0);
+    uint32_t nb = 1;
+    ck_assert_int_eq(ws2_ioctl(r, W2U_FIONBIO, &nb), 0);
+    ck_assert_int_eq(ws2_connect(r, &in, len), -W2U_WSAEWOULDBLOCK);
+    ck_assert_int_eq(afd_wait_for(r, W2U_AFD_POLL_CONNECT_ERR, -1, &e), 1);
+    ck_assert_uint_eq(e.revents, W2U_AFD_POLL_CONNECT_ERR);
+    ck_assert_uint_eq(e.status, W2U_STATUS_CONNECTION_REFUSED);
+    ws2_close(r);
+    ws2_close(c);
+    ws2_cleanup();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ws2core");
     TCase *tc = tcase_create("ws2core");
     tcase_add_test(tc, test_api_dispatches_through_provider_table);
+    tcase_add_test(tc, test_afd_poll_reports_windows_events);
     tcase_add_test(tc, test_lookup_settles_once_with_the_answer);
     tcase_add_test(tc, test_lookup_cancel_ends_it_before_the_answer);
     tcase_add_test(tc, test_lookup_timeout_ends_it);

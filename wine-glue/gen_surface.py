@@ -64,6 +64,8 @@ with open(thunks_path, 'w') as f:
             b = int(kind[2]) - 1
             f.write(f"    if (a{b})   /* a completion routine: it needs the calling thread */\n")
             f.write(f"        return w2u_pe_forward_routine({index}, \"{name}\", {args});\n")
+        if kind[0] == 'closes-socket':
+            f.write("    w2u_pe_before_close(a0);\n")
         if kind[0] in AFTER:
             f.write(f"    UINT64 r = w2u_pe_forward({index}, \"{name}\", {args});\n")
             f.write(f"    {AFTER[kind[0]]}\n}}\n\n")

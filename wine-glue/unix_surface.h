@@ -35,6 +35,9 @@ enum w2u_unix_call {
                           * for its end; ret its error (-1: no such lookup), args[1..3] out: event, routine,
                           * OVERLAPPED */
     W2U_UNIX_STATUS,     /* struct w2u_forward_params: args[0] a Win32 or WSA error; ret its NTSTATUS */
+    W2U_UNIX_AFD_POLL,   /* struct w2u_afd_poll_params: IOCTL_AFD_POLL on ws2uring's SOCKETs */
+    W2U_UNIX_AFD_CANCEL, /* struct w2u_afd_cancel_params */
+    W2U_UNIX_AFD_RUN,    /* NULL: runs the pending AFD polls; never returns */
     W2U_UNIX_CALLS
 };
 
@@ -51,6 +54,33 @@ struct w2u_forward_params {
     uint64_t thread;              /* in: a handle of the calling thread, for completion routines, or 0 */
     uint64_t args[W2U_FORWARD_ARGS];
     uint64_t ret;                 /* out */
+};
+
+/* IOCTL_AFD_POLL, checked by the PE side (sizes, a count, readable input,
+ * writable output, every socket ws2uring's). */
+struct w2u_afd_poll_params {
+    uint64_t handle;              /* in: the handle NtDeviceIoControlFile was given */
+    uint64_t event, apc, apc_context, iosb;   /* in: NtDeviceIoControlFile's */
+    uint64_t thread;              /* in: a handle of the calling thread, for the APC */
+    uint64_t in, out;             /* in: the request and its answer (afd.sys's layout) */
+    int64_t timeout_ns;           /* in: how long from now; -1: no limit */
+    uint32_t immediate;           /* in: a timeout of 0: answer now, never pending */
+    uint32_t thread_id;           /* in: the calling thread's id (CancelIo) */
+    uint32_t status;              /* out: SUCCESS (answered), PENDING, or why it failed */
+};
+
+/* Ends pending polls made on handle: all of them, the one with status
+ * block iosb, or (thread_id) those of one thread, with STATUS_CANCELLED.
+ * closing: the SOCKET handle is about to close: every poll that names it
+ * reports AFD_POLL_CLOSE for it, and the others made on it are cancelled,
+ * while its port is still there for their packets. */
+struct w2u_afd_cancel_params {
+    uint64_t handle, iosb;
+    uint32_t thread_id;
+    uint32_t closing;
+    uint32_t thread_exit;         /* the thread thread_id ends: its polls on any handle end, as
+                                   * afd.sys ends them, except those that only a port reports */
+    uint32_t cancelled;           /* out: how many ended */
 };
 
 struct w2u_not_yet_params {

@@ -10,7 +10,13 @@
  *   POLLRDNORM under SO_OOBINLINE; a socket shut for receiving is never
  *   POLLRDNORM;
  * - a socket closed while a thread waits on it ends the wait: POLLNVAL
- *   (WSAPoll), or W2U_SEL_CLOSED (select). */
+ *   (WSAPoll), or W2U_SEL_CLOSED (select).
+ * \Device\Afd's polls (ws2_afd_poll) report afd.sys's events the same
+ * way: AFD_POLL_CONNECT while connected, AFD_POLL_HUP for the peer's end
+ * of stream, AFD_POLL_READ only for data, AFD_POLL_ACCEPT on a listener,
+ * AFD_POLL_CONNECT_ERR (with the error) for a failed connect,
+ * AFD_POLL_RESET for a reset connection, AFD_POLL_CLOSE for a socket
+ * closed under the poll. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,6 +28,8 @@
 
 #define STACK_ENTRIES 64
 #define POLL_KNOWN (W2U_POLLRDNORM | W2U_POLLRDBAND | W2U_POLLPRI | W2U_POLLWRNORM | W2U_POLLWRBAND)
+
+enum poll_mode { MODE_WSAPOLL, MODE_SELECT, MODE_AFD };
 
 struct probe {
     struct ws2_socket *sock;     /* NULL: not a socket */
@@ -95,8 +103,86 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
     return r;
 }
 
-static short linux_events(uint16_t want, bool select_mode)
+/* The socket has receives (or, for a listener, accepts) pending. */
+static bool waiting_requests(struct ws2_socket *s, bool accepts)
 {
+    pthread_mutex_lock(&s->lock);
+    bool any = accepts ? s->ov_others != NULL : s->ov_recvs != NULL;
+    pthread_mutex_unlock(&s->lock);
+    return any;
+}
+
+/* A connect in progress that Linux now calls writable has finished. */
+static void settle_connect(struct probe *p, short lrev)
+{
+    if (p->connecting && (lrev & POLLOUT) && !(lrev & (POLLERR | POLLHUP))) {
+        ws2_refresh_connect(p->sock);
+        p->connecting = p->sock->connecting;
+    }
+}
+
+/* The socket's pending error (a failed connect's), as an NTSTATUS. */
+static uint32_t pending_error(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || !err)
+        return W2U_STATUS_CONNECTION_REFUSED;
+    return w2u_errno_to_status(err);
+}
+
+/* afd.sys's events for one socket, as far as want asks for them; state
+ * (connected, reset) counts whatever Linux said this time. */
+static uint16_t afd_revents(struct probe *p, short lrev, uint16_t want, uint32_t *status)
+{
+    struct ws2_socket *s = p->sock;
+    bool stream = s->type == SOCK_STREAM;
+    *status = 0;
+    settle_connect(p, lrev);
+    if (p->connecting) {
+        if (!(lrev & (POLLERR | POLLHUP)) || !(want & W2U_AFD_POLL_CONNECT_ERR))
+            return 0;
+        *status = pending_error(s->fd);
+        return W2U_AFD_POLL_CONNECT_ERR;
+    }
+    /* A stream never connected says nothing; Linux says writable, hung up. */
+    if (stream && !s->connected && !s->listening)
+        return 0;
+    uint16_t r = 0;
+    if (s->listening)     /* the same for a connection and a pending AcceptEx */
+        return (lrev & POLLIN) && (want & W2U_AFD_POLL_ACCEPT) && !waiting_requests(s, true) ? W2U_AFD_POLL_ACCEPT
+                                                                                              : 0;
+    bool data = (lrev & POLLIN) && !s->shut_recv, urgent = lrev & POLLPRI, peer_ended = false;
+    if (stream && (lrev & (POLLRDHUP | POLLHUP))) {
+        peer_ended = !s->shut_recv || peer_finished(s->fd);
+        data = data && ws2_bytes_queued(s->fd);     /* not only the end of stream */
+    }
+    /* Data goes to a pending receive first: the poll sees only what is
+     * left when none waits. */
+    data = data && !waiting_requests(s, false);
+    if (urgent && oob_inline(s->fd)) {
+        urgent = false;
+        data = true;
+    }
+    bool reset = stream && (atomic_load_explicit(&s->reset, memory_order_relaxed) || (lrev & POLLERR));
+    r |= data ? W2U_AFD_POLL_READ : 0;
+    r |= urgent ? W2U_AFD_POLL_OOB : 0;
+    r |= lrev & POLLOUT ? W2U_AFD_POLL_WRITE : 0;
+    r |= s->connected ? W2U_AFD_POLL_CONNECT : 0;
+    r |= peer_ended && !reset ? W2U_AFD_POLL_HUP : 0;
+    r |= reset ? W2U_AFD_POLL_RESET : 0;      /* (with status 0, as afd.sys reports it) */
+    return r & want;
+}
+
+static short linux_events(uint16_t want, enum poll_mode mode)
+{
+    if (mode == MODE_AFD)
+        return (short)((want & (W2U_AFD_POLL_READ | W2U_AFD_POLL_ACCEPT | W2U_AFD_POLL_HUP) ? POLLIN : 0) |
+                       (want & (W2U_AFD_POLL_READ | W2U_AFD_POLL_OOB) ? POLLPRI : 0) |
+                       (want & (W2U_AFD_POLL_WRITE | W2U_AFD_POLL_CONNECT | W2U_AFD_POLL_CONNECT_ERR) ? POLLOUT
+                                                                                                     : 0) |
+                       POLLRDHUP);
+    bool select_mode = mode == MODE_SELECT;
     if (select_mode)
         return (short)((want & W2U_SEL_READ ? POLLIN : 0) | (want & W2U_SEL_WRITE ? POLLOUT : 0) |
                        (want & W2U_SEL_EXCEPT ? POLLPRI : 0));
@@ -107,20 +193,33 @@ static short linux_events(uint16_t want, bool select_mode)
 }
 
 /* A socket closed during the wait: what Windows reports for it. */
-static uint16_t closed_revents(bool select_mode)
+static uint16_t closed_revents(enum poll_mode mode)
 {
-    return select_mode ? W2U_SEL_CLOSED : W2U_POLLNVAL;
+    return mode == MODE_SELECT ? W2U_SEL_CLOSED : mode == MODE_AFD ? W2U_AFD_POLL_CLOSE : W2U_POLLNVAL;
+}
+
+/* What Windows reports for entry i this round (0: nothing). */
+static uint16_t entry_revents(struct probe *p, const struct pollfd *pfd, struct ws2_poll_entry *e,
+                              enum poll_mode mode)
+{
+    if (atomic_load(&p->sock->closing))
+        return closed_revents(mode);
+    if (mode == MODE_AFD)
+        return afd_revents(p, pfd->revents, e->events, &e->status);   /* state counts without an event */
+    return pfd->revents ? windows_revents(p, pfd->revents, e->events, mode == MODE_SELECT) : 0;
 }
 
 /* poll(2) over the sockets; once it would block, each socket's wake
- * descriptor (which closesocket signals) is watched too, in pfd[n + i]. */
-int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode)
+ * descriptor (which closesocket signals) is watched too, in pfd[n + i],
+ * and the caller's wake_fd (if >= 0) in pfd[2n]. */
+static int poll_sockets(struct ws2_poll_entry *e, unsigned n, int64_t deadline, enum poll_mode mode, int wake_fd)
 {
-    struct pollfd pfd_stack[2 * STACK_ENTRIES], *pfd = pfd_stack;
+    bool select_mode = mode == MODE_SELECT;
+    struct pollfd pfd_stack[2 * STACK_ENTRIES + 1], *pfd = pfd_stack;
     struct probe probe_stack[STACK_ENTRIES], *probe = probe_stack;
     int r = 0;
     if (n > STACK_ENTRIES) {
-        pfd = calloc(2 * (size_t)n, sizeof(*pfd));
+        pfd = calloc(2 * (size_t)n + 1, sizeof(*pfd));
         probe = calloc(n, sizeof(*probe));
         if (!pfd || !probe) {
             free(pfd);
@@ -129,8 +228,12 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
         }
     }
     unsigned invalid = 0, watched = n;
+    pfd[2 * n].fd = wake_fd;
+    pfd[2 * n].events = POLLIN;
+    pfd[2 * n].revents = 0;
     for (unsigned i = 0; i < n; i++) {
         e[i].revents = 0;
+        e[i].status = 0;
         probe[i].sock = NULL;
         pfd[i].fd = pfd[n + i].fd = -1;     /* poll ignores negative fds */
         pfd[i].events = 0;
@@ -139,6 +242,11 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
     }
     for (unsigned i = 0; i < n; i++) {
         if (ws2_socket_get(e[i].socket, &probe[i].sock) < 0) {
+            if (mode == MODE_AFD) {
+                e[i].revents = W2U_AFD_POLL_CLOSE;      /* gone since the poll began */
+                invalid++;
+                continue;
+            }
             if (select_mode) {
                 r = -W2U_WSAENOTSOCK;
                 goto out;
@@ -151,7 +259,11 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
         ws2_refresh_connect(probe[i].sock);
         probe[i].connecting = probe[i].sock->connecting;
         pfd[i].fd = probe[i].sock->fd;
-        pfd[i].events = linux_events(e[i].events, select_mode);
+        pfd[i].events = linux_events(e[i].events, mode);
+    }
+    if (mode == MODE_AFD && invalid) {
+        r = (int)invalid;                       /* a closed socket ends the poll */
+        goto out;
     }
     if (n && invalid == n) {
         r = -W2U_WSAENOTSOCK;
@@ -159,7 +271,7 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
     }
     /* WSAPoll: an event Windows does not know, on any entry but an
      * INVALID_SOCKET one, fails the call with every revents cleared. */
-    for (unsigned i = 0; i < n && !select_mode; i++)
+    for (unsigned i = 0; i < n && mode == MODE_WSAPOLL; i++)
         if (e[i].socket != (uintptr_t)-1 && (e[i].events & ~POLL_KNOWN)) {
             for (unsigned j = 0; j < n; j++)
                 e[j].revents = 0;
@@ -171,6 +283,7 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
     int64_t until = invalid ? 0 : deadline;
     bool blocked = false;
     int ready = 0;
+    bool muted = false;
     for (;;) {
         int ms = 0;
         if (until == W2U_FOREVER) {
@@ -179,15 +292,25 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
             int64_t left = until - w2u_now_ns();
             ms = left > 0 ? (int)((left + 999999) / 1000000) : 0;
         }
+        /* An AFD poll's socket that Linux calls ready but that has nothing
+         * to report yet (its data went to a pending receive) is looked at
+         * again every 10 ms, not asked (it would answer at once). */
+        bool rearm = muted;
+        if (muted && (ms < 0 || ms > 10))
+            ms = 10;
+        muted = false;
         if (ms && !blocked) {
             iocp_block_begin();
             blocked = true;
             for (unsigned i = 0; i < n; i++)
                 if (probe[i].sock)
                     pfd[n + i].fd = ws2_socket_wake_fd(probe[i].sock);
-            watched = 2 * n;
+            watched = 2 * n + 1;             /* pfd[2n]: wake_fd, ignored when negative */
         }
         int got = poll(pfd, watched, ms);
+        for (unsigned i = 0; rearm && i < n; i++)
+            if (probe[i].sock)
+                pfd[i].fd = probe[i].sock->fd;
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
@@ -197,21 +320,21 @@ int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool sele
         for (unsigned i = 0; i < n; i++) {
             if (!probe[i].sock)
                 continue;
-            if (atomic_load(&probe[i].sock->closing))
-                e[i].revents = closed_revents(select_mode);
-            else if (pfd[i].revents)
-                e[i].revents = windows_revents(&probe[i], pfd[i].revents, e[i].events, select_mode);
+            e[i].revents = entry_revents(&probe[i], &pfd[i], &e[i], mode);
             ready += e[i].revents != 0;
         }
         /* Linux readiness Windows does not count (an idle stream socket)
          * must not end a wait early: sleep the rest of the time. */
-        if (ready || ms == 0 || (until != W2U_FOREVER && w2u_now_ns() >= until)) {
+        if (ready || ms == 0 || (until != W2U_FOREVER && w2u_now_ns() >= until) ||
+            (watched > 2 * n && pfd[2 * n].revents)) {
             r = ready;
             break;
         }
         for (unsigned i = 0; i < n; i++)
-            if (probe[i].sock && pfd[i].revents && !e[i].revents)
+            if (probe[i].sock && pfd[i].revents && !e[i].revents) {
                 pfd[i].fd = -1;         /* stop asking: HUP/ERR would come back */
+                muted = muted || mode == MODE_AFD;
+            }
     }
     if (blocked)
         iocp_block_end();
@@ -224,4 +347,14 @@ out:
         free(probe);
     }
     return r;
+}
+
+int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode)
+{
+    return poll_sockets(e, n, deadline, select_mode ? MODE_SELECT : MODE_WSAPOLL, -1);
+}
+
+int ws2_afd_poll(struct ws2_poll_entry *e, unsigned n, int wake_fd, int64_t deadline)
+{
+    return poll_sockets(e, n, deadline, MODE_AFD, wake_fd);
 }

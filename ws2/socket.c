@@ -1131,6 +1131,38 @@ W2U_EXPORT uint32_t ws2uring_post_status(uintptr_t port, uint32_t status, uintpt
     return iocp_post(port, status, information, key, ov);
 }
 
+/* A packet for the socket alias names, on its port with its key (a host
+ * completing an NT request of its own on the SOCKET, such as an AFD poll):
+ * an NTSTATUS; INVALID_HANDLE when alias names no socket. */
+W2U_EXPORT uint32_t ws2uring_socket_post(uintptr_t alias, void *value, uint32_t status, uintptr_t information,
+                                         int synchronous)
+{
+    struct ws2_socket *sock;
+    if (ws2_socket_get(alias, &sock) < 0)
+        return W2U_STATUS_INVALID_HANDLE;
+    uint32_t r = iocp_binding_post(&sock->binding, status, information, value, synchronous != 0);
+    ws2_socket_put(sock);
+    return r;
+}
+
+/* Whether the socket alias names joined a port: 1 or 0; -1 for no socket. */
+W2U_EXPORT int ws2uring_socket_has_port(uintptr_t alias)
+{
+    struct ws2_socket *sock;
+    if (ws2_socket_get(alias, &sock) < 0)
+        return -1;
+    int r = atomic_load_explicit(&sock->binding.port, memory_order_acquire) != NULL;
+    ws2_socket_put(sock);
+    return r;
+}
+
+/* An AFD poll's wait (ws2_afd_poll) for a host that serves IOCTL_AFD_POLL;
+ * deadline_ns: CLOCK_MONOTONIC, 0 or W2U_FOREVER. */
+W2U_EXPORT int ws2uring_afd_poll(struct ws2_poll_entry *e, unsigned n, int wake_fd, int64_t deadline_ns)
+{
+    return ws2_afd_poll(e, n, wake_fd, deadline_ns);
+}
+
 /* The NTSTATUS for the error a call set: for a host that serves the NT
  * layer (NtReadFile on a SOCKET) with the Win32 and Winsock calls. */
 W2U_EXPORT uint32_t ws2uring_error_status(uint32_t err)

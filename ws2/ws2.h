@@ -247,8 +247,9 @@ int ws2_overlapped_wait(uintptr_t s, struct iocp_overlapped *ov, int64_t deadlin
 
 struct ws2_poll_entry {
     uintptr_t socket;
-    uint16_t events;     /* W2U_POLL* (WSAPoll) or W2U_SEL_* (select) */
+    uint16_t events;     /* W2U_POLL* (WSAPoll), W2U_SEL_* (select) or W2U_AFD_POLL_* */
     uint16_t revents;
+    uint32_t status;     /* (\Device\Afd polls) the NTSTATUS of the event reported */
 };
 /* Waits until an entry is ready or the deadline (CLOCK_MONOTONIC ns, 0, or
  * W2U_FOREVER); returns how many entries have revents set.  select mode
@@ -258,6 +259,26 @@ struct ws2_poll_entry {
  * than INVALID_SOCKET's is -WSAEINVAL (each revents 0).  A socket closed
  * during the wait ends it: W2U_SEL_CLOSED, or POLLNVAL (counted). */
 int ws2_poll(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode);
+
+/* \Device\Afd's poll events (IOCTL_AFD_POLL, which libuv, mio and Wine's
+ * own ws2_32 use; values of Windows' afd.sys). */
+#define W2U_AFD_POLL_READ        0x0001
+#define W2U_AFD_POLL_OOB         0x0002
+#define W2U_AFD_POLL_WRITE       0x0004
+#define W2U_AFD_POLL_HUP         0x0008
+#define W2U_AFD_POLL_RESET       0x0010
+#define W2U_AFD_POLL_CLOSE       0x0020
+#define W2U_AFD_POLL_CONNECT     0x0040
+#define W2U_AFD_POLL_ACCEPT      0x0080
+#define W2U_AFD_POLL_CONNECT_ERR 0x0100
+
+/* An AFD poll's wait: entries' events are W2U_AFD_POLL_* masks; waits
+ * until an entry has one of its events, wake_fd (if >= 0) is readable, or
+ * the deadline, and returns how many entries have revents (each with the
+ * status of what it reports).  An entry whose socket is gone, or closed
+ * during the wait, reports W2U_AFD_POLL_CLOSE, as Windows ends a poll on a
+ * socket closed under it. */
+int ws2_afd_poll(struct ws2_poll_entry *e, unsigned n, int wake_fd, int64_t deadline);
 
 /* ---- WSAEventSelect -------------------------------------------------------------------- */
 

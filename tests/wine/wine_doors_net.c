@@ -191,6 +191,107 @@ static void packets(void)
     CloseHandle(p);
 }
 
+/* \Device\Afd's poll, laid out as mio (Rust's tokio) and libuv lay it out. */
+#define IOCTL_AFD_POLL 0x00012024
+struct afd_poll_info {
+    LARGE_INTEGER timeout;
+    ULONG count;
+    ULONG exclusive;
+    struct {
+        HANDLE socket;
+        ULONG events;
+        NTSTATUS status;
+    } handles[1];
+};
+#define AFD_POLL_READ    0x0001
+#define AFD_POLL_WRITE   0x0004
+#define AFD_POLL_CONNECT 0x0040
+typedef struct {
+    USHORT Length, MaximumLength;
+    WCHAR *Buffer;
+} NT_STRING;
+typedef struct {
+    ULONG Length;
+    HANDLE RootDirectory;
+    NT_STRING *ObjectName;
+    ULONG Attributes;
+    void *SecurityDescriptor, *SecurityQualityOfService;
+} NT_ATTRIBUTES;
+typedef NTSTATUS (WINAPI *ioctl_fn)(HANDLE, HANDLE, void *, void *, IO_STATUS_BLOCK *, ULONG, void *, ULONG, void *,
+                                    ULONG);
+
+static ioctl_fn nt_ioctl(void)
+{
+    return (ioctl_fn)(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtDeviceIoControlFile");
+}
+
+/* mio's way: an AFD handle of its own, on the program's port, polls a
+ * SOCKET; the answer comes as a packet whose value is the poll's context. */
+static void afd_poll_own_handle(SOCKET a, SOCKET c)
+{
+    NTSTATUS (WINAPI *open_file)(HANDLE *, ACCESS_MASK, NT_ATTRIBUTES *, IO_STATUS_BLOCK *, ULONG, ULONG) =
+        (NTSTATUS (WINAPI *)(HANDLE *, ACCESS_MASK, NT_ATTRIBUTES *, IO_STATUS_BLOCK *, ULONG, ULONG))(void *)
+            GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtOpenFile");
+    static WCHAR name[] = L"\\Device\\Afd\\Mio";
+    NT_STRING path = { sizeof(name) - sizeof(WCHAR), sizeof(name), name };
+    NT_ATTRIBUTES attr = { sizeof(attr), NULL, &path, 0, NULL, NULL };
+    IO_STATUS_BLOCK io = { { 0 }, 0 }, iosb;
+    HANDLE afd = NULL;
+    int ok = open_file && !open_file(&afd, SYNCHRONIZE, &attr, &io, FILE_SHARE_READ | FILE_SHARE_WRITE, 0);
+    HANDLE p = ok ? CreateIoCompletionPort(afd, NULL, 31, 0) : NULL;
+    struct afd_poll_info info = { .count = 1 };
+    info.timeout.QuadPart = 0x7fffffffffffffffLL;
+    info.handles[0].socket = (HANDLE)a;
+    info.handles[0].events = AFD_POLL_READ;
+    static char context;                  /* what the packet names */
+    NTSTATUS r = ok && p ? nt_ioctl()(afd, NULL, NULL, &context, &iosb, IOCTL_AFD_POLL, &info, sizeof(info), &info,
+                                      sizeof(info))
+                         : -1;
+    OVERLAPPED_ENTRY e = { 0 };
+    ULONG n = 0;
+    ok = ok && p && r == 0x103 && send(c, "poll", 4, 0) == 4 && GetQueuedCompletionStatusEx(p, &e, 1, &n, 5000, FALSE) &&
+         n == 1 && e.lpCompletionKey == 31 && e.lpOverlapped == (OVERLAPPED *)&context && iosb.Status == 0 &&
+         info.count == 1 && info.handles[0].socket == (HANDLE)a && info.handles[0].events == AFD_POLL_READ;
+    printf("# afd-poll-own-handle: r %#lx count %lu events %#lx\n", (unsigned long)r, info.count,
+           info.handles[0].events);
+    check(ok, "afd-poll-own-handle", "IOCTL_AFD_POLL on an AFD handle of the program's, answered on its port");
+    if (p)
+        CloseHandle(p);
+    if (afd)
+        CloseHandle(afd);
+}
+
+/* libuv's way: the poll on the SOCKET itself, with an event; answered at
+ * once when the socket is ready; CancelIoEx ends one that waits. */
+static void afd_poll_socket(SOCKET a)
+{
+    HANDLE event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    IO_STATUS_BLOCK iosb;
+    struct afd_poll_info info = { .count = 1 };
+    info.timeout.QuadPart = 0x7fffffffffffffffLL;
+    info.handles[0].socket = (HANDLE)a;
+    info.handles[0].events = AFD_POLL_WRITE | AFD_POLL_CONNECT;
+    NTSTATUS now = nt_ioctl()((HANDLE)a, event, NULL, NULL, &iosb, IOCTL_AFD_POLL, &info, sizeof(info), &info,
+                              sizeof(info));
+    int ok = now == 0 && iosb.Status == 0 && info.count == 1 &&
+             info.handles[0].events == (AFD_POLL_WRITE | AFD_POLL_CONNECT) &&
+             WaitForSingleObject(event, 0) == WAIT_OBJECT_0;
+    check(ok, "afd-poll-socket-now", "IOCTL_AFD_POLL on a ready SOCKET answers at once and sets the event");
+    ResetEvent(event);
+    char buf[16];
+    recv(a, buf, sizeof(buf), 0);           /* what afd_poll_own_handle sent: nothing left to read */
+    info.count = 1;
+    info.handles[0].socket = (HANDLE)a;
+    info.handles[0].events = AFD_POLL_READ;
+    NTSTATUS r = nt_ioctl()((HANDLE)a, event, NULL, NULL, &iosb, IOCTL_AFD_POLL, &info, sizeof(info), &info,
+                            sizeof(info));
+    ok = r == 0x103 && CancelIoEx((HANDLE)a, (OVERLAPPED *)&iosb) && WaitForSingleObject(event, 5000) == WAIT_OBJECT_0 &&
+         iosb.Status == (NTSTATUS)0xC0000120;
+    printf("# afd-poll-cancel: r %#lx status %#lx\n", (unsigned long)r, (unsigned long)iosb.Status);
+    check(ok, "afd-poll-cancel", "CancelIoEx ends a waiting IOCTL_AFD_POLL with STATUS_CANCELLED");
+    CloseHandle(event);
+}
+
 __declspec(dllexport) int WINAPI net_checks(void)
 {
     WSADATA d;
@@ -217,6 +318,11 @@ __declspec(dllexport) int WINAPI net_checks(void)
     }
     if (connected_pair(&a, &c)) {
         read_write(a, c);
+        close_pair(a, c);
+    }
+    if (connected_pair(&a, &c)) {
+        afd_poll_own_handle(a, c);
+        afd_poll_socket(a);
         close_pair(a, c);
     }
     packets();

@@ -405,6 +405,7 @@ static NTSTATUS (WINAPI *nt_write)(HANDLE, HANDLE, io_apc_fn, void *, IO_STATUS_
 #define W2U_STATUS_ACCESS_VIOLATION ((NTSTATUS)0xC0000005)
 #define W2U_STATUS_NOT_SUPPORTED  ((NTSTATUS)0xC00000BB)
 #define W2U_STATUS_INFO_LENGTH_MISMATCH ((NTSTATUS)0xC0000004)
+#define W2U_STATUS_NO_MEMORY      ((NTSTATUS)0xC0000017)
 
 /* The fast mode (the default; WS2URING_WINE_MODE=compatible turns it off):
  * the program's completion ports are ws2uring's, so a socket's completion
@@ -437,6 +438,8 @@ static NTSTATUS last_status(void)
         return W2U_STATUS_INVALID_HANDLE;
     return (NTSTATUS)p.ret;
 }
+
+static ULONG afd_cancel(HANDLE h, IO_STATUS_BLOCK *which, BOOL this_thread_only);
 
 /* ---- other handles on a ws2uring port -------------------------------------------
  * A file or pipe the program joins to one of ws2uring's ports (Wine's own
@@ -522,8 +525,10 @@ static NTSTATUS WINAPI hook_NtClose(HANDLE h)
         return to_bool(native(w2u_pe_index_CloseHandle, "CloseHandle", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0))
                    ? W2U_STATUS_OK : W2U_STATUS_INVALID_HANDLE;
     }
-    if (!is_socket(h))
+    if (!is_socket(h)) {
+        afd_cancel(h, NULL, FALSE);         /* the last handle of a file ends its requests */
         return nt_close(h);
+    }
     return w2u_pe_closesocket((UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) ? W2U_STATUS_INVALID_HANDLE
                                                                                     : W2U_STATUS_OK;
 }
@@ -780,18 +785,22 @@ static NTSTATUS cancelled(BOOL ok, IO_STATUS_BLOCK *io)
 
 static NTSTATUS WINAPI hook_NtCancelIoFile(HANDLE h, IO_STATUS_BLOCK *io)
 {
+    ULONG polls = afd_cancel(h, NULL, TRUE);
     if (!is_socket(h))
-        return nt_cancel(h, io);
+        return polls ? cancelled(TRUE, io) : nt_cancel(h, io);
     return cancelled(to_bool(native(w2u_pe_index_CancelIo, "CancelIo", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0)), io);
 }
 
 static NTSTATUS WINAPI hook_NtCancelIoFileEx(HANDLE h, IO_STATUS_BLOCK *which, IO_STATUS_BLOCK *io)
 {
-    if (!is_socket(h))
-        return nt_cancel_ex(h, which, io);
-    return cancelled(to_bool(native(w2u_pe_index_CancelIoEx, "CancelIoEx", (UINT64)(ULONG_PTR)h,
-                                    (UINT64)(ULONG_PTR)which, 0, 0, 0, 0)),
-                     io);
+    ULONG polls = afd_cancel(h, which, FALSE);
+    if (!is_socket(h)) {
+        NTSTATUS status = nt_cancel_ex(h, which, io);
+        return polls && status ? cancelled(TRUE, io) : status;
+    }
+    BOOL ok = to_bool(native(w2u_pe_index_CancelIoEx, "CancelIoEx", (UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)which,
+                             0, 0, 0, 0));
+    return cancelled(ok || polls, io);
 }
 
 /* NtReadFile and NtWriteFile on a SOCKET are a receive and a send, as on
@@ -866,6 +875,142 @@ static NTSTATUS WINAPI hook_NtWriteFile(HANDLE h, HANDLE event, io_apc_fn apc, v
     return socket_io(h, event, apc, ctx, io, (void *)buf, len, TRUE);
 }
 
+/* ---- \Device\Afd on ws2uring's SOCKETs ---------------------------------------------
+ * IOCTL_AFD_POLL (libuv's uv_poll, mio, Wine's own ws2_32) on any AFD
+ * handle, naming ws2uring's SOCKETs: checked here as afd.sys checks it,
+ * answered by the Unix side (unix/afd.c), whose Wine thread runs the polls
+ * that wait. */
+#define W2U_IOCTL_AFD_POLL 0x00012024u
+#define W2U_STATUS_INVALID_PARAMETER ((NTSTATUS)0xC000000D)
+#define AFD_HEAD 16                     /* offsetof(struct afd_poll_params, sockets) */
+#define AFD_SOCKET 16                   /* sizeof(struct afd_poll_socket) */
+
+static NTSTATUS (WINAPI *nt_ioctl_original)(HANDLE, HANDLE, io_apc_fn, void *, IO_STATUS_BLOCK *, ULONG, void *,
+                                            ULONG, void *, ULONG);
+static volatile LONG afd_polls;         /* polls ever made: cancels and closes ask only then */
+static INIT_ONCE afd_once = INIT_ONCE_STATIC_INIT;
+
+static DWORD WINAPI afd_main(void *arg)
+{
+    unix_call(unixlib, W2U_UNIX_AFD_RUN, arg);
+    return 0;
+}
+
+static BOOL CALLBACK afd_start(INIT_ONCE *once, void *param, void **context)
+{
+    HANDLE t = CreateThread(NULL, 0, afd_main, NULL, 0, NULL);
+    if (t)
+        CloseHandle(t);
+    return t != NULL;
+}
+
+/* The request names ws2uring's SOCKETs (the first says so for all). */
+static BOOL afd_poll_ours(HANDLE h, const BYTE *in, ULONG in_size)
+{
+    UINT64 first;
+    if (is_socket(h))
+        return TRUE;
+    if (!in || in_size < AFD_HEAD + AFD_SOCKET || IsBadReadPtr(in, AFD_HEAD + AFD_SOCKET))
+        return FALSE;
+    memcpy(&first, in + AFD_HEAD, sizeof(first));
+    return is_socket((HANDLE)(ULONG_PTR)first);
+}
+
+/* A timeout as afd.sys takes it (absolute system time, relative when
+ * negative, 0: answer now, INT64_MAX: none) in ns from now, -1: none. */
+static LONGLONG afd_timeout_ns(LONGLONG t)
+{
+    if (t == 0x7fffffffffffffffLL)
+        return -1;
+    if (t < 0)
+        return -t > 0x7fffffffffffffffLL / 100 ? -1 : -t * 100;
+    FILETIME now;
+    GetSystemTimeAsFileTime(&now);
+    LONGLONG left = t - (LONGLONG)((ULONGLONG)now.dwHighDateTime << 32 | now.dwLowDateTime);
+    return left > 0 ? left * 100 : 0;
+}
+
+static NTSTATUS afd_poll(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, const BYTE *in,
+                         ULONG in_size, BYTE *out, ULONG out_size)
+{
+    ULONG count;
+    LONGLONG timeout;
+    if (out_size < in_size || in_size < AFD_HEAD + AFD_SOCKET || !in || IsBadReadPtr(in, in_size))
+        return W2U_STATUS_INVALID_PARAMETER;
+    memcpy(&count, in + 8, sizeof(count));
+    if (!count || count > (in_size - AFD_HEAD) / AFD_SOCKET)
+        return W2U_STATUS_INVALID_PARAMETER;
+    for (ULONG i = 0; i < count; i++) {
+        UINT64 sock;
+        memcpy(&sock, in + AFD_HEAD + i * AFD_SOCKET, sizeof(sock));
+        if (!is_socket((HANDLE)(ULONG_PTR)sock))
+            return W2U_STATUS_INVALID_HANDLE;
+    }
+    if (!out || IsBadWritePtr(out, AFD_HEAD + count * AFD_SOCKET) || !io || IsBadWritePtr(io, sizeof(*io)))
+        return W2U_STATUS_ACCESS_VIOLATION;
+    if (!InitOnceExecuteOnce(&afd_once, afd_start, NULL, NULL))
+        return W2U_STATUS_NO_MEMORY;
+    memcpy(&timeout, in, sizeof(timeout));
+    struct w2u_afd_poll_params p = {
+        .handle = (UINT64)(ULONG_PTR)h, .event = (UINT64)(ULONG_PTR)event, .apc = (UINT64)(ULONG_PTR)apc,
+        .apc_context = (UINT64)(ULONG_PTR)ctx, .iosb = (UINT64)(ULONG_PTR)io,
+        .thread = apc ? this_thread() : 0, .in = (UINT64)(ULONG_PTR)in, .out = (UINT64)(ULONG_PTR)out,
+        .timeout_ns = afd_timeout_ns(timeout), .immediate = timeout == 0, .thread_id = GetCurrentThreadId(),
+    };
+    InterlockedIncrement(&afd_polls);
+    if (event)
+        ResetEvent(event);
+    if (unix_call(unixlib, W2U_UNIX_AFD_POLL, &p))
+        return W2U_STATUS_INVALID_HANDLE;
+    return (NTSTATUS)p.status;
+}
+
+static NTSTATUS WINAPI hook_NtDeviceIoControlFile(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx,
+                                                  IO_STATUS_BLOCK *io, ULONG code, void *in, ULONG in_size,
+                                                  void *out, ULONG out_size)
+{
+    if (code == W2U_IOCTL_AFD_POLL && afd_poll_ours(h, in, in_size))
+        return afd_poll(h, event, apc, ctx, io, in, in_size, out, out_size);
+    return nt_ioctl_original(h, event, apc, ctx, io, code, in, in_size, out, out_size);
+}
+
+/* Ends the AFD polls pending on h (those with status block which, or of
+ * this thread), or, closing, those on or naming the SOCKET h: how many. */
+static ULONG afd_end(HANDLE h, IO_STATUS_BLOCK *which, BOOL this_thread_only, BOOL closing)
+{
+    if (!afd_polls)
+        return 0;
+    struct w2u_afd_cancel_params c = { (UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)which,
+                                       this_thread_only ? GetCurrentThreadId() : 0, closing, 0, 0 };
+    return unix_call(unixlib, W2U_UNIX_AFD_CANCEL, &c) ? 0 : c.cancelled;
+}
+
+/* A thread ends (its own exit, or TerminateThread from another): its AFD
+ * polls end with it, cancelled, unless only a port reports them. */
+static NTSTATUS (WINAPI *nt_terminate_thread)(HANDLE, LONG);
+
+static NTSTATUS WINAPI hook_NtTerminateThread(HANDLE thread, LONG code)
+{
+    if (afd_polls) {
+        DWORD id = !thread || thread == GetCurrentThread() ? GetCurrentThreadId() : GetThreadId(thread);
+        struct w2u_afd_cancel_params c = { .thread_id = id, .thread_exit = 1 };
+        if (id)
+            unix_call(unixlib, W2U_UNIX_AFD_CANCEL, &c);
+    }
+    return nt_terminate_thread(thread, code);
+}
+
+static ULONG afd_cancel(HANDLE h, IO_STATUS_BLOCK *which, BOOL this_thread_only)
+{
+    return afd_end(h, which, this_thread_only, FALSE);
+}
+
+void w2u_pe_before_close(UINT64 h)
+{
+    if (is_socket((HANDLE)(ULONG_PTR)h))
+        afd_end((HANDLE)(ULONG_PTR)h, NULL, FALSE, TRUE);
+}
+
 /* Installs the seam; each nt_* pointer is the original call from then on,
  * which ws2uring's own calls on Wine's handles use.  FALSE: this ntdll is
  * not Wine 8.0's, and nothing was patched. */
@@ -887,6 +1032,8 @@ static BOOL install_seam(void)
         { "NtCancelIoFileEx", (void *)hook_NtCancelIoFileEx, (void **)&nt_cancel_ex },
         { "NtReadFile", (void *)hook_NtReadFile, (void **)&nt_read },
         { "NtWriteFile", (void *)hook_NtWriteFile, (void **)&nt_write },
+        { "NtDeviceIoControlFile", (void *)hook_NtDeviceIoControlFile, (void **)&nt_ioctl_original },
+        { "NtTerminateThread", (void *)hook_NtTerminateThread, (void **)&nt_terminate_thread },
     };
     if (w2u_nt_seam_install(nt_hooks, sizeof(nt_hooks) / sizeof(nt_hooks[0])))
         return TRUE;

@@ -52,6 +52,9 @@ UINT64 w2u_pe_give_handle(UINT64 r);
 /* ns (a handle or INVALID_SOCKET) was accepted on listener: it takes the
  * listener's WSAAsyncSelect window, message and events.  Returns ns. */
 UINT64 w2u_pe_accepted(UINT64 listener, UINT64 ns);
+/* closesocket(h) is about to run: the AFD polls that name h end with
+ * AFD_POLL_CLOSE, the others made on it are cancelled. */
+void w2u_pe_before_close(UINT64 h);
 /* closesocket(h) succeeded: h's Wine handle goes too. */
 void w2u_pe_drop_handle(UINT64 h);
 /* WSACleanup succeeded: if it was the last, every Wine handle goes. */

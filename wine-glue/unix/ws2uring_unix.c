@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "../unix_surface.h"
+#include "unix_private.h"
 
-typedef int32_t NTSTATUS;
 typedef NTSTATUS (*unixlib_entry_t)(void *args);
 typedef uint64_t (__attribute__((ms_abi)) *native_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
                                                       uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
@@ -61,6 +61,8 @@ static void learn_extension(const uint64_t *a, int ret);
 static get_error_fn get_error;
 static set_error_fn set_error;
 static bool trace;
+bool w2u_unix_trace;
+static void *lib_handle;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static char init_error[256];
 
@@ -86,6 +88,11 @@ static void *find(void *lib, const char *name)
 }
 
 /* libws2uring.so.0 sits next to this library (the launcher puts it there). */
+void *w2u_unix_find(const char *name)
+{
+    return lib_handle ? find(lib_handle, name) : NULL;
+}
+
 static void *open_library(void)
 {
     Dl_info self;
@@ -100,7 +107,7 @@ static void *open_library(void)
 
 static void init(void)
 {
-    void *lib = open_library();
+    void *lib = lib_handle = open_library();
     if (!lib) {
         snprintf(init_error, sizeof(init_error), "cannot load libws2uring.so.0 beside ws2uring.so: %s",
                  dlerror());
@@ -138,7 +145,9 @@ static void init(void)
     }
 
     const char *t = getenv("WS2URING_TRACE");
-    trace = t && *t && strcmp(t, "0");
+    trace = w2u_unix_trace = t && *t && strcmp(t, "0");
+    if (w2u_afd_init())
+        snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its AFD poll calls");
 }
 
 /* ---- completions to the program's own ports, events ---------------------------
@@ -206,6 +215,22 @@ static void post_completion(uintptr_t alias, void *ov, uint32_t status, uintptr_
 static void set_event(uintptr_t event)
 {
     nt_set_event((void *)event, NULL);
+}
+
+void w2u_unix_set_event(uint64_t event)
+{
+    set_event((uintptr_t)event);
+}
+
+NTSTATUS w2u_unix_queue_apc(uint64_t thread, uint64_t func, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+    return nt_queue_apc((void *)(uintptr_t)thread, (void *)(uintptr_t)func, a1, a2, a3);
+}
+
+void w2u_unix_post_completion(uintptr_t handle, void *value, uint32_t status, uintptr_t information,
+                              int synchronous)
+{
+    post_completion(handle, value, status, information, synchronous);
 }
 
 static void reset_event(uintptr_t event)
@@ -539,4 +564,7 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_MESSAGE_SELECT] = unix_message_select,
     [W2U_UNIX_LOOKUP] = unix_lookup,
     [W2U_UNIX_STATUS] = unix_status,
+    [W2U_UNIX_AFD_POLL] = w2u_afd_submit,
+    [W2U_UNIX_AFD_CANCEL] = w2u_afd_cancel,
+    [W2U_UNIX_AFD_RUN] = w2u_afd_run,
 };
