@@ -192,7 +192,7 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
     c->packet.status = status;
     c->packet.information = information;
     c->packet.synchronous = synchronous;
-    c->packet.overlapped = c->ov;
+    c->packet.overlapped = c->nt_iosb ? c->nt_value : c->ov;
     c->packet.key = sink ? b->key : 0;
     if (c->ov) {
         /* Read hEvent before publishing Internal: a program that polls
@@ -200,6 +200,13 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
         event = c->ov->event;
         c->ov->internal_high = information;
         atomic_store_explicit(&c->ov->internal, status, memory_order_release);
+    }
+    if (c->nt_iosb) {
+        /* IO_STATUS_BLOCK: the status (as the union's whole first word),
+         * then the information, published the same way. */
+        struct iocp_overlapped *io = c->nt_iosb;
+        io->internal_high = information;
+        atomic_store_explicit(&io->internal, status, memory_order_release);
     }
     if (b && !(skip && (modes & IOCP_SKIP_EVENT_ON_SUCCESS))) {
         /* Pairs with iocp_binding_wait (all seq_cst): either the waiter

@@ -198,6 +198,11 @@ struct iocp_completion {
     struct iocp_packet packet;            /* release: frees the request */
     struct iocp_binding *binding;         /* NULL: the handle has none */
     struct iocp_overlapped *ov;           /* NULL: no OVERLAPPED */
+    /* An NT request (NtReadFile, IOCTL_AFD_RECV under a host) reports to
+     * its own status block and names its own port value; ov is then the
+     * request's private OVERLAPPED, which carries its event. */
+    void *nt_iosb;                        /* NULL: an OVERLAPPED request */
+    void *nt_value;
     struct iocp_thread *apc_thread;       /* set with apc.fn: completion routine */
     struct iocp_apc apc;
     bool routine_elsewhere;               /* a host runs the completion routine: no packet */

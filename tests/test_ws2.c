@@ -1938,6 +1938,35 @@ START_TEST(test_eventselect_accept_read_rearm_close)
 }
 END_TEST
 
+/* A receive that leaves data behind records FD_READ again before it
+ * returns: a WSAEnumNetworkEvents right after it reports FD_READ, as on
+ * Windows (Wine's afd.c test_read_write pins it). */
+START_TEST(test_eventselect_read_recorded_again_when_data_remains)
+{
+    start();
+    SOCKET c, s;
+    int err[FD_MAX_EVENTS] = { 0 };
+    tcp_pair(AF_INET, &c, &s);
+    WSAEVENT ev = WSACreateEvent();
+    ck_assert_int_eq(send(s, "data", 4, 0), 4);
+    ck_assert_int_eq(WSAEventSelect(c, ev, FD_READ), 0);
+    ck_assert(wait_net(c, ev, FD_READ, err) & FD_READ);
+    char buf[4];
+    for (int left = 3; left >= 1; left--) {
+        ck_assert_int_eq(recv(c, buf, 1, 0), 1);
+        WSANETWORKEVENTS ne;
+        ck_assert_int_eq(WSAEnumNetworkEvents(c, ev, &ne), 0);     /* at once: no wait */
+        ck_assert_int_eq(ne.lNetworkEvents, FD_READ);
+    }
+    ck_assert_int_eq(recv(c, buf, 1, 0), 1);
+    ck_assert(quiet(c, ev, 50));          /* nothing left: no FD_READ */
+    closesocket(c);
+    closesocket(s);
+    WSACloseEvent(ev);
+    stop();
+}
+END_TEST
+
 START_TEST(test_eventselect_write_latched_until_wouldblock)
 {
     start();
@@ -3155,6 +3184,7 @@ int main(void)
     tcase_add_test(tc, test_af_unix_stream_round_trip);
     tcase_add_test(tc, test_eventselect_accept_read_rearm_close);
     tcase_add_test(tc, test_eventselect_write_latched_until_wouldblock);
+    tcase_add_test(tc, test_eventselect_read_recorded_again_when_data_remains);
     tcase_add_test(tc, test_eventselect_connect_results);
     tcase_add_test(tc, test_eventselect_reset_close_has_error);
     tcase_add_test(tc, test_eventselect_bad_input_and_cancel);

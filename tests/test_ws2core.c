@@ -279,12 +279,73 @@ START_TEST(test_afd_poll_reports_windows_events)
 }
 END_TEST
 
+/* An NT request (NtReadFile under Wine) reports to its own status block,
+ * sets its own event, and names its own value on the port, not an
+ * OVERLAPPED's; CancelIoEx finds it by its status block. */
+START_TEST(test_nt_request_reports_to_its_status_block)
+{
+    struct ws2_startup_info info;
+    ck_assert_int_eq(ws2_startup(0x0202, &info), 0);
+    uintptr_t l, c, a, port, event;
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int len = sizeof(in);
+    ck_assert_int_eq(ws2_socket_create(W2U_AF_INET, W2U_SOCK_STREAM, 0, W2U_FLAG_OVERLAPPED, &l), 0);
+    ck_assert_int_eq(ws2_bind(l, &in, len), 0);
+    ck_assert_int_eq(ws2_listen(l, 4), 0);
+    ck_assert_int_eq(ws2_getsockname(l, &in, &len), 0);
+    ck_assert_int_eq(ws2_socket_create(W2U_AF_INET, W2U_SOCK_STREAM, 0, W2U_FLAG_OVERLAPPED, &c), 0);
+    ck_assert_int_eq(ws2_connect(c, &in, len), 0);
+    ck_assert_int_eq(ws2_accept(l, NULL, NULL, &a), 0);
+    ck_assert_uint_eq(iocp_port_create(1, &port), W2U_STATUS_SUCCESS);
+    ck_assert_uint_eq(iocp_associate(c, port, 77), W2U_STATUS_SUCCESS);
+    ck_assert_uint_eq(iocp_event_create(true, false, &event), W2U_STATUS_SUCCESS);
+
+    char buf[16];
+    struct ws2_buf b = { sizeof(buf), buf };
+    uintptr_t iosb[2] = { 0xcccccccc, 0xcccccccc };
+    static char value;
+    struct ws2_nt_target nt = { .iosb = iosb, .event = event, .apc_context = &value };
+    struct ws2_overlapped_op op = { .bufs = &b, .count = 1, .nt = &nt };
+    uint32_t now;
+    ck_assert_int_eq(ws2_overlapped(c, &op, &now), -W2U_WSA_IO_PENDING);
+    struct ws2_buf sb = { 5, (void *)"hello" };
+    ck_assert_int_eq(ws2_send(a, &sb, 1, 0, NULL, 0), 5);
+    ck_assert_uint_eq(iocp_event_wait(event, w2u_now_ns() + 5000000000LL, false), W2U_STATUS_SUCCESS);
+    ck_assert_uint_eq(iosb[0], W2U_STATUS_SUCCESS);
+    ck_assert_uint_eq(iosb[1], 5);
+    ck_assert_mem_eq(buf, "hello", 5);
+    struct iocp_entry e;
+    unsigned n = 0;
+    ck_assert_uint_eq(iocp_remove(port, &e, 1, &n, w2u_now_ns() + 5000000000LL, false), W2U_STATUS_SUCCESS);
+    ck_assert_ptr_eq(e.overlapped, &value);
+    ck_assert_uint_eq(e.key, 77);
+    ck_assert_uint_eq(e.information, 5);
+
+    /* No value: no packet.  Cancelled by its status block. */
+    nt.apc_context = NULL;
+    nt.event = 0;
+    ck_assert_int_eq(ws2_overlapped(c, &op, &now), -W2U_WSA_IO_PENDING);
+    ck_assert_int_eq(ws2_cancel(c, iosb, false), 1);
+    for (int i = 0; i < 500 && iosb[0] == W2U_STATUS_PENDING; i++)
+        usleep(2000);
+    ck_assert_uint_eq(iosb[0], W2U_STATUS_CANCELLED);
+    ck_assert_uint_eq(iocp_remove(port, &e, 1, &n, 0, false), W2U_STATUS_TIMEOUT);
+    ws2_close(a);
+    ws2_close(c);
+    ws2_close(l);
+    w2u_handle_close(port);
+    iocp_event_close(event);
+    ws2_cleanup();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ws2core");
     TCase *tc = tcase_create("ws2core");
     tcase_add_test(tc, test_api_dispatches_through_provider_table);
     tcase_add_test(tc, test_afd_poll_reports_windows_events);
+    tcase_add_test(tc, test_nt_request_reports_to_its_status_block);
     tcase_add_test(tc, test_lookup_settles_once_with_the_answer);
     tcase_add_test(tc, test_lookup_cancel_ends_it_before_the_answer);
     tcase_add_test(tc, test_lookup_timeout_ends_it);

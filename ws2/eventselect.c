@@ -287,10 +287,12 @@ void ws2_es_reenable(struct ws2_socket *s, uint32_t bits)
         return;
     pthread_mutex_lock(&s->lock);
     s->es_enabled |= bits;
-    /* After the peer's end of stream, epoll cannot tell data from the end
-     * (EPOLLIN stays up), so FD_READ is not watched: a receive that left
-     * data behind records it here, as Windows does. */
-    if ((bits & W2U_FD_READ) && s->es_eof && (s->es_mask & W2U_FD_READ) && ws2_bytes_queued(s->fd))
+    /* A receive that left data behind records FD_READ again here, before
+     * it returns, as Windows does (a WSAEnumNetworkEvents right after it
+     * sees it; the epoll watcher would record it only later).  After the
+     * peer's end of stream this is the only way: epoll cannot tell data
+     * from the end (EPOLLIN stays up), so FD_READ is not watched. */
+    if ((bits & W2U_FD_READ) && (s->es_mask & W2U_FD_READ) && !s->listening && ws2_bytes_queued(s->fd))
         record(s, W2U_FD_READ, 0);
     sync_epoll(s);
     pthread_mutex_unlock(&s->lock);

@@ -86,6 +86,8 @@ struct ov_req {
     uint32_t thread_id;              /* issuer, for CancelIo */
     w2u_completion_routine routine;
     uintptr_t host_thread;           /* a host's handle of the issuing thread (see ws2_host_apc) */
+    struct iocp_overlapped shadow;   /* an NT request's own OVERLAPPED (its event: c.nt_iosb) */
+    void *nt_apc, *nt_apc_context;   /* an NT request's APC (see ws2_host_nt_apc) */
     struct msghdr msg;
     struct iovec *iov;               /* iov_inline, after ctl for more buffers, or a transmit's own */
     unsigned iov_cap;                /* a transmit's: how many buffers one send may gather */
@@ -197,7 +199,9 @@ static void deliver(struct ov_req *r, uint32_t status, uintptr_t bytes, bool syn
 {
     atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
     iocp_complete(&r->c, status, bytes, synchronous);
-    if (r->c.routine_elsewhere)
+    if (r->c.routine_elsewhere && r->nt_apc)
+        ws2_host_nt_apc(r->host_thread, r->nt_apc, r->nt_apc_context, r->c.nt_iosb);
+    else if (r->c.routine_elsewhere)
         ws2_host_apc(r->host_thread, (void *)r->routine, r->c.ov, w2u_status_to_wsa(status), bytes);
     atomic_store_explicit(&r->delivered, true, memory_order_release);
     req_free(r);
@@ -220,6 +224,29 @@ static void set_routine(struct ov_req *q, w2u_completion_routine routine)
     iocp_thread_ref(q->c.apc_thread);
     q->c.apc.fn = run_routine;
     q->c.apc.drop = drop_routine;
+}
+
+/* An NT request's own completion (see ws2_nt_target): its status block
+ * and port value, its event on a private OVERLAPPED (the low bit: no
+ * packet, when there is an APC or no value), its APC through the host. */
+static void set_nt_target(struct ov_req *q, const struct ws2_nt_target *nt)
+{
+    q->shadow.event = (nt->event & ~(uintptr_t)3) | (nt->apc || !nt->apc_context ? 1 : 0);
+    q->c.ov = &q->shadow;
+    q->c.nt_iosb = nt->iosb;
+    q->c.nt_value = nt->apc_context;
+    if (nt->apc) {
+        q->nt_apc = nt->apc;
+        q->nt_apc_context = nt->apc_context;
+        q->host_thread = ws2_host_thread;
+        q->c.routine_elsewhere = true;
+    }
+}
+
+/* The identity CancelIoEx matches: the OVERLAPPED, or the status block. */
+static const void *req_identity(const struct ov_req *r)
+{
+    return r->c.nt_iosb ? r->c.nt_iosb : (const void *)r->c.ov;
 }
 
 /* The head of a queue finished: unlink it, start the next, deliver. */
@@ -515,7 +542,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     if (r < 0)
         return r;
     *wait_here = !(s->flags & W2U_FLAG_OVERLAPPED);
-    if (!op->ov) {
+    if (op->nt ? !op->nt->iosb || (op->nt->apc && !ws2_host_nt_apc) : !op->ov) {
         ws2_socket_put(s);
         return -W2U_WSAEFAULT;
     }
@@ -531,7 +558,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     }
     /* Windows: a socket whose completions go to a port takes no
      * completion routine. */
-    if (op->routine && atomic_load_explicit(&s->binding.port, memory_order_acquire)) {
+    if ((op->routine || (op->nt && op->nt->apc)) && atomic_load_explicit(&s->binding.port, memory_order_acquire)) {
         ws2_socket_put(s);
         return -W2U_WSAEINVAL;
     }
@@ -552,7 +579,10 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     q->c.ov = op->ov;
     q->c.packet.release = req_release;
     q->thread_id = w2u_thread_id();
-    set_routine(q, op->routine);
+    if (op->nt)
+        set_nt_target(q, op->nt);
+    else
+        set_routine(q, op->routine);
 
     /* Checks the synchronous call makes too, with the same errors. */
     size_t total = 0;
@@ -617,7 +647,10 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
         q->poll_only = total == 0 && s->type == SOCK_STREAM;
     }
 
-    mark_pending(s, op->ov);
+    mark_pending(s, q->c.ov);
+    if (op->nt)
+        atomic_store_explicit(&((struct iocp_overlapped *)op->nt->iosb)->internal, W2U_STATUS_PENDING,
+                              memory_order_relaxed);
     if (!enqueue(q))
         return -W2U_WSA_IO_PENDING;   /* starts when those before it finish */
 
@@ -658,7 +691,10 @@ unqueue:
         next->started = true;
     ws2_es_sync_locked(s);
     pthread_mutex_unlock(&s->lock);
-    atomic_store_explicit(&op->ov->internal, (uintptr_t)w2u_wsa_to_status((uint32_t)-r), memory_order_relaxed);
+    atomic_store_explicit(&q->c.ov->internal, (uintptr_t)w2u_wsa_to_status((uint32_t)-r), memory_order_relaxed);
+    if (op->nt)
+        atomic_store_explicit(&((struct iocp_overlapped *)op->nt->iosb)->internal,
+                              (uintptr_t)w2u_wsa_to_status((uint32_t)-r), memory_order_relaxed);
     if (next && start(next) < 0)
         finish(next, W2U_STATUS_CANCELLED, 0, false);
 fail:
@@ -690,7 +726,8 @@ int ws2_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *by
     int r = start_overlapped(h, op, bytes_now, &wait_here);
     if (r != -W2U_WSA_IO_PENDING || !wait_here)
         return r;
-    return wait_outcome(h, op->ov, bytes_now);
+    /* (An IO_STATUS_BLOCK starts as an OVERLAPPED does: status, information.) */
+    return wait_outcome(h, op->nt ? (struct iocp_overlapped *)op->nt->iosb : op->ov, bytes_now);
 }
 
 
@@ -1206,7 +1243,7 @@ static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t t
         struct ov_req **p = (struct ov_req **)lists[d];
         while (*p) {
             struct ov_req *r = *p;
-            bool match = (!ov || r->c.ov == ov) && (!thread_id || r->thread_id == thread_id);
+            bool match = (!ov || req_identity(r) == ov) && (!thread_id || r->thread_id == thread_id);
             if (!match) {
                 p = &r->next;
                 continue;

@@ -204,8 +204,8 @@ static uint16_t entry_revents(struct probe *p, const struct pollfd *pfd, struct 
 {
     if (atomic_load(&p->sock->closing))
         return closed_revents(mode);
-    if (mode == MODE_AFD)
-        return afd_revents(p, pfd->revents, e->events, &e->status);   /* state counts without an event */
+    if (mode == MODE_AFD)    /* state counts without an event, but not for a socket muted this round */
+        return pfd->fd < 0 ? 0 : afd_revents(p, pfd->revents, e->events, &e->status);
     return pfd->revents ? windows_revents(p, pfd->revents, e->events, mode == MODE_SELECT) : 0;
 }
 
@@ -308,9 +308,6 @@ static int poll_sockets(struct ws2_poll_entry *e, unsigned n, int64_t deadline, 
             watched = 2 * n + 1;             /* pfd[2n]: wake_fd, ignored when negative */
         }
         int got = poll(pfd, watched, ms);
-        for (unsigned i = 0; rearm && i < n; i++)
-            if (probe[i].sock)
-                pfd[i].fd = probe[i].sock->fd;
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
@@ -330,6 +327,11 @@ static int poll_sockets(struct ws2_poll_entry *e, unsigned n, int64_t deadline, 
             r = ready;
             break;
         }
+        for (unsigned i = 0; rearm && i < n; i++)
+            if (probe[i].sock && pfd[i].fd < 0) {
+                pfd[i].fd = probe[i].sock->fd;
+                pfd[i].revents = 0;
+            }
         for (unsigned i = 0; i < n; i++)
             if (probe[i].sock && pfd[i].revents && !e[i].revents) {
                 pfd[i].fd = -1;         /* stop asking: HUP/ERR would come back */

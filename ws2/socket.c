@@ -1039,6 +1039,31 @@ W2U_EXPORT void ws2uring_host_set(host_post_fn post, void (*set_event)(uintptr_t
     iocp_host_runs_reaper();
 }
 
+void (*ws2_host_nt_apc)(uintptr_t thread, void *apc, void *context, void *iosb);
+
+/* Under Wine: fn queues an NT request's APC (see ws2uring_nt_io). */
+W2U_EXPORT void ws2uring_host_nt_apc(void (*fn)(uintptr_t thread, void *apc, void *context, void *iosb))
+{
+    ws2_host_nt_apc = fn;
+}
+
+/* A receive or send as an NT request (NtReadFile, NtWriteFile,
+ * IOCTL_AFD_RECV on a SOCKET under a host): bufs in WSABUF layout, flags
+ * W2U_MSG_*, the completion nt's (see ws2_nt_target).  Returns the
+ * NTSTATUS the NT call returns: SUCCESS (done now, and delivered),
+ * PENDING, or the failure (nothing delivered). */
+W2U_EXPORT uint32_t __attribute__((ms_abi)) ws2uring_nt_io(uintptr_t s, int send, const struct ws2_buf *bufs,
+                                                            uint32_t count, int flags,
+                                                            const struct ws2_nt_target *nt)
+{
+    struct ws2_overlapped_op op = { .send = send != 0, .bufs = bufs, .count = count, .flags = flags, .nt = nt };
+    uint32_t now = 0;
+    int r = ws2_overlapped(s, &op, &now);
+    if (r == 0)
+        return W2U_STATUS_SUCCESS;
+    return r == -W2U_WSA_IO_PENDING ? W2U_STATUS_PENDING : w2u_wsa_to_status((uint32_t)-r);
+}
+
 bool (*ws2_host_kernel_write)(void *dst, const void *src, size_t n);
 
 /* Under Wine: fn writes program memory the kernel faulted on (see

@@ -159,6 +159,17 @@ struct iocp_overlapped;
 /* A completion routine (LPWSAOVERLAPPED_COMPLETION_ROUTINE): Windows ABI. */
 typedef void (__attribute__((ms_abi)) *w2u_completion_routine)(uint32_t error, uint32_t bytes,
                                                                 void *ov, uint32_t flags);
+/* An NT request's own completion (NtReadFile, NtWriteFile, IOCTL_AFD_RECV
+ * under a host), instead of an OVERLAPPED: its status block (an
+ * IO_STATUS_BLOCK, written at the end), event, and either an APC,
+ * apc(apc_context, iosb, 0) on the calling thread, or apc_context as the
+ * port packet's value (NULL: no packet). */
+struct ws2_nt_target {
+    void *iosb;
+    uintptr_t event;                 /* 0: none */
+    void *apc, *apc_context;
+};
+
 struct ws2_overlapped_op {
     bool send;
     const struct ws2_buf *bufs;
@@ -169,6 +180,7 @@ struct ws2_overlapped_op {
     void *from;                      /* WSARecvFrom: written at completion */
     int *fromlen;
     struct iocp_overlapped *ov;
+    const struct ws2_nt_target *nt;  /* set: an NT request (ov, routine unused) */
     w2u_completion_routine routine;  /* NULL: none */
     /* WSARecvMsg / WSASendMsg only: control data (Windows layout); on a
      * receive the lengths and flags are written at completion. */

@@ -186,6 +186,9 @@ void ws2_es_detach(struct ws2_socket *s);
  * calling thread's, set by the host around each call). */
 extern void (*ws2_host_apc)(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error, uintptr_t bytes);
 extern W2U_TLS uintptr_t ws2_host_thread;
+/* An NT request's APC, apc(context, iosb, 0) on the host's thread handle
+ * (NULL: no host runs them, and NT requests with an APC are refused). */
+extern void (*ws2_host_nt_apc)(uintptr_t thread, void *apc, void *context, void *iosb);
 /* Set with them: resets a host's event (WSAEnumNetworkEvents); the host's
  * thread then runs the WSAEventSelect watcher (ws2_host_watch). */
 extern void (*ws2_host_reset_event)(uintptr_t event);

@@ -144,6 +144,44 @@ static void read_write(SOCKET a, SOCKET c)
     CloseHandle(p);
 }
 
+static volatile LONG readex_calls;
+static DWORD readex_error = 99, readex_bytes;
+
+static void CALLBACK readex_done(DWORD error, DWORD bytes, OVERLAPPED *ov)
+{
+    (void)ov;
+    readex_error = error;
+    readex_bytes = bytes;
+    InterlockedIncrement(&readex_calls);
+}
+
+/* ReadFileEx (an NT read with an APC) and NtReadFile with an event and a
+ * status block of its own, on a SOCKET. */
+static void read_nt_shapes(SOCKET a, SOCKET c)
+{
+    char buf[16] = { 0 };
+    OVERLAPPED ov = { 0 };
+    int ok = ReadFileEx((HANDLE)a, buf, sizeof(buf), &ov, readex_done) && send(c, "readex", 6, 0) == 6 &&
+             SleepEx(5000, TRUE) == WAIT_IO_COMPLETION && readex_calls == 1 && readex_error == 0 && readex_bytes == 6 &&
+             !memcmp(buf, "readex", 6);
+    printf("# dll-readfileex: calls %ld error %lu bytes %lu\n", (long)readex_calls, readex_error, readex_bytes);
+    check(ok, "dll-readfileex", "ReadFileEx on a SOCKET runs its routine in SleepEx");
+    NTSTATUS (WINAPI *read)(HANDLE, HANDLE, void *, void *, IO_STATUS_BLOCK *, void *, ULONG, LARGE_INTEGER *,
+                            ULONG *) =
+        (NTSTATUS (WINAPI *)(HANDLE, HANDLE, void *, void *, IO_STATUS_BLOCK *, void *, ULONG, LARGE_INTEGER *,
+                             ULONG *))(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtReadFile");
+    HANDLE event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    IO_STATUS_BLOCK io;
+    memset(&io, 0xcc, sizeof(io));
+    NTSTATUS r = read ? read((HANDLE)a, event, NULL, NULL, &io, buf, sizeof(buf), NULL, NULL) : -1;
+    ok = r == 0x103 && send(c, "ntread", 6, 0) == 6 && WaitForSingleObject(event, 5000) == WAIT_OBJECT_0 &&
+         io.Status == 0 && io.Information == 6 && !memcmp(buf, "ntread", 6);
+    printf("# dll-ntreadfile-event: r %#lx status %#lx info %lu\n", (unsigned long)r, (unsigned long)io.Status,
+           (unsigned long)io.Information);
+    check(ok, "dll-ntreadfile-event", "NtReadFile on a SOCKET with an event and its own status block");
+    CloseHandle(event);
+}
+
 static volatile LONG apc_runs;
 
 static void CALLBACK count_apc(ULONG_PTR arg)
@@ -318,6 +356,10 @@ __declspec(dllexport) int WINAPI net_checks(void)
     }
     if (connected_pair(&a, &c)) {
         read_write(a, c);
+        close_pair(a, c);
+    }
+    if (connected_pair(&a, &c)) {
+        read_nt_shapes(a, c);
         close_pair(a, c);
     }
     if (connected_pair(&a, &c)) {

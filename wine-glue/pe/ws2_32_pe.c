@@ -27,6 +27,7 @@ typedef const char *(CDECL *wine_version_fn)(void);
 #define W2U_WSAEOPNOTSUPP 10045
 #define W2U_WSAEFAULT 10014
 #define W2U_WSAENOBUFS 10055
+#define W2U_WSAEWOULDBLOCK 10035
 #define W2U_SIO_GET_EXTENSION_FUNCTION_POINTER 0xc8000006u
 #define INVALID_SOCKET_VALUE (~(UINT64)0)
 #define AF_INET_ID 2
@@ -804,58 +805,54 @@ static NTSTATUS WINAPI hook_NtCancelIoFileEx(HANDLE h, IO_STATUS_BLOCK *which, I
 }
 
 /* NtReadFile and NtWriteFile on a SOCKET are a receive and a send, as on
- * Windows.  ws2uring's requests report through an OVERLAPPED, so it serves
- * the two shapes kernelbase's ReadFile and WriteFile give: overlapped (the
- * status block is the OVERLAPPED, its event the call's, the port's value
- * the OVERLAPPED or none when the event's low bit says so), and
- * synchronous (no event, no value: the call blocks as recv does).  A
- * completion routine (ReadFileEx) is not served yet. */
-enum io_shape { IO_SYNC, IO_OVERLAPPED, IO_UNSERVED };
+ * Windows.  With an event, an APC or a port value the request is
+ * asynchronous and reports as the NT layer does (ws2uring_nt_io: its
+ * status block, event, APC or packet); with none (kernelbase's ReadFile
+ * without an OVERLAPPED) the call blocks as recv does, even on a socket in
+ * non-blocking mode, and returns the outcome. */
+extern const unsigned w2u_pe_index_ws2uring_nt_io;
+int WINAPI w2u_pe_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timeval *timeout);
 
-static enum io_shape io_shape(HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io)
+struct nt_target {                      /* ws2uring's struct ws2_nt_target */
+    void *iosb;
+    UINT64 event;
+    void *apc, *apc_context;
+};
+
+static NTSTATUS nt_io(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, const WSABUF *bufs,
+                      ULONG count, int flags, BOOL sending)
 {
-    const OVERLAPPED *ov = (const OVERLAPPED *)io;
-    if (apc)
-        return IO_UNSERVED;
-    if (!event && !ctx)
-        return IO_SYNC;
-    if ((ctx == io || (!ctx && ((ULONG_PTR)event & 1))) && !IsBadReadPtr(ov, sizeof(*ov)) && ov->hEvent == event)
-        return IO_OVERLAPPED;
-    return IO_UNSERVED;
+    struct nt_target t = { io, (UINT64)(ULONG_PTR)event, (void *)apc, ctx };
+    UINT64 r = (apc ? w2u_pe_forward_routine : w2u_pe_forward)(
+        w2u_pe_index_ws2uring_nt_io, "ws2uring_nt_io", (UINT64)(ULONG_PTR)h, sending, (UINT64)(ULONG_PTR)bufs,
+        count, (UINT64)flags, (UINT64)(ULONG_PTR)&t, 0, 0, 0, 0, 0, 0);
+    return r == (UINT64)-1 ? W2U_STATUS_ACCESS_VIOLATION : (NTSTATUS)(ULONG)r;
 }
 
 static NTSTATUS socket_io(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, void *buf,
                           ULONG len, BOOL sending)
 {
-    enum io_shape shape = io_shape(event, apc, ctx, io);
-    if (shape == IO_UNSERVED) {
-        w2u_pe_not_yet(sending ? "NtWriteFile" : "NtReadFile", "a SOCKET read or written with a completion "
-                       "routine or an unbound status block", 0);
-        return W2U_STATUS_NOT_SUPPORTED;
-    }
     if (!io || IsBadWritePtr(io, sizeof(*io)))
         return W2U_STATUS_ACCESS_VIOLATION;
     WSABUF b = { len, buf };
+    if (event || apc || ctx)
+        return nt_io(h, event, apc, ctx, io, &b, 1, 0, sending);
     DWORD done = 0, flags = 0;
-    UINT64 ov = shape == IO_OVERLAPPED ? (UINT64)(ULONG_PTR)io : 0;
-    UINT64 r = sending ? w2u_pe_WSASend((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&b, 1, (UINT64)(ULONG_PTR)&done, 0,
-                                        ov, 0, 0, 0, 0, 0, 0)
-                       : w2u_pe_WSARecv((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&b, 1, (UINT64)(ULONG_PTR)&done,
-                                        (UINT64)(ULONG_PTR)&flags, ov, 0, 0, 0, 0, 0, 0);
-    if ((int)r == 0) {
-        if (shape == IO_SYNC) {
-            io->Status = W2U_STATUS_OK;
-            io->Information = done;
-        }
-        return W2U_STATUS_OK;
+    UINT64 r;
+    for (;;) {
+        r = sending ? w2u_pe_WSASend((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&b, 1, (UINT64)(ULONG_PTR)&done, 0, 0, 0,
+                                     0, 0, 0, 0, 0)
+                    : w2u_pe_WSARecv((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&b, 1, (UINT64)(ULONG_PTR)&done,
+                                     (UINT64)(ULONG_PTR)&flags, 0, 0, 0, 0, 0, 0, 0);
+        if ((int)r == 0 || GetLastError() != W2U_WSAEWOULDBLOCK)
+            break;
+        fd_set set = { 1, { (SOCKET)(ULONG_PTR)h } };
+        if (w2u_pe_select(0, sending ? NULL : &set, sending ? &set : NULL, NULL, NULL) < 0)
+            break;
     }
-    if (shape == IO_OVERLAPPED && GetLastError() == WSA_IO_PENDING)
-        return W2U_STATUS_PENDING;
-    NTSTATUS status = last_status();
-    if (shape == IO_SYNC) {
-        io->Status = status;
-        io->Information = 0;
-    }
+    NTSTATUS status = (int)r == 0 ? W2U_STATUS_OK : last_status();
+    io->Status = status;
+    io->Information = (int)r == 0 ? done : 0;
     return status;
 }
 

@@ -325,6 +325,14 @@ static void queue_routine(uintptr_t thread, void *routine, void *ov, uint32_t ws
         fprintf(stderr, "ws2uring: NtQueueApcThread failed: %#x\n", (unsigned)st);
 }
 
+/* An NT request's APC, as the NT layer queues it: apc(context, iosb, 0). */
+static void queue_nt_apc(uintptr_t thread, void *apc, void *context, void *iosb)
+{
+    NTSTATUS st = nt_queue_apc((void *)thread, apc, (uintptr_t)context, (uintptr_t)iosb, 0);
+    if (st && trace)
+        fprintf(stderr, "ws2uring: NtQueueApcThread failed: %#x\n", (unsigned)st);
+}
+
 static bool host_init(void *lib)
 {
     void *ntdll = dlopen("ntdll.so", RTLD_NOW | RTLD_NOLOAD);
@@ -344,6 +352,11 @@ static bool host_init(void *lib)
         !nt_queue_apc)
         return false;
     host_set(post_completion, set_event, reset_event, queue_routine);
+    void (*host_nt_apc)(void (*)(uintptr_t, void *, void *, void *)) =
+        (void (*)(void (*)(uintptr_t, void *, void *, void *)))find(lib, "ws2uring_host_nt_apc");
+    if (!host_nt_apc)
+        return false;
+    host_nt_apc(queue_nt_apc);
     void (*host_writes)(bool (*)(void *, const void *, size_t)) =
         (void (*)(bool (*)(void *, const void *, size_t)))find(lib, "ws2uring_host_kernel_write");
     nt_query_vm = (NTSTATUS (__attribute__((ms_abi)) *)(void *, const void *, int, void *, size_t, size_t *))
