@@ -1967,6 +1967,55 @@ START_TEST(test_eventselect_read_recorded_again_when_data_remains)
 }
 END_TEST
 
+/* WSAEnumNetworkEvents reports what holds when it is called (a reset the
+ * peer just sent), not only what the watcher thread recorded so far. */
+START_TEST(test_enum_network_events_sees_a_reset_at_once)
+{
+    start();
+    for (int round = 0; round < 20; round++) {
+        SOCKET c, s;
+        tcp_pair(AF_INET, &c, &s);
+        WSAEVENT ev = WSACreateEvent();
+        ck_assert_int_eq(WSAEventSelect(c, ev, FD_CLOSE), 0);
+        struct linger now = { 1, 0 };
+        ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_LINGER, (char *)&now, sizeof(now)), 0);
+        ck_assert_int_eq(closesocket(s), 0);          /* a reset, on loopback at once */
+        WSANETWORKEVENTS ne;
+        ck_assert_int_eq(WSAEnumNetworkEvents(c, ev, &ne), 0);
+        ck_assert_int_eq(ne.lNetworkEvents, FD_CLOSE);
+        ck_assert_int_eq(ne.iErrorCode[FD_CLOSE_BIT], WSAECONNRESET);
+        closesocket(c);
+        WSACloseEvent(ev);
+    }
+    stop();
+}
+END_TEST
+
+/* On a connection, recvfrom and WSARecvFrom ignore the source address
+ * buffer and its length, which programs leave unset (Wine's sock.c
+ * test_write_watch passes one uninitialised). */
+START_TEST(test_recvfrom_on_a_stream_ignores_its_source_buffer)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    struct sockaddr_in from;
+    int bogus = -7;
+    char buf[8];
+    ck_assert_int_eq(send(s, "abc", 3, 0), 3);
+    ck_assert_int_eq(recvfrom(c, buf, sizeof(buf), 0, (struct sockaddr *)&from, &bogus), 3);
+    ck_assert_int_eq(bogus, -7);
+    WSABUF b = { sizeof(buf), buf };
+    DWORD got = 0, flags = 0;
+    ck_assert_int_eq(send(s, "defg", 4, 0), 4);
+    ck_assert_int_eq(WSARecvFrom(c, &b, 1, &got, &flags, (struct sockaddr *)&from, &bogus, NULL, NULL), 0);
+    ck_assert_uint_eq(got, 4);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 START_TEST(test_eventselect_write_latched_until_wouldblock)
 {
     start();
@@ -3185,6 +3234,8 @@ int main(void)
     tcase_add_test(tc, test_eventselect_accept_read_rearm_close);
     tcase_add_test(tc, test_eventselect_write_latched_until_wouldblock);
     tcase_add_test(tc, test_eventselect_read_recorded_again_when_data_remains);
+    tcase_add_test(tc, test_enum_network_events_sees_a_reset_at_once);
+    tcase_add_test(tc, test_recvfrom_on_a_stream_ignores_its_source_buffer);
     tcase_add_test(tc, test_eventselect_connect_results);
     tcase_add_test(tc, test_eventselect_reset_close_has_error);
     tcase_add_test(tc, test_eventselect_bad_input_and_cancel);

@@ -38,6 +38,7 @@ enum w2u_unix_call {
     W2U_UNIX_AFD_POLL,   /* struct w2u_afd_poll_params: IOCTL_AFD_POLL on ws2uring's SOCKETs */
     W2U_UNIX_AFD_CANCEL, /* struct w2u_afd_cancel_params */
     W2U_UNIX_AFD_RUN,    /* NULL: runs the pending AFD polls; never returns */
+    W2U_UNIX_NT_DONE,    /* struct w2u_nt_done_params: an NT request on a SOCKET done at once */
     W2U_UNIX_CALLS
 };
 
@@ -81,6 +82,15 @@ struct w2u_afd_cancel_params {
     uint32_t thread_exit;         /* the thread thread_id ends: its polls on any handle end, as
                                    * afd.sys ends them, except those that only a port reports */
     uint32_t cancelled;           /* out: how many ended */
+};
+
+/* Delivers an NT request the DLL answered at once (IOCTL_AFD_BIND,
+ * IOCTL_AFD_GETSOCKNAME): its status block, event, APC or port packet. */
+struct w2u_nt_done_params {
+    uint64_t handle, event, apc, apc_context, iosb, thread;
+    uint64_t information;
+    uint32_t status;
+    uint32_t pad;
 };
 
 struct w2u_not_yet_params {

@@ -260,6 +260,12 @@ int wsp_enum_network_events(struct ws2_socket *s, uintptr_t event, struct ws2_ne
         goto done;
     }
     pthread_mutex_lock(&s->lock);
+    /* What holds now is recorded before it is reported, as Windows has it
+     * by then (the peer's reset a moment ago), not when the watcher thread
+     * next wakes. */
+    struct pollfd p = { .fd = s->fd, .events = (short)s->es_epoll };
+    if (s->es_epoll && poll(&p, 1, 0) == 1 && p.revents)
+        process(s, (uint32_t)(unsigned short)p.revents);
     /* Only the selected events are taken; others wait for a selection
      * that has them. */
     uint32_t taken = s->es_pending & s->es_mask;

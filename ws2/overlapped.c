@@ -88,6 +88,7 @@ struct ov_req {
     uintptr_t host_thread;           /* a host's handle of the issuing thread (see ws2_host_apc) */
     struct iocp_overlapped shadow;   /* an NT request's own OVERLAPPED (its event: c.nt_iosb) */
     void *nt_apc, *nt_apc_context;   /* an NT request's APC (see ws2_host_nt_apc) */
+    bool try_now;                    /* see ws2_overlapped_op */
     struct msghdr msg;
     struct iovec *iov;               /* iov_inline, after ctl for more buffers, or a transmit's own */
     unsigned iov_cap;                /* a transmit's: how many buffers one send may gather */
@@ -498,9 +499,9 @@ static bool recv_inline_now(struct ov_req *q, uint32_t *status)
         q->done = 0;
         return true;
     }
-    if (!inline_recv || s->type != SOCK_STREAM || q->poll_only ||
+    if (!inline_recv || (s->type != SOCK_STREAM && !q->try_now) || q->poll_only ||
         (q->msg.msg_flags & (MSG_OOB | MSG_WAITALL)) ||
-        !(atomic_load_explicit(&s->recv_ready, memory_order_relaxed) ||
+        !(q->try_now || atomic_load_explicit(&s->recv_ready, memory_order_relaxed) ||
           atomic_load_explicit(&s->nonblocking, memory_order_relaxed) ||
           (atomic_load_explicit(&s->binding.modes, memory_order_relaxed) & IOCP_SKIP_PORT_ON_SUCCESS)))
         return false;
@@ -579,6 +580,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     q->c.ov = op->ov;
     q->c.packet.release = req_release;
     q->thread_id = w2u_thread_id();
+    q->try_now = op->try_now;
     if (op->nt)
         set_nt_target(q, op->nt);
     else
@@ -648,7 +650,9 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     }
 
     mark_pending(s, q->c.ov);
-    if (op->nt)
+    /* An NT request's status block is the program's until the end, as on
+     * Windows, but where this call waits for the end itself. */
+    if (op->nt && *wait_here)
         atomic_store_explicit(&((struct iocp_overlapped *)op->nt->iosb)->internal, W2U_STATUS_PENDING,
                               memory_order_relaxed);
     if (!enqueue(q))
@@ -673,6 +677,9 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
         *bytes_now = (uint32_t)q->done;
         finish(q, status, q->done, true);
         return 0;
+    } else if (op->now_or_fail && atomic_load_explicit(&s->nonblocking, memory_order_relaxed)) {
+        r = -W2U_WSAEWOULDBLOCK;
+        goto unqueue;
     }
     int e = submit(q);
     if (e < 0) {
@@ -692,9 +699,6 @@ unqueue:
     ws2_es_sync_locked(s);
     pthread_mutex_unlock(&s->lock);
     atomic_store_explicit(&q->c.ov->internal, (uintptr_t)w2u_wsa_to_status((uint32_t)-r), memory_order_relaxed);
-    if (op->nt)
-        atomic_store_explicit(&((struct iocp_overlapped *)op->nt->iosb)->internal,
-                              (uintptr_t)w2u_wsa_to_status((uint32_t)-r), memory_order_relaxed);
     if (next && start(next) < 0)
         finish(next, W2U_STATUS_CANCELLED, 0, false);
 fail:

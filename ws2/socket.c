@@ -96,6 +96,17 @@ int ws2_is_nonblocking(uintptr_t h)
     return r;
 }
 
+int ws2_is_stream(uintptr_t h)
+{
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    if (r < 0)
+        return r;
+    r = s->type == SOCK_STREAM;
+    ws2_socket_put(s);
+    return r;
+}
+
 int ws2_socket_entry(uintptr_t h, const struct ws2_catalog_entry **entry)
 {
     struct ws2_socket *s;
@@ -1049,18 +1060,22 @@ W2U_EXPORT void ws2uring_host_nt_apc(void (*fn)(uintptr_t thread, void *apc, voi
 
 /* A receive or send as an NT request (NtReadFile, NtWriteFile,
  * IOCTL_AFD_RECV on a SOCKET under a host): bufs in WSABUF layout, flags
- * W2U_MSG_*, the completion nt's (see ws2_nt_target).  Returns the
- * NTSTATUS the NT call returns: SUCCESS (done now, and delivered),
- * PENDING, or the failure (nothing delivered). */
+ * W2U_MSG_*, the completion nt's (see ws2_nt_target).  Done at once when
+ * it can be, as the NT layer does; now_or_fail: on a non-blocking socket
+ * it fails (STATUS_DEVICE_NOT_READY) rather than pends, as afd.sys's
+ * receive without AFD_RECV_FORCE_ASYNC.  Returns the NTSTATUS the NT call
+ * returns: SUCCESS (done now, and delivered), PENDING, or the failure
+ * (nothing delivered, the status block untouched). */
 W2U_EXPORT uint32_t __attribute__((ms_abi)) ws2uring_nt_io(uintptr_t s, int send, const struct ws2_buf *bufs,
                                                             uint32_t count, int flags,
-                                                            const struct ws2_nt_target *nt)
+                                                            const struct ws2_nt_target *nt, int now_or_fail)
 {
-    struct ws2_overlapped_op op = { .send = send != 0, .bufs = bufs, .count = count, .flags = flags, .nt = nt };
+    struct ws2_overlapped_op op = { .send = send != 0, .bufs = bufs, .count = count, .flags = flags, .nt = nt,
+                                    .try_now = true, .now_or_fail = now_or_fail != 0 };
     uint32_t now = 0;
     int r = ws2_overlapped(s, &op, &now);
-    if (r == 0)
-        return W2U_STATUS_SUCCESS;
+    if (r == 0)     /* done now: its status, a success or a warning (a datagram cut short) */
+        return (uint32_t)atomic_load_explicit(&((struct iocp_overlapped *)nt->iosb)->internal, memory_order_acquire);
     return r == -W2U_WSA_IO_PENDING ? W2U_STATUS_PENDING : w2u_wsa_to_status((uint32_t)-r);
 }
 

@@ -152,6 +152,9 @@ int ws2_getpeername(uintptr_t s, void *addr, int *len);
 int ws2_ioctl(uintptr_t s, uint32_t cmd, uint32_t *arg);
 /* The socket's Windows mode: 1 non-blocking, 0 blocking, or -WSA error. */
 int ws2_is_nonblocking(uintptr_t s);
+/* 1 for a stream socket (whose receives ignore a source address buffer,
+ * as Windows' do), 0 for another, or -WSAENOTSOCK. */
+int ws2_is_stream(uintptr_t s);
 
 /* ---- overlapped I/O (overlapped.c) ------------------------------------------------------- */
 
@@ -181,6 +184,9 @@ struct ws2_overlapped_op {
     int *fromlen;
     struct iocp_overlapped *ov;
     const struct ws2_nt_target *nt;  /* set: an NT request (ov, routine unused) */
+    bool try_now;                    /* a receive tries at once even when no data is known to wait */
+    bool now_or_fail;                /* (with try_now) on a non-blocking socket, -WSAEWOULDBLOCK
+                                      * instead of pending (afd.sys's receive without FORCE_ASYNC) */
     w2u_completion_routine routine;  /* NULL: none */
     /* WSARecvMsg / WSASendMsg only: control data (Windows layout); on a
      * receive the lengths and flags are written at completion. */

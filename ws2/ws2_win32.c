@@ -271,11 +271,23 @@ WRAPPED(int, recv, (SOCKET s, char *buf, int len, int flags))
     return result(ws2_recv(s, &b, 1, &flags, NULL, NULL));
 }
 
+/* A connection's receive ignores its source address buffer (Windows:
+ * "ignored for connection-oriented sockets"; programs leave its length
+ * unset), so neither is looked at. */
+static void no_source_for_streams(SOCKET s, struct sockaddr **from, int **fromlen)
+{
+    if (*from && ws2_is_stream(s) == 1) {
+        *from = NULL;
+        *fromlen = NULL;
+    }
+}
+
 WRAPPED(int, recvfrom, (SOCKET s, char *buf, int len, int flags, struct sockaddr *from,
                         int *fromlen))
 {
     if (len < 0)
         return result(-W2U_WSAEFAULT);
+    no_source_for_streams(s, &from, &fromlen);
     if (!user_addr_out(from, fromlen))
         return bad_memory(s);
     struct ws2_buf b = { (uint32_t)len, buf };
@@ -337,6 +349,7 @@ static int wsa_recv(SOCKET s, LPWSABUF bufs, DWORD count, LPDWORD received, LPDW
 {
     if (!flags)
         return result(-W2U_WSAEFAULT);
+    no_source_for_streams(s, &from, &fromlen);
     if (!user_out(flags, sizeof(*flags)) || !user_wsa_io(bufs, count, received, ov) ||
         !user_addr_out(from, fromlen))
         return bad_memory(s);

@@ -330,6 +330,43 @@ static void afd_poll_socket(SOCKET a)
     CloseHandle(event);
 }
 
+/* afd.sys's receive and address requests, as Wine's own ws2_32 makes
+ * them: IOCTL_AFD_RECV with AFD_RECV_FORCE_ASYNC and an event, then
+ * IOCTL_AFD_GETSOCKNAME. */
+#define IOCTL_AFD_RECV        0x00012017
+#define IOCTL_AFD_GETSOCKNAME 0x0001202f
+struct afd_recv_params {
+    const WSABUF *buffers;
+    unsigned count;
+    int recv_flags, msg_flags;
+};
+
+static void afd_requests(SOCKET a, SOCKET c)
+{
+    char buf[16] = { 0 };
+    WSABUF b = { sizeof(buf), buf };
+    struct afd_recv_params p = { &b, 1, 0x2 /* AFD_RECV_FORCE_ASYNC */, 0x20 /* AFD_MSG_NOT_OOB */ };
+    HANDLE event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    IO_STATUS_BLOCK io;
+    memset(&io, 0xcc, sizeof(io));
+    NTSTATUS r = nt_ioctl()((HANDLE)a, event, NULL, NULL, &io, IOCTL_AFD_RECV, &p, sizeof(p), NULL, 0);
+    int untouched = io.Status == (NTSTATUS)0xcccccccc;
+    int ok = r == 0x103 && untouched && send(c, "afdrecv", 7, 0) == 7 &&
+             WaitForSingleObject(event, 5000) == WAIT_OBJECT_0 && io.Status == 0 && io.Information == 7 &&
+             !memcmp(buf, "afdrecv", 7);
+    printf("# afd-recv: r %#lx untouched %d status %#lx info %lu\n", (unsigned long)r, untouched,
+           (unsigned long)io.Status, (unsigned long)io.Information);
+    check(ok, "afd-recv", "IOCTL_AFD_RECV on a SOCKET: pending with its status block untouched, then the data");
+    struct sockaddr_in name, want;
+    int len = sizeof(want);
+    memset(&io, 0xcc, sizeof(io));
+    r = nt_ioctl()((HANDLE)a, NULL, NULL, NULL, &io, IOCTL_AFD_GETSOCKNAME, NULL, 0, &name, sizeof(name));
+    ok = r == 0 && io.Status == 0 && io.Information == sizeof(name) && !getsockname(a, (struct sockaddr *)&want, &len) &&
+         !memcmp(&name, &want, sizeof(name));
+    check(ok, "afd-getsockname", "IOCTL_AFD_GETSOCKNAME gives getsockname's address");
+    CloseHandle(event);
+}
+
 __declspec(dllexport) int WINAPI net_checks(void)
 {
     WSADATA d;
@@ -360,6 +397,10 @@ __declspec(dllexport) int WINAPI net_checks(void)
     }
     if (connected_pair(&a, &c)) {
         read_nt_shapes(a, c);
+        close_pair(a, c);
+    }
+    if (connected_pair(&a, &c)) {
+        afd_requests(a, c);
         close_pair(a, c);
     }
     if (connected_pair(&a, &c)) {

@@ -820,12 +820,12 @@ struct nt_target {                      /* ws2uring's struct ws2_nt_target */
 };
 
 static NTSTATUS nt_io(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, const WSABUF *bufs,
-                      ULONG count, int flags, BOOL sending)
+                      ULONG count, int flags, BOOL sending, BOOL now_or_fail)
 {
     struct nt_target t = { io, (UINT64)(ULONG_PTR)event, (void *)apc, ctx };
     UINT64 r = (apc ? w2u_pe_forward_routine : w2u_pe_forward)(
         w2u_pe_index_ws2uring_nt_io, "ws2uring_nt_io", (UINT64)(ULONG_PTR)h, sending, (UINT64)(ULONG_PTR)bufs,
-        count, (UINT64)flags, (UINT64)(ULONG_PTR)&t, 0, 0, 0, 0, 0, 0);
+        count, (UINT64)flags, (UINT64)(ULONG_PTR)&t, now_or_fail, 0, 0, 0, 0, 0);
     return r == (UINT64)-1 ? W2U_STATUS_ACCESS_VIOLATION : (NTSTATUS)(ULONG)r;
 }
 
@@ -836,7 +836,7 @@ static NTSTATUS socket_io(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_S
         return W2U_STATUS_ACCESS_VIOLATION;
     WSABUF b = { len, buf };
     if (event || apc || ctx)
-        return nt_io(h, event, apc, ctx, io, &b, 1, 0, sending);
+        return nt_io(h, event, apc, ctx, io, &b, 1, 0, sending, FALSE);
     DWORD done = 0, flags = 0;
     UINT64 r;
     for (;;) {
@@ -962,12 +962,215 @@ static NTSTATUS afd_poll(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_ST
     return (NTSTATUS)p.status;
 }
 
+/* IOCTL_AFD_RECV: afd.sys's receive, the WSABUFs and flags in the
+ * request (which need not outlive the call); exactly one of
+ * AFD_MSG_OOB and AFD_MSG_NOT_OOB; without AFD_RECV_FORCE_ASYNC a
+ * non-blocking socket fails rather than waits. */
+#define W2U_IOCTL_AFD_RECV 0x00012017u
+#define AFD_RECV_FORCE_ASYNC 0x2
+#define AFD_MSG_NOT_OOB 0x0020
+#define AFD_MSG_OOB     0x0040
+#define AFD_MSG_PEEK    0x0080
+#define AFD_MSG_WAITALL 0x4000
+
+struct afd_recv_params {
+    const WSABUF *buffers;
+    unsigned count;
+    int recv_flags, msg_flags;
+};
+
+static NTSTATUS afd_recv(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, const void *in,
+                         ULONG in_size)
+{
+    struct afd_recv_params p;
+    if (!in || in_size < sizeof(p) || IsBadReadPtr(in, sizeof(p)))
+        return W2U_STATUS_INVALID_PARAMETER;
+    memcpy(&p, in, sizeof(p));
+    if (!(p.msg_flags & AFD_MSG_OOB) == !(p.msg_flags & AFD_MSG_NOT_OOB))
+        return W2U_STATUS_INVALID_PARAMETER;
+    if (!p.count || IsBadReadPtr(p.buffers, (UINT_PTR)p.count * sizeof(WSABUF)))
+        return W2U_STATUS_ACCESS_VIOLATION;
+    int flags = (p.msg_flags & AFD_MSG_OOB ? MSG_OOB : 0) | (p.msg_flags & AFD_MSG_PEEK ? MSG_PEEK : 0) |
+                (p.msg_flags & AFD_MSG_WAITALL ? MSG_WAITALL : 0);
+    return nt_io(h, event, apc, ctx, io, p.buffers, p.count, flags, FALSE, !(p.recv_flags & AFD_RECV_FORCE_ASYNC));
+}
+
+/* Delivers an AFD request answered here (status block, event, APC, port). */
+static void nt_done(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, NTSTATUS status,
+                    ULONG_PTR information)
+{
+    struct w2u_nt_done_params d = {
+        .handle = (UINT64)(ULONG_PTR)h, .event = (UINT64)(ULONG_PTR)event, .apc = (UINT64)(ULONG_PTR)apc,
+        .apc_context = (UINT64)(ULONG_PTR)ctx, .iosb = (UINT64)(ULONG_PTR)io, .thread = apc ? this_thread() : 0,
+        .information = information, .status = (UINT32)status,
+    };
+    unix_call(unixlib, W2U_UNIX_NT_DONE, &d);
+}
+
+/* IOCTL_AFD_GETSOCKNAME: the socket's address, as getsockname has it. */
+#define W2U_IOCTL_AFD_BIND        0x00012003u
+#define W2U_IOCTL_AFD_LISTEN      0x0001200bu
+#define W2U_IOCTL_AFD_GETSOCKNAME 0x0001202fu
+#define W2U_STATUS_BUFFER_TOO_SMALL ((NTSTATUS)0xC0000023)
+#define W2U_STATUS_INVALID_ADDRESS  ((NTSTATUS)0xC0000141)
+#define W2U_STATUS_SHARING_VIOLATION ((NTSTATUS)0xC0000043)
+#define W2U_STATUS_ADDRESS_ALREADY_ASSOCIATED ((NTSTATUS)0xC0000238)
+#define W2U_WSAEINVAL 10022
+#define W2U_WSAEADDRINUSE 10048
+W2U_PE_THUNK(getsockname);
+W2U_PE_THUNK(bind);
+W2U_PE_THUNK(listen);
+
+static NTSTATUS afd_getsockname(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, void *out,
+                                ULONG out_size)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    if ((int)w2u_pe_getsockname((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)&ss, (UINT64)(ULONG_PTR)&len, 0, 0, 0, 0,
+                                0, 0, 0, 0, 0))
+        return GetLastError() == W2U_WSAEINVAL ? W2U_STATUS_INVALID_PARAMETER : last_status();
+    if (out_size < (ULONG)len)
+        return W2U_STATUS_BUFFER_TOO_SMALL;
+    if (!out || IsBadWritePtr(out, len) || !io || IsBadWritePtr(io, sizeof(*io)))
+        return W2U_STATUS_ACCESS_VIOLATION;
+    memcpy(out, &ss, len);
+    nt_done(h, event, apc, ctx, io, W2U_STATUS_OK, len);
+    return W2U_STATUS_OK;
+}
+
+/* IOCTL_AFD_BIND: { int; sockaddr } in, the address bound out.  A bind
+ * that fails on its address ends as a request (its status in the status
+ * block), and the call says pending, as afd.sys does. */
+static NTSTATUS afd_bind(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, const BYTE *in,
+                         ULONG in_size, void *out, ULONG out_size)
+{
+    USHORT family;
+    if (!in || in_size < 6 || IsBadReadPtr(in, in_size))
+        return W2U_STATUS_INVALID_PARAMETER;
+    memcpy(&family, in + 4, sizeof(family));
+    ULONG want = family == AF_INET ? 16 : family == AF_INET6 ? 28 : 0;     /* sockaddr_in, sockaddr_in6 */
+    if (!want || in_size - 4 < want)
+        return W2U_STATUS_INVALID_ADDRESS;
+    if (out_size < want || !out || IsBadWritePtr(out, out_size) || !io || IsBadWritePtr(io, sizeof(*io)))
+        return W2U_STATUS_INVALID_PARAMETER;
+    NTSTATUS status = W2U_STATUS_OK;
+    int len = (int)out_size;
+    if ((int)w2u_pe_bind((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)(in + 4), want, 0, 0, 0, 0, 0, 0, 0, 0, 0)) {
+        DWORD error = GetLastError();
+        if (error == W2U_WSAEINVAL)
+            return W2U_STATUS_ADDRESS_ALREADY_ASSOCIATED;
+        status = error == W2U_WSAEADDRINUSE ? W2U_STATUS_SHARING_VIOLATION : last_status();
+        len = 0;
+    } else if ((int)w2u_pe_getsockname((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)out, (UINT64)(ULONG_PTR)&len, 0, 0,
+                                       0, 0, 0, 0, 0, 0, 0)) {
+        status = last_status();
+        len = 0;
+    }
+    nt_done(h, event, apc, ctx, io, status, (ULONG_PTR)len);
+    return W2U_STATUS_PENDING;
+}
+
+/* IOCTL_AFD_LISTEN: { int; backlog; int }. */
+static NTSTATUS afd_listen(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, const BYTE *in,
+                           ULONG in_size)
+{
+    int backlog;
+    if (!in || in_size < 12 || IsBadReadPtr(in, 12) || !io || IsBadWritePtr(io, sizeof(*io)))
+        return W2U_STATUS_INVALID_PARAMETER;
+    memcpy(&backlog, in + 4, sizeof(backlog));
+    if ((int)w2u_pe_listen((UINT64)(ULONG_PTR)h, (UINT64)backlog, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        return last_status();
+    nt_done(h, event, apc, ctx, io, W2U_STATUS_OK, 0);
+    return W2U_STATUS_OK;
+}
+
+/* IOCTL_AFD_EVENT_SELECT and IOCTL_AFD_GET_EVENTS: WSAEventSelect and
+ * WSAEnumNetworkEvents in afd.sys's terms, whose events map onto
+ * Winsock's as Wine's ws2_32 maps them (FD_CLOSE: HUP, RESET, CLOSE;
+ * FD_CONNECT: CONNECT, CONNECT_ERR). */
+#define W2U_IOCTL_AFD_EVENT_SELECT 0x00012087u
+#define W2U_IOCTL_AFD_GET_EVENTS   0x0001208bu
+W2U_PE_THUNK(WSAEventSelect);
+W2U_PE_THUNK(WSAEnumNetworkEvents);
+
+static const struct { long fd; int afd; } afd_events[] = {
+    { FD_READ, 0x0001 }, { FD_OOB, 0x0002 }, { FD_WRITE, 0x0004 }, { FD_CLOSE, 0x0008 | 0x0010 | 0x0020 },
+    { FD_CONNECT, 0x0040 | 0x0100 }, { FD_ACCEPT, 0x0080 },
+};
+
+static NTSTATUS afd_event_select(HANDLE h, IO_STATUS_BLOCK *io, const void *in, ULONG in_size)
+{
+    struct { HANDLE event; int mask; } p;
+    NTSTATUS status = W2U_STATUS_INVALID_PARAMETER;
+    if (in && in_size >= sizeof(p) && !IsBadReadPtr(in, sizeof(p))) {
+        memcpy(&p, in, sizeof(p));
+        long mask = 0;
+        for (size_t i = 0; i < sizeof(afd_events) / sizeof(afd_events[0]); i++)
+            if (p.mask & afd_events[i].afd)
+                mask |= afd_events[i].fd;
+        if (p.event || !p.mask)
+            status = (int)w2u_pe_WSAEventSelect((UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)p.event, (UINT64)mask, 0, 0,
+                                                0, 0, 0, 0, 0, 0, 0) ? last_status() : W2U_STATUS_OK;
+    }
+    if (io && !IsBadWritePtr(io, sizeof(*io))) {
+        io->Status = status;
+        io->Information = 0;
+    }
+    return status;
+}
+
+static NTSTATUS afd_get_events(HANDLE h, IO_STATUS_BLOCK *io, void *out, ULONG out_size)
+{
+    struct { int flags; int status[13]; } p;
+    WSANETWORKEVENTS ne;
+    if (!out || out_size < sizeof(p) || IsBadWritePtr(out, sizeof(p)))
+        return W2U_STATUS_INVALID_PARAMETER;
+    if ((int)w2u_pe_WSAEnumNetworkEvents((UINT64)(ULONG_PTR)h, 0, (UINT64)(ULONG_PTR)&ne, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        return last_status();
+    memset(&p, 0, sizeof(p));
+    for (int bit = 0; bit < FD_MAX_EVENTS; bit++) {
+        if (!(ne.lNetworkEvents & (1L << bit)))
+            continue;
+        int error = ne.iErrorCode[bit], afd;
+        switch (1L << bit) {
+        case FD_READ:    afd = 0; break;
+        case FD_OOB:     afd = 1; break;
+        case FD_WRITE:   afd = 2; break;
+        case FD_CLOSE:   afd = error ? 4 : 3; break;      /* reset, or the peer's end */
+        case FD_CONNECT: afd = error ? 8 : 6; break;      /* failed, or connected */
+        case FD_ACCEPT:  afd = 7; break;
+        default:         continue;
+        }
+        p.flags |= 1 << afd;
+        if (error && afd != 4) {        /* (a reset reports no status, as afd.sys has it) */
+            struct w2u_forward_params q = { .args = { (UINT64)error } };
+            p.status[afd] = unix_call(unixlib, W2U_UNIX_STATUS, &q) ? 0 : (int)q.ret;
+        }
+    }
+    memcpy(out, &p, sizeof(p));
+    if (io && !IsBadWritePtr(io, sizeof(*io))) {
+        io->Status = W2U_STATUS_OK;
+        io->Information = 0;
+    }
+    return W2U_STATUS_OK;
+}
+
 static NTSTATUS WINAPI hook_NtDeviceIoControlFile(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx,
                                                   IO_STATUS_BLOCK *io, ULONG code, void *in, ULONG in_size,
                                                   void *out, ULONG out_size)
 {
     if (code == W2U_IOCTL_AFD_POLL && afd_poll_ours(h, in, in_size))
         return afd_poll(h, event, apc, ctx, io, in, in_size, out, out_size);
+    if (is_socket(h)) {
+        switch (code) {
+        case W2U_IOCTL_AFD_RECV:        return afd_recv(h, event, apc, ctx, io, in, in_size);
+        case W2U_IOCTL_AFD_GETSOCKNAME: return afd_getsockname(h, event, apc, ctx, io, out, out_size);
+        case W2U_IOCTL_AFD_BIND:        return afd_bind(h, event, apc, ctx, io, in, in_size, out, out_size);
+        case W2U_IOCTL_AFD_LISTEN:      return afd_listen(h, event, apc, ctx, io, in, in_size);
+        case W2U_IOCTL_AFD_EVENT_SELECT: return afd_event_select(h, io, in, in_size);
+        case W2U_IOCTL_AFD_GET_EVENTS:  return afd_get_events(h, io, out, out_size);
+        }
+    }
     return nt_ioctl_original(h, event, apc, ctx, io, code, in, in_size, out, out_size);
 }
 

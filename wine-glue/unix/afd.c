@@ -99,7 +99,34 @@ static void ring(void)
         ;
 }
 
-/* Writes the answer and delivers it (see the top of the file). */
+/* An NT request's end, as the NT layer delivers it: the status block,
+ * then the event, the APC, or a packet for the port of the handle it was
+ * made on (ws2uring's for a SOCKET, Wine's for any other handle). */
+static void deliver(uint64_t handle, uint64_t event, uint64_t apc, uint64_t apc_context, uint64_t iosb_at,
+                    uint64_t thread, NTSTATUS status, uint64_t information, bool synchronous)
+{
+    uint64_t *iosb = (uint64_t *)(uintptr_t)iosb_at;
+    iosb[1] = information;
+    __atomic_store_n((uint32_t *)iosb, (uint32_t)status, __ATOMIC_RELEASE);
+    if (event)
+        w2u_unix_set_event(event);
+    if (apc)
+        w2u_unix_queue_apc(thread, apc, apc_context, iosb_at, 0);
+    else if (apc_context &&
+             socket_post(handle, (void *)(uintptr_t)apc_context, (uint32_t)status, information, synchronous) ==
+                 (uint32_t)STATUS_INVALID_HANDLE)
+        w2u_unix_post_completion(handle, (void *)(uintptr_t)apc_context, (uint32_t)status, information, synchronous);
+}
+
+NTSTATUS w2u_nt_done(void *args)
+{
+    struct w2u_nt_done_params *d = args;
+    deliver(d->handle, d->event, d->apc, d->apc_context, d->iosb, d->thread, (NTSTATUS)d->status, d->information,
+            true);
+    return 0;
+}
+
+/* Writes the answer and delivers it. */
 static void finish(struct poll *q, NTSTATUS status, bool synchronous)
 {
     unsigned n = 0;
@@ -118,18 +145,8 @@ static void finish(struct poll *q, NTSTATUS status, bool synchronous)
     out[12] = (char)q->exclusive;
     memset(out + 13, 0, 3);
     uint64_t information = status == STATUS_CANCELLED ? 0 : HEAD_SIZE + (uint64_t)n * sizeof(*to);
-    uint64_t *iosb = (uint64_t *)(uintptr_t)q->p.iosb;
-    iosb[1] = information;
-    __atomic_store_n((uint32_t *)iosb, (uint32_t)status, __ATOMIC_RELEASE);
-    if (q->p.event)
-        w2u_unix_set_event(q->p.event);
-    if (q->p.apc)
-        w2u_unix_queue_apc(q->p.thread, q->p.apc, q->p.apc_context, q->p.iosb, 0);
-    else if (q->p.apc_context &&
-             socket_post(q->p.handle, (void *)(uintptr_t)q->p.apc_context, (uint32_t)status, information,
-                         synchronous) == (uint32_t)STATUS_INVALID_HANDLE)
-        w2u_unix_post_completion(q->p.handle, (void *)(uintptr_t)q->p.apc_context, (uint32_t)status, information,
-                                 synchronous);
+    deliver(q->p.handle, q->p.event, q->p.apc, q->p.apc_context, q->p.iosb, q->p.thread, status, information,
+            synchronous);
 }
 
 /* Takes q out of the pending list (under lock) and ends it. */

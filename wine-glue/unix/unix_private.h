@@ -22,5 +22,6 @@ NTSTATUS w2u_afd_init(void);
 NTSTATUS w2u_afd_submit(void *args);
 NTSTATUS w2u_afd_cancel(void *args);
 NTSTATUS w2u_afd_run(void *args);
+NTSTATUS w2u_nt_done(void *args);
 
 #endif

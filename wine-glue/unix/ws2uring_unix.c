@@ -580,4 +580,5 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_AFD_POLL] = w2u_afd_submit,
     [W2U_UNIX_AFD_CANCEL] = w2u_afd_cancel,
     [W2U_UNIX_AFD_RUN] = w2u_afd_run,
+    [W2U_UNIX_NT_DONE] = w2u_nt_done,
 };
