@@ -129,6 +129,7 @@ static int socket_new(int fd, int family, int type, int protocol, uint32_t flags
     }
     s->fd = fd;
     s->wake_fd = -1;
+    atomic_init(&s->names, 1);
     s->protection_level = 20;      /* PROTECTION_LEVEL_EDGERESTRICTED, Windows' default */
     s->family = family;
     s->type = type;
@@ -226,6 +227,15 @@ int ws2_duplicate_open(uint64_t token, uintptr_t *out)
     pthread_mutex_unlock(&dup_lock);
     if (!s)
         return -W2U_WSAEINVAL;
+    /* Under a host whose program holds aliases (Wine), the duplicate is
+     * the same socket under a name of its own, as on Windows: the host
+     * gives it its own alias, and the socket closes with its last name. */
+    if (ws2_host_reset_event && !atomic_load(&s->closing)) {
+        atomic_fetch_add(&s->names, 1);
+        *out = s->obj.handle;
+        ws2_socket_put(s);
+        return 0;
+    }
     int fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
     struct ws2_socket *ns;
     if (fd < 0)
@@ -1214,6 +1224,47 @@ W2U_EXPORT uint32_t ws2uring_error_status(uint32_t err)
 W2U_EXPORT uintptr_t ws2uring_socket_unalias(uintptr_t alias)
 {
     return w2u_handle_unalias(alias);
+}
+
+/* closesocket on alias (or on the socket's own handle, for a copy's name):
+ * forgets that name.  Returns the socket when it was its last name (the
+ * caller closes it), or 0 with *others set when other names (duplicates)
+ * keep the socket open. */
+W2U_EXPORT uintptr_t ws2uring_socket_close_name(uintptr_t alias, int *others)
+{
+    struct ws2_socket *sock;
+    *others = 0;
+    if (ws2_socket_get(alias, &sock) < 0)
+        return w2u_handle_unalias(alias);
+    uint32_t left = atomic_load(&sock->names);
+    while (left > 1 && !atomic_compare_exchange_weak(&sock->names, &left, left - 1))
+        ;
+    ws2_socket_put(sock);
+    /* (A copy's name is the socket's own handle: nothing to forget.) */
+    uintptr_t own = w2u_handle_unalias(alias);
+    if (left > 1) {
+        *others = 1;
+        return 0;
+    }
+    return own ? own : alias;
+}
+
+/* A copy of the socket existing names (DuplicateHandle of a SOCKET within
+ * the process): the same socket, open until its last name closes, but a
+ * name only for the I/O manager's calls (reads, writes, waits, ports,
+ * cancelling), never Winsock's, as on Windows, where a copy is not in
+ * ws2_32's table: the host keeps the copy and passes the socket's own
+ * handle, *raw, for it.  0 or -WSAENOTSOCK. */
+W2U_EXPORT int ws2uring_socket_copy(uintptr_t existing, uintptr_t *raw)
+{
+    struct ws2_socket *sock;
+    int r = ws2_socket_get(existing, &sock);
+    if (r < 0)
+        return r;
+    atomic_fetch_add(&sock->names, 1);
+    *raw = sock->obj.handle;
+    ws2_socket_put(sock);
+    return 0;
 }
 
 /* True while WSAStartup is in effect (a host learns whether WSACleanup

@@ -23,6 +23,8 @@ struct ws2_socket {
     _Atomic bool closing;
     _Atomic bool recv_ready;       /* the last receive filled its buffers: more likely waits */
     _Atomic bool reset;            /* a receive saw the peer's reset: every later one fails so */
+    _Atomic uint32_t names;        /* under a host, the program's handles of it (its own and
+                                    * duplicates'): the socket closes with the last */
     pthread_mutex_t lock;          /* state below */
     bool bound, listening, connected, connecting;
     bool connect_ex;               /* the connecting is a ConnectEx's */

@@ -33,6 +33,7 @@ declare -A wine_bugs=(
     [wine_iocp:mswsock-wsarecvex]="Wine 8.0's mswsock.dll WSARecvEx returns -1 without setting an error, with 6 bytes waiting (it looks unimplemented)"
     [wine_basic:async-cancel-ended]="Wine 8.0's builtin WSACancelAsyncRequest is a stub that returns 0 for any handle"
     [wine_iocp:mswsock-getacceptexsockaddrs]="Wine 8.0's mswsock.dll GetAcceptExSockaddrs does nothing unless mswsock's own AcceptEx ran first (that is when it looks ws2_32's function up)"
+    [wine_doors:dll-wsaduplicatesocket]="Wine 8.0's builtin completes the receive cancelled by closing the socket's last handle with ERROR_HANDLES_CLOSED (676), not ERROR_OPERATION_ABORTED (995), as in wine_iocp close-in-flight"
 )
 
 # Each program runs on ws2uring and on the builtin (a copy under another

@@ -182,6 +182,71 @@ static void read_nt_shapes(SOCKET a, SOCKET c)
     CloseHandle(event);
 }
 
+/* A DuplicateHandle copy of a SOCKET is the same file for the I/O
+ * manager (WriteFile on it sends on the connection) but no socket to
+ * Winsock (send: WSAENOTSOCK), as on Windows; closing it ends nothing.  A
+ * WSADuplicateSocket copy is the same socket; the pending receive ends
+ * when the last of them closes. */
+static void duplicates(SOCKET a, SOCKET c)
+{
+    HANDLE copy = NULL;
+    char buf[16];
+    WSABUF rb = { sizeof(buf), buf };
+    DWORD flags = 0, bytes = 0, put = 0;
+    ULONG_PTR key = 0;
+    OVERLAPPED ov = { 0 }, *got = NULL;
+    HANDLE p = CreateIoCompletionPort((HANDLE)a, NULL, 41, 0);
+    int copied = p && DuplicateHandle(GetCurrentProcess(), (HANDLE)a, GetCurrentProcess(), &copy, 0, FALSE,
+                                      DUPLICATE_SAME_ACCESS);
+    int sent = copied ? send((SOCKET)copy, "dup", 3, 0) : 0;
+    int why = WSAGetLastError();
+    int ok = copied && sent == SOCKET_ERROR && why == WSAENOTSOCK && WriteFile(copy, "dup", 3, &put, NULL) && put == 3 &&
+             recv(c, buf, sizeof(buf), 0) == 3 &&
+             WSARecv(a, &rb, 1, NULL, &flags, &ov, NULL) == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING &&
+             CloseHandle(copy);
+    BOOL early = GetQueuedCompletionStatus(p, &bytes, &key, &got, 200);
+    DWORD error = GetLastError();
+    ok = ok && !early && error == WAIT_TIMEOUT && send(a, "still", 5, 0) == 5;
+    printf("# dll-duplicatehandle: copied %d sent %d (error %d) early %d error %lu\n", copied, sent, why, early, error);
+    check(ok, "dll-duplicatehandle",
+          "a DuplicateHandle copy of a SOCKET writes like it, is no socket to send, and closing it ends nothing");
+    WSAPROTOCOL_INFOA info;
+    SOCKET dup = WSADuplicateSocketA(a, GetCurrentProcessId(), &info) ? INVALID_SOCKET
+                                                                      : WSASocketA(0, 0, 0, &info, 0, WSA_FLAG_OVERLAPPED);
+    ok = dup != INVALID_SOCKET && !closesocket(dup) && !GetQueuedCompletionStatus(p, &bytes, &key, &got, 200) &&
+         GetLastError() == WAIT_TIMEOUT && !closesocket(a);
+    BOOL done = GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000);
+    error = GetLastError();
+    ok = ok && !done && got == &ov && key == 41 && error == ERROR_OPERATION_ABORTED;
+    printf("# dll-wsaduplicatesocket: done %d error %lu\n", done, error);
+    check(ok, "dll-wsaduplicatesocket", "a WSADuplicateSocket copy too; the receive ends with the last name");
+    CloseHandle(p);
+}
+
+/* WaitForMultipleObjects on an event and a SOCKET: the SOCKET's index
+ * once its pending receive completes; the lowest index when both are. */
+static void wait_mixed(SOCKET a, SOCKET c)
+{
+    char buf[16];
+    WSABUF rb = { sizeof(buf), buf };
+    DWORD flags = 0, got = 0;
+    OVERLAPPED ov = { 0 };
+    HANDLE event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HANDLE both[2] = { event, (HANDLE)a };
+    int ok = WSARecv(a, &rb, 1, NULL, &flags, &ov, NULL) == SOCKET_ERROR && WSAGetLastError() == WSA_IO_PENDING;
+    DWORD before = WaitForMultipleObjects(2, both, FALSE, 50);
+    ok = ok && send(c, "mixed", 5, 0) == 5;
+    DWORD after = WaitForMultipleObjects(2, both, FALSE, 5000);
+    SetEvent(event);
+    DWORD lowest = WaitForMultipleObjects(2, both, FALSE, 0);
+    DWORD all = WaitForMultipleObjects(2, both, TRUE, 1000);
+    printf("# dll-wait-mixed: before %lu after %lu lowest %lu all %lu\n", before, after, lowest, all);
+    check(ok && before == WAIT_TIMEOUT && after == WAIT_OBJECT_0 + 1 && lowest == WAIT_OBJECT_0 &&
+              all == WAIT_OBJECT_0 && GetOverlappedResult((HANDLE)a, &ov, &got, FALSE) && got == 5,
+          "dll-wait-mixed", "WaitForMultipleObjects on an event and a SOCKET");
+    CloseHandle(event);
+}
+
 static volatile LONG apc_runs;
 
 static void CALLBACK count_apc(ULONG_PTR arg)
@@ -398,6 +463,14 @@ __declspec(dllexport) int WINAPI net_checks(void)
     if (connected_pair(&a, &c)) {
         read_nt_shapes(a, c);
         close_pair(a, c);
+    }
+    if (connected_pair(&a, &c)) {
+        wait_mixed(a, c);
+        close_pair(a, c);
+    }
+    if (connected_pair(&a, &c)) {
+        duplicates(a, c);             /* closes a */
+        closesocket(c);
     }
     if (connected_pair(&a, &c)) {
         afd_requests(a, c);

@@ -334,12 +334,15 @@ void w2u_pe_drop_handle(UINT64 h)
     nt_close((HANDLE)(ULONG_PTR)h);
 }
 
+static void forget_copies(void);
+
 void w2u_pe_after_cleanup(void)
 {
     struct w2u_alias_params p = { 0, 0, 0, 1 };
     unix_call(unixlib, W2U_UNIX_ALIAS, &p);       /* alias 0: only asks whether Winsock still runs */
     if (p.started)
         return;
+    forget_copies();                    /* their sockets are gone; their handles go below */
     for (ULONG w = 0; w < SOCKET_BITS / 32; w++) {
         if (!socket_bits[w])
             continue;                   /* (a read of an untouched page costs nothing) */
@@ -515,6 +518,79 @@ static void drop_bridge(HANDLE ours)
         nt_close(b->wine);                  /* its thread then ends and frees b */
 }
 
+/* ---- DuplicateHandle copies of SOCKETs ------------------------------------------
+ * A copy names the socket for the I/O manager's calls (reads, writes,
+ * waits, ports, cancelling, closing), as on Windows, where it is a second
+ * handle of the same file object; Winsock's calls refuse it (WSAENOTSOCK),
+ * as Windows' do: a copy is not in ws2_32's table of sockets.  Each copy is
+ * a Wine handle kept here with the socket's own ws2uring handle, which the
+ * NT hooks pass for it; the socket counts it as one of its names. */
+struct copy {
+    HANDLE h;
+    UINT64 raw;
+    struct copy *next;
+};
+static struct copy *copies;              /* under handles_lock */
+static volatile LONG ncopies;
+
+/* What ws2uring knows the SOCKET h by, for the NT hooks. */
+static HANDLE kernel_name(HANDLE h)
+{
+    if (!ncopies)
+        return h;
+    HANDLE raw = h;
+    EnterCriticalSection(&handles_lock);
+    for (struct copy *c = copies; c; c = c->next)
+        if (c->h == h) {
+            raw = (HANDLE)(ULONG_PTR)c->raw;
+            break;
+        }
+    LeaveCriticalSection(&handles_lock);
+    return raw;
+}
+
+/* Forgets the copy h: its ws2uring handle, or 0 if h is no copy. */
+static UINT64 forget_copy(HANDLE h)
+{
+    UINT64 raw = 0;
+    if (!ncopies)
+        return 0;
+    EnterCriticalSection(&handles_lock);
+    for (struct copy **p = &copies; *p; p = &(*p)->next)
+        if ((*p)->h == h) {
+            struct copy *c = *p;
+            *p = c->next;
+            raw = c->raw;
+            free(c);
+            InterlockedDecrement(&ncopies);
+            break;
+        }
+    LeaveCriticalSection(&handles_lock);
+    return raw;
+}
+
+/* After the last WSACleanup: every socket is gone, and so are its copies. */
+static void forget_copies(void)
+{
+    EnterCriticalSection(&handles_lock);
+    while (copies) {
+        struct copy *c = copies;
+        copies = c->next;
+        free(c);
+    }
+    ncopies = 0;
+    LeaveCriticalSection(&handles_lock);
+}
+
+/* Closing a copy forgets that name; the socket closes with its last. */
+static NTSTATUS close_copy(HANDLE h, UINT64 raw)
+{
+    mark_socket(h, FALSE);
+    nt_close(h);
+    return w2u_pe_forward(w2u_pe_index_closesocket, "closesocket", raw, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+               ? W2U_STATUS_INVALID_HANDLE : W2U_STATUS_OK;
+}
+
 /* NtClose through any door (CloseHandle from any module, NtClose itself
  * from GetProcAddress): a ws2uring SOCKET is closed as closesocket closes
  * it, so its pending requests end on its port; a ws2uring port or event
@@ -530,6 +606,9 @@ static NTSTATUS WINAPI hook_NtClose(HANDLE h)
         afd_cancel(h, NULL, FALSE);         /* the last handle of a file ends its requests */
         return nt_close(h);
     }
+    UINT64 raw = forget_copy(h);
+    if (raw)
+        return close_copy(h, raw);
     return w2u_pe_closesocket((UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) ? W2U_STATUS_INVALID_HANDLE
                                                                                     : W2U_STATUS_OK;
 }
@@ -610,7 +689,8 @@ static DWORD timeout_ms(const LARGE_INTEGER *t)
  * alertable wait runs the thread's APCs. */
 static int socket_slice(DWORD slice, void *h)
 {
-    DWORD r = (DWORD)native(w2u_pe_index_WaitForSingleObjectEx, "WaitForSingleObjectEx", (UINT64)(ULONG_PTR)h, slice,
+    DWORD r = (DWORD)native(w2u_pe_index_WaitForSingleObjectEx, "WaitForSingleObjectEx",
+                            (UINT64)(ULONG_PTR)kernel_name(h), slice,
                             0, 0, 0, 0);
     return r == WAIT_OBJECT_0 ? 1 : r == WAIT_TIMEOUT ? 0 : -1;
 }
@@ -626,14 +706,146 @@ static NTSTATUS WINAPI hook_NtWaitForSingleObject(HANDLE h, BOOLEAN alertable, c
     return is_socket(h) ? wait_socket(h, alertable, timeout) : nt_wait_single(h, alertable, timeout);
 }
 
-/* kernelbase's WaitForSingleObject(Ex) is a wait on one of many.  A SOCKET
- * among other handles is not served yet (Wine waits on its stand-in). */
+/* SOCKETs among other handles of one wait (WaitForMultipleObjects): in
+ * slices of 10 ms, each looking at the SOCKETs (a look takes nothing) and
+ * then waiting on the other handles with Wine for the rest of the slice.
+ * Wait-any answers the lowest index signalled, as Windows does: an other
+ * handle below a signalled SOCKET is asked first, without waiting (that
+ * takes it, as the wait then answers it).  Wait-all ends when every
+ * SOCKET is signalled and Wine's wait on the others succeeds at once. */
+#define MIXED_SLICE_MS 10
+#define W2U_STATUS_ABANDONED_WAIT_0 ((NTSTATUS)0x00000080)
+
+static BOOL socket_signalled(HANDLE h)
+{
+    return (DWORD)native(w2u_pe_index_WaitForSingleObjectEx, "WaitForSingleObjectEx",
+                         (UINT64)(ULONG_PTR)kernel_name(h), 0, 0, 0, 0, 0) == WAIT_OBJECT_0;
+}
+
+/* Wine's wait on the handles that are not SOCKETs, among the first n; an
+ * index answered is mapped back to handles[]. */
+static NTSTATUS wait_others(ULONG n, const HANDLE *handles, BOOLEAN wait_any, BOOLEAN alertable, DWORD ms)
+{
+    HANDLE others[MAXIMUM_WAIT_OBJECTS];
+    ULONG at[MAXIMUM_WAIT_OBJECTS], k = 0;
+    for (ULONG i = 0; i < n; i++)
+        if (!is_socket(handles[i])) {
+            at[k] = i;
+            others[k++] = handles[i];
+        }
+    if (!k)
+        return W2U_STATUS_TIMEOUT;
+    LARGE_INTEGER t = { .QuadPart = -(LONGLONG)ms * 10000 };
+    NTSTATUS r = nt_wait_many(k, others, wait_any, alertable, &t);
+    if (wait_any && r >= 0 && (ULONG)r < k)
+        return (NTSTATUS)at[r];
+    if (wait_any && r >= W2U_STATUS_ABANDONED_WAIT_0 && (ULONG)(r - W2U_STATUS_ABANDONED_WAIT_0) < k)
+        return W2U_STATUS_ABANDONED_WAIT_0 + (NTSTATUS)at[r - W2U_STATUS_ABANDONED_WAIT_0];
+    return r;
+}
+
+static NTSTATUS wait_mixed(ULONG count, const HANDLE *handles, BOOLEAN wait_any, BOOLEAN alertable,
+                           const LARGE_INTEGER *timeout)
+{
+    DWORD ms = timeout_ms(timeout), start = GetTickCount();
+    BOOL others = FALSE;
+    for (ULONG i = 0; i < count; i++)
+        others = others || !is_socket(handles[i]);
+    for (;;) {
+        ULONG first = count;
+        BOOL all = TRUE;
+        for (ULONG i = 0; i < count; i++) {
+            if (!is_socket(handles[i]))
+                continue;
+            BOOL on = socket_signalled(handles[i]);
+            if (on && first == count)
+                first = i;
+            all = all && on;
+        }
+        if (wait_any && first < count) {
+            NTSTATUS r = wait_others(first, handles, TRUE, FALSE, 0);
+            return r == W2U_STATUS_TIMEOUT ? (NTSTATUS)first : r;
+        }
+        if (!wait_any && all) {
+            NTSTATUS r = others ? wait_others(count, handles, FALSE, FALSE, 0) : W2U_STATUS_OK;
+            if (r != W2U_STATUS_TIMEOUT)
+                return r;
+        }
+        DWORD waited = GetTickCount() - start;
+        if (ms != INFINITE && waited >= ms)
+            return W2U_STATUS_TIMEOUT;
+        DWORD slice = ms == INFINITE || ms - waited > MIXED_SLICE_MS ? MIXED_SLICE_MS : ms - waited;
+        NTSTATUS r;
+        if (others && wait_any) {
+            r = wait_others(count, handles, TRUE, alertable, slice);
+        } else {
+            r = SleepEx(slice, alertable) == WAIT_IO_COMPLETION ? W2U_STATUS_USER_APC : W2U_STATUS_TIMEOUT;
+        }
+        if (r != W2U_STATUS_TIMEOUT)
+            return r;
+    }
+}
+
+/* kernelbase's WaitForSingleObject(Ex) is a wait on one of many. */
 static NTSTATUS WINAPI hook_NtWaitForMultipleObjects(ULONG count, const HANDLE *handles, BOOLEAN wait_any,
                                                      BOOLEAN alertable, const LARGE_INTEGER *timeout)
 {
     if (count == 1 && handles && is_socket(handles[0]))
         return wait_socket(handles[0], alertable, timeout);
+    for (ULONG i = 0; handles && count <= MAXIMUM_WAIT_OBJECTS && i < count; i++)
+        if (is_socket(handles[i]))
+            return wait_mixed(count, handles, wait_any, alertable, timeout);
     return nt_wait_many(count, handles, wait_any, alertable, timeout);
+}
+
+/* NtDuplicateObject of a SOCKET (DuplicateHandle) within the process: a
+ * copy (above): a copy of Wine's stand-in, standing for the same ws2uring
+ * socket.  Into another process ws2uring cannot hand its socket:
+ * STATUS_NOT_SUPPORTED, one log line. */
+static NTSTATUS (WINAPI *nt_duplicate)(HANDLE, HANDLE, HANDLE, HANDLE *, ACCESS_MASK, ULONG, ULONG);
+
+static BOOL is_this_process(HANDLE process)
+{
+    return process == GetCurrentProcess() || GetProcessId(process) == GetCurrentProcessId();
+}
+
+static NTSTATUS WINAPI hook_NtDuplicateObject(HANDLE src_process, HANDLE src, HANDLE dst_process, HANDLE *dst,
+                                              ACCESS_MASK access, ULONG attributes, ULONG options)
+{
+    if (!is_socket(src) || !is_this_process(src_process))
+        return nt_duplicate(src_process, src, dst_process, dst, access, attributes, options);
+    if (!dst_process || !is_this_process(dst_process)) {
+        w2u_pe_not_yet("DuplicateHandle", "a SOCKET into another process", 0);
+        return W2U_STATUS_NOT_SUPPORTED;
+    }
+    HANDLE copy = NULL;
+    struct copy *c = calloc(1, sizeof(*c));
+    NTSTATUS status = c ? nt_duplicate(src_process, src, dst_process, &copy, access, attributes,
+                                       options & ~(ULONG)DUPLICATE_CLOSE_SOURCE)
+                        : W2U_STATUS_NO_MEMORY;
+    if (status) {
+        free(c);
+        return status;
+    }
+    struct w2u_forward_params p = { .args = { (UINT64)(ULONG_PTR)kernel_name(src) } };
+    if (!mark_socket(copy, TRUE) || unix_call(unixlib, W2U_UNIX_COPY, &p) || p.ret) {
+        mark_socket(copy, FALSE);
+        nt_close(copy);
+        free(c);
+        return W2U_STATUS_NO_MEMORY;
+    }
+    c->h = copy;
+    c->raw = p.args[1];
+    EnterCriticalSection(&handles_lock);
+    c->next = copies;
+    copies = c;
+    InterlockedIncrement(&ncopies);
+    LeaveCriticalSection(&handles_lock);
+    if (dst)
+        *dst = copy;
+    if (options & DUPLICATE_CLOSE_SOURCE)
+        hook_NtClose(src);
+    return W2U_STATUS_OK;
 }
 
 /* ---- completion ports ----------------------------------------------------------------
@@ -676,7 +888,7 @@ static NTSTATUS join_port(HANDLE h, IO_STATUS_BLOCK *io, const struct completion
         return relay.port ? nt_set_info(h, io, &relay, sizeof(relay), FILE_COMPLETION_INFO_CLASS)
                           : W2U_STATUS_INVALID_HANDLE;
     }
-    if (!native(w2u_pe_index_CreateIoCompletionPort, "CreateIoCompletionPort", (UINT64)(ULONG_PTR)h,
+    if (!native(w2u_pe_index_CreateIoCompletionPort, "CreateIoCompletionPort", (UINT64)(ULONG_PTR)kernel_name(h),
                 (UINT64)(ULONG_PTR)info->port, info->key, 0, 0, 0))
         return last_status();
     io->Status = W2U_STATUS_OK;
@@ -696,7 +908,7 @@ static NTSTATUS WINAPI hook_NtSetInformationFile(HANDLE h, IO_STATUS_BLOCK *io, 
     if (cls == FILE_NOTIFICATION_INFO_CLASS && is_socket(h) && io && info && len >= sizeof(ULONG) &&
         !IsBadReadPtr(info, sizeof(ULONG)) && !IsBadWritePtr(io, sizeof(*io))) {
         if (!native(w2u_pe_index_SetFileCompletionNotificationModes, "SetFileCompletionNotificationModes",
-                    (UINT64)(ULONG_PTR)h, *(UCHAR *)info, 0, 0, 0, 0))
+                    (UINT64)(ULONG_PTR)kernel_name(h), *(UCHAR *)info, 0, 0, 0, 0))
             return last_status();
     }
     return nt_set_info(h, io, info, len, cls);
@@ -789,7 +1001,9 @@ static NTSTATUS WINAPI hook_NtCancelIoFile(HANDLE h, IO_STATUS_BLOCK *io)
     ULONG polls = afd_cancel(h, NULL, TRUE);
     if (!is_socket(h))
         return polls ? cancelled(TRUE, io) : nt_cancel(h, io);
-    return cancelled(to_bool(native(w2u_pe_index_CancelIo, "CancelIo", (UINT64)(ULONG_PTR)h, 0, 0, 0, 0, 0)), io);
+    return cancelled(to_bool(native(w2u_pe_index_CancelIo, "CancelIo", (UINT64)(ULONG_PTR)kernel_name(h), 0, 0, 0, 0,
+                                    0)),
+                     io);
 }
 
 static NTSTATUS WINAPI hook_NtCancelIoFileEx(HANDLE h, IO_STATUS_BLOCK *which, IO_STATUS_BLOCK *io)
@@ -799,8 +1013,8 @@ static NTSTATUS WINAPI hook_NtCancelIoFileEx(HANDLE h, IO_STATUS_BLOCK *which, I
         NTSTATUS status = nt_cancel_ex(h, which, io);
         return polls && status ? cancelled(TRUE, io) : status;
     }
-    BOOL ok = to_bool(native(w2u_pe_index_CancelIoEx, "CancelIoEx", (UINT64)(ULONG_PTR)h, (UINT64)(ULONG_PTR)which,
-                             0, 0, 0, 0));
+    BOOL ok = to_bool(native(w2u_pe_index_CancelIoEx, "CancelIoEx", (UINT64)(ULONG_PTR)kernel_name(h),
+                             (UINT64)(ULONG_PTR)which, 0, 0, 0, 0));
     return cancelled(ok || polls, io);
 }
 
@@ -834,6 +1048,7 @@ static NTSTATUS socket_io(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_S
 {
     if (!io || IsBadWritePtr(io, sizeof(*io)))
         return W2U_STATUS_ACCESS_VIOLATION;
+    h = kernel_name(h);
     WSABUF b = { len, buf };
     if (event || apc || ctx)
         return nt_io(h, event, apc, ctx, io, &b, 1, 0, sending, FALSE);
@@ -1162,13 +1377,14 @@ static NTSTATUS WINAPI hook_NtDeviceIoControlFile(HANDLE h, HANDLE event, io_apc
     if (code == W2U_IOCTL_AFD_POLL && afd_poll_ours(h, in, in_size))
         return afd_poll(h, event, apc, ctx, io, in, in_size, out, out_size);
     if (is_socket(h)) {
+        HANDLE k = kernel_name(h);
         switch (code) {
-        case W2U_IOCTL_AFD_RECV:        return afd_recv(h, event, apc, ctx, io, in, in_size);
-        case W2U_IOCTL_AFD_GETSOCKNAME: return afd_getsockname(h, event, apc, ctx, io, out, out_size);
-        case W2U_IOCTL_AFD_BIND:        return afd_bind(h, event, apc, ctx, io, in, in_size, out, out_size);
-        case W2U_IOCTL_AFD_LISTEN:      return afd_listen(h, event, apc, ctx, io, in, in_size);
-        case W2U_IOCTL_AFD_EVENT_SELECT: return afd_event_select(h, io, in, in_size);
-        case W2U_IOCTL_AFD_GET_EVENTS:  return afd_get_events(h, io, out, out_size);
+        case W2U_IOCTL_AFD_RECV:        return afd_recv(k, event, apc, ctx, io, in, in_size);
+        case W2U_IOCTL_AFD_GETSOCKNAME: return afd_getsockname(k, event, apc, ctx, io, out, out_size);
+        case W2U_IOCTL_AFD_BIND:        return afd_bind(k, event, apc, ctx, io, in, in_size, out, out_size);
+        case W2U_IOCTL_AFD_LISTEN:      return afd_listen(k, event, apc, ctx, io, in, in_size);
+        case W2U_IOCTL_AFD_EVENT_SELECT: return afd_event_select(k, io, in, in_size);
+        case W2U_IOCTL_AFD_GET_EVENTS:  return afd_get_events(k, io, out, out_size);
         }
     }
     return nt_ioctl_original(h, event, apc, ctx, io, code, in, in_size, out, out_size);
@@ -1234,6 +1450,7 @@ static BOOL install_seam(void)
         { "NtWriteFile", (void *)hook_NtWriteFile, (void **)&nt_write },
         { "NtDeviceIoControlFile", (void *)hook_NtDeviceIoControlFile, (void **)&nt_ioctl_original },
         { "NtTerminateThread", (void *)hook_NtTerminateThread, (void **)&nt_terminate_thread },
+        { "NtDuplicateObject", (void *)hook_NtDuplicateObject, (void **)&nt_duplicate },
     };
     if (w2u_nt_seam_install(nt_hooks, sizeof(nt_hooks) / sizeof(nt_hooks[0])))
         return TRUE;

@@ -39,6 +39,8 @@ static native_fn *natives;
 static uint8_t *effects;
 static int (*socket_alias)(uint64_t alias, uint64_t s);
 static uint64_t (*socket_unalias)(uint64_t alias);
+static uint64_t (*socket_close_name)(uint64_t alias, int *others);
+static int (*socket_copy)(uint64_t existing, uint64_t *raw);
 static int (*winsock_started)(void);
 static int (*socket_host_port)(uint64_t alias);
 static uint32_t (*error_status)(uint32_t err);
@@ -119,6 +121,8 @@ static void init(void)
     set_error = (set_error_fn)find(lib, "SetLastError");
     socket_alias = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_socket_alias");
     socket_unalias = (uint64_t (*)(uint64_t))find(lib, "ws2uring_socket_unalias");
+    socket_close_name = (uint64_t (*)(uint64_t, int *))find(lib, "ws2uring_socket_close_name");
+    socket_copy = (int (*)(uint64_t, uint64_t *))find(lib, "ws2uring_socket_copy");
     winsock_started = (int (*)(void))find(lib, "ws2uring_started");
     socket_host_port = (int (*)(uint64_t))find(lib, "ws2uring_socket_host_port");
     error_status = (uint32_t (*)(uint32_t))find(lib, "ws2uring_error_status");
@@ -130,7 +134,7 @@ static void init(void)
     lookup_settle = (int (*)(uintptr_t, uintptr_t *, uintptr_t *, uintptr_t *))find(lib, "ws2uring_lookup_settle");
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
         !winsock_started || !socket_host_port || !post_status || !host_reap || !host_process_id || !accept_defer ||
-        !lookup_settle || !message_select || !error_status ||
+        !lookup_settle || !message_select || !error_status || !socket_close_name || !socket_copy ||
         !host_init(lib)) {
         snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
@@ -453,7 +457,13 @@ static NTSTATUS unix_forward(void *args)
     /* The program's SOCKET is a Wine handle (see socket_alias): forget it
      * before ws2uring closes the socket, so it never names a closed one. */
     if (effects[p->index] == CLOSES_SOCKET) {
-        uint64_t own = socket_unalias(a[0]);
+        int others;
+        uint64_t own = socket_close_name(a[0], &others);
+        if (others) {                  /* a duplicate keeps the socket: only this name goes */
+            p->ret = 0;
+            p->last_error = 0;
+            return 0;
+        }
         if (own)
             a[0] = own;
     }
@@ -486,6 +496,15 @@ static NTSTATUS unix_alias(void *args)
     else
         socket_unalias(p->alias);
     p->started = winsock_started() != 0;
+    return 0;
+}
+
+/* DuplicateHandle of a SOCKET: args[0] the SOCKET; ret 0 or -WSA error,
+ * args[1] out: the socket's own handle, which the copy stands for. */
+static NTSTATUS unix_copy(void *args)
+{
+    struct w2u_forward_params *p = args;
+    p->ret = (uint64_t)(int64_t)socket_copy(p->args[0], &p->args[1]);
     return 0;
 }
 
@@ -581,4 +600,5 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_AFD_CANCEL] = w2u_afd_cancel,
     [W2U_UNIX_AFD_RUN] = w2u_afd_run,
     [W2U_UNIX_NT_DONE] = w2u_nt_done,
+    [W2U_UNIX_COPY] = unix_copy,
 };
