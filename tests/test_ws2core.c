@@ -339,6 +339,58 @@ START_TEST(test_nt_request_reports_to_its_status_block)
 }
 END_TEST
 
+int ws2uring_wait_ready(uintptr_t h, uint32_t ms, uint32_t *timeout_ms);
+
+static void *close_later(void *arg)
+{
+    usleep(50000);
+    ws2_close((uintptr_t)arg);
+    return NULL;
+}
+
+/* A host's slice of a blocking receive's wait: not ready while nothing
+ * waits, ready with data, and closed (2) when another thread closes the
+ * socket meanwhile; SO_RCVTIMEO comes along; a non-blocking socket never
+ * waits. */
+START_TEST(test_wait_ready_slices_a_blocking_receive)
+{
+    struct ws2_startup_info info;
+    ck_assert_int_eq(ws2_startup(0x0202, &info), 0);
+    uintptr_t l, c, a;
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int len = sizeof(in);
+    ck_assert_int_eq(ws2_socket_create(W2U_AF_INET, W2U_SOCK_STREAM, 0, 0, &l), 0);
+    ck_assert_int_eq(ws2_bind(l, &in, len), 0);
+    ck_assert_int_eq(ws2_listen(l, 4), 0);
+    ck_assert_int_eq(ws2_getsockname(l, &in, &len), 0);
+    ck_assert_int_eq(ws2_socket_create(W2U_AF_INET, W2U_SOCK_STREAM, 0, 0, &c), 0);
+    ck_assert_int_eq(ws2_connect(c, &in, len), 0);
+    ck_assert_int_eq(ws2_accept(l, NULL, NULL, &a), 0);
+    uint32_t timeout = 7, ms = 1234;
+    ck_assert_int_eq(ws2_setsockopt(c, W2U_SOL_SOCKET, W2U_SO_RCVTIMEO, &ms, sizeof(ms)), 0);
+    ck_assert_int_eq(ws2uring_wait_ready(c, 10, &timeout), 0);
+    ck_assert_uint_eq(timeout, 1234);
+    struct ws2_buf b = { 2, (void *)"hi" };
+    ck_assert_int_eq(ws2_send(a, &b, 1, 0, NULL, 0), 2);
+    ck_assert_int_eq(ws2uring_wait_ready(c, 5000, &timeout), 1);
+    ck_assert_int_eq(ws2uring_wait_ready(l, 10, &timeout), 0);     /* a listener with nothing to accept */
+    uint32_t nb = 1;
+    ck_assert_int_eq(ws2_ioctl(l, W2U_FIONBIO, &nb), 0);
+    ck_assert_int_eq(ws2uring_wait_ready(l, 10, &timeout), 1);     /* non-blocking: the call answers */
+    char buf[4];
+    struct ws2_buf rb = { sizeof(buf), buf };
+    int flags = 0;
+    ck_assert_int_eq(ws2_recv(c, &rb, 1, &flags, NULL, NULL), 2);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, close_later, (void *)c), 0);
+    ck_assert_int_eq(ws2uring_wait_ready(c, 5000, &timeout), 2);
+    pthread_join(t, NULL);
+    ws2_close(a);
+    ws2_close(l);
+    ws2_cleanup();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ws2core");
@@ -346,6 +398,7 @@ int main(void)
     tcase_add_test(tc, test_api_dispatches_through_provider_table);
     tcase_add_test(tc, test_afd_poll_reports_windows_events);
     tcase_add_test(tc, test_nt_request_reports_to_its_status_block);
+    tcase_add_test(tc, test_wait_ready_slices_a_blocking_receive);
     tcase_add_test(tc, test_lookup_settles_once_with_the_answer);
     tcase_add_test(tc, test_lookup_cancel_ends_it_before_the_answer);
     tcase_add_test(tc, test_lookup_timeout_ends_it);

@@ -13,6 +13,7 @@ ordinals_path, surface_path, def_path, thunks_path, names_path = sys.argv[1:6]
 ordinals = [line.split() for line in open(ordinals_path) if line.strip()]
 surface = {}
 probes = {}
+waits = {}
 for line in open(surface_path):
     if line.startswith('#') or not line.strip():
         continue
@@ -20,7 +21,10 @@ for line in open(surface_path):
     # probe=buf:B:L or probe=wsabufs:B:N (1-based arguments): a receive's
     # buffers, touched for writing before the call (see ws2_32_pe.h)
     probes[fields[0]] = [f.split('=', 1)[1].split(':') for f in fields if f.startswith('probe=')]
-    surface[fields[0]] = [f for f in fields[1:] if not f.startswith('probe=')]
+    # waits=S or waits=S:O (1-based): a call that may block on socket S (no
+    # OVERLAPPED at O): the DLL waits for it first (see ws2_32_pe.h)
+    waits[fields[0]] = [f.split('=', 1)[1].split(':') for f in fields if f.startswith('waits=')]
+    surface[fields[0]] = [f for f in fields[1:] if not f.startswith(('probe=', 'waits='))]
 
 hooks = [name for name, kind in surface.items() if kind[0] == 'hook']
 missing = [name for _, name in ordinals if name not in surface]
@@ -60,6 +64,10 @@ with open(thunks_path, 'w') as f:
         for what, b, n in probes[name]:
             f.write(f"    if (!w2u_pe_probe_{'buffer' if what == 'buf' else 'wsabufs'}(a{int(b) - 1}, a{int(n) - 1}))\n")
             f.write("        return w2u_pe_fault();\n")
+        for w in waits[name]:
+            cond = f"!a{int(w[1]) - 1} && " if len(w) > 1 else ""
+            f.write(f"    if ({cond}!w2u_pe_wait_ready(a{int(w[0]) - 1}))\n")
+            f.write("        return w2u_pe_timed_out();\n")
         if kind[0] == 'guard':
             b = int(kind[2]) - 1
             f.write(f"    if (a{b})   /* a completion routine: it needs the calling thread */\n")

@@ -41,6 +41,8 @@ enum w2u_unix_call {
     W2U_UNIX_NT_DONE,    /* struct w2u_nt_done_params: an NT request on a SOCKET done at once */
     W2U_UNIX_COPY,       /* struct w2u_forward_params: args[0] a SOCKET; ret 0 or -WSA error, args[1] out:
                           * the socket's own handle, for a DuplicateHandle copy of it */
+    W2U_UNIX_WAIT_READY, /* struct w2u_forward_params: args SOCKET, ms; ret 1 ready, 0 not yet; args[2] out:
+                          * SO_RCVTIMEO in ms (0: none) */
     W2U_UNIX_CALLS
 };
 

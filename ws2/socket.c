@@ -1206,6 +1206,41 @@ W2U_EXPORT int ws2uring_socket_has_port(uintptr_t alias)
     return r;
 }
 
+/* For a host that waits on the program's side, where its threads can run
+ * APCs (a blocking receive or accept is an alertable wait on Windows):
+ * waits up to ms for what a blocking receive or accept on s waits for
+ * (data, a connection, the end, an error, the socket's closing).  1 when
+ * the call need not wait (or s is not a blocking socket: the call
+ * answers), 2 when the socket was closed meanwhile (the call is
+ * interrupted: WSAEINTR), 0 when it still would; *timeout_ms: SO_RCVTIMEO
+ * (0: none). */
+W2U_EXPORT int ws2uring_wait_ready(uintptr_t h, uint32_t ms, uint32_t *timeout_ms)
+{
+    struct ws2_socket *s;
+    *timeout_ms = 0;
+    if (ws2_socket_get(h, &s) < 0)
+        return 1;
+    int r = 1;
+    pthread_mutex_lock(&s->lock);
+    /* (A connection WSAAccept deferred is waiting, though not in the kernel's queue.) */
+    bool waits = !atomic_load(&s->nonblocking) && !atomic_load(&s->closing) && !s->shut_recv && !s->deferred &&
+                 (s->listening || s->connected || s->type != SOCK_STREAM);
+    *timeout_ms = s->rcvtimeo;
+    pthread_mutex_unlock(&s->lock);
+    if (waits) {
+        struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN | POLLPRI | POLLRDHUP },
+                               { .fd = ws2_socket_wake_fd(s), .events = POLLIN } };
+        iocp_block_begin();
+        int n;
+        while ((n = poll(p, 2, (int)ms)) < 0 && errno == EINTR)
+            ;
+        iocp_block_end();
+        r = atomic_load(&s->closing) ? 2 : n != 0;
+    }
+    ws2_socket_put(s);
+    return r;
+}
+
 /* An AFD poll's wait (ws2_afd_poll) for a host that serves IOCTL_AFD_POLL;
  * deadline_ns: CLOCK_MONOTONIC, 0 or W2U_FOREVER. */
 W2U_EXPORT int ws2uring_afd_poll(struct ws2_poll_entry *e, unsigned n, int wake_fd, int64_t deadline_ns)

@@ -303,6 +303,79 @@ static void select_runs_apcs(void)
     closesocket(l);
 }
 
+/* A thread blocked in recv: another can suspend it (SuspendThread, then
+ * GetThreadContext, which needs the thread really stopped: a runtime's
+ * garbage collector does this) and resume it, after which the recv gets
+ * its data; closesocket from another thread ends a blocked recv. */
+struct blocked {
+    SOCKET s;
+    int got, error;
+};
+
+static DWORD WINAPI blocked_recv(void *arg)
+{
+    struct blocked *b = arg;
+    char buf[16];
+    b->got = recv(b->s, buf, sizeof(buf), 0);
+    b->error = b->got < 0 ? WSAGetLastError() : 0;
+    return 0;
+}
+
+static DWORD WINAPI get_context(void *thread)
+{
+    CONTEXT ctx = { .ContextFlags = CONTEXT_CONTROL };
+    return GetThreadContext(thread, &ctx) ? 1 : 2;
+}
+
+static void blocking_calls(void)
+{
+    struct sockaddr_storage a;
+    int len;
+    SOCKET l = listening(AF_INET, &a, &len), c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    SOCKET s = !connect(c, (struct sockaddr *)&a, len) ? accept(l, NULL, NULL) : INVALID_SOCKET;
+    struct blocked b = { s, 0, 0 };
+    HANDLE t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_recv, &b, 0, NULL) : NULL;
+    Sleep(100);                                /* it blocks in recv by now */
+    DWORD suspended = t ? SuspendThread(t) : (DWORD)-1;
+    HANDLE g = CreateThread(NULL, 0, get_context, t, 0, NULL);
+    DWORD context = WaitForSingleObject(g, 5000) == WAIT_OBJECT_0 && GetExitCodeThread(g, &context) ? context : 0;
+    DWORD resumed = t ? ResumeThread(t) : (DWORD)-1;
+    int ok = t && suspended == 0 && context == 1 && resumed == 1 && send(c, "woken", 5, 0) == 5 &&
+             WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && b.got == 5;
+    printf("# suspend-blocked-recv: suspended %lu context %lu resumed %lu got %d\n", suspended, context, resumed,
+           b.got);
+    check(ok, "suspend-blocked-recv", "a thread blocked in recv is suspended, inspected, resumed, and gets its data");
+    if (g)
+        CloseHandle(g);
+    if (t)
+        CloseHandle(t);
+    /* A blocking recv is an alertable wait: an APC queued to the thread
+     * runs, and the recv goes on to get its data. */
+    int runs = 0;
+    b.got = 0;
+    t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_recv, &b, 0, NULL) : NULL;
+    Sleep(100);
+    ok = t && QueueUserAPC(count_apc, t, (ULONG_PTR)&runs);
+    for (int i = 0; i < 100 && !runs; i++)
+        Sleep(10);
+    int during = runs;
+    ok = ok && b.got == 0 && send(c, "after", 5, 0) == 5 && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && b.got == 5;
+    printf("# apc-blocked-recv: runs %d got %d\n", during, b.got);
+    check(ok && during == 1, "apc-blocked-recv", "an APC queued to a thread blocked in recv runs, and recv goes on");
+    if (t)
+        CloseHandle(t);
+    b.got = 0;
+    t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_recv, &b, 0, NULL) : NULL;
+    Sleep(100);
+    ok = t && !closesocket(s) && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && b.got == SOCKET_ERROR;
+    printf("# closesocket-blocked-recv: got %d error %d\n", b.got, b.error);
+    check(ok, "closesocket-blocked-recv", "closesocket from another thread ends a recv blocked on the socket");
+    if (t)
+        CloseHandle(t);
+    closesocket(c);
+    closesocket(l);
+}
+
 /* A SOCKET is a kernel object handle: handle information, and it joins a
  * completion port. */
 static void socket_handle(void)
@@ -474,6 +547,7 @@ int main(int argc, char **argv)
     async_select();
     async_select_connect_order();
     select_runs_apcs();
+    blocking_calls();
     conditional_accept();
     resolve();
     async_database();

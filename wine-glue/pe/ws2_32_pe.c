@@ -701,6 +701,52 @@ static NTSTATUS wait_socket(HANDLE h, BOOLEAN alertable, const LARGE_INTEGER *ti
     return r == SLICED_FAILED ? W2U_STATUS_INVALID_HANDLE : sliced_status(r);
 }
 
+/* A blocking receive or accept waits here first (see ws2_32_pe.h): one
+ * look, then slices, between which the thread's APCs run and after which
+ * the wait goes on, as Windows' alertable wait inside the call does. */
+struct ready_wait {
+    UINT64 s;
+    UINT32 timeout;                     /* SO_RCVTIMEO, ms; 0: none */
+    BOOL closed;                        /* closesocket from another thread meanwhile */
+};
+
+static int ready_slice(DWORD slice, void *arg)
+{
+    struct ready_wait *w = arg;
+    struct w2u_forward_params p = { .args = { w->s, slice } };
+    if (unix_call(unixlib, W2U_UNIX_WAIT_READY, &p))
+        return 1;                       /* the call itself will say what is wrong */
+    w->timeout = (UINT32)p.args[2];
+    w->closed = p.ret == 2;
+    return p.ret ? 1 : 0;
+}
+
+BOOL w2u_pe_wait_ready(UINT64 s)
+{
+    struct ready_wait w = { s, 0, FALSE };
+    if (!is_socket((HANDLE)(ULONG_PTR)s) || ready_slice(0, &w))
+        return TRUE;
+    DWORD limit = w.timeout ? w.timeout : INFINITE, start = GetTickCount();
+    for (;;) {
+        DWORD waited = GetTickCount() - start;
+        enum sliced r = limit != INFINITE && waited >= limit
+                            ? SLICED_TIMEOUT
+                            : in_slices(limit == INFINITE ? INFINITE : limit - waited, TRUE, ready_slice, &w);
+        if (r == SLICED_APC)
+            continue;
+        if (r == SLICED_TIMEOUT || w.closed) {
+            SetLastError(w.closed ? WSAEINTR : WSAETIMEDOUT);
+            return FALSE;
+        }
+        return TRUE;
+    }
+}
+
+UINT64 w2u_pe_timed_out(void)
+{
+    return (UINT64)(INT64)SOCKET_ERROR;
+}
+
 static NTSTATUS WINAPI hook_NtWaitForSingleObject(HANDLE h, BOOLEAN alertable, const LARGE_INTEGER *timeout)
 {
     return is_socket(h) ? wait_socket(h, alertable, timeout) : nt_wait_single(h, alertable, timeout);

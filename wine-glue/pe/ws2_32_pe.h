@@ -34,6 +34,16 @@ BOOL w2u_pe_probe_wsabufs(UINT64 bufs, UINT64 count);
 /* WSAEFAULT, and SOCKET_ERROR to return. */
 UINT64 w2u_pe_fault(void);
 
+/* Before a call that may block on the SOCKET s (a blocking receive or
+ * accept): waits on the program's side, in slices, for what the call
+ * waits for, running the thread's APCs as Windows' alertable wait does
+ * (and leaving the thread where Wine can suspend it); FALSE, with the
+ * error set, when SO_RCVTIMEO ran out (WSAETIMEDOUT) or another thread
+ * closed the socket (WSAEINTR): the call then fails (w2u_pe_timed_out). */
+BOOL w2u_pe_wait_ready(UINT64 s);
+/* SOCKET_ERROR (INVALID_SOCKET) to return after w2u_pe_wait_ready failed. */
+UINT64 w2u_pe_timed_out(void);
+
 /* The ntdll seam (ntseam.c): hooks in front of ntdll's Nt* calls, so a
  * SOCKET reaches ws2uring through every door.  Each hook's *original is
  * set to the call as it was; FALSE: nothing was patched (an ntdll that
