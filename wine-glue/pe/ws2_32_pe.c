@@ -434,13 +434,19 @@ static BOOL to_bool(UINT64 r)
     return (BOOL)(r & 0xffffffffu);
 }
 
-/* The NTSTATUS of the Win32 or Winsock error the last call set. */
-static NTSTATUS last_status(void)
+/* The NTSTATUS of a Win32 or Winsock error. */
+static NTSTATUS error_status(DWORD error)
 {
-    struct w2u_forward_params p = { .args = { GetLastError() } };
+    struct w2u_forward_params p = { .args = { error } };
     if (unix_call(unixlib, W2U_UNIX_STATUS, &p))
         return W2U_STATUS_INVALID_HANDLE;
     return (NTSTATUS)p.ret;
+}
+
+/* The NTSTATUS of the error the last call set. */
+static NTSTATUS last_status(void)
+{
+    return error_status(GetLastError());
 }
 
 static ULONG afd_cancel(HANDLE h, IO_STATUS_BLOCK *which, BOOL this_thread_only);
@@ -1403,10 +1409,8 @@ static NTSTATUS afd_get_events(HANDLE h, IO_STATUS_BLOCK *io, void *out, ULONG o
         default:         continue;
         }
         p.flags |= 1 << afd;
-        if (error && afd != 4) {        /* (a reset reports no status, as afd.sys has it) */
-            struct w2u_forward_params q = { .args = { (UINT64)error } };
-            p.status[afd] = unix_call(unixlib, W2U_UNIX_STATUS, &q) ? 0 : (int)q.ret;
-        }
+        if (error && afd != 4)          /* (a reset reports no status, as afd.sys has it) */
+            p.status[afd] = (int)error_status((DWORD)error);
     }
     memcpy(out, &p, sizeof(p));
     if (io && !IsBadWritePtr(io, sizeof(*io))) {
