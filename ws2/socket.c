@@ -1069,19 +1069,26 @@ W2U_EXPORT void ws2uring_host_nt_apc(void (*fn)(uintptr_t thread, void *apc, voi
 }
 
 /* A receive or send as an NT request (NtReadFile, NtWriteFile,
- * IOCTL_AFD_RECV on a SOCKET under a host): bufs in WSABUF layout, flags
- * W2U_MSG_*, the completion nt's (see ws2_nt_target).  Done at once when
- * it can be, as the NT layer does; now_or_fail: on a non-blocking socket
- * it fails (STATUS_DEVICE_NOT_READY) rather than pends, as afd.sys's
- * receive without AFD_RECV_FORCE_ASYNC.  Returns the NTSTATUS the NT call
- * returns: SUCCESS (done now, and delivered), PENDING, or the failure
- * (nothing delivered, the status block untouched). */
+ * IOCTL_AFD_RECV and IOCTL_AFD_RECEIVE_DATAGRAM on a SOCKET under a host):
+ * bufs in WSABUF layout, flags W2U_MSG_*, the completion nt's (see
+ * ws2_nt_target); a receive with from set writes the source there at the
+ * end, as WSARecvFrom (a connection has none).  Done at once when it can
+ * be, as the NT layer does; now_or_fail: on a non-blocking socket it fails
+ * (STATUS_DEVICE_NOT_READY) rather than pends, as afd.sys's receives
+ * without AFD_RECV_FORCE_ASYNC.  Returns the NTSTATUS the NT call returns:
+ * SUCCESS (done now, and delivered), PENDING, or the failure (nothing
+ * delivered, the status block untouched). */
 W2U_EXPORT uint32_t __attribute__((ms_abi)) ws2uring_nt_io(uintptr_t s, int send, const struct ws2_buf *bufs,
                                                             uint32_t count, int flags,
-                                                            const struct ws2_nt_target *nt, int now_or_fail)
+                                                            const struct ws2_nt_target *nt, int now_or_fail,
+                                                            void *from, int *fromlen)
 {
     struct ws2_overlapped_op op = { .send = send != 0, .bufs = bufs, .count = count, .flags = flags, .nt = nt,
                                     .try_now = true, .now_or_fail = now_or_fail != 0 };
+    if (!send && from && ws2_is_stream(s) == 0) {
+        op.from = from;
+        op.fromlen = fromlen;
+    }
     uint32_t now = 0;
     int r = ws2_overlapped(s, &op, &now);
     if (r == 0)     /* done now: its status, a success or a warning (a datagram cut short) */

@@ -33,6 +33,9 @@ declare -A wine_bugs=(
     [wine_iocp:mswsock-wsarecvex]="Wine 8.0's mswsock.dll WSARecvEx returns -1 without setting an error, with 6 bytes waiting (it looks unimplemented)"
     [wine_basic:async-cancel-ended]="Wine 8.0's builtin WSACancelAsyncRequest is a stub that returns 0 for any handle"
     [wine_iocp:mswsock-getacceptexsockaddrs]="Wine 8.0's mswsock.dll GetAcceptExSockaddrs does nothing unless mswsock's own AcceptEx ran first (that is when it looks ws2_32's function up)"
+    [wine_doors:afd-recv-datagram]="Wine 8.0 does not serve IOCTL_AFD_RECEIVE_DATAGRAM (STATUS_INVALID_DEVICE_REQUEST), which libuv's UDP receive uses on a base provider"
+    [wine_doors:afd-recv-datagram-short]="Wine 8.0 does not serve IOCTL_AFD_RECEIVE_DATAGRAM (STATUS_INVALID_DEVICE_REQUEST)"
+    [wine_doors:afd-recv-datagram-nonblocking]="Wine 8.0 does not serve IOCTL_AFD_RECEIVE_DATAGRAM (STATUS_INVALID_DEVICE_REQUEST)"
     [wine_doors:dll-wsaduplicatesocket]="Wine 8.0's builtin completes the receive cancelled by closing the socket's last handle with ERROR_HANDLES_CLOSED (676), not ERROR_OPERATION_ABORTED (995), as in wine_iocp close-in-flight"
 )
 

@@ -432,6 +432,84 @@ static void afd_requests(SOCKET a, SOCKET c)
     CloseHandle(event);
 }
 
+/* libuv's UDP receive on a base provider (SO_PROTOCOL_INFO's chain of
+ * one): IOCTL_AFD_RECEIVE_DATAGRAM with the OVERLAPPED's Internal as the
+ * status block and the OVERLAPPED as the port packet's value; the source
+ * address is written at the end, and a datagram cut short is
+ * STATUS_BUFFER_OVERFLOW with the part that fitted. */
+#define IOCTL_AFD_RECEIVE_DATAGRAM 0x0001201b
+struct afd_recv_datagram_params {
+    struct afd_recv_params recv;
+    struct sockaddr *from;
+    int *fromlen;
+};
+
+static SOCKET bound_udp(struct sockaddr_in *at)
+{
+    SOCKET s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    int len = sizeof(*at);
+    memset(at, 0, sizeof(*at));
+    at->sin_family = AF_INET;
+    at->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s != INVALID_SOCKET && (bind(s, (struct sockaddr *)at, sizeof(*at)) || getsockname(s, (struct sockaddr *)at, &len))) {
+        closesocket(s);
+        s = INVALID_SOCKET;
+    }
+    return s;
+}
+
+static void afd_recv_datagram(void)
+{
+    struct sockaddr_in to, sender, from;
+    SOCKET u = bound_udp(&to), v = bound_udp(&sender);
+    HANDLE port = CreateIoCompletionPort((HANDLE)u, NULL, 21, 0);
+    char buf[16] = { 0 };
+    WSABUF b = { sizeof(buf), buf };
+    int fromlen = sizeof(from);
+    struct afd_recv_datagram_params p = { { &b, 1, 0x2 /* AFD_OVERLAPPED */, 0x20 /* TDI_RECEIVE_NORMAL */ },
+                                          (struct sockaddr *)&from, &fromlen };
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    memset(&from, 0, sizeof(from));
+    IO_STATUS_BLOCK *io = (IO_STATUS_BLOCK *)&ov.Internal;
+    NTSTATUS r = nt_ioctl()((HANDLE)u, NULL, NULL, &ov, io, IOCTL_AFD_RECEIVE_DATAGRAM, &p, sizeof(p), NULL, 0);
+    DWORD bytes = 0;
+    ULONG_PTR key = 0;
+    OVERLAPPED *got = NULL;
+    int sent = sendto(v, "dgram", 5, 0, (struct sockaddr *)&to, sizeof(to)) == 5;
+    BOOL done = GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000);
+    int ok = u != INVALID_SOCKET && v != INVALID_SOCKET && port && r == 0x103 && sent && done && got == &ov &&
+             key == 21 && bytes == 5 && !memcmp(buf, "dgram", 5) && fromlen == sizeof(from) &&
+             from.sin_port == sender.sin_port && from.sin_addr.s_addr == sender.sin_addr.s_addr;
+    printf("# afd-recv-datagram: r %#lx done %d bytes %lu fromlen %d\n", (unsigned long)r, done, bytes, fromlen);
+    check(ok, "afd-recv-datagram", "IOCTL_AFD_RECEIVE_DATAGRAM completes on the port with the source address");
+
+    /* Cut short, at once: a datagram waits and the buffer holds 3 bytes. */
+    b.len = 3;
+    sent = sendto(v, "longer", 6, 0, (struct sockaddr *)&to, sizeof(to)) == 6;
+    Sleep(50);
+    memset(&ov, 0, sizeof(ov));
+    r = nt_ioctl()((HANDLE)u, NULL, NULL, &ov, io, IOCTL_AFD_RECEIVE_DATAGRAM, &p, sizeof(p), NULL, 0);
+    done = GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000);
+    ok = sent && r == (NTSTATUS)0x80000005 && io->Status == (NTSTATUS)0x80000005 && io->Information == 3 &&
+         !memcmp(buf, "lon", 3) && !done && got == &ov && bytes == 3 && GetLastError() == ERROR_MORE_DATA;
+    printf("# afd-recv-datagram-short: r %#lx status %#lx info %lu done %d error %lu\n", (unsigned long)r,
+           (unsigned long)io->Status, (unsigned long)io->Information, done, GetLastError());
+    check(ok, "afd-recv-datagram-short", "a datagram cut short is STATUS_BUFFER_OVERFLOW with what fitted");
+
+    /* Without AFD_OVERLAPPED a non-blocking socket fails instead of waiting. */
+    u_long one = 1;
+    p.recv.recv_flags = 0;
+    memset(&ov, 0xcc, sizeof(ov));
+    r = ioctlsocket(u, FIONBIO, &one) ? -1 :
+        nt_ioctl()((HANDLE)u, NULL, NULL, &ov, io, IOCTL_AFD_RECEIVE_DATAGRAM, &p, sizeof(p), NULL, 0);
+    check(r == (NTSTATUS)0xc00000a3 && io->Status == (NTSTATUS)0xcccccccc, "afd-recv-datagram-nonblocking",
+          "without AFD_OVERLAPPED a non-blocking socket answers STATUS_DEVICE_NOT_READY");
+    closesocket(u);
+    closesocket(v);
+    CloseHandle(port);
+}
+
 __declspec(dllexport) int WINAPI net_checks(void)
 {
     WSADATA d;
@@ -476,6 +554,7 @@ __declspec(dllexport) int WINAPI net_checks(void)
         afd_requests(a, c);
         close_pair(a, c);
     }
+    afd_recv_datagram();
     if (connected_pair(&a, &c)) {
         afd_poll_own_handle(a, c);
         afd_poll_socket(a);

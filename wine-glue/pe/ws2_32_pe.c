@@ -1085,14 +1085,22 @@ struct nt_target {                      /* ws2uring's struct ws2_nt_target */
     void *apc, *apc_context;
 };
 
-static NTSTATUS nt_io(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, const WSABUF *bufs,
-                      ULONG count, int flags, BOOL sending, BOOL now_or_fail)
+static NTSTATUS nt_io_from(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io,
+                           const WSABUF *bufs, ULONG count, int flags, BOOL sending, BOOL now_or_fail,
+                           struct sockaddr *from, int *fromlen)
 {
     struct nt_target t = { io, (UINT64)(ULONG_PTR)event, (void *)apc, ctx };
     UINT64 r = (apc ? w2u_pe_forward_routine : w2u_pe_forward)(
         w2u_pe_index_ws2uring_nt_io, "ws2uring_nt_io", (UINT64)(ULONG_PTR)h, sending, (UINT64)(ULONG_PTR)bufs,
-        count, (UINT64)flags, (UINT64)(ULONG_PTR)&t, now_or_fail, 0, 0, 0, 0, 0);
+        count, (UINT64)flags, (UINT64)(ULONG_PTR)&t, now_or_fail, (UINT64)(ULONG_PTR)from,
+        (UINT64)(ULONG_PTR)fromlen, 0, 0, 0);
     return r == (UINT64)-1 ? W2U_STATUS_ACCESS_VIOLATION : (NTSTATUS)(ULONG)r;
+}
+
+static NTSTATUS nt_io(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, const WSABUF *bufs,
+                      ULONG count, int flags, BOOL sending, BOOL now_or_fail)
+{
+    return nt_io_from(h, event, apc, ctx, io, bufs, count, flags, sending, now_or_fail, NULL, NULL);
 }
 
 static NTSTATUS socket_io(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, void *buf,
@@ -1232,8 +1240,12 @@ static NTSTATUS afd_poll(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_ST
 /* IOCTL_AFD_RECV: afd.sys's receive, the WSABUFs and flags in the
  * request (which need not outlive the call); exactly one of
  * AFD_MSG_OOB and AFD_MSG_NOT_OOB; without AFD_RECV_FORCE_ASYNC a
- * non-blocking socket fails rather than waits. */
-#define W2U_IOCTL_AFD_RECV 0x00012017u
+ * non-blocking socket fails rather than waits.  IOCTL_AFD_RECEIVE_DATAGRAM
+ * (libuv's UDP receive on a base provider) is the same request with the
+ * source address and its length, written at the end as WSARecvFrom
+ * writes them; its flags are TDI's, which have the same values. */
+#define W2U_IOCTL_AFD_RECV          0x00012017u
+#define W2U_IOCTL_AFD_RECV_DATAGRAM 0x0001201bu
 #define AFD_RECV_FORCE_ASYNC 0x2
 #define AFD_MSG_NOT_OOB 0x0020
 #define AFD_MSG_OOB     0x0040
@@ -1246,20 +1258,31 @@ struct afd_recv_params {
     int recv_flags, msg_flags;
 };
 
+struct afd_recv_datagram_params {
+    struct afd_recv_params recv;
+    struct sockaddr *from;
+    int *fromlen;
+};
+
 static NTSTATUS afd_recv(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_STATUS_BLOCK *io, const void *in,
-                         ULONG in_size)
+                         ULONG in_size, BOOL datagram)
 {
-    struct afd_recv_params p;
-    if (!in || in_size < sizeof(p) || IsBadReadPtr(in, sizeof(p)))
+    struct afd_recv_datagram_params p = { 0 };
+    ULONG size = datagram ? sizeof(p) : sizeof(p.recv);
+    if (!in || in_size < size || IsBadReadPtr(in, size))
         return W2U_STATUS_INVALID_PARAMETER;
-    memcpy(&p, in, sizeof(p));
-    if (!(p.msg_flags & AFD_MSG_OOB) == !(p.msg_flags & AFD_MSG_NOT_OOB))
+    memcpy(&p, in, size);
+    if (!(p.recv.msg_flags & AFD_MSG_OOB) == !(p.recv.msg_flags & AFD_MSG_NOT_OOB))
         return W2U_STATUS_INVALID_PARAMETER;
-    if (!p.count || IsBadReadPtr(p.buffers, (UINT_PTR)p.count * sizeof(WSABUF)))
+    if (!p.recv.count || IsBadReadPtr(p.recv.buffers, (UINT_PTR)p.recv.count * sizeof(WSABUF)))
         return W2U_STATUS_ACCESS_VIOLATION;
-    int flags = (p.msg_flags & AFD_MSG_OOB ? MSG_OOB : 0) | (p.msg_flags & AFD_MSG_PEEK ? MSG_PEEK : 0) |
-                (p.msg_flags & AFD_MSG_WAITALL ? MSG_WAITALL : 0);
-    return nt_io(h, event, apc, ctx, io, p.buffers, p.count, flags, FALSE, !(p.recv_flags & AFD_RECV_FORCE_ASYNC));
+    if (p.from && (!p.fromlen || IsBadWritePtr(p.fromlen, sizeof(*p.fromlen)) ||
+                   IsBadWritePtr(p.from, (UINT_PTR)(ULONG)*p.fromlen)))
+        return W2U_STATUS_ACCESS_VIOLATION;
+    int flags = (p.recv.msg_flags & AFD_MSG_OOB ? MSG_OOB : 0) | (p.recv.msg_flags & AFD_MSG_PEEK ? MSG_PEEK : 0) |
+                (p.recv.msg_flags & AFD_MSG_WAITALL ? MSG_WAITALL : 0);
+    return nt_io_from(h, event, apc, ctx, io, p.recv.buffers, p.recv.count, flags, FALSE,
+                      !(p.recv.recv_flags & AFD_RECV_FORCE_ASYNC), p.from, p.fromlen);
 }
 
 /* Delivers an AFD request answered here (status block, event, APC, port). */
@@ -1429,12 +1452,13 @@ static NTSTATUS WINAPI hook_NtDeviceIoControlFile(HANDLE h, HANDLE event, io_apc
     if (is_socket(h)) {
         HANDLE k = kernel_name(h);
         switch (code) {
-        case W2U_IOCTL_AFD_RECV:        return afd_recv(k, event, apc, ctx, io, in, in_size);
-        case W2U_IOCTL_AFD_GETSOCKNAME: return afd_getsockname(k, event, apc, ctx, io, out, out_size);
-        case W2U_IOCTL_AFD_BIND:        return afd_bind(k, event, apc, ctx, io, in, in_size, out, out_size);
-        case W2U_IOCTL_AFD_LISTEN:      return afd_listen(k, event, apc, ctx, io, in, in_size);
-        case W2U_IOCTL_AFD_EVENT_SELECT: return afd_event_select(k, io, in, in_size);
-        case W2U_IOCTL_AFD_GET_EVENTS:  return afd_get_events(k, io, out, out_size);
+        case W2U_IOCTL_AFD_RECV:          return afd_recv(k, event, apc, ctx, io, in, in_size, FALSE);
+        case W2U_IOCTL_AFD_RECV_DATAGRAM: return afd_recv(k, event, apc, ctx, io, in, in_size, TRUE);
+        case W2U_IOCTL_AFD_GETSOCKNAME:   return afd_getsockname(k, event, apc, ctx, io, out, out_size);
+        case W2U_IOCTL_AFD_BIND:          return afd_bind(k, event, apc, ctx, io, in, in_size, out, out_size);
+        case W2U_IOCTL_AFD_LISTEN:        return afd_listen(k, event, apc, ctx, io, in, in_size);
+        case W2U_IOCTL_AFD_EVENT_SELECT:  return afd_event_select(k, io, in, in_size);
+        case W2U_IOCTL_AFD_GET_EVENTS:    return afd_get_events(k, io, out, out_size);
         }
     }
     return nt_ioctl_original(h, event, apc, ctx, io, code, in, in_size, out, out_size);
