@@ -59,7 +59,7 @@ static int file_descriptor(uintptr_t file, struct w2u_object **obj, int *fd)
 
 /* Buffers kept inside the request: most calls pass one or two, and a
  * request small enough for malloc's per-thread cache is cheaper per
- * operation than one sized for Windows' limit of 64. */
+ * operation than one sized for many. */
 #define INLINE_BUFS 4
 
 struct ov_req {
@@ -93,6 +93,9 @@ struct ov_req {
     struct iovec *iov;               /* iov_inline, after ctl for more buffers, or a transmit's own */
     unsigned iov_cap;                /* a transmit's: how many buffers one send may gather */
     struct iovec iov_inline[INLINE_BUFS];
+    unsigned nbufs;                  /* the program's buffers (iov's entries) */
+    char *flat;                      /* a datagram of more than IOV_PER_CALL buffers: its one copy */
+    struct iovec flat_iov;
     struct iovec *pos;               /* sends: what is left */
     size_t left;
     size_t done;
@@ -129,6 +132,7 @@ static void req_free(struct ov_req *r)
     }
     free(r->parts);
     free(r->chunk_buf);
+    free(r->flat);
     if (r->kind == OV_TRANSMIT && r->iov != r->iov_inline)
         free(r->iov);
     if (r->c.apc_thread)
@@ -302,6 +306,8 @@ static uint32_t recv_status(struct ov_req *r, int res)
 static uint32_t recv_outcome(struct ov_req *r, int res)
 {
     uint32_t status = recv_status(r, res);
+    if (res >= 0 && r->flat && !ws2_iov_scatter(r->iov, r->nbufs, r->flat, (size_t)res))
+        return W2U_STATUS_ACCESS_VIOLATION;
     if (res >= 0 && r->from && r->fromlen)
         ws2_addr_from_linux(&r->addr, r->msg.msg_namelen, r->from, r->fromlen);
     if (res >= 0 && r->uflags) {
@@ -369,6 +375,12 @@ static void recv_done(struct ur_req *ur, int res, uint32_t flags)
     finish(r, recv_outcome(r, res), res < 0 ? 0 : (uintptr_t)res, false);
 }
 
+/* How many of n iovecs one sendmsg/recvmsg takes (see IOV_PER_CALL). */
+static size_t per_call(size_t n)
+{
+    return n < IOV_PER_CALL ? n : IOV_PER_CALL;
+}
+
 /* A send step moved n bytes: true when its buffers are all sent; else
  * the message now covers what is left, ready to submit again. */
 static bool sent_all(struct ov_req *r, size_t n)
@@ -376,7 +388,7 @@ static bool sent_all(struct ov_req *r, size_t n)
     r->done += n;
     ws2_iov_advance(&r->pos, &r->left, n);
     r->msg.msg_iov = r->pos;
-    r->msg.msg_iovlen = r->left;
+    r->msg.msg_iovlen = per_call(r->left);
     return !r->left;
 }
 
@@ -518,6 +530,22 @@ static bool recv_inline_now(struct ov_req *q, uint32_t *status)
     return true;
 }
 
+/* A datagram of more than IOV_PER_CALL buffers goes as one message
+ * through one copy: a send's data now, a receive's spread over the
+ * buffers at the end (recv_outcome). */
+static int flatten(struct ov_req *q, size_t total)
+{
+    size_t len = q->send || total < BOUNCE_MAX ? total : BOUNCE_MAX;
+    if (!(q->flat = malloc(len ? len : 1)))
+        return -W2U_WSAENOBUFS;
+    if (q->send && !ws2_iov_gather(q->flat, q->iov, q->nbufs))
+        return -W2U_WSAEFAULT;
+    q->flat_iov = (struct iovec){ q->flat, len };
+    q->msg.msg_iov = q->pos = &q->flat_iov;
+    q->msg.msg_iovlen = q->left = 1;
+    return 0;
+}
+
 /* Appends r to its queue; true if it is the head and must start now. */
 static bool enqueue(struct ov_req *r)
 {
@@ -564,7 +592,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
         return -W2U_WSAEINVAL;
     }
     size_t ctl_space = (ws2_cmsg_space(op->control_len) + 15) & ~(size_t)15;
-    size_t iov_space = op->count > INLINE_BUFS && op->count <= MAX_BUFS ? op->count * sizeof(struct iovec) : 0;
+    size_t iov_space = op->count > INLINE_BUFS ? op->count * sizeof(struct iovec) : 0;
     struct ov_req *q = calloc(1, sizeof(*q) + ctl_space + iov_space);
     if (!q) {
         ws2_socket_put(s);
@@ -599,11 +627,14 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
         r = -W2U_WSAENOTCONN;
         goto fail;
     }
+    q->nbufs = op->count;
     q->msg.msg_iov = q->iov;
-    q->msg.msg_iovlen = op->count;
+    q->msg.msg_iovlen = per_call(op->count);
     q->want = total;
     q->pos = q->iov;
     q->left = op->count;
+    if (s->type != SOCK_STREAM && op->count > IOV_PER_CALL && (r = flatten(q, total)) < 0)
+        goto fail;
     if (op->control_len && op->send) {
         size_t used;
         if ((r = ws2_cmsg_from_windows(op->control, op->control_len, q->ctl, ctl_space, &used)) < 0)
@@ -1103,7 +1134,7 @@ static void connect_done(struct ur_req *ur, int res, uint32_t flags)
     }
     memset(&r->msg, 0, sizeof(r->msg));
     r->msg.msg_iov = r->pos;
-    r->msg.msg_iovlen = r->left;
+    r->msg.msg_iovlen = per_call(r->left);
     int e = submit(r);
     if (e < 0)
         finish(r, w2u_errno_to_status(-e), r->done, false);
@@ -1474,7 +1505,7 @@ static int transmit_parts(struct ov_req *q, const struct ws2_tx_element *els, un
     }
     q->iov_cap = INLINE_BUFS;
     if (bufs > INLINE_BUFS) {
-        q->iov_cap = bufs < MAX_BUFS ? bufs : MAX_BUFS;
+        q->iov_cap = bufs < INLINE_IOVS ? bufs : INLINE_IOVS;
         if (!(q->iov = calloc(q->iov_cap, sizeof(*q->iov)))) {
             q->iov = q->iov_inline;
             return -W2U_WSAENOBUFS;

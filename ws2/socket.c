@@ -643,10 +643,6 @@ int ws2_sticky_reset(struct ws2_socket *s, int res, size_t want)
     return res;
 }
 
-/* The most a receive takes through the bounce buffer: a stream receive
- * may return less than asked, and no datagram is larger. */
-#define BOUNCE_MAX (1u << 20)
-
 ssize_t ws2_recvmsg_bounced(int fd, struct msghdr *msg, int flags)
 {
     size_t total = 0;
@@ -665,15 +661,9 @@ ssize_t ws2_recvmsg_bounced(int fd, struct msghdr *msg, int flags)
     m.msg_iovlen = 1;
     ssize_t n = recvmsg(fd, &m, flags);
     if (n >= 0) {
-        size_t off = 0;
-        for (size_t i = 0; i < msg->msg_iovlen && off < (size_t)n; i++) {
-            size_t part = msg->msg_iov[i].iov_len < (size_t)n - off ? msg->msg_iov[i].iov_len : (size_t)n - off;
-            if (!ws2_host_kernel_write(msg->msg_iov[i].iov_base, bounce + off, part)) {
-                n = -1;
-                errno = EFAULT;   /* not the program's to write after all */
-                break;
-            }
-            off += part;
+        if (!ws2_iov_scatter(msg->msg_iov, msg->msg_iovlen, bounce, (size_t)n)) {
+            n = -1;
+            errno = EFAULT;   /* not the program's to write after all */
         }
         msg->msg_namelen = m.msg_namelen;
         msg->msg_controllen = m.msg_controllen;
@@ -695,8 +685,8 @@ ssize_t ws2_recvmsg(int fd, struct msghdr *msg, int flags)
 
 int ws2_make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, size_t *total)
 {
-    if (count > MAX_BUFS || (count && !bufs))
-        return count > MAX_BUFS ? -W2U_WSAEINVAL : -W2U_WSAEFAULT;
+    if (count && !bufs)
+        return -W2U_WSAEFAULT;
     *total = 0;
     for (unsigned i = 0; i < count; i++) {
         if (!bufs[i].buf && bufs[i].len)
@@ -706,6 +696,51 @@ int ws2_make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, 
         *total += bufs[i].len;
     }
     return 0;
+}
+
+size_t ws2_iov_per_call(const struct iovec *iov, size_t count, size_t *bytes)
+{
+    size_t k = count < IOV_PER_CALL ? count : IOV_PER_CALL;
+    *bytes = 0;
+    for (size_t i = 0; i < k; i++)
+        *bytes += iov[i].iov_len;
+    return k;
+}
+
+bool ws2_iov_gather(char *flat, const struct iovec *iov, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (!w2u_user_readable(iov[i].iov_base, iov[i].iov_len))
+            return false;
+        memcpy(flat, iov[i].iov_base, iov[i].iov_len);
+        flat += iov[i].iov_len;
+    }
+    return true;
+}
+
+bool ws2_iov_scatter(const struct iovec *iov, size_t count, const char *flat, size_t n)
+{
+    for (size_t i = 0; i < count && n; i++) {
+        size_t part = iov[i].iov_len < n ? iov[i].iov_len : n;
+        if (ws2_host_kernel_write) {
+            if (!ws2_host_kernel_write(iov[i].iov_base, flat, part))
+                return false;
+        } else if (w2u_user_writable(iov[i].iov_base, part)) {
+            memcpy(iov[i].iov_base, flat, part);
+        } else {
+            return false;
+        }
+        flat += part;
+        n -= part;
+    }
+    return true;
+}
+
+/* A call's iovecs: on the stack for a few, else allocated (NULL: no
+ * memory). */
+static struct iovec *iov_space(struct iovec *stack, unsigned count)
+{
+    return count <= INLINE_IOVS ? stack : malloc(count * sizeof(struct iovec));
 }
 
 void ws2_iov_advance(struct iovec **iov, size_t *count, size_t n)
@@ -725,12 +760,15 @@ void ws2_iov_advance(struct iovec **iov, size_t *count, size_t n)
 static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
                      const void *addr, int addrlen, const void *control, uint32_t control_len)
 {
-    struct iovec iovs[MAX_BUFS], *iov = iovs;
+    struct iovec stack[INLINE_IOVS], *iovs = iov_space(stack, count), *iov = iovs;
     struct sockaddr_storage ss;
     struct msghdr msg = { 0 };
     size_t total, sent = 0, left = count;
     _Alignas(struct cmsghdr) char cbuf[MAX_CONTROL];
+    char *flat = NULL;
     int r = 0;
+    if (!iovs)
+        return -W2U_WSAENOBUFS;
     if ((r = ws2_make_iov(bufs, count, iovs, &total)) < 0)
         goto out;
     if (control_len) {
@@ -761,16 +799,30 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         msg.msg_name = &ss;
         msg.msg_namelen = sl;
     }
+    if (s->type != SOCK_STREAM && count > IOV_PER_CALL) {
+        if (!(flat = malloc(total ? total : 1))) {
+            r = -W2U_WSAENOBUFS;
+            goto out;
+        }
+        if (!ws2_iov_gather(flat, iovs, count)) {
+            r = -W2U_WSAEFAULT;
+            goto out;
+        }
+        iovs[0] = (struct iovec){ flat, total };
+        left = 1;
+    }
     int lflags = MSG_NOSIGNAL | (flags & W2U_MSG_OOB ? MSG_OOB : 0) |
                  (flags & W2U_MSG_DONTROUTE ? MSG_DONTROUTE : 0);
     for (;;) {
+        size_t step;
         msg.msg_iov = iov;
-        msg.msg_iovlen = left;
+        msg.msg_iovlen = ws2_iov_per_call(iov, left, &step);
         ssize_t n = sendmsg(s->fd, &msg, lflags);
         if (n >= 0) {
             sent += (size_t)n;
-            /* A blocking stream send returns once everything is sent. */
-            if (sent >= total || s->type != SOCK_STREAM || atomic_load(&s->nonblocking))
+            /* A blocking stream send returns once everything is sent; a
+             * non-blocking one once the kernel takes less than offered. */
+            if (sent >= total || s->type != SOCK_STREAM || (atomic_load(&s->nonblocking) && (size_t)n < step))
                 break;
             ws2_iov_advance(&iov, &left, (size_t)n);
             continue;
@@ -807,6 +859,9 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         }
     }
 out:
+    free(flat);
+    if (iovs != stack)
+        free(iovs);
     return r;
 }
 
@@ -827,12 +882,15 @@ struct recv_ctl {
 static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int *flags,
                      void *addr, int *addrlen, const struct recv_ctl *ctl)
 {
-    struct iovec iov[MAX_BUFS];
+    struct iovec stack[INLINE_IOVS], *iov = iov_space(stack, count), one;
     struct sockaddr_storage ss;
     _Alignas(struct cmsghdr) char cbuf[MAX_CONTROL];
     size_t total;
+    char *flat = NULL;
     int in = flags ? *flags : 0;
     int r = 0;
+    if (!iov)
+        return -W2U_WSAENOBUFS;
     if ((r = ws2_make_iov(bufs, count, iov, &total)) < 0)
         goto out;
     if (in & ~(W2U_MSG_OOB | W2U_MSG_PEEK | W2U_MSG_WAITALL)) {
@@ -856,16 +914,33 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         r = -W2U_WSAEINVAL;      /* nothing could ever arrive */
         goto out;
     }
+    /* A stream receive may take less than its buffers hold; a datagram
+     * comes whole, past IOV_PER_CALL buffers through one flat copy. */
+    size_t step, calls = ws2_iov_per_call(iov, count, &step);
+    struct iovec *into = iov;
+    if (s->type != SOCK_STREAM && count > IOV_PER_CALL) {
+        one.iov_len = total < BOUNCE_MAX ? total : BOUNCE_MAX;
+        if (!(flat = one.iov_base = malloc(one.iov_len ? one.iov_len : 1))) {
+            r = -W2U_WSAENOBUFS;
+            goto out;
+        }
+        into = &one;
+        calls = 1;
+    }
     int lflags = (in & W2U_MSG_OOB ? MSG_OOB : 0) | (in & W2U_MSG_PEEK ? MSG_PEEK : 0) |
                  (in & W2U_MSG_WAITALL ? MSG_WAITALL : 0);
     for (;;) {
         struct msghdr msg = { .msg_name = &ss, .msg_namelen = sizeof(ss),
-                              .msg_iov = iov, .msg_iovlen = count };
+                              .msg_iov = into, .msg_iovlen = calls };
         if (ctl) {
             msg.msg_control = cbuf;
             msg.msg_controllen = ws2_cmsg_space(ctl->len);
         }
         ssize_t n = ws2_recvmsg(s->fd, &msg, lflags | MSG_DONTWAIT);
+        if (n >= 0 && flat && !ws2_iov_scatter(iov, count, flat, (size_t)n)) {
+            r = -W2U_WSAEFAULT;
+            break;
+        }
         if (n >= 0 && ctl)
             *ctl->out_flags = ws2_cmsg_to_windows(&msg, ctl->buf, ctl->len, ctl->out_len);
         if (n >= 0) {
@@ -901,6 +976,9 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
     /* Any receive re-enables FD_READ (FD_OOB for urgent data). */
     ws2_es_reenable(s, (in & W2U_MSG_OOB) ? W2U_FD_OOB : W2U_FD_READ);
 out:
+    free(flat);
+    if (iov != stack)
+        free(iov);
     return r;
 }
 

@@ -8,7 +8,16 @@
 #include "../iocp/iocp.h"
 #include "ws2.h"
 
-#define MAX_BUFS 64     /* WSABUF entries per call, as Windows' own limit */
+/* Windows takes any number of WSABUFs in one call (Go's net.Buffers
+ * sends 1,025 in one WSASend and its tests count the calls); Linux takes
+ * IOV_PER_CALL iovecs per system call.  A stream goes IOV_PER_CALL
+ * buffers at a time; a datagram, one message, goes past that through one
+ * flat copy (ws2_iov_gather, ws2_iov_scatter). */
+#define IOV_PER_CALL 1024u
+#define INLINE_IOVS 64   /* a synchronous call's iovecs on its stack */
+/* The most a receive takes through a bounce buffer: a stream receive may
+ * return less than asked, and no datagram is larger. */
+#define BOUNCE_MAX (1u << 20)
 #define MAX_CONTROL 1024 /* Linux control bytes a WSARecvMsg may need */
 
 struct ws2_socket {
@@ -102,10 +111,17 @@ int ws2_sticky_reset(struct ws2_socket *s, int res, size_t want);
 /* The socket's eventfd, which closesocket signals to end the waits on it
  * (made on first use; -1 if it cannot be). */
 int ws2_socket_wake_fd(struct ws2_socket *s);
-/* WSABUFs -> iovecs with their total; -WSAEINVAL for more than MAX_BUFS,
- * -WSAEFAULT for a NULL array or a NULL buffer with a length (socket.c). */
+/* WSABUFs -> iovecs with their total; -WSAEFAULT for a NULL array or a
+ * NULL buffer with a length (socket.c). */
 struct iovec;
 int ws2_make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, size_t *total);
+/* How many of count iovecs one system call takes, and their bytes. */
+size_t ws2_iov_per_call(const struct iovec *iov, size_t count, size_t *bytes);
+/* A datagram of more than IOV_PER_CALL buffers: copies them into flat
+ * (false: one the program may not read), or spreads n bytes of flat over
+ * them (false: one it may not write). */
+bool ws2_iov_gather(char *flat, const struct iovec *iov, size_t count);
+bool ws2_iov_scatter(const struct iovec *iov, size_t count, const char *flat, size_t n);
 /* recvmsg(2), except that a fault on memory the host says the program may
  * write (ws2_host_kernel_write) is retried through a bounce buffer, as
  * ws2_recvmsg_bounced does; -1 and errno as recvmsg. */
