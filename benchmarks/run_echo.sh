@@ -33,28 +33,53 @@ serve() {   # serve IMPL PORT SECONDS
                           $(( $3 + 3 )) > /dev/null 2>&1 ;;
         wine-ws2uring) taskset -c $srv_cpu bash "$launcher" --prefix "$wine_prefix" "$bin/iocp_echo_server.exe" \
                           "$2" 2 $(( $3 + 3 )) > /dev/null 2>&1 ;;
+        # The same PE server on another build's glue (ALT_GLUE_DIR: say,
+        # before a change), in a prefix of its own, for old-against-new
+        # comparisons interleaved in one run.
+        wine-ws2uring-alt) WS2URING_GLUE_DIR=$ALT_GLUE_DIR taskset -c $srv_cpu bash "$alt_launcher" \
+                          --prefix "$alt_prefix" "$bin/iocp_echo_server.exe" "$2" 2 $(( $3 + 3 )) > /dev/null 2>&1 ;;
+        # A Go echo server (tests/go/goserver, windows/amd64) under Wine:
+        # Go's runtime, its completion port and its net package.
+        go-builtin) WINEPREFIX=$wine_prefix taskset -c $srv_cpu wine "$go_copy" echo "$2" \
+                        $(( $3 + 3 )) > /dev/null 2>&1 ;;
+        go-ws2uring) taskset -c $srv_cpu bash "$launcher" --prefix "$wine_prefix" "$go_exe" echo "$2" \
+                         $(( $3 + 3 )) > /dev/null 2>&1 ;;
         # ws2uring's compatible mode: the program's ports stay Wine's.
         wine-compat) WS2URING_WINE_MODE=compatible taskset -c $srv_cpu bash "$launcher" --prefix "$wine_prefix" \
                           "$bin/iocp_echo_server.exe" "$2" 2 $(( $3 + 3 )) > /dev/null 2>&1 ;;
     esac
 }
 
-# IMPLS adds columns, e.g. IMPLS="uring uring-fixed epoll ws2uring wine-builtin".
+# IMPLS adds columns, e.g. IMPLS="uring uring-fixed epoll ws2uring wine-builtin";
+# go-builtin and go-ws2uring are the Go echo server under Wine on each DLL.
 impls=${IMPLS:-uring epoll ws2uring}
 
 # Under Wine the server side is the program and wineserver: both pinned to
 # the server's CPU (where wineserver runs moves the figures by up to 2.6x).
 wine_prefix=$(readlink -f "$out")/wine-prefix
 wine_copy=$(readlink -f "$out")/iocp_echo_server_builtin.exe
+go_exe=$(readlink -f "$build")/tests/go/goserver.exe
+go_copy=$(readlink -f "$out")/goserver_builtin.exe
 launcher=$(dirname "$0")/../wine-glue/ws2uring-wine
 export WS2URING_GLUE_DIR=${WS2URING_GLUE_DIR:-$(readlink -f "$build")/wine-glue}
-if [[ " $impls " == *" wine-"* ]]; then
+if [[ " $impls " == *" wine-"* || " $impls " == *" go-"* ]]; then
     cp -f "$bin/iocp_echo_server.exe" "$wine_copy"
+    [[ " $impls " != *" go-"* ]] || cp -f "$go_exe" "$go_copy"
     export WINEDEBUG=-all
     [ -f "$wine_prefix/system.reg" ] || WINEPREFIX=$wine_prefix wineboot -i > /dev/null 2>&1
     WINEPREFIX=$wine_prefix wineserver -k 2> /dev/null || true
     WINEPREFIX=$wine_prefix taskset -c $srv_cpu wineserver -p
     trap 'WINEPREFIX=$wine_prefix wineserver -k 2> /dev/null || true' EXIT
+fi
+alt_prefix=$(readlink -f "$out")/wine-prefix-alt
+alt_launcher=${ALT_GLUE_DIR:-.}/../../wine-glue/ws2uring-wine   # the alternative tree's own launcher
+if [[ " $impls " == *" wine-ws2uring-alt "* ]]; then
+    [ -d "${ALT_GLUE_DIR:-}" ] || { echo "wine-ws2uring-alt: set ALT_GLUE_DIR to another build's wine-glue" >&2; exit 2; }
+    [ -f "$alt_launcher" ] || alt_launcher=$launcher
+    [ -f "$alt_prefix/system.reg" ] || WINEPREFIX=$alt_prefix wineboot -i > /dev/null 2>&1
+    WINEPREFIX=$alt_prefix wineserver -k 2> /dev/null || true
+    WINEPREFIX=$alt_prefix taskset -c $srv_cpu wineserver -p
+    trap 'WINEPREFIX=$wine_prefix wineserver -k 2> /dev/null; WINEPREFIX=$alt_prefix wineserver -k 2> /dev/null || true' EXIT
 fi
 for conns in 1 16 64; do
     for size in 64 4096; do
@@ -96,7 +121,8 @@ with open(f"{out}/echo-table.dat", "w") as dat:
                 wb = med.get((conns, size, "wine-builtin"), 0)
                 ww = med.get((conns, size, "wine-ws2uring"), 0)
                 dat.write(f"{conns} {u:.0f} {e:.0f} {w:.0f} {wb:.0f} {ww:.0f}\n")
-extra = sorted({k[2] for k in med} - {"uring", "epoll", "ws2uring", "wine-builtin", "wine-ws2uring", "wine-compat"})
+extra = sorted({k[2] for k in med} - {"uring", "epoll", "ws2uring", "wine-builtin", "wine-ws2uring", "wine-compat",
+                                       "go-builtin", "go-ws2uring", "wine-ws2uring-alt"})
 for impl in extra:
     print(f"\n| conns | size | {impl} req/s | {impl}/uring |")
     print("| ---: | ---: | ---: | ---: |")
@@ -113,6 +139,21 @@ if any(k[2] == "wine-ws2uring" for k in med) and any(k[2] == "wine-builtin" for 
             b, w = med.get((conns, size, "wine-builtin"), 0), med.get((conns, size, "wine-ws2uring"), 0)
             c = med.get((conns, size, "wine-compat"), 0)
             print(f"| {conns} | {size} | {b:.0f} | {w:.0f} | {w / b if b else 0:.2f} | {c:.0f} | {c / b if b else 0:.2f} |")
+def versus(title, base, other, base_name, other_name):
+    """One table: other's medians against base's, with other's p99."""
+    if not any(k[2] == base for k in med) or not any(k[2] == other for k in med):
+        return
+    print(f"\n{title}")
+    print(f"\n| conns | size | {base_name} req/s | {other_name} req/s | {other_name}/{base_name} | {other_name} p99 us |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for conns in (1, 16, 64):
+        for size in (64, 4096):
+            b, w = med.get((conns, size, base), 0), med.get((conns, size, other), 0)
+            print(f"| {conns} | {size} | {b:.0f} | {w:.0f} | {w / b if b else 0:.2f} | {p99.get((conns, size, other), 0)} |")
+versus("Under Wine: the PE server on this build's glue and on ALT_GLUE_DIR's, interleaved",
+       "wine-ws2uring-alt", "wine-ws2uring", "alternative", "this build")
+versus("Under Wine: the Go echo server (tests/go/goserver) on ws2uring and on Wine's builtin ws2_32",
+       "go-builtin", "go-ws2uring", "builtin", "ws2uring")
 print(f"\nerrors in all runs: {errs}")
 PY
 

@@ -5,7 +5,8 @@
 # netbase: /etc/services and /etc/protocols for getservbyname & co.
 # dpkg-dev: dpkg-source, to unpack Wine's source package for its
 # conformance tests (tests/conformance).
-WS2URING_PACKAGES="gcc meson ninja-build pkg-config liburing-dev check libwine-dev netbase wine wine64 wine64-tools gcc-mingw-w64-x86-64-posix dpkg-dev"
+# golang-go: Go programs for Windows, run under Wine (tests/go).
+WS2URING_PACKAGES="gcc meson ninja-build pkg-config liburing-dev check libwine-dev netbase wine wine64 wine64-tools gcc-mingw-w64-x86-64-posix dpkg-dev golang-go"
 
 ws2u_ensure_packages() {
     local missing=() p

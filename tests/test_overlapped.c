@@ -704,6 +704,58 @@ START_TEST(test_large_send_completes_in_full)
 }
 END_TEST
 
+/* io_uring's worker threads end a send or receive on an O_NONBLOCK socket
+ * with -EAGAIN under load (a partial send whose rest cannot go at once);
+ * an overlapped operation never would-blocks on Windows.  Every other
+ * request put in the ring here carries MSG_DONTWAIT, so the kernel ends
+ * it with -EAGAIN when the socket is not ready: a receive posted before
+ * its data (the first, so one of them) and an 8 MiB send to a slow reader
+ * still complete, with every byte and no WSAEWOULDBLOCK. */
+START_TEST(test_overlapped_ring_would_block_goes_again)
+{
+    setenv("WS2URING_TEST_DONTWAIT", "2", 1);
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    char early[8] = { 0 };
+    WSABUF rb = { sizeof(early), early };
+    OVERLAPPED rov;
+    event_ov(&rov);
+    post_recv(s, &rb, &rov);
+    DWORD bytes, flags = 0;
+    ck_assert_uint_eq(WSAWaitForMultipleEvents(1, &rov.hEvent, FALSE, 100, FALSE), WSA_WAIT_TIMEOUT);
+    ck_assert_int_eq(send(c, "hello", 5, 0), 5);
+    ck_assert(WSAGetOverlappedResult(s, &rov, &bytes, TRUE, &flags));
+    ck_assert_uint_eq(bytes, 5);
+    ck_assert_mem_eq(early, "hello", 5);
+
+    enum { SIZE = 8 << 20 };
+    char *out = malloc(SIZE), *in = malloc(SIZE);
+    for (int i = 0; i < SIZE; i++)
+        out[i] = (char)(i * 11 + 3);
+    OVERLAPPED sov;
+    event_ov(&sov);
+    WSABUF sb = { SIZE, out };
+    int r = WSASend(c, &sb, 1, NULL, 0, &sov, NULL);
+    ck_assert(r == 0 || WSAGetLastError() == WSA_IO_PENDING);
+    struct drain d = { s, in, SIZE, 0 };
+    pthread_t th;
+    pthread_create(&th, NULL, slow_drain, &d);
+    ck_assert(WSAGetOverlappedResult(c, &sov, &bytes, TRUE, &flags));
+    ck_assert_uint_eq(bytes, SIZE);
+    pthread_join(th, NULL);
+    ck_assert_uint_eq(d.got, SIZE);
+    ck_assert_int_eq(memcmp(in, out, SIZE), 0);
+    free(in);
+    free(out);
+    WSACloseEvent(rov.hEvent);
+    WSACloseEvent(sov.hEvent);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 /* More buffers than a request keeps inline (ten each way), in order. */
 START_TEST(test_ten_buffer_scatter_gather_send_and_receive)
 {
@@ -2756,6 +2808,7 @@ int main(void)
     tcase_add_test(tc, test_close_with_100_pending_completes_each_once);
     tcase_add_test(tc, test_peer_reset_during_receive);
     tcase_add_test(tc, test_large_send_completes_in_full);
+    tcase_add_test(tc, test_overlapped_ring_would_block_goes_again);
     tcase_add_test(tc, test_ten_buffer_scatter_gather_send_and_receive);
     tcase_add_test(tc, test_overlapped_wsasend_takes_more_buffers_than_linux);
     tcase_add_test(tc, test_overlapped_datagram_of_more_buffers_than_linux_is_one_message);

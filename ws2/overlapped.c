@@ -345,14 +345,27 @@ static bool retry_after_fault(struct ov_req *r, int *res)
     return false;
 }
 
-/* io_uring cancels the requests a thread submitted when that thread
- * exits; Windows (since Vista) lets I/O run on after its thread ended.  A
- * cancel nobody asked for (no CancelIo, no closesocket) is such an exit:
- * the request goes again from this thread, which is alive.  Bounded, so
- * a ring that cancels for another reason cannot loop forever. */
-static bool resubmit_orphan(struct ov_req *r, int res)
+/* A request the kernel ended without doing it goes again from here:
+ * - -EAGAIN: ws2uring's descriptors are O_NONBLOCK (its synchronous calls
+ *   rely on it), and when io_uring hands a send or receive that already
+ *   waited for readiness once to a worker thread (a partial send whose
+ *   rest cannot go at once, under load), the worker issues a plain call
+ *   that fails as a non-blocking one does.  An overlapped operation never
+ *   would-blocks on Windows; a new submission waits for readiness again.
+ *   (Not a connect: there it means no local port is free.)
+ * - -ECANCELED nobody asked for (no CancelIo, no closesocket): io_uring
+ *   cancels the requests a thread submitted when that thread exits, and
+ *   Windows (since Vista) lets I/O run on after its thread ended; this
+ *   thread is alive.  Bounded, so a ring that cancels for another reason
+ *   cannot loop forever. */
+static bool resubmit_unfinished(struct ov_req *r, int *res)
 {
-    if (res != -ECANCELED || atomic_load(&r->cancelled) || atomic_load(&r->sock->closing) ||
+    if (*res == -EAGAIN && !(r->kind == OV_CONNECT && r->phase == 0)) {
+        int e = submit(r);
+        *res = e ? e : *res;      /* -ECANCELED if a cancel came meanwhile */
+        return e == 0;
+    }
+    if (*res != -ECANCELED || atomic_load(&r->cancelled) || atomic_load(&r->sock->closing) ||
         r->orphan_retries >= 8)
         return false;
     r->orphan_retries++;
@@ -363,7 +376,7 @@ static void recv_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
-    if (resubmit_orphan(r, res))
+    if (resubmit_unfinished(r, &res))
         return;
     if (retry_after_fault(r, &res))
         return;
@@ -396,7 +409,7 @@ static void send_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
-    if (resubmit_orphan(r, res))
+    if (resubmit_unfinished(r, &res))
         return;
     if (res < 0) {
         finish(r, w2u_errno_to_status(-res), r->done, false);
@@ -429,6 +442,28 @@ static struct ur_ring *ring_for(struct ov_req *r, struct iocp_port **port, uint3
     return iocp_default_ring(status);
 }
 
+/* WS2URING_TEST_DONTWAIT=N (for tests): every Nth send or receive put in
+ * the ring carries MSG_DONTWAIT, so that the kernel ends it with -EAGAIN
+ * when the socket is not ready, as io_uring's worker threads do under load
+ * (resubmit_unfinished); read once per process. */
+static unsigned dontwait_every;
+static atomic_uint dontwait_count;
+static pthread_once_t dontwait_once = PTHREAD_ONCE_INIT;
+
+static void dontwait_read(void)
+{
+    const char *v = getenv("WS2URING_TEST_DONTWAIT");
+    dontwait_every = v ? (unsigned)strtoul(v, NULL, 10) : 0;
+}
+
+static unsigned test_dontwait(void)
+{
+    pthread_once(&dontwait_once, dontwait_read);
+    if (!dontwait_every)
+        return 0;
+    return atomic_fetch_add_explicit(&dontwait_count, 1, memory_order_relaxed) % dontwait_every ? 0 : MSG_DONTWAIT;
+}
+
 /* With the socket locked: puts r into its ring. */
 static int put_in_ring(struct ov_req *r, struct ur_ring *ring, struct iocp_port *port)
 {
@@ -449,8 +484,8 @@ static int put_in_ring(struct ov_req *r, struct ur_ring *ring, struct iocp_port 
     if (r->poll_only)
         return ur_poll(ring, &r->ur, s->fd, POLLIN);
     if (r->send)
-        return ur_sendmsg(ring, &r->ur, s->fd, &r->msg, MSG_NOSIGNAL);
-    return ur_recvmsg(ring, &r->ur, s->fd, &r->msg, (unsigned)r->msg.msg_flags);
+        return ur_sendmsg(ring, &r->ur, s->fd, &r->msg, MSG_NOSIGNAL | test_dontwait());
+    return ur_recvmsg(ring, &r->ur, s->fd, &r->msg, (unsigned)r->msg.msg_flags | test_dontwait());
 }
 
 /* Puts r (the head of its queue) into the ring: 0 or -errno (-ECANCELED
@@ -879,7 +914,7 @@ static void accept_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
-    if (resubmit_orphan(r, res))
+    if (resubmit_unfinished(r, &res))
         return;
     if (r->phase == 1 && retry_after_fault(r, &res))
         return;
@@ -1103,7 +1138,7 @@ static void connect_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
-    if (resubmit_orphan(r, res))
+    if (resubmit_unfinished(r, &res))
         return;
     struct ws2_socket *s = r->sock;
     if (r->phase == 0) {
@@ -1432,7 +1467,7 @@ static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
-    if (resubmit_orphan(r, res))
+    if (resubmit_unfinished(r, &res))
         return;
     if (res < 0) {
         finish(r, w2u_errno_to_status(-res), r->done, false);
