@@ -1326,6 +1326,26 @@ W2U_EXPORT int ws2uring_wait_ready(uintptr_t h, uint32_t ms, uint32_t *timeout_m
     return r;
 }
 
+/* For a host that makes a blocking send an alertable wait on its side
+ * (an overlapped send and a wait for it, as Windows' AFD does): 1 when a
+ * send on s would be a blocking stream send (a connected stream socket in
+ * blocking mode, open for sending), else 0 (the plain call answers: it
+ * does not block, or it fails); *timeout_ms: SO_SNDTIMEO (0: none). */
+W2U_EXPORT int ws2uring_send_waits(uintptr_t h, uint32_t *timeout_ms)
+{
+    struct ws2_socket *s;
+    *timeout_ms = 0;
+    if (ws2_socket_get(h, &s) < 0)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    int r = s->type == SOCK_STREAM && s->connected && !s->shut_send && !atomic_load(&s->nonblocking) &&
+            !atomic_load(&s->closing);
+    *timeout_ms = s->sndtimeo;
+    pthread_mutex_unlock(&s->lock);
+    ws2_socket_put(s);
+    return r;
+}
+
 /* An AFD poll's wait (ws2_afd_poll) for a host that serves IOCTL_AFD_POLL;
  * deadline_ns: CLOCK_MONOTONIC, 0 or W2U_FOREVER. */
 W2U_EXPORT int ws2uring_afd_poll(struct ws2_poll_entry *e, unsigned n, int wake_fd, int64_t deadline_ns)

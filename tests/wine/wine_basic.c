@@ -376,6 +376,86 @@ static void blocking_calls(void)
     closesocket(l);
 }
 
+/* A blocking send is an alertable wait too, as Windows' AFD makes it: a
+ * thread sending 8 MiB to a peer that does not read runs an APC queued to
+ * it and goes on, and every byte arrives in order once the peer reads;
+ * closesocket from another thread ends such a send. */
+struct blocked_send {
+    SOCKET s;
+    const char *buf;
+    int len, sent, error;
+};
+
+static DWORD WINAPI blocked_send(void *arg)
+{
+    struct blocked_send *b = arg;
+    b->sent = send(b->s, b->buf, b->len, 0);
+    b->error = b->sent < 0 ? WSAGetLastError() : 0;
+    return 0;
+}
+
+static void blocking_sends(void)
+{
+    enum { BIG = 8 << 20 };
+    struct sockaddr_storage a;
+    int len, small_buf = 16384;
+    SOCKET l = listening(AF_INET, &a, &len), c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    setsockopt(c, SOL_SOCKET, SO_SNDBUF, (char *)&small_buf, sizeof(small_buf));
+    SOCKET s = !connect(c, (struct sockaddr *)&a, len) ? accept(l, NULL, NULL) : INVALID_SOCKET;
+    setsockopt(s, SOL_SOCKET, SO_RCVBUF, (char *)&small_buf, sizeof(small_buf));
+    char *out = malloc(BIG), *in = malloc(BIG);
+    for (int i = 0; i < BIG; i++)
+        out[i] = (char)(i * 7 + i / 4093);
+    struct blocked_send b = { c, out, BIG, 0, 0 };
+    int runs = 0;
+    HANDLE t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_send, &b, 0, NULL) : NULL;
+    Sleep(200);                                 /* it blocks in send by now */
+    BOOL blocked = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
+    BOOL ok = blocked && QueueUserAPC(count_apc, t, (ULONG_PTR)&runs);
+    for (int i = 0; i < 100 && !runs; i++)
+        Sleep(10);
+    int during = runs;
+    BOOL still = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
+    int got = 0;
+    while (ok && got < BIG) {
+        int n = recv(s, in + got, BIG - got, 0);
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    ok = ok && got == BIG && !memcmp(in, out, BIG) && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 &&
+         b.sent == BIG;
+    printf("# apc-blocked-send: blocked %d runs %d still %d got %d sent %d\n", blocked, during, still, got, b.sent);
+    check(ok && during == 1 && still, "apc-blocked-send",
+          "an APC queued to a thread blocked in send runs, and the send goes on to send every byte");
+    if (t)
+        CloseHandle(t);
+    /* SO_SNDTIMEO ends a blocking send that cannot go on. */
+    DWORD limit = 300, start = GetTickCount();
+    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, (char *)&limit, sizeof(limit));
+    b = (struct blocked_send){ c, out, BIG, 0, 0 };
+    blocked_send(&b);
+    DWORD took = GetTickCount() - start;
+    printf("# sndtimeo-blocked-send: sent %d error %d after %lu ms\n", b.sent, b.error, took);
+    check(b.sent == SOCKET_ERROR && b.error == WSAETIMEDOUT && took >= 250 && took < 5000, "sndtimeo-blocked-send",
+          "SO_SNDTIMEO ends a blocking send to a peer that does not read with WSAETIMEDOUT");
+    limit = 0;
+    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, (char *)&limit, sizeof(limit));
+    b = (struct blocked_send){ c, out, BIG, 0, 0 };
+    t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_send, &b, 0, NULL) : NULL;
+    Sleep(200);
+    blocked = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
+    ok = blocked && !closesocket(c) && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && b.sent == SOCKET_ERROR;
+    printf("# closesocket-blocked-send: blocked %d sent %d error %d\n", blocked, b.sent, b.error);
+    check(ok, "closesocket-blocked-send", "closesocket from another thread ends a send blocked on the socket");
+    if (t)
+        CloseHandle(t);
+    free(in);
+    free(out);
+    closesocket(s);
+    closesocket(l);
+}
+
 /* A SOCKET is a kernel object handle: handle information, and it joins a
  * completion port. */
 static void socket_handle(void)
@@ -548,6 +628,7 @@ int main(int argc, char **argv)
     async_select_connect_order();
     select_runs_apcs();
     blocking_calls();
+    blocking_sends();
     conditional_accept();
     resolve();
     async_database();

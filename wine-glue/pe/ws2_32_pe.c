@@ -35,6 +35,7 @@ typedef const char *(CDECL *wine_version_fn)(void);
 static unixlib_handle_t unixlib;
 static unix_call_fn unix_call;
 static DWORD thread_slot = TLS_OUT_OF_INDEXES;   /* each thread's own handle, for its APCs */
+static DWORD send_slot = TLS_OUT_OF_INDEXES;     /* a thread's event for its blocking sends */
 
 static BOOL attach_handles(void);
 static void patch_imports(HMODULE module);
@@ -115,11 +116,14 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
         HANDLE h = TlsGetValue(thread_slot);    /* this thread's handle for its APCs */
         if (h)
             CloseHandle(h);
+        if ((h = TlsGetValue(send_slot)))       /* and its blocking sends' event */
+            CloseHandle(h);
         return TRUE;
     }
     if (reason != DLL_PROCESS_ATTACH)
         return TRUE;
-    if ((thread_slot = TlsAlloc()) == TLS_OUT_OF_INDEXES || !check_wine() || !attach_unix() ||
+    if ((thread_slot = TlsAlloc()) == TLS_OUT_OF_INDEXES || (send_slot = TlsAlloc()) == TLS_OUT_OF_INDEXES ||
+        !check_wine() || !attach_unix() ||
         !attach_handles())
         return FALSE;
     if (!install_seam())
@@ -746,6 +750,89 @@ BOOL w2u_pe_wait_ready(UINT64 s)
         }
         return TRUE;
     }
+}
+
+/* A blocking send on a stream socket is, as Windows' AFD makes it, an
+ * overlapped send and an alertable wait for its end: the thread's APCs run
+ * meanwhile and the send goes on, SO_SNDTIMEO ends it (WSAETIMEDOUT), and
+ * closesocket from another thread ends it with WSAEINTR.  (In a Unix call
+ * the thread could be suspended but would run no APC.)  The event's low
+ * bit keeps the completion off any port the socket joined; the event is
+ * the thread's own, made once.  TRUE when it was such a send: *result is
+ * the call's, 0 with *sent or SOCKET_ERROR with the error set; FALSE: the
+ * plain call answers (non-blocking socket, not connected, flags, not a
+ * SOCKET). */
+extern const unsigned w2u_pe_index_send, w2u_pe_index_WSASend;
+BOOL WINAPI w2u_pe_WSAGetOverlappedResult(UINT64 s, WSAOVERLAPPED *ov, DWORD *bytes, BOOL wait, DWORD *flags);
+
+static BOOL send_alertably(UINT64 s, WSABUF *bufs, DWORD count, DWORD *sent, DWORD flags, int *result)
+{
+    struct w2u_forward_params p = { .args = { s } };
+    if (flags || !sent || !is_socket((HANDLE)(ULONG_PTR)s) || unix_call(unixlib, W2U_UNIX_SEND_WAITS, &p) ||
+        p.ret != 1)
+        return FALSE;
+    HANDLE event = TlsGetValue(send_slot);
+    if (!event && (event = CreateEventW(NULL, TRUE, FALSE, NULL)))
+        TlsSetValue(send_slot, event);
+    if (!event)
+        return FALSE;
+    ResetEvent(event);
+    WSAOVERLAPPED ov = { .hEvent = (HANDLE)((ULONG_PTR)event | 1) };
+    DWORD n = 0, f = 0, limit = p.args[1] ? (DWORD)p.args[1] : INFINITE, start = GetTickCount();
+    *result = SOCKET_ERROR;
+    if ((int)w2u_pe_WSASend(s, (UINT64)(ULONG_PTR)bufs, count, (UINT64)(ULONG_PTR)&n, 0, (UINT64)(ULONG_PTR)&ov,
+                            0, 0, 0, 0, 0, 0) == 0) {
+        *sent = n;
+        *result = 0;
+        return TRUE;
+    }
+    if (GetLastError() != WSA_IO_PENDING)
+        return TRUE;
+    DWORD w;
+    do {
+        DWORD waited = GetTickCount() - start;
+        w = limit == INFINITE ? WaitForSingleObjectEx(event, INFINITE, TRUE)
+            : waited < limit  ? WaitForSingleObjectEx(event, limit - waited, TRUE)
+                              : WAIT_TIMEOUT;
+    } while (w == WAIT_IO_COMPLETION);          /* an APC ran: the send goes on */
+    BOOL timed_out = w == WAIT_TIMEOUT;
+    if (timed_out) {
+        CancelIoEx((HANDLE)(ULONG_PTR)s, &ov);
+        WaitForSingleObject(event, INFINITE);
+    }
+    if (!w2u_pe_WSAGetOverlappedResult(s, &ov, &n, FALSE, &f)) {
+        DWORD e = GetLastError();
+        /* Cancelled by our limit, or the socket closed meanwhile. */
+        SetLastError(timed_out ? WSAETIMEDOUT : e == WSA_OPERATION_ABORTED || e == WSAENOTSOCK ? WSAEINTR : e);
+        return TRUE;
+    }
+    *sent = n;
+    *result = 0;
+    return TRUE;
+}
+
+UINT64 WINAPI w2u_pe_send(UINT64 s, UINT64 buf, UINT64 len, UINT64 flags, UINT64 a4, UINT64 a5, UINT64 a6,
+                          UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+{
+    WSABUF b = { (ULONG)len, (char *)(ULONG_PTR)buf };
+    DWORD sent = 0;
+    int r;
+    if ((int)len >= 0 && send_alertably(s, &b, 1, &sent, (DWORD)flags, &r))
+        return r == 0 ? (UINT64)sent : (UINT64)(INT64)SOCKET_ERROR;
+    return w2u_pe_forward(w2u_pe_index_send, "send", s, buf, len, flags, a4, a5, a6, a7, a8, a9, a10, a11);
+}
+
+UINT64 WINAPI w2u_pe_WSASend(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent, UINT64 flags, UINT64 ov,
+                             UINT64 routine, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+{
+    int r;
+    if (routine)   /* a completion routine: it needs the calling thread */
+        return w2u_pe_forward_routine(w2u_pe_index_WSASend, "WSASend", s, bufs, count, sent, flags, ov, routine,
+                                      a7, a8, a9, a10, a11);
+    if (!ov && send_alertably(s, (WSABUF *)(ULONG_PTR)bufs, (DWORD)count, (DWORD *)(ULONG_PTR)sent, (DWORD)flags, &r))
+        return (UINT64)(INT64)r;
+    return w2u_pe_forward(w2u_pe_index_WSASend, "WSASend", s, bufs, count, sent, flags, ov, routine, a7, a8, a9,
+                          a10, a11);
 }
 
 UINT64 w2u_pe_timed_out(void)

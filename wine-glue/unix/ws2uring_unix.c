@@ -42,6 +42,7 @@ static uint64_t (*socket_unalias)(uint64_t alias);
 static uint64_t (*socket_close_name)(uint64_t alias, int *others);
 static int (*socket_copy)(uint64_t existing, uint64_t *raw);
 static int (*wait_ready)(uint64_t s, uint32_t ms, uint32_t *timeout_ms);
+static int (*send_waits)(uint64_t s, uint32_t *timeout_ms);
 static int (*winsock_started)(void);
 static int (*socket_host_port)(uint64_t alias);
 static uint32_t (*error_status)(uint32_t err);
@@ -125,6 +126,7 @@ static void init(void)
     socket_close_name = (uint64_t (*)(uint64_t, int *))find(lib, "ws2uring_socket_close_name");
     socket_copy = (int (*)(uint64_t, uint64_t *))find(lib, "ws2uring_socket_copy");
     wait_ready = (int (*)(uint64_t, uint32_t, uint32_t *))find(lib, "ws2uring_wait_ready");
+    send_waits = (int (*)(uint64_t, uint32_t *))find(lib, "ws2uring_send_waits");
     winsock_started = (int (*)(void))find(lib, "ws2uring_started");
     socket_host_port = (int (*)(uint64_t))find(lib, "ws2uring_socket_host_port");
     error_status = (uint32_t (*)(uint32_t))find(lib, "ws2uring_error_status");
@@ -137,6 +139,7 @@ static void init(void)
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
         !winsock_started || !socket_host_port || !post_status || !host_reap || !host_process_id || !accept_defer ||
         !lookup_settle || !message_select || !error_status || !socket_close_name || !socket_copy || !wait_ready ||
+        !send_waits ||
         !host_init(lib)) {
         snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
@@ -522,6 +525,18 @@ static NTSTATUS unix_wait_ready(void *args)
     return 0;
 }
 
+/* Whether a send on the SOCKET args[0] is a blocking stream send, which
+ * the DLL makes an overlapped send and an alertable wait; args[1] out:
+ * SO_SNDTIMEO. */
+static NTSTATUS unix_send_waits(void *args)
+{
+    struct w2u_forward_params *p = args;
+    uint32_t timeout = 0;
+    p->ret = (uint64_t)send_waits(p->args[0], &timeout);
+    p->args[1] = timeout;
+    return 0;
+}
+
 /* The program joined a ws2uring SOCKET to one of Wine's ports. */
 static NTSTATUS unix_host_port(void *args)
 {
@@ -616,4 +631,5 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_NT_DONE] = w2u_nt_done,
     [W2U_UNIX_COPY] = unix_copy,
     [W2U_UNIX_WAIT_READY] = unix_wait_ready,
+    [W2U_UNIX_SEND_WAITS] = unix_send_waits,
 };
