@@ -43,8 +43,8 @@ enum w2u_unix_call {
                           * the socket's own handle, for a DuplicateHandle copy of it */
     W2U_UNIX_WAIT_READY, /* struct w2u_forward_params: args SOCKET, ms; ret 1 ready, 0 not yet; args[2] out:
                           * SO_RCVTIMEO in ms (0: none) */
-    W2U_UNIX_SEND_WAITS, /* struct w2u_forward_params: args[0] a SOCKET; ret 1 a blocking stream send, else 0;
-                          * args[1] out: SO_SNDTIMEO in ms (0: none) */
+    W2U_UNIX_SEND_WAITS, /* struct w2u_forward_params: args SOCKET, bytes; ret 1 a blocking stream send that
+                          * may wait, else 0; args[1] out: SO_SNDTIMEO in ms (0: none) */
     W2U_UNIX_CALLS
 };
 

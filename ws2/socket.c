@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1328,10 +1329,13 @@ W2U_EXPORT int ws2uring_wait_ready(uintptr_t h, uint32_t ms, uint32_t *timeout_m
 
 /* For a host that makes a blocking send an alertable wait on its side
  * (an overlapped send and a wait for it, as Windows' AFD does): 1 when a
- * send on s would be a blocking stream send (a connected stream socket in
- * blocking mode, open for sending), else 0 (the plain call answers: it
- * does not block, or it fails); *timeout_ms: SO_SNDTIMEO (0: none). */
-W2U_EXPORT int ws2uring_send_waits(uintptr_t h, uint32_t *timeout_ms)
+ * send of len bytes on s may wait (a connected stream socket in blocking
+ * mode, open for sending, whose send buffer may not take len bytes now),
+ * else 0 (the plain call answers at once, or fails); *timeout_ms:
+ * SO_SNDTIMEO (0: none).  The room is judged as half of what SO_SNDBUF
+ * leaves past the queued bytes (the kernel counts its own overhead too):
+ * a send judged to fit that does not goes the plain way, as before. */
+W2U_EXPORT int ws2uring_send_waits(uintptr_t h, uint64_t len, uint32_t *timeout_ms)
 {
     struct ws2_socket *s;
     *timeout_ms = 0;
@@ -1342,6 +1346,10 @@ W2U_EXPORT int ws2uring_send_waits(uintptr_t h, uint32_t *timeout_ms)
             !atomic_load(&s->closing);
     *timeout_ms = s->sndtimeo;
     pthread_mutex_unlock(&s->lock);
+    int sndbuf = 0, queued = 0;
+    socklen_t sl = sizeof(sndbuf);
+    if (r && getsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0 && ioctl(s->fd, SIOCOUTQ, &queued) == 0)
+        r = queued >= sndbuf || len > (uint64_t)(sndbuf - queued) / 2;
     ws2_socket_put(s);
     return r;
 }

@@ -761,15 +761,19 @@ BOOL w2u_pe_wait_ready(UINT64 s)
  * the thread's own, made once.  TRUE when it was such a send: *result is
  * the call's, 0 with *sent or SOCKET_ERROR with the error set; FALSE: the
  * plain call answers (non-blocking socket, not connected, flags, not a
- * SOCKET). */
+ * SOCKET, or room in the send buffer for it: ws2uring_send_waits). */
 extern const unsigned w2u_pe_index_send, w2u_pe_index_WSASend;
 BOOL WINAPI w2u_pe_WSAGetOverlappedResult(UINT64 s, WSAOVERLAPPED *ov, DWORD *bytes, BOOL wait, DWORD *flags);
 
 static BOOL send_alertably(UINT64 s, WSABUF *bufs, DWORD count, DWORD *sent, DWORD flags, int *result)
 {
-    struct w2u_forward_params p = { .args = { s } };
-    if (flags || !sent || !is_socket((HANDLE)(ULONG_PTR)s) || unix_call(unixlib, W2U_UNIX_SEND_WAITS, &p) ||
-        p.ret != 1)
+    UINT64 total = 0;
+    if (flags || !sent || !is_socket((HANDLE)(ULONG_PTR)s) || IsBadReadPtr(bufs, count * sizeof(*bufs)))
+        return FALSE;
+    for (DWORD i = 0; i < count; i++)
+        total += bufs[i].len;
+    struct w2u_forward_params p = { .args = { s, total } };
+    if (unix_call(unixlib, W2U_UNIX_SEND_WAITS, &p) || p.ret != 1)
         return FALSE;
     HANDLE event = TlsGetValue(send_slot);
     if (!event && (event = CreateEventW(NULL, TRUE, FALSE, NULL)))

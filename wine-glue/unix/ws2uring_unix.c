@@ -42,7 +42,7 @@ static uint64_t (*socket_unalias)(uint64_t alias);
 static uint64_t (*socket_close_name)(uint64_t alias, int *others);
 static int (*socket_copy)(uint64_t existing, uint64_t *raw);
 static int (*wait_ready)(uint64_t s, uint32_t ms, uint32_t *timeout_ms);
-static int (*send_waits)(uint64_t s, uint32_t *timeout_ms);
+static int (*send_waits)(uint64_t s, uint64_t len, uint32_t *timeout_ms);
 static int (*winsock_started)(void);
 static int (*socket_host_port)(uint64_t alias);
 static uint32_t (*error_status)(uint32_t err);
@@ -126,7 +126,7 @@ static void init(void)
     socket_close_name = (uint64_t (*)(uint64_t, int *))find(lib, "ws2uring_socket_close_name");
     socket_copy = (int (*)(uint64_t, uint64_t *))find(lib, "ws2uring_socket_copy");
     wait_ready = (int (*)(uint64_t, uint32_t, uint32_t *))find(lib, "ws2uring_wait_ready");
-    send_waits = (int (*)(uint64_t, uint32_t *))find(lib, "ws2uring_send_waits");
+    send_waits = (int (*)(uint64_t, uint64_t, uint32_t *))find(lib, "ws2uring_send_waits");
     winsock_started = (int (*)(void))find(lib, "ws2uring_started");
     socket_host_port = (int (*)(uint64_t))find(lib, "ws2uring_socket_host_port");
     error_status = (uint32_t (*)(uint32_t))find(lib, "ws2uring_error_status");
@@ -525,14 +525,14 @@ static NTSTATUS unix_wait_ready(void *args)
     return 0;
 }
 
-/* Whether a send on the SOCKET args[0] is a blocking stream send, which
- * the DLL makes an overlapped send and an alertable wait; args[1] out:
- * SO_SNDTIMEO. */
+/* Whether a send of args[1] bytes on the SOCKET args[0] is a blocking
+ * stream send that may wait, which the DLL makes an overlapped send and an
+ * alertable wait; args[1] out: SO_SNDTIMEO. */
 static NTSTATUS unix_send_waits(void *args)
 {
     struct w2u_forward_params *p = args;
     uint32_t timeout = 0;
-    p->ret = (uint64_t)send_waits(p->args[0], &timeout);
+    p->ret = (uint64_t)send_waits(p->args[0], p->args[1], &timeout);
     p->args[1] = timeout;
     return 0;
 }
