@@ -45,6 +45,8 @@ enum w2u_unix_call {
                           * SO_RCVTIMEO in ms (0: none) */
     W2U_UNIX_SEND_WAITS, /* struct w2u_forward_params: args SOCKET, bytes; ret 1 a blocking stream send that
                           * may wait, else 0; args[1] out: SO_SNDTIMEO in ms (0: none) */
+    W2U_UNIX_CONNECT_WAITS, /* struct w2u_forward_params: args[0] a SOCKET; ret 1 a blocking IP stream connect,
+                             * else 0 */
     W2U_UNIX_CALLS
 };
 

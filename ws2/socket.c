@@ -1354,6 +1354,24 @@ W2U_EXPORT int ws2uring_send_waits(uintptr_t h, uint64_t len, uint32_t *timeout_
     return r;
 }
 
+/* For a host that makes a blocking connect an alertable wait on its side
+ * (the connect started non-blocking, then a wait for its end): 1 when a
+ * connect on s would be a blocking one that may wait (an IP stream socket
+ * in blocking mode, neither connected, connecting nor listening), else 0
+ * (the plain call answers). */
+W2U_EXPORT int ws2uring_connect_waits(uintptr_t h)
+{
+    struct ws2_socket *s;
+    if (ws2_socket_get(h, &s) < 0)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    int r = s->type == SOCK_STREAM && (s->family == AF_INET || s->family == AF_INET6) && !s->connected &&
+            !s->connecting && !s->listening && !atomic_load(&s->nonblocking) && !atomic_load(&s->closing);
+    pthread_mutex_unlock(&s->lock);
+    ws2_socket_put(s);
+    return r;
+}
+
 /* An AFD poll's wait (ws2_afd_poll) for a host that serves IOCTL_AFD_POLL;
  * deadline_ns: CLOCK_MONOTONIC, 0 or W2U_FOREVER. */
 W2U_EXPORT int ws2uring_afd_poll(struct ws2_poll_entry *e, unsigned n, int wake_fd, int64_t deadline_ns)

@@ -456,6 +456,76 @@ static void blocking_sends(void)
     closesocket(l);
 }
 
+/* A blocking connect is an alertable wait too: with the listener's
+ * queue full, the kernel drops the connection's first SYN and tries again
+ * a second later, meanwhile an APC queued to the connecting thread runs
+ * and the connect goes on, to succeed once the queue has room. */
+struct blocked_connect {
+    SOCKET s;
+    struct sockaddr_storage *to;
+    int len, r, error;
+};
+
+static DWORD WINAPI blocked_connect(void *arg)
+{
+    struct blocked_connect *b = arg;
+    b->r = connect(b->s, (struct sockaddr *)b->to, b->len);
+    b->error = b->r ? WSAGetLastError() : 0;
+    return 0;
+}
+
+static void blocking_connect(void)
+{
+    struct sockaddr_storage a;
+    int len;
+    SOCKET l = listening(AF_INET, &a, &len), fill[3];
+    listen(l, 1);                               /* room for two waiting connections */
+    u_long on = 1;
+    for (int i = 0; i < 3; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+        ioctlsocket(fill[i], FIONBIO, &on);
+        connect(fill[i], (struct sockaddr *)&a, len);
+    }
+    Sleep(100);
+    struct blocked_connect b = { socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), &a, len, -2, 0 };
+    int runs = 0;
+    HANDLE t = CreateThread(NULL, 0, blocked_connect, &b, 0, NULL);
+    Sleep(200);                                 /* it blocks in connect by now */
+    BOOL blocked = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
+    BOOL ok = blocked && QueueUserAPC(count_apc, t, (ULONG_PTR)&runs);
+    for (int i = 0; i < 50 && !runs; i++)
+        Sleep(10);
+    int during = runs;
+    BOOL still = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
+    SOCKET taken[4];
+    int n = 0;
+    u_long off = 0;
+    ioctlsocket(l, FIONBIO, &on);
+    for (DWORD start = GetTickCount(); GetTickCount() - start < 15000 && t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;) {
+        SOCKET c = accept(l, NULL, NULL);      /* room for the connect's next try */
+        if (c != INVALID_SOCKET && n < 4)
+            taken[n++] = c;
+        else if (c != INVALID_SOCKET)
+            closesocket(c);
+        else
+            Sleep(20);
+    }
+    ioctlsocket(l, FIONBIO, &off);
+    ok = ok && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && b.r == 0;
+    printf("# apc-blocked-connect: blocked %d runs %d still %d connect %d error %d\n", blocked, during, still, b.r,
+           b.error);
+    check(ok && during == 1 && still, "apc-blocked-connect",
+          "an APC queued to a thread blocked in connect runs, and the connect goes on to succeed");
+    if (t)
+        CloseHandle(t);
+    for (int i = 0; i < n; i++)
+        closesocket(taken[i]);
+    for (int i = 0; i < 3; i++)
+        closesocket(fill[i]);
+    closesocket(b.s);
+    closesocket(l);
+}
+
 /* A SOCKET is a kernel object handle: handle information, and it joins a
  * completion port. */
 static void socket_handle(void)
@@ -629,6 +699,7 @@ int main(int argc, char **argv)
     select_runs_apcs();
     blocking_calls();
     blocking_sends();
+    blocking_connect();
     conditional_accept();
     resolve();
     async_database();

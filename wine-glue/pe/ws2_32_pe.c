@@ -839,6 +839,54 @@ UINT64 WINAPI w2u_pe_WSASend(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent, U
                           a10, a11);
 }
 
+/* A blocking connect is an alertable wait too: it starts non-blocking
+ * (the socket's mode put back at once: the kernel's connect goes on
+ * either way) and then waits in select, which runs the thread's APCs and
+ * goes on, and which closesocket from another thread ends (WSAEINTR); the
+ * outcome is SO_ERROR's.  Another socket, or one that would not wait,
+ * takes the plain call. */
+extern const unsigned w2u_pe_index_connect;
+UINT64 WINAPI w2u_pe_ioctlsocket(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                 UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+UINT64 WINAPI w2u_pe_getsockopt(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+int WINAPI w2u_pe_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timeval *timeout);
+
+static BOOL set_nonblocking(UINT64 s, u_long on)
+{
+    return (int)w2u_pe_ioctlsocket(s, (UINT64)(LONG)FIONBIO, (UINT64)(ULONG_PTR)&on, 0, 0, 0, 0, 0, 0, 0, 0, 0) == 0;
+}
+
+UINT64 WINAPI w2u_pe_connect(UINT64 s, UINT64 addr, UINT64 len, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                             UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+{
+    struct w2u_forward_params p = { .args = { s } };
+    if (!is_socket((HANDLE)(ULONG_PTR)s) || unix_call(unixlib, W2U_UNIX_CONNECT_WAITS, &p) || p.ret != 1 ||
+        !set_nonblocking(s, 1))
+        return w2u_pe_forward(w2u_pe_index_connect, "connect", s, addr, len, a3, a4, a5, a6, a7, a8, a9, a10, a11);
+    UINT64 r = w2u_pe_forward(w2u_pe_index_connect, "connect", s, addr, len, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    DWORD e = GetLastError();
+    set_nonblocking(s, 0);
+    if ((int)r == 0 || e != WSAEWOULDBLOCK) {
+        SetLastError((int)r == 0 ? 0 : e);
+        return r;
+    }
+    int n;
+    do {
+        fd_set wr = { 1, { (SOCKET)s } }, ex = { 1, { (SOCKET)s } };
+        n = w2u_pe_select(0, NULL, &wr, &ex, NULL);
+    } while (n == 0);
+    int err = 0, el = sizeof(err);
+    if (n < 0 || (int)w2u_pe_getsockopt(s, SOL_SOCKET, SO_ERROR, (UINT64)(ULONG_PTR)&err, (UINT64)(ULONG_PTR)&el, 0,
+                                        0, 0, 0, 0, 0, 0) != 0) {
+        e = GetLastError();
+        SetLastError(e == WSAENOTSOCK ? WSAEINTR : e);     /* closed by another thread meanwhile */
+        return (UINT64)(INT64)SOCKET_ERROR;
+    }
+    SetLastError(err);
+    return err ? (UINT64)(INT64)SOCKET_ERROR : 0;
+}
+
 UINT64 w2u_pe_timed_out(void)
 {
     return (UINT64)(INT64)SOCKET_ERROR;

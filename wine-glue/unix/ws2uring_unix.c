@@ -43,6 +43,7 @@ static uint64_t (*socket_close_name)(uint64_t alias, int *others);
 static int (*socket_copy)(uint64_t existing, uint64_t *raw);
 static int (*wait_ready)(uint64_t s, uint32_t ms, uint32_t *timeout_ms);
 static int (*send_waits)(uint64_t s, uint64_t len, uint32_t *timeout_ms);
+static int (*connect_waits)(uint64_t s);
 static int (*winsock_started)(void);
 static int (*socket_host_port)(uint64_t alias);
 static uint32_t (*error_status)(uint32_t err);
@@ -127,6 +128,7 @@ static void init(void)
     socket_copy = (int (*)(uint64_t, uint64_t *))find(lib, "ws2uring_socket_copy");
     wait_ready = (int (*)(uint64_t, uint32_t, uint32_t *))find(lib, "ws2uring_wait_ready");
     send_waits = (int (*)(uint64_t, uint64_t, uint32_t *))find(lib, "ws2uring_send_waits");
+    connect_waits = (int (*)(uint64_t))find(lib, "ws2uring_connect_waits");
     winsock_started = (int (*)(void))find(lib, "ws2uring_started");
     socket_host_port = (int (*)(uint64_t))find(lib, "ws2uring_socket_host_port");
     error_status = (uint32_t (*)(uint32_t))find(lib, "ws2uring_error_status");
@@ -139,7 +141,7 @@ static void init(void)
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
         !winsock_started || !socket_host_port || !post_status || !host_reap || !host_process_id || !accept_defer ||
         !lookup_settle || !message_select || !error_status || !socket_close_name || !socket_copy || !wait_ready ||
-        !send_waits ||
+        !send_waits || !connect_waits ||
         !host_init(lib)) {
         snprintf(init_error, sizeof(init_error), "libws2uring.so.0 lacks its error or host calls");
         return;
@@ -537,6 +539,15 @@ static NTSTATUS unix_send_waits(void *args)
     return 0;
 }
 
+/* Whether a connect on the SOCKET args[0] is a blocking IP stream connect,
+ * which the DLL starts non-blocking and waits for alertably. */
+static NTSTATUS unix_connect_waits(void *args)
+{
+    struct w2u_forward_params *p = args;
+    p->ret = (uint64_t)connect_waits(p->args[0]);
+    return 0;
+}
+
 /* The program joined a ws2uring SOCKET to one of Wine's ports. */
 static NTSTATUS unix_host_port(void *args)
 {
@@ -632,4 +643,5 @@ const unixlib_entry_t __wine_unix_call_funcs[W2U_UNIX_CALLS] = {
     [W2U_UNIX_COPY] = unix_copy,
     [W2U_UNIX_WAIT_READY] = unix_wait_ready,
     [W2U_UNIX_SEND_WAITS] = unix_send_waits,
+    [W2U_UNIX_CONNECT_WAITS] = unix_connect_waits,
 };
