@@ -384,12 +384,17 @@ struct blocked_send {
     SOCKET s;
     const char *buf;
     int len, sent, error;
+    int how;                                    /* 0 send, 1 sendto, 2 WSASendTo (no address: a connection's) */
 };
 
 static DWORD WINAPI blocked_send(void *arg)
 {
     struct blocked_send *b = arg;
-    b->sent = send(b->s, b->buf, b->len, 0);
+    WSABUF w = { (ULONG)b->len, (char *)b->buf };
+    DWORD n = 0;
+    b->sent = b->how == 0 ? send(b->s, b->buf, b->len, 0)
+              : b->how == 1 ? sendto(b->s, b->buf, b->len, 0, NULL, 0)
+              : WSASendTo(b->s, &w, 1, &n, 0, NULL, 0, NULL, NULL) ? SOCKET_ERROR : (int)n;
     b->error = b->sent < 0 ? WSAGetLastError() : 0;
     return 0;
 }
@@ -406,7 +411,7 @@ static void blocking_sends(void)
     char *out = malloc(BIG), *in = malloc(BIG);
     for (int i = 0; i < BIG; i++)
         out[i] = (char)(i * 7 + i / 4093);
-    struct blocked_send b = { c, out, BIG, 0, 0 };
+    struct blocked_send b = { c, out, BIG, 0, 0, 0 };
     int runs = 0;
     HANDLE t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_send, &b, 0, NULL) : NULL;
     Sleep(200);                                 /* it blocks in send by now */
@@ -433,21 +438,21 @@ static void blocking_sends(void)
     /* SO_SNDTIMEO ends a blocking send that cannot go on. */
     DWORD limit = 300, start = GetTickCount();
     setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, (char *)&limit, sizeof(limit));
-    b = (struct blocked_send){ c, out, BIG, 0, 0 };
+    b = (struct blocked_send){ c, out, BIG, 0, 0, 1 };
     blocked_send(&b);
     DWORD took = GetTickCount() - start;
     printf("# sndtimeo-blocked-send: sent %d error %d after %lu ms\n", b.sent, b.error, took);
     check(b.sent == SOCKET_ERROR && b.error == WSAETIMEDOUT && took >= 250 && took < 5000, "sndtimeo-blocked-send",
-          "SO_SNDTIMEO ends a blocking send to a peer that does not read with WSAETIMEDOUT");
+          "SO_SNDTIMEO ends a blocking sendto (no address) to a peer that does not read with WSAETIMEDOUT");
     limit = 0;
     setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, (char *)&limit, sizeof(limit));
-    b = (struct blocked_send){ c, out, BIG, 0, 0 };
+    b = (struct blocked_send){ c, out, BIG, 0, 0, 2 };
     t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_send, &b, 0, NULL) : NULL;
     Sleep(200);
     blocked = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
     ok = blocked && !closesocket(c) && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && b.sent == SOCKET_ERROR;
     printf("# closesocket-blocked-send: blocked %d sent %d error %d\n", blocked, b.sent, b.error);
-    check(ok, "closesocket-blocked-send", "closesocket from another thread ends a send blocked on the socket");
+    check(ok, "closesocket-blocked-send", "closesocket from another thread ends a WSASendTo blocked on the socket");
     if (t)
         CloseHandle(t);
     free(in);
@@ -464,17 +469,19 @@ struct blocked_connect {
     SOCKET s;
     struct sockaddr_storage *to;
     int len, r, error;
+    BOOL wsa;                                   /* WSAConnect, without connect data */
 };
 
 static DWORD WINAPI blocked_connect(void *arg)
 {
     struct blocked_connect *b = arg;
-    b->r = connect(b->s, (struct sockaddr *)b->to, b->len);
+    b->r = b->wsa ? WSAConnect(b->s, (struct sockaddr *)b->to, b->len, NULL, NULL, NULL, NULL)
+                  : connect(b->s, (struct sockaddr *)b->to, b->len);
     b->error = b->r ? WSAGetLastError() : 0;
     return 0;
 }
 
-static void blocking_connect(void)
+static void blocking_connect(BOOL wsa, const char *name)
 {
     struct sockaddr_storage a;
     int len;
@@ -487,7 +494,7 @@ static void blocking_connect(void)
         connect(fill[i], (struct sockaddr *)&a, len);
     }
     Sleep(100);
-    struct blocked_connect b = { socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), &a, len, -2, 0 };
+    struct blocked_connect b = { socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), &a, len, -2, 0, wsa };
     int runs = 0;
     HANDLE t = CreateThread(NULL, 0, blocked_connect, &b, 0, NULL);
     Sleep(200);                                 /* it blocks in connect by now */
@@ -512,10 +519,9 @@ static void blocking_connect(void)
     }
     ioctlsocket(l, FIONBIO, &off);
     ok = ok && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && b.r == 0;
-    printf("# apc-blocked-connect: blocked %d runs %d still %d connect %d error %d\n", blocked, during, still, b.r,
-           b.error);
-    check(ok && during == 1 && still, "apc-blocked-connect",
-          "an APC queued to a thread blocked in connect runs, and the connect goes on to succeed");
+    printf("# %s: blocked %d runs %d still %d connect %d error %d\n", name, blocked, during, still, b.r, b.error);
+    check(ok && during == 1 && still, name,
+          "an APC queued to a thread blocked in connect (or WSAConnect) runs, and the connect goes on to succeed");
     if (t)
         CloseHandle(t);
     for (int i = 0; i < n; i++)
@@ -699,7 +705,8 @@ int main(int argc, char **argv)
     select_runs_apcs();
     blocking_calls();
     blocking_sends();
-    blocking_connect();
+    blocking_connect(FALSE, "apc-blocked-connect");
+    blocking_connect(TRUE, "apc-blocked-wsaconnect");
     conditional_accept();
     resolve();
     async_database();

@@ -826,6 +826,34 @@ UINT64 WINAPI w2u_pe_send(UINT64 s, UINT64 buf, UINT64 len, UINT64 flags, UINT64
     return w2u_pe_forward(w2u_pe_index_send, "send", s, buf, len, flags, a4, a5, a6, a7, a8, a9, a10, a11);
 }
 
+/* On a connected stream the address is ignored, as Windows ignores it:
+ * such a sendto or WSASendTo is a send. */
+extern const unsigned w2u_pe_index_sendto, w2u_pe_index_WSASendTo;
+
+UINT64 WINAPI w2u_pe_sendto(UINT64 s, UINT64 buf, UINT64 len, UINT64 flags, UINT64 to, UINT64 tolen, UINT64 a6,
+                            UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+{
+    WSABUF b = { (ULONG)len, (char *)(ULONG_PTR)buf };
+    DWORD sent = 0;
+    int r;
+    if ((int)len >= 0 && send_alertably(s, &b, 1, &sent, (DWORD)flags, &r))
+        return r == 0 ? (UINT64)sent : (UINT64)(INT64)SOCKET_ERROR;
+    return w2u_pe_forward(w2u_pe_index_sendto, "sendto", s, buf, len, flags, to, tolen, a6, a7, a8, a9, a10, a11);
+}
+
+UINT64 WINAPI w2u_pe_WSASendTo(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent, UINT64 flags, UINT64 to,
+                               UINT64 tolen, UINT64 ov, UINT64 routine, UINT64 a9, UINT64 a10, UINT64 a11)
+{
+    int r;
+    if (routine)   /* a completion routine: it needs the calling thread */
+        return w2u_pe_forward_routine(w2u_pe_index_WSASendTo, "WSASendTo", s, bufs, count, sent, flags, to, tolen,
+                                      ov, routine, a9, a10, a11);
+    if (!ov && send_alertably(s, (WSABUF *)(ULONG_PTR)bufs, (DWORD)count, (DWORD *)(ULONG_PTR)sent, (DWORD)flags, &r))
+        return (UINT64)(INT64)r;
+    return w2u_pe_forward(w2u_pe_index_WSASendTo, "WSASendTo", s, bufs, count, sent, flags, to, tolen, ov, routine,
+                          a9, a10, a11);
+}
+
 UINT64 WINAPI w2u_pe_WSASend(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent, UINT64 flags, UINT64 ov,
                              UINT64 routine, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
 {
@@ -845,7 +873,7 @@ UINT64 WINAPI w2u_pe_WSASend(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent, U
  * goes on, and which closesocket from another thread ends (WSAEINTR); the
  * outcome is SO_ERROR's.  Another socket, or one that would not wait,
  * takes the plain call. */
-extern const unsigned w2u_pe_index_connect;
+extern const unsigned w2u_pe_index_connect, w2u_pe_index_WSAConnect;
 UINT64 WINAPI w2u_pe_ioctlsocket(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
                                  UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
 UINT64 WINAPI w2u_pe_getsockopt(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
@@ -857,14 +885,15 @@ static BOOL set_nonblocking(UINT64 s, u_long on)
     return (int)w2u_pe_ioctlsocket(s, (UINT64)(LONG)FIONBIO, (UINT64)(ULONG_PTR)&on, 0, 0, 0, 0, 0, 0, 0, 0, 0) == 0;
 }
 
-UINT64 WINAPI w2u_pe_connect(UINT64 s, UINT64 addr, UINT64 len, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
-                             UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+static UINT64 connect_alertably(unsigned index, const char *name, UINT64 s, UINT64 addr, UINT64 len, UINT64 a3,
+                                UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10,
+                                UINT64 a11)
 {
     struct w2u_forward_params p = { .args = { s } };
     if (!is_socket((HANDLE)(ULONG_PTR)s) || unix_call(unixlib, W2U_UNIX_CONNECT_WAITS, &p) || p.ret != 1 ||
         !set_nonblocking(s, 1))
-        return w2u_pe_forward(w2u_pe_index_connect, "connect", s, addr, len, a3, a4, a5, a6, a7, a8, a9, a10, a11);
-    UINT64 r = w2u_pe_forward(w2u_pe_index_connect, "connect", s, addr, len, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        return w2u_pe_forward(index, name, s, addr, len, a3, a4, a5, a6, a7, a8, a9, a10, a11);
+    UINT64 r = w2u_pe_forward(index, name, s, addr, len, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     DWORD e = GetLastError();
     set_nonblocking(s, 0);
     if ((int)r == 0 || e != WSAEWOULDBLOCK) {
@@ -885,6 +914,23 @@ UINT64 WINAPI w2u_pe_connect(UINT64 s, UINT64 addr, UINT64 len, UINT64 a3, UINT6
     }
     SetLastError(err);
     return err ? (UINT64)(INT64)SOCKET_ERROR : 0;
+}
+
+UINT64 WINAPI w2u_pe_connect(UINT64 s, UINT64 addr, UINT64 len, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                             UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+{
+    return connect_alertably(w2u_pe_index_connect, "connect", s, addr, len, a3, a4, a5, a6, a7, a8, a9, a10, a11);
+}
+
+/* WSAConnect without connect data or QOS is connect; with them, the plain
+ * call answers. */
+UINT64 WINAPI w2u_pe_WSAConnect(UINT64 s, UINT64 addr, UINT64 len, UINT64 caller, UINT64 callee, UINT64 sqos,
+                                UINT64 gqos, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+{
+    if (caller || callee || sqos || gqos)
+        return w2u_pe_forward(w2u_pe_index_WSAConnect, "WSAConnect", s, addr, len, caller, callee, sqos, gqos, a7, a8,
+                              a9, a10, a11);
+    return connect_alertably(w2u_pe_index_WSAConnect, "WSAConnect", s, addr, len, 0, 0, 0, 0, a7, a8, a9, a10, a11);
 }
 
 UINT64 w2u_pe_timed_out(void)
