@@ -815,14 +815,36 @@ static BOOL send_alertably(UINT64 s, WSABUF *bufs, DWORD count, DWORD *sent, DWO
     return TRUE;
 }
 
-UINT64 WINAPI w2u_pe_send(UINT64 s, UINT64 buf, UINT64 len, UINT64 flags, UINT64 a4, UINT64 a5, UINT64 a6,
-                          UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+/* send_alertably for the two shapes of the calls: one buffer (send,
+ * sendto), or WSABUFs and no OVERLAPPED (WSASend, WSASendTo); TRUE with
+ * the call's result in *ret when it took the call. */
+static BOOL send_one_alertably(UINT64 s, UINT64 buf, UINT64 len, UINT64 flags, UINT64 *ret)
 {
     WSABUF b = { (ULONG)len, (char *)(ULONG_PTR)buf };
     DWORD sent = 0;
     int r;
-    if ((int)len >= 0 && send_alertably(s, &b, 1, &sent, (DWORD)flags, &r))
-        return r == 0 ? (UINT64)sent : (UINT64)(INT64)SOCKET_ERROR;
+    if ((int)len < 0 || !send_alertably(s, &b, 1, &sent, (DWORD)flags, &r))
+        return FALSE;
+    *ret = r == 0 ? (UINT64)sent : (UINT64)(INT64)SOCKET_ERROR;
+    return TRUE;
+}
+
+static BOOL send_bufs_alertably(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent, UINT64 flags, UINT64 ov,
+                                UINT64 *ret)
+{
+    int r;
+    if (ov || !send_alertably(s, (WSABUF *)(ULONG_PTR)bufs, (DWORD)count, (DWORD *)(ULONG_PTR)sent, (DWORD)flags, &r))
+        return FALSE;
+    *ret = (UINT64)(INT64)r;
+    return TRUE;
+}
+
+UINT64 WINAPI w2u_pe_send(UINT64 s, UINT64 buf, UINT64 len, UINT64 flags, UINT64 a4, UINT64 a5, UINT64 a6,
+                          UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+{
+    UINT64 r;
+    if (send_one_alertably(s, buf, len, flags, &r))
+        return r;
     return w2u_pe_forward(w2u_pe_index_send, "send", s, buf, len, flags, a4, a5, a6, a7, a8, a9, a10, a11);
 }
 
@@ -833,23 +855,21 @@ extern const unsigned w2u_pe_index_sendto, w2u_pe_index_WSASendTo;
 UINT64 WINAPI w2u_pe_sendto(UINT64 s, UINT64 buf, UINT64 len, UINT64 flags, UINT64 to, UINT64 tolen, UINT64 a6,
                             UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
 {
-    WSABUF b = { (ULONG)len, (char *)(ULONG_PTR)buf };
-    DWORD sent = 0;
-    int r;
-    if ((int)len >= 0 && send_alertably(s, &b, 1, &sent, (DWORD)flags, &r))
-        return r == 0 ? (UINT64)sent : (UINT64)(INT64)SOCKET_ERROR;
+    UINT64 r;
+    if (send_one_alertably(s, buf, len, flags, &r))
+        return r;
     return w2u_pe_forward(w2u_pe_index_sendto, "sendto", s, buf, len, flags, to, tolen, a6, a7, a8, a9, a10, a11);
 }
 
 UINT64 WINAPI w2u_pe_WSASendTo(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent, UINT64 flags, UINT64 to,
                                UINT64 tolen, UINT64 ov, UINT64 routine, UINT64 a9, UINT64 a10, UINT64 a11)
 {
-    int r;
+    UINT64 r;
     if (routine)   /* a completion routine: it needs the calling thread */
         return w2u_pe_forward_routine(w2u_pe_index_WSASendTo, "WSASendTo", s, bufs, count, sent, flags, to, tolen,
                                       ov, routine, a9, a10, a11);
-    if (!ov && send_alertably(s, (WSABUF *)(ULONG_PTR)bufs, (DWORD)count, (DWORD *)(ULONG_PTR)sent, (DWORD)flags, &r))
-        return (UINT64)(INT64)r;
+    if (send_bufs_alertably(s, bufs, count, sent, flags, ov, &r))
+        return r;
     return w2u_pe_forward(w2u_pe_index_WSASendTo, "WSASendTo", s, bufs, count, sent, flags, to, tolen, ov, routine,
                           a9, a10, a11);
 }
@@ -857,12 +877,12 @@ UINT64 WINAPI w2u_pe_WSASendTo(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent,
 UINT64 WINAPI w2u_pe_WSASend(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent, UINT64 flags, UINT64 ov,
                              UINT64 routine, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
 {
-    int r;
+    UINT64 r;
     if (routine)   /* a completion routine: it needs the calling thread */
         return w2u_pe_forward_routine(w2u_pe_index_WSASend, "WSASend", s, bufs, count, sent, flags, ov, routine,
                                       a7, a8, a9, a10, a11);
-    if (!ov && send_alertably(s, (WSABUF *)(ULONG_PTR)bufs, (DWORD)count, (DWORD *)(ULONG_PTR)sent, (DWORD)flags, &r))
-        return (UINT64)(INT64)r;
+    if (send_bufs_alertably(s, bufs, count, sent, flags, ov, &r))
+        return r;
     return w2u_pe_forward(w2u_pe_index_WSASend, "WSASend", s, bufs, count, sent, flags, ov, routine, a7, a8, a9,
                           a10, a11);
 }
