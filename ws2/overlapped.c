@@ -95,7 +95,7 @@ struct ov_req {
     struct iovec iov_inline[INLINE_BUFS];
     unsigned nbufs;                  /* the program's buffers (iov's entries) */
     char *flat;                      /* a datagram of more than IOV_PER_CALL buffers: its one copy */
-    struct iovec flat_iov;
+    struct iovec flat_iov;           /* ... as the message's iovec (advanced by sends, so not the owner) */
     struct iovec *pos;               /* sends: what is left */
     size_t left;
     size_t done;
@@ -388,12 +388,6 @@ static void recv_done(struct ur_req *ur, int res, uint32_t flags)
     finish(r, recv_outcome(r, res), res < 0 ? 0 : (uintptr_t)res, false);
 }
 
-/* How many of n iovecs one sendmsg/recvmsg takes (see IOV_PER_CALL). */
-static size_t per_call(size_t n)
-{
-    return n < IOV_PER_CALL ? n : IOV_PER_CALL;
-}
-
 /* A send step moved n bytes: true when its buffers are all sent; else
  * the message now covers what is left, ready to submit again. */
 static bool sent_all(struct ov_req *r, size_t n)
@@ -401,7 +395,7 @@ static bool sent_all(struct ov_req *r, size_t n)
     r->done += n;
     ws2_iov_advance(&r->pos, &r->left, n);
     r->msg.msg_iov = r->pos;
-    r->msg.msg_iovlen = per_call(r->left);
+    r->msg.msg_iovlen = ws2_iov_step(r->left);
     return !r->left;
 }
 
@@ -570,12 +564,10 @@ static bool recv_inline_now(struct ov_req *q, uint32_t *status)
  * buffers at the end (recv_outcome). */
 static int flatten(struct ov_req *q, size_t total)
 {
-    size_t len = q->send || total < BOUNCE_MAX ? total : BOUNCE_MAX;
-    if (!(q->flat = malloc(len ? len : 1)))
-        return -W2U_WSAENOBUFS;
-    if (q->send && !ws2_iov_gather(q->flat, q->iov, q->nbufs))
-        return -W2U_WSAEFAULT;
-    q->flat_iov = (struct iovec){ q->flat, len };
+    int r = ws2_iov_flatten(q->iov, q->nbufs, total, q->send, &q->flat_iov);
+    if (r < 0)
+        return r;
+    q->flat = q->flat_iov.iov_base;
     q->msg.msg_iov = q->pos = &q->flat_iov;
     q->msg.msg_iovlen = q->left = 1;
     return 0;
@@ -664,7 +656,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     }
     q->nbufs = op->count;
     q->msg.msg_iov = q->iov;
-    q->msg.msg_iovlen = per_call(op->count);
+    q->msg.msg_iovlen = ws2_iov_step(op->count);
     q->want = total;
     q->pos = q->iov;
     q->left = op->count;
@@ -1169,7 +1161,7 @@ static void connect_done(struct ur_req *ur, int res, uint32_t flags)
     }
     memset(&r->msg, 0, sizeof(r->msg));
     r->msg.msg_iov = r->pos;
-    r->msg.msg_iovlen = per_call(r->left);
+    r->msg.msg_iovlen = ws2_iov_step(r->left);
     int e = submit(r);
     if (e < 0)
         finish(r, w2u_errno_to_status(-e), r->done, false);

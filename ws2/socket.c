@@ -701,22 +701,30 @@ int ws2_make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, 
 
 size_t ws2_iov_per_call(const struct iovec *iov, size_t count, size_t *bytes)
 {
-    size_t k = count < IOV_PER_CALL ? count : IOV_PER_CALL;
+    size_t k = ws2_iov_step(count);
     *bytes = 0;
     for (size_t i = 0; i < k; i++)
         *bytes += iov[i].iov_len;
     return k;
 }
 
-bool ws2_iov_gather(char *flat, const struct iovec *iov, size_t count)
+int ws2_iov_flatten(const struct iovec *iov, size_t count, size_t total, bool send, struct iovec *one)
 {
-    for (size_t i = 0; i < count; i++) {
-        if (!w2u_user_readable(iov[i].iov_base, iov[i].iov_len))
-            return false;
-        memcpy(flat, iov[i].iov_base, iov[i].iov_len);
-        flat += iov[i].iov_len;
+    size_t len = send || total < BOUNCE_MAX ? total : BOUNCE_MAX;
+    char *flat = malloc(len ? len : 1), *at = flat;
+    *one = (struct iovec){ flat, len };
+    if (!flat)
+        return -W2U_WSAENOBUFS;
+    for (size_t i = 0; send && i < count; i++) {
+        if (!w2u_user_readable(iov[i].iov_base, iov[i].iov_len)) {
+            free(flat);
+            one->iov_base = NULL;
+            return -W2U_WSAEFAULT;
+        }
+        memcpy(at, iov[i].iov_base, iov[i].iov_len);
+        at += iov[i].iov_len;
     }
-    return true;
+    return 0;
 }
 
 bool ws2_iov_scatter(const struct iovec *iov, size_t count, const char *flat, size_t n)
@@ -761,12 +769,11 @@ void ws2_iov_advance(struct iovec **iov, size_t *count, size_t n)
 static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
                      const void *addr, int addrlen, const void *control, uint32_t control_len)
 {
-    struct iovec stack[INLINE_IOVS], *iovs = iov_space(stack, count), *iov = iovs;
+    struct iovec stack[INLINE_IOVS], *iovs = iov_space(stack, count), *iov = iovs, one = { 0 };
     struct sockaddr_storage ss;
     struct msghdr msg = { 0 };
     size_t total, sent = 0, left = count;
     _Alignas(struct cmsghdr) char cbuf[MAX_CONTROL];
-    char *flat = NULL;
     int r = 0;
     if (!iovs)
         return -W2U_WSAENOBUFS;
@@ -801,15 +808,9 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         msg.msg_namelen = sl;
     }
     if (s->type != SOCK_STREAM && count > IOV_PER_CALL) {
-        if (!(flat = malloc(total ? total : 1))) {
-            r = -W2U_WSAENOBUFS;
+        if ((r = ws2_iov_flatten(iovs, count, total, true, &one)) < 0)
             goto out;
-        }
-        if (!ws2_iov_gather(flat, iovs, count)) {
-            r = -W2U_WSAEFAULT;
-            goto out;
-        }
-        iovs[0] = (struct iovec){ flat, total };
+        iov = &one;
         left = 1;
     }
     int lflags = MSG_NOSIGNAL | (flags & W2U_MSG_OOB ? MSG_OOB : 0) |
@@ -860,7 +861,7 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         }
     }
 out:
-    free(flat);
+    free(one.iov_base);
     if (iovs != stack)
         free(iovs);
     return r;
@@ -883,11 +884,10 @@ struct recv_ctl {
 static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int *flags,
                      void *addr, int *addrlen, const struct recv_ctl *ctl)
 {
-    struct iovec stack[INLINE_IOVS], *iov = iov_space(stack, count), one;
+    struct iovec stack[INLINE_IOVS], *iov = iov_space(stack, count), one = { 0 };
     struct sockaddr_storage ss;
     _Alignas(struct cmsghdr) char cbuf[MAX_CONTROL];
     size_t total;
-    char *flat = NULL;
     int in = flags ? *flags : 0;
     int r = 0;
     if (!iov)
@@ -917,14 +917,11 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
     }
     /* A stream receive may take less than its buffers hold; a datagram
      * comes whole, past IOV_PER_CALL buffers through one flat copy. */
-    size_t step, calls = ws2_iov_per_call(iov, count, &step);
+    size_t calls = ws2_iov_step(count);
     struct iovec *into = iov;
     if (s->type != SOCK_STREAM && count > IOV_PER_CALL) {
-        one.iov_len = total < BOUNCE_MAX ? total : BOUNCE_MAX;
-        if (!(flat = one.iov_base = malloc(one.iov_len ? one.iov_len : 1))) {
-            r = -W2U_WSAENOBUFS;
+        if ((r = ws2_iov_flatten(iov, count, total, false, &one)) < 0)
             goto out;
-        }
         into = &one;
         calls = 1;
     }
@@ -938,7 +935,7 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
             msg.msg_controllen = ws2_cmsg_space(ctl->len);
         }
         ssize_t n = ws2_recvmsg(s->fd, &msg, lflags | MSG_DONTWAIT);
-        if (n >= 0 && flat && !ws2_iov_scatter(iov, count, flat, (size_t)n)) {
+        if (n >= 0 && one.iov_base && !ws2_iov_scatter(iov, count, one.iov_base, (size_t)n)) {
             r = -W2U_WSAEFAULT;
             break;
         }
@@ -977,7 +974,7 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
     /* Any receive re-enables FD_READ (FD_OOB for urgent data). */
     ws2_es_reenable(s, (in & W2U_MSG_OOB) ? W2U_FD_OOB : W2U_FD_READ);
 out:
-    free(flat);
+    free(one.iov_base);
     if (iov != stack)
         free(iov);
     return r;

@@ -12,7 +12,7 @@
  * sends 1,025 in one WSASend and its tests count the calls); Linux takes
  * IOV_PER_CALL iovecs per system call.  A stream goes IOV_PER_CALL
  * buffers at a time; a datagram, one message, goes past that through one
- * flat copy (ws2_iov_gather, ws2_iov_scatter). */
+ * flat copy (ws2_iov_flatten, ws2_iov_scatter). */
 #define IOV_PER_CALL 1024u
 #define INLINE_IOVS 64   /* a synchronous call's iovecs on its stack */
 /* The most a receive takes through a bounce buffer: a stream receive may
@@ -115,12 +115,20 @@ int ws2_socket_wake_fd(struct ws2_socket *s);
  * NULL buffer with a length (socket.c). */
 struct iovec;
 int ws2_make_iov(const struct ws2_buf *bufs, unsigned count, struct iovec *iov, size_t *total);
-/* How many of count iovecs one system call takes, and their bytes. */
+/* How many of n iovecs one system call takes. */
+static inline size_t ws2_iov_step(size_t n)
+{
+    return n < IOV_PER_CALL ? n : IOV_PER_CALL;
+}
+/* The same, and their bytes. */
 size_t ws2_iov_per_call(const struct iovec *iov, size_t count, size_t *bytes);
-/* A datagram of more than IOV_PER_CALL buffers: copies them into flat
- * (false: one the program may not read), or spreads n bytes of flat over
- * them (false: one it may not write). */
-bool ws2_iov_gather(char *flat, const struct iovec *iov, size_t count);
+/* A datagram of more than IOV_PER_CALL buffers as one message: *one gets
+ * a buffer of its own, for a send its total bytes gathered from iov, for
+ * a receive up to BOUNCE_MAX of them; 0, or -WSAENOBUFS, or -WSAEFAULT
+ * when the program may not read a buffer (one->iov_base then NULL).  The
+ * caller frees one->iov_base; a receive's bytes go back to the buffers
+ * with ws2_iov_scatter (false: one the program may not write). */
+int ws2_iov_flatten(const struct iovec *iov, size_t count, size_t total, bool send, struct iovec *one);
 bool ws2_iov_scatter(const struct iovec *iov, size_t count, const char *flat, size_t n);
 /* recvmsg(2), except that a fault on memory the host says the program may
  * write (ws2_host_kernel_write) is retried through a bounce buffer, as
