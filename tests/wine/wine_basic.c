@@ -303,6 +303,46 @@ static void select_runs_apcs(void)
     closesocket(l);
 }
 
+static void WINAPI close_apc(ULONG_PTR arg)
+{
+    closesocket((SOCKET)arg);
+}
+
+/* A socket closed while select waits for it ends the wait: asked in the
+ * read set it is readable; asked only for anything else the call fails
+ * (WSAENOTSOCK) and leaves no socket in the sets.  The close here comes
+ * from an APC, which runs inside select's alertable wait (and, in
+ * ws2uring under Wine, between two of its slices). */
+static void select_closed_meanwhile(BOOL read, const char *name)
+{
+    struct sockaddr_storage a;
+    int len;
+    SOCKET l = listening(AF_INET, &a, &len), c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    BOOL ok = l != INVALID_SOCKET && c != INVALID_SOCKET && !connect(c, (struct sockaddr *)&a, len);
+    SOCKET peer = ok ? accept(l, NULL, NULL) : INVALID_SOCKET;
+    fd_set rd, ex;
+    FD_ZERO(&rd);
+    FD_ZERO(&ex);
+    FD_SET(c, &ex);
+    if (read)
+        FD_SET(c, &rd);
+    struct timeval tv = { 2, 0 };
+    DWORD start = GetTickCount();
+    ok = ok && peer != INVALID_SOCKET && QueueUserAPC(close_apc, GetCurrentThread(), (ULONG_PTR)c);
+    SetLastError(0xdeadbeef);
+    int r = ok ? select(0, &rd, NULL, &ex, &tv) : -2;
+    DWORD e = GetLastError(), took = GetTickCount() - start;
+    printf("# %s: select %d error %lu, read %u except %u, %lu ms\n", name, r, e, rd.fd_count, ex.fd_count, took);
+    if (read)
+        ok = r == 1 && rd.fd_count == 1 && rd.fd_array[0] == c && ex.fd_count == 0;
+    else
+        ok = r == SOCKET_ERROR && e == WSAENOTSOCK && rd.fd_count == 0 && ex.fd_count == 0;
+    check(ok && took < 1500, name,
+          read ? "readable in the read set, nowhere else, at once" : "WSAENOTSOCK, no socket in the sets, at once");
+    closesocket(peer);
+    closesocket(l);
+}
+
 /* A thread blocked in recv: another can suspend it (SuspendThread, then
  * GetThreadContext, which needs the thread really stopped: a runtime's
  * garbage collector does this) and resume it, after which the recv gets
@@ -703,6 +743,8 @@ int main(int argc, char **argv)
     async_select();
     async_select_connect_order();
     select_runs_apcs();
+    select_closed_meanwhile(FALSE, "select-closed-except");
+    select_closed_meanwhile(TRUE, "select-closed-read");
     blocking_calls();
     blocking_sends();
     blocking_connect(FALSE, "apc-blocked-connect");

@@ -1786,6 +1786,86 @@ static size_t set_size(const struct any_fd_set *set)
     return set ? sizeof(u_int) + set->fd_count * sizeof(SOCKET) : 0;
 }
 
+static int select_once(int nfds, void *rd, void *wr, void *ex, const struct timeval *t)
+{
+    return (int)w2u_pe_forward(w2u_pe_index_select, "select", (UINT64)nfds, (UINT64)(ULONG_PTR)rd,
+                               (UINT64)(ULONG_PTR)wr, (UINT64)(ULONG_PTR)ex, (UINT64)(ULONG_PTR)t, 0, 0, 0, 0, 0, 0,
+                               0);
+}
+
+static const struct timeval select_now = { 0, 0 };
+
+static BOOL socket_gone(SOCKET s)
+{
+    fd_set one = { 1, { s } };
+    return select_once(0, &one, NULL, NULL, &select_now) < 0 && GetLastError() == WSAENOTSOCK;
+}
+
+static BOOL listed(const SOCKET *list, u_int n, SOCKET s)
+{
+    for (u_int i = 0; i < n; i++)
+        if (list[i] == s)
+            return TRUE;
+    return FALSE;
+}
+
+/* A slice after the first found a socket gone: it was closed during the
+ * wait, between two slices.  select answers as Windows does when a close
+ * ends its wait (ws2uring's select_output, within a slice, does the
+ * same): a closed socket is readable if the read set asked for it; one
+ * asked for anything else fails the call (WSAENOTSOCK) with every set
+ * emptied; the sockets still open report what they have now.  The sets
+ * hold the program's sets as given (a failed select writes none). */
+static int closed_between_slices(struct any_fd_set *sets[3])
+{
+    u_int max = sets[0] ? sets[0]->fd_count : 0, ngone = 0;
+    SOCKET stack[64], *gone = max > 64 ? HeapAlloc(GetProcessHeap(), 0, max * sizeof(SOCKET)) : stack;
+    BOOL refused = FALSE, left = FALSE;
+    if (!gone) {
+        SetLastError(WSAENOBUFS);
+        return SOCKET_ERROR;
+    }
+    /* The read set first, so that a socket closed there is known when it
+     * comes again in another set. */
+    for (int k = 0; k < 3; k++) {
+        for (u_int i = 0; sets[k] && i < sets[k]->fd_count;) {
+            SOCKET s = sets[k]->fd_array[i];
+            if (!socket_gone(s)) {
+                i++;
+                continue;
+            }
+            if (k == 0)
+                gone[ngone++] = s;
+            else if (!listed(gone, ngone, s))
+                refused = TRUE;
+            sets[k]->fd_array[i] = sets[k]->fd_array[--sets[k]->fd_count];   /* select reorders them anyway */
+        }
+        left = left || (sets[k] && sets[k]->fd_count);
+    }
+    int n = 0;
+    if (refused || !left) {
+        for (int k = 0; k < 3; k++)
+            if (sets[k])
+                sets[k]->fd_count = 0;
+    } else {
+        n = select_once(0, sets[0], sets[1], sets[2], &select_now);
+    }
+    if (refused) {
+        SetLastError(WSAENOTSOCK);
+        n = SOCKET_ERROR;
+    }
+    for (u_int i = 0; n >= 0 && i < ngone; i++)
+        if (!listed(sets[0]->fd_array, sets[0]->fd_count, gone[i])) {
+            sets[0]->fd_array[sets[0]->fd_count++] = gone[i];
+            n++;
+        }
+    if (n >= 0)
+        SetLastError(0);
+    if (gone != stack)
+        HeapFree(GetProcessHeap(), 0, gone);
+    return n;
+}
+
 int WINAPI w2u_pe_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timeval *timeout)
 {
     struct any_fd_set *sets[3] = { (struct any_fd_set *)rd, (struct any_fd_set *)wr, (struct any_fd_set *)ex };
@@ -1805,16 +1885,18 @@ int WINAPI w2u_pe_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const str
                                        : 0;
     DWORD ms = !timeout ? INFINITE : want >= INFINITE ? INFINITE - 1 : (DWORD)want;
     DWORD start = GetTickCount();
+    BOOL first = TRUE;
     int r;
     for (;;) {
         DWORD slice = sliced ? slice_of(ms, GetTickCount() - start) : 0;
         struct timeval tv = { (long)(slice / 1000), (long)(slice % 1000) * 1000 };
         const struct timeval *t = sliced ? &tv : timeout;
-        r = (int)w2u_pe_forward(w2u_pe_index_select, "select", (UINT64)nfds, (UINT64)(ULONG_PTR)rd,
-                                (UINT64)(ULONG_PTR)wr, (UINT64)(ULONG_PTR)ex, (UINT64)(ULONG_PTR)t, 0, 0, 0, 0, 0, 0,
-                                0);
+        r = select_once(nfds, rd, wr, ex, t);
+        if (r < 0 && !first && GetLastError() == WSAENOTSOCK)
+            r = closed_between_slices(sets);
         if (!sliced || r != 0)
             break;
+        first = FALSE;
         SleepEx(0, TRUE);                       /* it waited: the thread's APCs run */
         if (slice < WAIT_SLICE_MS)
             break;
