@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
+#include "linux_helper.h"
 #include "suite_main.h"
 
 static void start(void)
@@ -2037,7 +2038,6 @@ END_TEST
 
 /* ---- TransmitFile ---------------------------------------------------------------------------- */
 
-int ws2_test_unlink(const char *path);
 
 static unsigned char pattern_byte(size_t i)
 {

@@ -13,10 +13,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "linux_helper.h"
 #include "suite_main.h"
-
-/* Removes a file (Linux side; this file cannot include unistd.h). */
-int ws2_test_unlink(const char *path);
 
 static void start(void)
 {
@@ -2320,6 +2318,104 @@ START_TEST(test_connect_time_after_blocking_connect)
 }
 END_TEST
 
+/* The child's side: opens the duplicate it is given (twice: once only
+ * works) and sends on it; listening, it accepts a connection instead. */
+static int open_given_duplicate(int from)
+{
+    WSAPROTOCOL_INFOW info;
+    if (ws2_test_read(from, &info, sizeof(info)) != (long)sizeof(info))
+        return 1;
+    SOCKET d = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, 0);
+    if (d == INVALID_SOCKET)
+        return 2;
+    if (WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, 0) != INVALID_SOCKET ||
+        WSAGetLastError() != WSAEINVAL)
+        return 3;
+    BOOL listening = FALSE;
+    int len = sizeof(listening);
+    if (getsockopt(d, SOL_SOCKET, SO_ACCEPTCONN, (char *)&listening, &len))
+        return 4;
+    SOCKET a = listening ? accept(d, NULL, NULL) : d;
+    if (a == INVALID_SOCKET || send(a, "kid", 3, 0) != 3)
+        return 5;
+    return 0;
+}
+
+/* WSADuplicateSocket into another process: its WSASocket gets the same
+ * socket, connected or listening, while this process has closed its own
+ * (here the other process is a forked child, Linux's id being the
+ * process id natively). */
+START_TEST(test_duplicate_socket_into_another_process)
+{
+    start();
+    for (int listening = 0; listening < 2; listening++) {
+        SOCKET c, s, l = INVALID_SOCKET;
+        struct sockaddr_storage ss;
+        int len, fds[2];
+        if (listening) {
+            l = listener(AF_INET, &ss, &len);
+        } else {
+            tcp_pair(AF_INET, &c, &s);
+        }
+        ck_assert_int_eq(ws2_test_pipe(fds), 0);
+        int child = ws2_test_fork();
+        ck_assert_int_ge(child, 0);
+        if (child == 0)
+            ws2_test_exit(open_given_duplicate(fds[0]));
+        WSAPROTOCOL_INFOW info;
+        ck_assert_int_eq(WSADuplicateSocketW(listening ? l : c, (DWORD)child, &info), 0);
+        ck_assert_int_eq(closesocket(listening ? l : c), 0);     /* the duplicate keeps it */
+        ck_assert_int_eq(ws2_test_write(fds[1], &info, sizeof(info)), sizeof(info));
+        if (listening) {
+            s = socket(AF_INET, SOCK_STREAM, 0);
+            ck_assert_int_eq(connect(s, (struct sockaddr *)&ss, len), 0);
+        }
+        char buf[8];
+        ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 3);
+        ck_assert(!memcmp(buf, "kid", 3));
+        ck_assert_int_eq(ws2_test_wait_exit(child), 0);
+        /* The child's copy went with it, and this process's before. */
+        ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 0);
+        closesocket(s);
+    }
+    /* A process that duplicates its socket for this one and ends at once:
+     * the duplicate still opens here, as on Windows. */
+    struct sockaddr_storage ss;
+    int len, fds[2];
+    SOCKET l = listener(AF_INET, &ss, &len);
+    ck_assert_int_eq(ws2_test_pipe(fds), 0);
+    int child = ws2_test_fork();
+    if (child == 0) {
+        WSAPROTOCOL_INFOW mine;
+        SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+        int ok = !connect(c, (struct sockaddr *)&ss, len) &&
+                 !WSADuplicateSocketW(c, (DWORD)ws2_test_parent(), &mine) &&
+                 ws2_test_write(fds[1], &mine, sizeof(mine)) == (long)sizeof(mine);
+        ws2_test_exit(ok ? 0 : 1);
+    }
+    WSAPROTOCOL_INFOW info;
+    ck_assert_int_eq(ws2_test_wait_exit(child), 0);
+    ck_assert_int_eq(ws2_test_read(fds[0], &info, sizeof(info)), sizeof(info));
+    SOCKET s = accept(l, NULL, NULL), d;
+    d = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, 0);
+    ck_assert(d != INVALID_SOCKET);
+    char buf[8];
+    ck_assert_int_eq(send(d, "late", 4, 0), 4);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 4);
+    closesocket(d);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 0);
+    /* Nothing to open from a process with no keeper. */
+    info.dwServiceFlags3 = (DWORD)child;
+    info.dwServiceFlags4 ^= 1;
+    ck_assert(WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, 0) ==
+              INVALID_SOCKET);
+    ck_assert_int_eq(WSAGetLastError(), WSAEINVAL);
+    closesocket(s);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
 /* WSADuplicateSocket checks the socket, then the process id, then the
  * buffer; the duplicate is the same connection. */
 START_TEST(test_duplicate_socket_argument_order)
@@ -3256,6 +3352,7 @@ int main(void)
     tcase_add_test(tc, test_success_clears_last_error_and_options_as_windows);
     tcase_add_test(tc, test_connect_time_after_blocking_connect);
     tcase_add_test(tc, test_duplicate_socket_argument_order);
+    tcase_add_test(tc, test_duplicate_socket_into_another_process);
     tcase_add_test(tc, test_lookup_service_rules_and_results);
     tcase_add_test(tc, test_bad_pointers_fail_with_wsaefault);
     suite_add_tcase(s, tc);

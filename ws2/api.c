@@ -146,7 +146,7 @@ int ws2_enum_network_events(uintptr_t h, uintptr_t event, struct ws2_network_eve
     DISPATCH(h, enum_network_events, event, out);
 }
 
-int ws2_duplicate_prepare(uintptr_t h, uint32_t pid, uint64_t *token)
+int ws2_duplicate_prepare(uintptr_t h, uint32_t pid, struct ws2_dup_token *token)
 {
     DISPATCH(h, duplicate, pid, token);
 }

@@ -122,7 +122,7 @@ int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len)
 #define DUPLICATE_SOCKET(fill, s, pid, info)                                       \
     do {                                                                    \
         const struct ws2_catalog_entry *e_;                                 \
-        uint64_t token_;                                                    \
+        struct ws2_dup_token token_;                                        \
         int r_ = ws2_socket_entry((s), &e_);                                \
         if (r_ == 0 && !(pid))                                              \
             r_ = -W2U_WSAEINVAL;                                            \
@@ -133,7 +133,9 @@ int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len)
         if (r_ < 0)                                                         \
             return result_error(-r_);                                       \
         fill((info), e_);                                                   \
-        (info)->dwProviderReserved = (DWORD)token_;                         \
+        (info)->dwProviderReserved = token_.id;                             \
+        (info)->dwServiceFlags3 = token_.pid;                               \
+        (info)->dwServiceFlags4 = token_.nonce;                             \
         return ws2_result(0);                                               \
     } while (0)
 

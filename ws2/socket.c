@@ -6,7 +6,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -19,8 +18,7 @@
 #include "ws2.h"
 #include "ws2_private.h"
 
-/* errno of the last system call as a negative WSA error. */
-static int wsa_errno(void)
+int ws2_errno(void)
 {
     return -(int)w2u_errno_to_wsa(errno);
 }
@@ -120,7 +118,7 @@ int ws2_socket_entry(uintptr_t h, const struct ws2_catalog_entry **entry)
 }
 
 /* Wraps fd in a new socket object and handle. */
-static int socket_new(int fd, int family, int type, int protocol, uint32_t flags, uintptr_t *out,
+int ws2_socket_new(int fd, int family, int type, int protocol, uint32_t flags, uintptr_t *out,
                       struct ws2_socket **sock)
 {
     struct ws2_socket *s = calloc(1, sizeof(*s));
@@ -150,116 +148,58 @@ static int socket_new(int fd, int family, int type, int protocol, uint32_t flags
     return 0;
 }
 
-/* The options ws2uring keeps itself rather than in the kernel, from one
- * socket to a new one nobody else sees yet (an accepted socket, a
- * duplicate). */
-static void copy_kept_options(struct ws2_socket *to, struct ws2_socket *from)
+/* The options ws2uring keeps itself rather than in the kernel, onto a
+ * socket nobody else sees yet (an accepted socket, a duplicate). */
+static void put_kept_options(struct ws2_socket *to, const struct ws2_socket_state *st)
 {
-    pthread_mutex_lock(&from->lock);
-    to->reuse = from->reuse;
-    to->rcvbuf = from->rcvbuf;
-    to->sndbuf = from->sndbuf;
-    to->rcvtimeo = from->rcvtimeo;
-    to->sndtimeo = from->sndtimeo;
-    to->debug = from->debug;
-    pthread_mutex_unlock(&from->lock);
+    to->reuse = st->reuse;
+    to->debug = st->debug;
+    to->rcvbuf = st->rcvbuf;
+    to->sndbuf = st->sndbuf;
+    to->rcvtimeo = st->rcvtimeo;
+    to->sndtimeo = st->sndtimeo;
 }
 
-/* ---- WSADuplicateSocket within the process --------------------------------------- */
-
-#define MAX_DUPS 256
-
-static pthread_mutex_t dup_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct { uint32_t token; struct ws2_socket *sock; } dups[MAX_DUPS];
-static uint32_t next_token = 1;
-
-/* The process id programs know this process by: Linux's, or the host's
- * (under Wine, Wine's own GetCurrentProcessId, which the host tells). */
-static _Atomic uint32_t host_pid;
-
-W2U_EXPORT void ws2uring_host_process_id(uint32_t pid)
+/* What a duplicate of a socket (duplicate.c) takes from it, under its lock. */
+void ws2_socket_state_get(struct ws2_socket *s, struct ws2_socket_state *st)
 {
-    atomic_store(&host_pid, pid);
+    *st = (struct ws2_socket_state){ .family = s->family, .type = s->type, .protocol = s->protocol,
+                                     .flags = s->flags };
+    pthread_mutex_lock(&s->lock);
+    st->bound = s->bound;
+    st->listening = s->listening;
+    st->connected = s->connected;
+    st->connecting = s->connecting;
+    st->shut_send = s->shut_send;
+    st->shut_recv = s->shut_recv;
+    st->reuse = s->reuse;
+    st->debug = s->debug;
+    st->rcvbuf = s->rcvbuf;
+    st->sndbuf = s->sndbuf;
+    st->rcvtimeo = s->rcvtimeo;
+    st->sndtimeo = s->sndtimeo;
+    pthread_mutex_unlock(&s->lock);
+    st->nonblocking = atomic_load(&s->nonblocking);
 }
 
-int wsp_duplicate(struct ws2_socket *s, uint32_t pid, uint64_t *token)
+int ws2_socket_adopt(int fd, const struct ws2_socket_state *st, uintptr_t *out, struct ws2_socket **sock)
 {
-    uint32_t self = atomic_load(&host_pid);
-    if (!self)
-        self = (uint32_t)getpid();
-    if (pid != self) {
-        /* A process that does not exist is WSAEINVAL (a host checks its own
-         * ids before asking); another one cannot receive a Linux
-         * descriptor this way. */
-        if ((int32_t)pid <= 0 || (!atomic_load(&host_pid) && kill((pid_t)pid, 0) < 0 && errno == ESRCH))
-            return -W2U_WSAEINVAL;
-        w2u_log("WSADuplicateSocket for another process (%u) is not supported", pid);
-        return -W2U_WSAEOPNOTSUPP;
-    }
-    w2u_object_ref(&s->obj);          /* the duplicate slot's own reference */
-    pthread_mutex_lock(&dup_lock);
-    uint32_t t = next_token++;
-    if (!next_token)
-        next_token = 1;
-    unsigned slot = t % MAX_DUPS;
-    struct ws2_socket *old = dups[slot].sock;   /* an unused duplicate, oldest */
-    dups[slot].token = t;
-    dups[slot].sock = s;                         /* keeps our reference */
-    pthread_mutex_unlock(&dup_lock);
-    if (old)
-        ws2_socket_put(old);
-    *token = t;
-    return 0;
-}
-
-int ws2_duplicate_open(uint64_t token, uintptr_t *out)
-{
-    int r = ws2_check_started();
+    struct ws2_socket *ns;
+    int r = ws2_socket_new(fd, st->family, st->type, st->protocol, st->flags, out, &ns);
     if (r < 0)
         return r;
-    pthread_mutex_lock(&dup_lock);
-    unsigned slot = (uint32_t)token % MAX_DUPS;
-    struct ws2_socket *s = NULL;
-    if (token && dups[slot].token == (uint32_t)token) {
-        s = dups[slot].sock;          /* each duplicate opens once */
-        dups[slot].sock = NULL;
-        dups[slot].token = 0;
-    }
-    pthread_mutex_unlock(&dup_lock);
-    if (!s)
-        return -W2U_WSAEINVAL;
-    /* Under a host whose program holds aliases (Wine), the duplicate is
-     * the same socket under a name of its own, as on Windows: the host
-     * gives it its own alias, and the socket closes with its last name. */
-    if (ws2_host_reset_event && !atomic_load(&s->closing)) {
-        atomic_fetch_add(&s->names, 1);
-        *out = s->obj.handle;
-        ws2_socket_put(s);
-        return 0;
-    }
-    int fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
-    struct ws2_socket *ns;
-    if (fd < 0)
-        r = wsa_errno();
-    else if ((r = socket_new(fd, s->family, s->type, s->protocol, s->flags, out, &ns)) == 0) {
-        /* The same connection: its state and options come along, the
-         * handle is new. */
-        copy_kept_options(ns, s);
-        pthread_mutex_lock(&s->lock);
-        ns->bound = s->bound;
-        ns->listening = s->listening;
-        ns->connected = s->connected;
-        ns->connecting = s->connecting;
-        ns->shut_send = s->shut_send;
-        ns->shut_recv = s->shut_recv;
-        atomic_store(&ns->nonblocking, atomic_load(&s->nonblocking));
-        pthread_mutex_unlock(&s->lock);
-        /* And its completion port: the duplicate's I/O completes there,
-         * with the same key, as Windows' one socket behind both. */
-        iocp_binding_copy(&ns->binding, &s->binding);
-    }
-    ws2_socket_put(s);
-    return r;
+    /* Nobody else sees it yet: no lock needed. */
+    ns->bound = st->bound;
+    ns->listening = st->listening;
+    ns->connected = st->connected;
+    ns->connecting = st->connecting;
+    ns->shut_send = st->shut_send;
+    ns->shut_recv = st->shut_recv;
+    put_kept_options(ns, st);
+    atomic_store(&ns->nonblocking, st->nonblocking);
+    if (sock)
+        *sock = ns;
+    return 0;
 }
 
 /* WSPSocket: the API layer has checked the arguments and picked e
@@ -269,14 +209,14 @@ int wsp_socket(const struct ws2_catalog_entry *e, int protocol, uint32_t flags, 
     int family = ws2_af_to_linux(e->af);
     int fd = socket(family, e->type | SOCK_NONBLOCK | SOCK_CLOEXEC, family == AF_UNIX ? 0 : protocol);
     if (fd < 0)
-        return errno == EPERM ? -W2U_WSAEACCES : wsa_errno();
+        return errno == EPERM ? -W2U_WSAEACCES : ws2_errno();
     if (family == AF_INET6) {
         /* Windows' default: an IPv6 socket does not take IPv4 traffic. */
         int one = 1;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     }
     ws2_bind_prepare_fd(fd, family);
-    return socket_new(fd, family, e->type, family == AF_UNIX ? 0 : protocol, flags, out, NULL);
+    return ws2_socket_new(fd, family, e->type, family == AF_UNIX ? 0 : protocol, flags, out, NULL);
 }
 
 int ws2_close(uintptr_t h)
@@ -335,7 +275,7 @@ static int wait_socket(struct ws2_socket *s, short events, uint32_t timeout_ms)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            r = wsa_errno();
+            r = ws2_errno();
             break;
         }
         if (n > 0 && !(p[1].fd >= 0 && p[1].revents)) {
@@ -423,7 +363,7 @@ int wsp_listen(struct ws2_socket *s, int backlog)
     else if (!s->bound)
         r = -W2U_WSAEINVAL;      /* Linux would bind a port; Windows refuses */
     else if (listen(s->fd, backlog < 0 ? 0 : backlog > 4096 ? 4096 : backlog) < 0)
-        r = wsa_errno();
+        r = ws2_errno();
     else
         s->listening = true;
     pthread_mutex_unlock(&s->lock);
@@ -464,7 +404,7 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
         sl = sizeof(ss);
         int fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            r = socket_new(fd, s->family, s->type, s->protocol, s->flags, out, &ns);
+            r = ws2_socket_new(fd, s->family, s->type, s->protocol, s->flags, out, &ns);
             if (r < 0)
                 break;
             /* The accepted socket takes the listening socket's properties. */
@@ -472,7 +412,9 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
             ws2_mark_connected_locked(ns);   /* not yet shared: no lock needed */
             /* The options ws2uring keeps itself come along, as the
              * kernel's do (SO_KEEPALIVE, TCP_NODELAY, ...). */
-            copy_kept_options(ns, s);
+            struct ws2_socket_state st;
+            ws2_socket_state_get(s, &st);
+            put_kept_options(ns, &st);
             atomic_store(&ns->nonblocking, atomic_load(&s->nonblocking));
             ws2_es_inherit(s, ns);
             if (addr && (r = ws2_addr_from_linux(&ss, sl, addr, len)) < 0) {
@@ -484,7 +426,7 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
         if (errno == ECONNABORTED || errno == EINTR)
             continue;        /* the peer gave up before we took it: next one */
         if (errno != EAGAIN) {
-            r = wsa_errno();
+            r = ws2_errno();
             break;
         }
         if (atomic_load(&s->nonblocking)) {
@@ -534,7 +476,7 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
     if (family == W2U_AF_UNSPEC && s->type != SOCK_STREAM) {
         struct sockaddr unspec = { .sa_family = AF_UNSPEC };
         if (connect(s->fd, &unspec, sizeof(unspec)) < 0) {
-            r = wsa_errno();
+            r = ws2_errno();
             goto out;
         }
         pthread_mutex_lock(&s->lock);
@@ -571,7 +513,7 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
         pthread_mutex_unlock(&s->lock);
     }
     if (errno != EINPROGRESS) {
-        r = wsa_errno();
+        r = ws2_errno();
         goto out;
     }
     pthread_mutex_lock(&s->lock);
@@ -615,7 +557,7 @@ int wsp_shutdown(struct ws2_socket *s, int how)
         if (s->type == SOCK_STREAM && how != W2U_SD_SEND)
             lhow = how == W2U_SD_BOTH ? SHUT_WR : -1;
         if (lhow >= 0 && shutdown(s->fd, lhow) < 0 && errno != ENOTCONN) {
-            r = wsa_errno();
+            r = ws2_errno();
         } else {
             s->shut_recv |= how != W2U_SD_SEND;
             s->shut_send |= how != W2U_SD_RECEIVE;
@@ -837,7 +779,7 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
             else if (errno == EDESTADDRREQ)
                 r = -W2U_WSAENOTCONN;
             else
-                r = wsa_errno();
+                r = ws2_errno();
             break;
         }
         if (atomic_load(&s->nonblocking)) {
@@ -961,7 +903,7 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN) {
-            r = wsa_errno();
+            r = ws2_errno();
             break;
         }
         if (atomic_load(&s->nonblocking)) {
@@ -1028,7 +970,7 @@ static int sock_name(struct ws2_socket *s, void *addr, int *len, bool peer)
     if (peer ? !s->connected : !s->bound)
         return peer ? -W2U_WSAENOTCONN : -W2U_WSAEINVAL;
     if ((peer ? getpeername : getsockname)(s->fd, (struct sockaddr *)&ss, &sl) < 0)
-        return wsa_errno();
+        return ws2_errno();
     return ws2_addr_from_linux(&ss, sl, addr, len);
 }
 
@@ -1058,7 +1000,7 @@ int wsp_ioctl(struct ws2_socket *s, uint32_t cmd, uint32_t *arg)
         if (s->listening)
             r = -W2U_WSAEINVAL;
         else if (ioctl(s->fd, FIONREAD, &n) < 0)
-            r = wsa_errno();
+            r = ws2_errno();
         else
             *arg = (uint32_t)n;
     } else if (cmd == W2U_SIOCATMARK) {
@@ -1070,7 +1012,7 @@ int wsp_ioctl(struct ws2_socket *s, uint32_t cmd, uint32_t *arg)
         else if (inline_oob)
             *arg = 1;      /* urgent data comes with the rest: never "waiting" */
         else if (ioctl(s->fd, SIOCATMARK, &at) < 0)
-            r = wsa_errno();
+            r = ws2_errno();
         else
             *arg = !at;    /* Windows: TRUE when no urgent data is waiting */
     } else {

@@ -410,10 +410,16 @@ const struct ws2_catalog_entry *ws2_catalog(size_t *count);
  * matches any entry, but protocol 0 only those marked
  * PFL_MATCHES_PROTOCOL_ZERO (Windows' rule for socket()'s defaults). */
 const struct ws2_catalog_entry *ws2_catalog_find(int af, int type, int protocol);
-/* WSADuplicateSocket within this process: a one-use token for the socket
- * (pid must be this process), then a new SOCKET on the same connection. */
-int ws2_duplicate_prepare(uintptr_t s, uint32_t pid, uint64_t *token);
-int ws2_duplicate_open(uint64_t token, uintptr_t *out);
+/* WSADuplicateSocket: a one-use token for the socket, for process pid
+ * (this one or another), carried in the WSAPROTOCOL_INFO; then, in that
+ * process, a new SOCKET on the same socket (duplicate.c). */
+struct ws2_dup_token {
+    uint32_t id;         /* the duplicate; 0: none */
+    uint32_t pid;        /* the Linux process that made it */
+    uint32_t nonce;      /* names that process's keeper (duplicate.c), 0 within the process */
+};
+int ws2_duplicate_prepare(uintptr_t s, uint32_t pid, struct ws2_dup_token *token);
+int ws2_duplicate_open(const struct ws2_dup_token *token, uintptr_t *out);
 /* The entry a socket was made from. */
 int ws2_socket_entry(uintptr_t s, const struct ws2_catalog_entry **entry);
 

@@ -109,13 +109,17 @@ WRAPPED(SOCKET, socket, (int af, int type, int protocol))
     return socket_result(r, s);
 }
 
+/* WSADuplicateSocket's token in a WSAPROTOCOL_INFOA/W (catalog_win32.c). */
+#define DUP_TOKEN(info) \
+    ((struct ws2_dup_token){ (info)->dwProviderReserved, (info)->dwServiceFlags3, (info)->dwServiceFlags4 })
+
 static SOCKET wsa_socket(int af, int type, int protocol, int info_af, int info_type,
-                         int info_protocol, bool have_info, DWORD flags, DWORD reserved)
+                         int info_protocol, bool have_info, DWORD flags, struct ws2_dup_token dup)
 {
     uintptr_t s = 0;
     /* A WSAPROTOCOL_INFO from WSADuplicateSocket opens the duplicate. */
-    if (have_info && reserved) {
-        int r = ws2_duplicate_open(reserved, &s);    /* sets s: call first */
+    if (have_info && dup.id) {
+        int r = ws2_duplicate_open(&dup, &s);    /* sets s: call first */
         return socket_result(r, s);
     }
     /* With a WSAPROTOCOL_INFO, 0 and FROM_PROTOCOL_INFO (-1) take its
@@ -140,7 +144,7 @@ W2U_EXPORT SOCKET WINAPI WSASocketA(int af, int type, int protocol, LPWSAPROTOCO
     (void)group;   /* socket groups were never implemented by Windows either */
     return wsa_socket(af, type, protocol, info ? info->iAddressFamily : 0,
                       info ? info->iSocketType : 0, info ? info->iProtocol : 0, info != NULL, flags,
-                      info ? info->dwProviderReserved : 0);
+                      info ? DUP_TOKEN(info) : (struct ws2_dup_token){ 0 });
 }
 
 W2U_EXPORT SOCKET WINAPI WSASocketW(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info,
@@ -149,7 +153,7 @@ W2U_EXPORT SOCKET WINAPI WSASocketW(int af, int type, int protocol, LPWSAPROTOCO
     (void)group;
     return wsa_socket(af, type, protocol, info ? info->iAddressFamily : 0,
                       info ? info->iSocketType : 0, info ? info->iProtocol : 0, info != NULL, flags,
-                      info ? info->dwProviderReserved : 0);
+                      info ? DUP_TOKEN(info) : (struct ws2_dup_token){ 0 });
 }
 
 W2U_EXPORT int WINAPI closesocket(SOCKET s)

@@ -4,6 +4,7 @@
  * Wine's builtin ws2_32.  One line per check, "ok NAME" or "FAIL NAME:
  * why"; exit status 0 when all pass.
  *   wine_basic.exe ws2uring|builtin      which ws2_32 must be loaded
+ *   wine_basic.exe dup-child             (duplicate_into_child's child)
  */
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -716,10 +717,76 @@ static void getaddrinfoex(void)
     CloseHandle(ex_done);
 }
 
+/* The child of duplicate_into_child: the WSAPROTOCOL_INFOW on its
+ * standard input opens the same connection; it sends on it.  (Windows
+ * opens it once only, as ws2uring does, test_ws2.c; Wine's builtin opens
+ * it again.) */
+static int dup_child(void)
+{
+    WSADATA d;
+    WSAPROTOCOL_INFOW info;
+    DWORD got = 0;
+    if (WSAStartup(MAKEWORD(2, 2), &d) ||
+        !ReadFile(GetStdHandle(STD_INPUT_HANDLE), &info, sizeof(info), &got, NULL) || got != sizeof(info))
+        return 10;
+    SOCKET s = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, WSA_FLAG_OVERLAPPED);
+    if (s == INVALID_SOCKET)
+        return 11;
+    return send(s, "kid", 3, 0) == 3 ? 0 : 13;
+}
+
+/* WSADuplicateSocket into another process (this program again, as
+ * libuv's IPC hands a socket to its child): the child's WSASocket opens
+ * the same connection after this process closed its own. */
+static void duplicate_into_child(const char *self)
+{
+    SOCKET c, s;
+    struct sockaddr_storage a;
+    int len;
+    SOCKET l = listening(AF_INET, &a, &len);
+    c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    BOOL ok = l != INVALID_SOCKET && !connect(c, (struct sockaddr *)&a, len);
+    s = ok ? accept(l, NULL, NULL) : INVALID_SOCKET;
+    HANDLE rd = NULL, wr = NULL;
+    SECURITY_ATTRIBUTES inherit = { sizeof(inherit), NULL, TRUE };
+    ok = s != INVALID_SOCKET && CreatePipe(&rd, &wr, &inherit, 0) && SetHandleInformation(wr, HANDLE_FLAG_INHERIT, 0);
+    char cmd[MAX_PATH + 16];
+    snprintf(cmd, sizeof(cmd), "\"%s\" dup-child", self);
+    STARTUPINFOA si = { .cb = sizeof(si), .dwFlags = STARTF_USESTDHANDLES, .hStdInput = rd,
+                        .hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE), .hStdError = GetStdHandle(STD_ERROR_HANDLE) };
+    PROCESS_INFORMATION pi = { 0 };
+    ok = ok && CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+    WSAPROTOCOL_INFOW info;
+    DWORD put = 0, code = 99;
+    ok = ok && !WSADuplicateSocketW(c, pi.dwProcessId, &info) && !closesocket(c) &&
+         WriteFile(wr, &info, sizeof(info), &put, NULL) && put == sizeof(info);
+    char buf[8] = { 0 };
+    DWORD timeout = 20000;
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, (const char *)&timeout, sizeof(timeout));
+    int got = ok ? recv(s, buf, sizeof(buf), 0) : -1;
+    if (pi.hProcess) {
+        WaitForSingleObject(pi.hProcess, 20000);
+        GetExitCodeProcess(pi.hProcess, &code);
+    }
+    printf("# duplicate-into-child: received %d, child exit %lu\n", got, code);
+    check(ok && got == 3 && !memcmp(buf, "kid", 3) && code == 0, "duplicate-into-child",
+          "the child's WSASocket opens the connection and sends on it");
+    if (pi.hProcess) {
+        CloseHandle(pi.hProcess);
+        CloseHandle(pi.hThread);
+    }
+    CloseHandle(rd);
+    CloseHandle(wr);
+    closesocket(s);
+    closesocket(l);
+}
+
 int main(int argc, char **argv)
 {
     WSADATA d;
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc == 2 && !strcmp(argv[1], "dup-child"))
+        return dup_child();
     if (argc != 2 || (strcmp(argv[1], "ws2uring") && strcmp(argv[1], "builtin"))) {
         printf("usage: wine_basic.exe ws2uring|builtin\n");
         return 2;
@@ -750,6 +817,7 @@ int main(int argc, char **argv)
     blocking_connect(FALSE, "apc-blocked-connect");
     blocking_connect(TRUE, "apc-blocked-wsaconnect");
     conditional_accept();
+    duplicate_into_child(argv[0]);
     resolve();
     async_database();
     getaddrinfoex();
