@@ -2416,6 +2416,50 @@ START_TEST(test_duplicate_socket_into_another_process)
 }
 END_TEST
 
+/* connect, WSAConnect and ConnectEx refuse a peer address of zeros
+ * (WSAEADDRNOTAVAIL, Windows' connect documentation; libuv's udp_connect
+ * pins it for UDP, and Go dials the loopback instead on Windows), where
+ * Linux would connect to the local host. */
+START_TEST(test_connect_refuses_the_any_address)
+{
+    start();
+    struct sockaddr_storage ss;
+    int len;
+    SOCKET l = listener(AF_INET, &ss, &len);
+    struct sockaddr_in any = *(struct sockaddr_in *)&ss;
+    any.sin_addr.s_addr = htonl(INADDR_ANY);
+    struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = any.sin_port };
+    int types[2] = { SOCK_STREAM, SOCK_DGRAM };
+    for (int t = 0; t < 2; t++) {
+        SOCKET c = socket(AF_INET, types[t], 0), c6 = socket(AF_INET6, types[t], 0);
+        ck_assert_int_eq(connect(c, (struct sockaddr *)&any, sizeof(any)), SOCKET_ERROR);
+        ck_assert_int_eq(WSAGetLastError(), WSAEADDRNOTAVAIL);
+        ck_assert_int_eq(WSAConnect(c, (struct sockaddr *)&any, sizeof(any), NULL, NULL, NULL, NULL), SOCKET_ERROR);
+        ck_assert_int_eq(WSAGetLastError(), WSAEADDRNOTAVAIL);
+        ck_assert_int_eq(connect(c6, (struct sockaddr *)&any6, sizeof(any6)), SOCKET_ERROR);
+        ck_assert_int_eq(WSAGetLastError(), WSAEADDRNOTAVAIL);
+        /* The socket is as it was: a good peer still connects. */
+        ck_assert_int_eq(connect(c, (struct sockaddr *)&ss, len), 0);
+        closesocket(c);
+        closesocket(c6);
+    }
+    SOCKET c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in here = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(bind(c, (struct sockaddr *)&here, sizeof(here)), 0);
+    GUID guid = WSAID_CONNECTEX;
+    LPFN_CONNECTEX connect_ex = NULL;
+    DWORD got;
+    ck_assert_int_eq(WSAIoctl(c, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &connect_ex,
+                              sizeof(connect_ex), &got, NULL, NULL), 0);
+    OVERLAPPED ov = { 0 };
+    ck_assert(!connect_ex(c, (struct sockaddr *)&any, sizeof(any), NULL, 0, NULL, &ov));
+    ck_assert_int_eq(WSAGetLastError(), WSAEADDRNOTAVAIL);
+    closesocket(c);
+    closesocket(l);
+    stop();
+}
+END_TEST
+
 /* WSADuplicateSocket checks the socket, then the process id, then the
  * buffer; the duplicate is the same connection. */
 START_TEST(test_duplicate_socket_argument_order)
@@ -3351,6 +3395,7 @@ int main(void)
     tcase_add_test(tc, test_socket_creation_rules_as_windows);
     tcase_add_test(tc, test_success_clears_last_error_and_options_as_windows);
     tcase_add_test(tc, test_connect_time_after_blocking_connect);
+    tcase_add_test(tc, test_connect_refuses_the_any_address);
     tcase_add_test(tc, test_duplicate_socket_argument_order);
     tcase_add_test(tc, test_duplicate_socket_into_another_process);
     tcase_add_test(tc, test_lookup_service_rules_and_results);

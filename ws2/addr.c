@@ -84,3 +84,17 @@ int ws2_addr_from_linux(const struct sockaddr_storage *addr, unsigned addrlen, v
     *len = wlen;
     return 0;
 }
+
+int ws2_addr_check_peer(const struct sockaddr_storage *addr)
+{
+    static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+    if (addr->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+        return in->sin_addr.s_addr == htonl(INADDR_ANY) ? -W2U_WSAEADDRNOTAVAIL : 0;
+    }
+    if (addr->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+        return !memcmp(&in6->sin6_addr, &any6, sizeof(any6)) ? -W2U_WSAEADDRNOTAVAIL : 0;
+    }
+    return 0;
+}

@@ -1192,6 +1192,8 @@ int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, 
         r = -W2U_WSAENOBUFS;
     else if ((r = ws2_addr_to_linux(addr, addrlen, &q->addr, &sl)) == 0 && q->addr.ss_family != s->family)
         r = -W2U_WSAEAFNOSUPPORT;
+    else if (r == 0)
+        r = ws2_addr_check_peer(&q->addr);
     if (r < 0) {
         if (q)
             req_free(q);             /* drops the socket reference with it */

@@ -490,6 +490,8 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
         r = -W2U_WSAEAFNOSUPPORT;
         goto out;
     }
+    if ((r = ws2_addr_check_peer(&ss)) < 0)
+        goto out;
     /* A listener, a socket an AcceptEx will accept into, or one a
      * ConnectEx is connecting. */
     if (s->listening || s->accept_on || s->connect_ex) {

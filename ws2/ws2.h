@@ -428,6 +428,11 @@ int ws2_socket_entry(uintptr_t s, const struct ws2_catalog_entry **entry);
 /* Windows sockaddr bytes -> Linux; -W2U_WSAEFAULT (too short), -W2U_WSAEAFNOSUPPORT. */
 struct sockaddr_storage;
 int ws2_addr_to_linux(const void *waddr, int wlen, struct sockaddr_storage *out, unsigned *outlen);
+/* A peer connect and ConnectEx refuse (-W2U_WSAEADDRNOTAVAIL): an IP
+ * address of zeros (INADDR_ANY, in6addr_any), as Windows does (Linux
+ * takes it for the local host); else 0.  Port 0 is Windows' to take on
+ * a datagram socket (sock.c test_events connects one so). */
+int ws2_addr_check_peer(const struct sockaddr_storage *addr);
 /* Linux -> Windows into buf of *len bytes; *len set to the Windows size.
  * -W2U_WSAEFAULT if it does not fit. */
 int ws2_addr_from_linux(const struct sockaddr_storage *addr, unsigned addrlen, void *buf, int *len);
