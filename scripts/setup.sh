@@ -6,7 +6,8 @@
 # dpkg-dev: dpkg-source, to unpack Wine's source package for its
 # conformance tests (tests/conformance).
 # golang-go: Go programs for Windows, run under Wine (tests/go).
-WS2URING_PACKAGES="gcc meson ninja-build pkg-config liburing-dev check libwine-dev netbase wine wine64 wine64-tools gcc-mingw-w64-x86-64-posix dpkg-dev golang-go"
+# cmake: builds libuv's own tests for Windows from its source package (tests/libuv).
+WS2URING_PACKAGES="gcc meson ninja-build pkg-config liburing-dev check libwine-dev netbase wine wine64 wine64-tools gcc-mingw-w64-x86-64-posix dpkg-dev golang-go cmake"
 
 ws2u_ensure_packages() {
     local missing=() p
