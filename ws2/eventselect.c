@@ -293,6 +293,13 @@ void ws2_es_reenable(struct ws2_socket *s, uint32_t bits)
         return;
     pthread_mutex_lock(&s->lock);
     s->es_enabled |= bits;
+    /* A receive also takes back an FD_READ recorded before it and not yet
+     * enumerated: the record then says what is there now (below), as
+     * Windows' (and Wine's) does.  A program that drains the data in a
+     * loop after one FD_READ (sock.c's event_client) would otherwise meet
+     * a stale FD_READ and a receive with nothing to read. */
+    if (bits & W2U_FD_READ)
+        s->es_pending &= ~W2U_FD_READ;
     /* A receive that left data behind records FD_READ again here, before
      * it returns, as Windows does (a WSAEnumNetworkEvents right after it
      * sees it; the epoll watcher would record it only later).  After the
