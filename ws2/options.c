@@ -171,21 +171,16 @@ static int applies(const struct option *o, const struct ws2_socket *s)
     return 0;
 }
 
-static int wsa_errno(void)
-{
-    return -(int)w2u_errno_to_wsa(errno);
-}
-
 static int lset_int(struct ws2_socket *s, int level, int name, int v)
 {
-    return setsockopt(s->fd, level, name, &v, sizeof(v)) < 0 ? wsa_errno() : 0;
+    return setsockopt(s->fd, level, name, &v, sizeof(v)) < 0 ? ws2_errno() : 0;
 }
 
 static int lget_int(struct ws2_socket *s, int level, int name, int *v)
 {
     socklen_t len = sizeof(*v);
     *v = 0;
-    return getsockopt(s->fd, level, name, v, &len) < 0 ? wsa_errno() : 0;
+    return getsockopt(s->fd, level, name, v, &len) < 0 ? ws2_errno() : 0;
 }
 
 /* Windows' "don't fragment" on Linux's path-MTU setting: DO is on, DONT
@@ -306,14 +301,14 @@ static int set_special(struct ws2_socket *s, const struct option *o, uint32_t v)
     case W2U_SO_LINGER: {
         /* Two u_shorts: l_onoff, l_linger. */
         struct linger l = { .l_onoff = (v & 0xffff) != 0, .l_linger = (int)(v >> 16) };
-        return setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0 ? wsa_errno() : 0;
+        return setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0 ? ws2_errno() : 0;
     }
     case W2U_SO_DONTLINGER: {
         struct linger l = { 0 };
         socklen_t ll = sizeof(l);
         getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, &ll);
         l.l_onoff = !v;                /* the linger time is kept */
-        return setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0 ? wsa_errno() : 0;
+        return setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0 ? ws2_errno() : 0;
     }
     case W2U_SO_SNDTIMEO:
         s->sndtimeo = v;               /* DWORD milliseconds, 0: no limit */
@@ -380,7 +375,7 @@ int wsp_setsockopt(struct ws2_socket *s, int level, int name, const void *val, i
         if ((!val && len) || len < (int)need)
             return -W2U_WSAEFAULT;
         return setsockopt(s->fd, o->llevel, o->lname, val, o->kind == K_BYTES ? (socklen_t)len : need) < 0
-                   ? wsa_errno() : 0;
+                   ? ws2_errno() : 0;
     }
     uint32_t v;
     if ((r = read_value(o, val, len, &v)) < 0)
@@ -452,7 +447,7 @@ static int get_special(struct ws2_socket *s, const struct option *o, uint32_t *v
         struct linger l = { 0 };
         socklen_t ll = sizeof(l);
         if (getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, &ll) < 0)
-            return wsa_errno();
+            return ws2_errno();
         *v = o->wname == W2U_SO_DONTLINGER ? !l.l_onoff : (uint32_t)(l.l_onoff != 0) | (uint32_t)l.l_linger << 16;
         return 0;
     }
@@ -483,7 +478,7 @@ int wsp_getsockopt(struct ws2_socket *s, int level, int name, void *val, int *le
     if (o->kind == K_BYTES) {
         socklen_t l = *len < 0 ? 0 : (socklen_t)*len;
         if (getsockopt(s->fd, o->llevel, o->lname, val, &l) < 0)
-            return wsa_errno();
+            return ws2_errno();
         *len = (int)l;
         return 0;
     }

@@ -118,7 +118,7 @@ int ws2_socket_entry(uintptr_t h, const struct ws2_catalog_entry **entry)
 }
 
 /* Wraps fd in a new socket object and handle. */
-int ws2_socket_new(int fd, int family, int type, int protocol, uint32_t flags, uintptr_t *out,
+static int socket_new(int fd, int family, int type, int protocol, uint32_t flags, uintptr_t *out,
                       struct ws2_socket **sock)
 {
     struct ws2_socket *s = calloc(1, sizeof(*s));
@@ -185,7 +185,7 @@ void ws2_socket_state_get(struct ws2_socket *s, struct ws2_socket_state *st)
 int ws2_socket_adopt(int fd, const struct ws2_socket_state *st, uintptr_t *out, struct ws2_socket **sock)
 {
     struct ws2_socket *ns;
-    int r = ws2_socket_new(fd, st->family, st->type, st->protocol, st->flags, out, &ns);
+    int r = socket_new(fd, st->family, st->type, st->protocol, st->flags, out, &ns);
     if (r < 0)
         return r;
     /* Nobody else sees it yet: no lock needed. */
@@ -216,7 +216,7 @@ int wsp_socket(const struct ws2_catalog_entry *e, int protocol, uint32_t flags, 
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     }
     ws2_bind_prepare_fd(fd, family);
-    return ws2_socket_new(fd, family, e->type, family == AF_UNIX ? 0 : protocol, flags, out, NULL);
+    return socket_new(fd, family, e->type, family == AF_UNIX ? 0 : protocol, flags, out, NULL);
 }
 
 int ws2_close(uintptr_t h)
@@ -404,7 +404,7 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
         sl = sizeof(ss);
         int fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            r = ws2_socket_new(fd, s->family, s->type, s->protocol, s->flags, out, &ns);
+            r = socket_new(fd, s->family, s->type, s->protocol, s->flags, out, &ns);
             if (r < 0)
                 break;
             /* The accepted socket takes the listening socket's properties. */

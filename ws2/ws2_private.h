@@ -169,19 +169,17 @@ int wsp_enum_network_events(struct ws2_socket *s, uintptr_t event, struct ws2_ne
 int wsp_duplicate(struct ws2_socket *s, uint32_t pid, struct ws2_dup_token *token);
 int wsp_select(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode);
 
-/* socket.c: a socket object around a Linux descriptor (taken: closed on
- * failure), and what a duplicate takes from a socket besides its
- * descriptor: its state and the options ws2uring keeps itself (the
- * kernel's own come with the descriptor).  The state is plain data, so
- * that it can go to another process (duplicate.c). */
+/* socket.c: what a duplicate takes from a socket besides its descriptor:
+ * its state and the options ws2uring keeps itself (the kernel's own come
+ * with the descriptor).  The state is plain data, so that it can go to
+ * another process (duplicate.c).  ws2_socket_adopt wraps a descriptor
+ * (taken: closed on failure) in a new socket object and handle with it. */
 struct ws2_socket_state {
     int32_t family, type, protocol;   /* Linux values */
     uint32_t flags;                   /* WSA_FLAG_* */
     uint32_t rcvbuf, sndbuf, rcvtimeo, sndtimeo;
     uint8_t bound, listening, connected, connecting, shut_send, shut_recv, nonblocking, reuse, debug;
 };
-int ws2_socket_new(int fd, int family, int type, int protocol, uint32_t flags, uintptr_t *out,
-                   struct ws2_socket **sock);
 void ws2_socket_state_get(struct ws2_socket *s, struct ws2_socket_state *st);
 int ws2_socket_adopt(int fd, const struct ws2_socket_state *st, uintptr_t *out, struct ws2_socket **sock);
 int ws2_errno(void);   /* errno of the last system call as a negative WSA error */

@@ -440,6 +440,25 @@ static DWORD WINAPI blocked_send(void *arg)
     return 0;
 }
 
+/* An APC queued to thread t, which blocks in a call by 200 ms after it
+ * started: whether t was blocked, whether the APC was queued, how often
+ * it ran within waits x 10 ms, and whether t still blocks after. */
+struct apc_probe {
+    BOOL blocked, queued, still;
+    int runs;
+};
+
+static void apc_to_blocked(HANDLE t, int waits, struct apc_probe *p)
+{
+    Sleep(200);
+    p->runs = 0;
+    p->blocked = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
+    p->queued = p->blocked && QueueUserAPC(count_apc, t, (ULONG_PTR)&p->runs);
+    for (int i = 0; i < waits && !p->runs; i++)
+        Sleep(10);
+    p->still = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
+}
+
 static void blocking_sends(void)
 {
     enum { BIG = 8 << 20 };
@@ -453,15 +472,10 @@ static void blocking_sends(void)
     for (int i = 0; i < BIG; i++)
         out[i] = (char)(i * 7 + i / 4093);
     struct blocked_send b = { c, out, BIG, 0, 0, 0 };
-    int runs = 0;
     HANDLE t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_send, &b, 0, NULL) : NULL;
-    Sleep(200);                                 /* it blocks in send by now */
-    BOOL blocked = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
-    BOOL ok = blocked && QueueUserAPC(count_apc, t, (ULONG_PTR)&runs);
-    for (int i = 0; i < 100 && !runs; i++)
-        Sleep(10);
-    int during = runs;
-    BOOL still = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
+    struct apc_probe p;
+    apc_to_blocked(t, 100, &p);                 /* it blocks in send by then */
+    BOOL blocked = p.blocked, ok = p.queued;
     int got = 0;
     while (ok && got < BIG) {
         int n = recv(s, in + got, BIG - got, 0);
@@ -471,8 +485,9 @@ static void blocking_sends(void)
     }
     ok = ok && got == BIG && !memcmp(in, out, BIG) && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 &&
          b.sent == BIG;
-    printf("# apc-blocked-send: blocked %d runs %d still %d got %d sent %d\n", blocked, during, still, got, b.sent);
-    check(ok && during == 1 && still, "apc-blocked-send",
+    printf("# apc-blocked-send: blocked %d runs %d still %d got %d sent %d\n", p.blocked, p.runs, p.still, got,
+           b.sent);
+    check(ok && p.runs == 1 && p.still, "apc-blocked-send",
           "an APC queued to a thread blocked in send runs, and the send goes on to send every byte");
     if (t)
         CloseHandle(t);
@@ -536,15 +551,10 @@ static void blocking_connect(BOOL wsa, const char *name)
     }
     Sleep(100);
     struct blocked_connect b = { socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), &a, len, -2, 0, wsa };
-    int runs = 0;
     HANDLE t = CreateThread(NULL, 0, blocked_connect, &b, 0, NULL);
-    Sleep(200);                                 /* it blocks in connect by now */
-    BOOL blocked = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
-    BOOL ok = blocked && QueueUserAPC(count_apc, t, (ULONG_PTR)&runs);
-    for (int i = 0; i < 50 && !runs; i++)
-        Sleep(10);
-    int during = runs;
-    BOOL still = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
+    struct apc_probe p;
+    apc_to_blocked(t, 50, &p);                  /* it blocks in connect by then */
+    BOOL ok = p.queued;
     SOCKET taken[4];
     int n = 0;
     u_long off = 0;
@@ -560,8 +570,8 @@ static void blocking_connect(BOOL wsa, const char *name)
     }
     ioctlsocket(l, FIONBIO, &off);
     ok = ok && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && b.r == 0;
-    printf("# %s: blocked %d runs %d still %d connect %d error %d\n", name, blocked, during, still, b.r, b.error);
-    check(ok && during == 1 && still, name,
+    printf("# %s: blocked %d runs %d still %d connect %d error %d\n", name, p.blocked, p.runs, p.still, b.r, b.error);
+    check(ok && p.runs == 1 && p.still, name,
           "an APC queued to a thread blocked in connect (or WSAConnect) runs, and the connect goes on to succeed");
     if (t)
         CloseHandle(t);
