@@ -701,6 +701,41 @@ START_TEST(test_select_dedupes_and_takes_aliased_sets)
 }
 END_TEST
 
+/* An urgent byte taken with MSG_OOB is gone: turning SO_OOBINLINE on
+ * afterwards does not bring it back inline, the next urgent byte is the
+ * one read, and with everything read a close is no reset (sock.c's
+ * test_select).  Linux alone would hand out the taken byte again. */
+START_TEST(test_sockopt_oobinline_does_not_return_a_taken_urgent_byte)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(AF_INET, &c, &s);
+    struct timeval tv = { 2, 0 };
+    fd_set ex, rd;
+    char b[8], on = 1;
+    ck_assert_int_eq(send(c, "A", 1, MSG_OOB), 1);
+    FD_ZERO(&ex);
+    FD_SET(s, &ex);
+    ck_assert_int_eq(select(0, NULL, NULL, &ex, &tv), 1);
+    ck_assert_int_eq(recv(s, b, sizeof(b), MSG_OOB), 1);
+    ck_assert_int_eq(b[0], 'A');
+    ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_OOBINLINE, &on, 1), 0);
+    ck_assert_int_eq(send(c, "B", 1, MSG_OOB), 1);
+    FD_ZERO(&rd);
+    FD_SET(s, &rd);
+    ck_assert_int_eq(select(0, &rd, NULL, NULL, &tv), 1);
+    ck_assert_int_eq(recv(s, b, sizeof(b), 0), 1);
+    ck_assert_int_eq(b[0], 'B');
+    ck_assert_int_eq(closesocket(s), 0);
+    FD_ZERO(&rd);
+    FD_SET(c, &rd);
+    ck_assert_int_eq(select(0, &rd, NULL, NULL, &tv), 1);
+    ck_assert_int_eq(recv(c, b, sizeof(b), 0), 0);
+    closesocket(c);
+    stop();
+}
+END_TEST
+
 /* Windows accepts IPV6_V6ONLY on an unbound IPv4 socket and changes nothing. */
 START_TEST(test_sockopt_v6only_on_ipv4_is_accepted)
 {
@@ -3353,6 +3388,7 @@ int main(void)
     tcase_add_test(tc, test_select_and_wsapoll_woken_by_closesocket);
     tcase_add_test(tc, test_select_dedupes_and_takes_aliased_sets);
     tcase_add_test(tc, test_sockopt_v6only_on_ipv4_is_accepted);
+    tcase_add_test(tc, test_sockopt_oobinline_does_not_return_a_taken_urgent_byte);
     tcase_add_test(tc, test_bind_old_sockaddr_in6_and_udp_unconnect);
     tcase_add_test(tc, test_wsasend_checks_socket_before_count);
     tcase_add_test(tc, test_accept_inherits_listener_options);

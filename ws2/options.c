@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "ws2_private.h"
@@ -181,6 +182,31 @@ static int lget_int(struct ws2_socket *s, int level, int name, int *v)
     socklen_t len = sizeof(*v);
     *v = 0;
     return getsockopt(s->fd, level, name, v, &len) < 0 ? ws2_errno() : 0;
+}
+
+/* An urgent byte a program took with MSG_OOB is gone on Windows.  Linux
+ * keeps it in the stream at the mark and skips it only while SO_OOBINLINE
+ * is off, so turning SO_OOBINLINE on would hand it out a second time, and
+ * the next urgent byte would then stay unread (a close resets the
+ * connection).  When the stream holds nothing but that byte (FIONREAD,
+ * which leaves an out-of-line urgent byte out, says 0), one receive
+ * with SO_OOBINLINE still off steps over it, as Windows has it.  With
+ * data behind the mark the receive would take a byte of that data too,
+ * so the byte stays: Linux's answer there, not Windows'.  With s->lock
+ * held. */
+static void drop_taken_urgent_byte(struct ws2_socket *s)
+{
+    int at_mark = 0, queued = 0, inline_now = 0;
+    char c;
+    if (s->type != SOCK_STREAM || lget_int(s, SOL_SOCKET, SO_OOBINLINE, &inline_now) < 0 || inline_now)
+        return;
+    if (ioctl(s->fd, SIOCATMARK, &at_mark) < 0 || !at_mark || ioctl(s->fd, FIONREAD, &queued) < 0 || queued != 0)
+        return;
+    /* At the mark, an urgent byte not yet taken peeks fine; EINVAL says
+     * it was taken. */
+    if (recv(s->fd, &c, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) >= 0 || errno != EINVAL)
+        return;
+    (void)recv(s->fd, &c, 1, MSG_DONTWAIT);
 }
 
 /* Windows' "don't fragment" on Linux's path-MTU setting: DO is on, DONT
@@ -383,6 +409,8 @@ int wsp_setsockopt(struct ws2_socket *s, int level, int name, const void *val, i
     pthread_mutex_lock(&s->lock);
     switch (o->kind) {
     case K_FLAG:
+        if (o->wname == W2U_SO_OOBINLINE && o->wlevel == W2U_SOL_SOCKET && v)
+            drop_taken_urgent_byte(s);
         r = lset_int(s, o->llevel, o->lname, v != 0);
         break;
     case K_SMALL:
