@@ -1832,6 +1832,53 @@ static void udp_pair(int af, SOCKET *x, SOCKET *y, struct sockaddr_storage *ya, 
     ck_assert_int_eq(getsockname(*y, (struct sockaddr *)ya, yl), 0);
 }
 
+/* An overlapped send takes the flags and checks the synchronous one
+ * does: MSG_OOB stays urgent (the peer reads it with MSG_OOB), a flag
+ * send has no use for is WSAEOPNOTSUPP, and a destination of another
+ * family WSAEAFNOSUPPORT, each failing at once with no completion. */
+START_TEST(test_overlapped_send_takes_the_synchronous_flags_and_checks)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    OVERLAPPED ov;
+    event_ov(&ov);
+    WSABUF b = { 1, "U" };
+    DWORD sent = 0, flags = 0;
+    int r = WSASend(c, &b, 1, &sent, MSG_OOB, &ov, NULL);
+    ck_assert(r == 0 || WSAGetLastError() == WSA_IO_PENDING);
+    ck_assert(WSAGetOverlappedResult(c, &ov, &sent, TRUE, &flags));
+    ck_assert_uint_eq(sent, 1);
+    struct timeval tv = { 2, 0 };
+    fd_set ex;
+    FD_ZERO(&ex);
+    FD_SET(s, &ex);
+    ck_assert_int_eq(select(0, NULL, NULL, &ex, &tv), 1);
+    char buf[4] = { 0 };
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), MSG_OOB), 1);
+    ck_assert_int_eq(buf[0], 'U');
+    ResetEvent(ov.hEvent);
+    ck_assert_int_eq(WSASend(c, &b, 1, &sent, MSG_PEEK, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert_uint_eq(WaitForSingleObject(ov.hEvent, 0), WAIT_TIMEOUT);
+    SOCKET x, y;
+    struct sockaddr_storage ya;
+    int yl;
+    udp_pair(AF_INET, &x, &y, &ya, &yl);
+    struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+    v6.sin6_addr.s6_addr[15] = 1;
+    ck_assert_int_eq(WSASendTo(x, &b, 1, &sent, 0, (struct sockaddr *)&v6, sizeof(v6), &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEAFNOSUPPORT);
+    ck_assert_uint_eq(WaitForSingleObject(ov.hEvent, 0), WAIT_TIMEOUT);
+    WSACloseEvent(ov.hEvent);
+    closesocket(x);
+    closesocket(y);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 /* udp_pair with packet information asked for on y; WSARecvMsg. */
 static LPFN_WSARECVMSG pktinfo_pair(int af, SOCKET *x, SOCKET *y, struct sockaddr_storage *ya, int *yl)
 {
@@ -2796,6 +2843,7 @@ int main(void)
     TCase *tc = tcase_create("overlapped");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_recv_completes_through_event);
+    tcase_add_test(tc, test_overlapped_send_takes_the_synchronous_flags_and_checks);
     tcase_add_test(tc, test_recv_and_send_complete_through_port);
     tcase_add_test(tc, test_skip_completion_port_on_success);
     tcase_add_test(tc, test_wsarecv_completes_inline_when_data_waits);

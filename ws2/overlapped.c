@@ -106,6 +106,7 @@ struct ov_req {
     struct tx_part *parts;           /* TransmitFile / TransmitPackets: what to send, */
     unsigned nparts, part;           /* and the part in progress */
     uint32_t chunk, tflags;
+    int send_flags;                  /* a send's MSG_OOB / MSG_DONTROUTE, Linux's */
     char *chunk_buf;                 /* file data on its way from read to send */
     struct iovec fiov;
     void *uctl;                      /* WSARecvMsg's control buffer, length and flags */
@@ -478,7 +479,7 @@ static int put_in_ring(struct ov_req *r, struct ur_ring *ring, struct iocp_port 
     if (r->poll_only)
         return ur_poll(ring, &r->ur, s->fd, POLLIN);
     if (r->send)
-        return ur_sendmsg(ring, &r->ur, s->fd, &r->msg, MSG_NOSIGNAL | test_dontwait());
+        return ur_sendmsg(ring, &r->ur, s->fd, &r->msg, (unsigned)r->send_flags | MSG_NOSIGNAL | test_dontwait());
     return ur_recvmsg(ring, &r->ur, s->fd, &r->msg, (unsigned)r->msg.msg_flags | test_dontwait());
 }
 
@@ -677,10 +678,22 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
         q->uflags = op->msg_flags;
     }
     if (op->send) {
+        /* The flags and the destination's family as the synchronous send
+         * takes them (wsp_sendmsg): the same errors, and urgent data stays
+         * urgent. */
+        if (op->flags & ~(W2U_MSG_OOB | W2U_MSG_DONTROUTE)) {
+            r = -W2U_WSAEOPNOTSUPP;
+            goto fail;
+        }
+        q->send_flags = (op->flags & W2U_MSG_OOB ? MSG_OOB : 0) | (op->flags & W2U_MSG_DONTROUTE ? MSG_DONTROUTE : 0);
         if (op->addr && s->type != SOCK_STREAM) {
             unsigned sl;
             if ((r = ws2_addr_to_linux(op->addr, op->addrlen, &q->addr, &sl)) < 0)
                 goto fail;
+            if (q->addr.ss_family != s->family) {
+                r = -W2U_WSAEAFNOSUPPORT;
+                goto fail;
+            }
             q->msg.msg_name = &q->addr;
             q->msg.msg_namelen = sl;
         } else if (s->type != SOCK_STREAM && !s->connected) {
@@ -718,7 +731,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
 
     if (op->send) {
         /* Nothing before it: try now; most sends complete here. */
-        ssize_t n = sendmsg(s->fd, &q->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n = sendmsg(s->fd, &q->msg, q->send_flags | MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0) {
             if (sent_all(q, (size_t)n) || s->type != SOCK_STREAM) {
                 *bytes_now = (uint32_t)q->done;

@@ -37,6 +37,7 @@ declare -A wine_bugs=(
     [wine_doors:afd-recv-datagram-short]="Wine 8.0 does not serve IOCTL_AFD_RECEIVE_DATAGRAM (STATUS_INVALID_DEVICE_REQUEST)"
     [wine_doors:afd-recv-datagram-nonblocking]="Wine 8.0 does not serve IOCTL_AFD_RECEIVE_DATAGRAM (STATUS_INVALID_DEVICE_REQUEST)"
     [wine_basic:apc-blocked-send]="Wine 8.0's builtin waits for a blocking send without running the thread's APCs; its blocking receive runs them, as Windows does (sock.c test_WSARecv), and Windows' blocking calls share that alertable wait"
+    [wine_basic:apc-blocked-send-dontroute]="Wine 8.0's builtin waits for a blocking send without running the thread's APCs, as in apc-blocked-send"
     [wine_basic:apc-blocked-connect]="Wine 8.0's builtin waits for a blocking connect without running the thread's APCs, as in apc-blocked-send"
     [wine_basic:apc-blocked-wsaconnect]="Wine 8.0's builtin waits for a blocking WSAConnect without running the thread's APCs, as in apc-blocked-send"
     [wine_basic:closesocket-blocked-send]="Wine 8.0's builtin returns 0 (no error) from a blocking send whose socket another thread closed"

@@ -425,7 +425,8 @@ struct blocked_send {
     SOCKET s;
     const char *buf;
     int len, sent, error;
-    int how;                                    /* 0 send, 1 sendto, 2 WSASendTo (no address: a connection's) */
+    int how;                                    /* 0 send, 1 sendto, 2 WSASendTo (no address: a connection's),
+                                                   3 send with MSG_DONTROUTE */
 };
 
 static DWORD WINAPI blocked_send(void *arg)
@@ -434,6 +435,7 @@ static DWORD WINAPI blocked_send(void *arg)
     WSABUF w = { (ULONG)b->len, (char *)b->buf };
     DWORD n = 0;
     b->sent = b->how == 0 ? send(b->s, b->buf, b->len, 0)
+              : b->how == 3 ? send(b->s, b->buf, b->len, MSG_DONTROUTE)
               : b->how == 1 ? sendto(b->s, b->buf, b->len, 0, NULL, 0)
               : WSASendTo(b->s, &w, 1, &n, 0, NULL, 0, NULL, NULL) ? SOCKET_ERROR : (int)n;
     b->error = b->sent < 0 ? WSAGetLastError() : 0;
@@ -471,26 +473,34 @@ static void blocking_sends(void)
     char *out = malloc(BIG), *in = malloc(BIG);
     for (int i = 0; i < BIG; i++)
         out[i] = (char)(i * 7 + i / 4093);
-    struct blocked_send b = { c, out, BIG, 0, 0, 0 };
-    HANDLE t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_send, &b, 0, NULL) : NULL;
-    struct apc_probe p;
-    apc_to_blocked(t, 100, &p);                 /* it blocks in send by then */
-    BOOL blocked = p.blocked, ok = p.queued;
-    int got = 0;
-    while (ok && got < BIG) {
-        int n = recv(s, in + got, BIG - got, 0);
-        if (n <= 0)
-            break;
-        got += n;
+    static const struct { int how; const char *name, *what; } apc_sends[] = {
+        { 0, "apc-blocked-send", "an APC queued to a thread blocked in send runs, and the send goes on to send every byte" },
+        { 3, "apc-blocked-send-dontroute", "the same with MSG_DONTROUTE: a send with flags is an alertable wait too" },
+    };
+    struct blocked_send b;
+    HANDLE t;
+    BOOL blocked, ok;
+    for (size_t k = 0; k < sizeof(apc_sends) / sizeof(apc_sends[0]); k++) {
+        b = (struct blocked_send){ c, out, BIG, 0, 0, apc_sends[k].how };
+        t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_send, &b, 0, NULL) : NULL;
+        struct apc_probe p;
+        apc_to_blocked(t, 100, &p);             /* it blocks in send by then */
+        ok = p.queued;
+        int got = 0;
+        while (ok && got < BIG) {
+            int n = recv(s, in + got, BIG - got, 0);
+            if (n <= 0)
+                break;
+            got += n;
+        }
+        ok = ok && got == BIG && !memcmp(in, out, BIG) && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 &&
+             b.sent == BIG;
+        printf("# %s: blocked %d runs %d still %d got %d sent %d\n", apc_sends[k].name, p.blocked, p.runs, p.still,
+               got, b.sent);
+        check(ok && p.runs == 1 && p.still, apc_sends[k].name, apc_sends[k].what);
+        if (t)
+            CloseHandle(t);
     }
-    ok = ok && got == BIG && !memcmp(in, out, BIG) && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 &&
-         b.sent == BIG;
-    printf("# apc-blocked-send: blocked %d runs %d still %d got %d sent %d\n", p.blocked, p.runs, p.still, got,
-           b.sent);
-    check(ok && p.runs == 1 && p.still, "apc-blocked-send",
-          "an APC queued to a thread blocked in send runs, and the send goes on to send every byte");
-    if (t)
-        CloseHandle(t);
     /* SO_SNDTIMEO ends a blocking send that cannot go on. */
     DWORD limit = 300, start = GetTickCount();
     setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, (char *)&limit, sizeof(limit));

@@ -760,15 +760,17 @@ BOOL w2u_pe_wait_ready(UINT64 s)
  * bit keeps the completion off any port the socket joined; the event is
  * the thread's own, made once.  TRUE when it was such a send: *result is
  * the call's, 0 with *sent or SOCKET_ERROR with the error set; FALSE: the
- * plain call answers (non-blocking socket, not connected, flags, not a
- * SOCKET, or room in the send buffer for it: ws2uring_send_waits). */
+ * plain call answers (non-blocking socket, not connected, flags other
+ * than MSG_OOB and MSG_DONTROUTE, not a SOCKET, or room in the send
+ * buffer for it: ws2uring_send_waits). */
 extern const unsigned w2u_pe_index_send, w2u_pe_index_WSASend;
 BOOL WINAPI w2u_pe_WSAGetOverlappedResult(UINT64 s, WSAOVERLAPPED *ov, DWORD *bytes, BOOL wait, DWORD *flags);
 
 static BOOL send_alertably(UINT64 s, WSABUF *bufs, DWORD count, DWORD *sent, DWORD flags, int *result)
 {
     UINT64 total = 0;
-    if (flags || !sent || !is_socket((HANDLE)(ULONG_PTR)s) || IsBadReadPtr(bufs, count * sizeof(*bufs)))
+    if ((flags & ~(MSG_OOB | MSG_DONTROUTE)) || !sent || !is_socket((HANDLE)(ULONG_PTR)s) ||
+        IsBadReadPtr(bufs, count * sizeof(*bufs)))
         return FALSE;
     for (DWORD i = 0; i < count; i++)
         total += bufs[i].len;
@@ -784,7 +786,7 @@ static BOOL send_alertably(UINT64 s, WSABUF *bufs, DWORD count, DWORD *sent, DWO
     WSAOVERLAPPED ov = { .hEvent = (HANDLE)((ULONG_PTR)event | 1) };
     DWORD n = 0, f = 0, limit = p.args[1] ? (DWORD)p.args[1] : INFINITE, start = GetTickCount();
     *result = SOCKET_ERROR;
-    if ((int)w2u_pe_WSASend(s, (UINT64)(ULONG_PTR)bufs, count, (UINT64)(ULONG_PTR)&n, 0, (UINT64)(ULONG_PTR)&ov,
+    if ((int)w2u_pe_WSASend(s, (UINT64)(ULONG_PTR)bufs, count, (UINT64)(ULONG_PTR)&n, flags, (UINT64)(ULONG_PTR)&ov,
                             0, 0, 0, 0, 0, 0) == 0) {
         *sent = n;
         *result = 0;
