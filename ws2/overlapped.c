@@ -681,19 +681,14 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
         /* The flags and the destination's family as the synchronous send
          * takes them (wsp_sendmsg): the same errors, and urgent data stays
          * urgent. */
-        if (op->flags & ~(W2U_MSG_OOB | W2U_MSG_DONTROUTE)) {
-            r = -W2U_WSAEOPNOTSUPP;
+        if ((q->send_flags = ws2_send_flags(op->flags)) < 0) {
+            r = q->send_flags;
             goto fail;
         }
-        q->send_flags = (op->flags & W2U_MSG_OOB ? MSG_OOB : 0) | (op->flags & W2U_MSG_DONTROUTE ? MSG_DONTROUTE : 0);
         if (op->addr && s->type != SOCK_STREAM) {
             unsigned sl;
-            if ((r = ws2_addr_to_linux(op->addr, op->addrlen, &q->addr, &sl)) < 0)
+            if ((r = ws2_addr_for(s, op->addr, op->addrlen, &q->addr, &sl)) < 0)
                 goto fail;
-            if (q->addr.ss_family != s->family) {
-                r = -W2U_WSAEAFNOSUPPORT;
-                goto fail;
-            }
             q->msg.msg_name = &q->addr;
             q->msg.msg_namelen = sl;
         } else if (s->type != SOCK_STREAM && !s->connected) {
@@ -1203,9 +1198,7 @@ int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, 
         r = -W2U_WSAEINVAL;          /* ConnectEx wants a bound socket */
     else if (!(q = ext_request(s, OV_CONNECT, ov, connect_done)))
         r = -W2U_WSAENOBUFS;
-    else if ((r = ws2_addr_to_linux(addr, addrlen, &q->addr, &sl)) == 0 && q->addr.ss_family != s->family)
-        r = -W2U_WSAEAFNOSUPPORT;
-    else if (r == 0)
+    else if ((r = ws2_addr_for(s, addr, addrlen, &q->addr, &sl)) == 0)
         r = ws2_addr_check_peer(&q->addr);
     if (r < 0) {
         if (q)

@@ -333,9 +333,7 @@ int wsp_bind(struct ws2_socket *s, const void *addr, int len)
     struct sockaddr_storage ss;
     unsigned sl;
     int r = 0;
-    r = ws2_addr_to_linux(addr, len, &ss, &sl);
-    if (r == 0 && ss.ss_family != s->family)
-        r = -W2U_WSAEAFNOSUPPORT;
+    r = ws2_addr_for(s, addr, len, &ss, &sl);
     /* bind wants the whole sockaddr_in6: the old one, without a scope, is
      * WSAEFAULT (connect and sendto take it). */
     if (r == 0 && ss.ss_family == AF_INET6 && len < (int)sizeof(struct sockaddr_in6))
@@ -484,12 +482,8 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
         pthread_mutex_unlock(&s->lock);
         goto out;
     }
-    if ((r = ws2_addr_to_linux(addr, len, &ss, &sl)) < 0)
+    if ((r = ws2_addr_for(s, addr, len, &ss, &sl)) < 0)
         goto out;
-    if (ss.ss_family != s->family) {
-        r = -W2U_WSAEAFNOSUPPORT;
-        goto out;
-    }
     if ((r = ws2_addr_check_peer(&ss)) < 0)
         goto out;
     /* A listener, a socket an AcceptEx will accept into, or one a
@@ -709,6 +703,25 @@ void ws2_iov_advance(struct iovec **iov, size_t *count, size_t n)
     }
 }
 
+/* A Windows address for socket s in Linux's form: as ws2_addr_to_linux,
+ * and an address of another family than the socket's is WSAEAFNOSUPPORT
+ * (bind, connect, sendto, ConnectEx and the overlapped sends alike). */
+int ws2_addr_for(const struct ws2_socket *s, const void *addr, int len, struct sockaddr_storage *ss, unsigned *sl)
+{
+    int r = ws2_addr_to_linux(addr, len, ss, sl);
+    return r == 0 && ss->ss_family != s->family ? -W2U_WSAEAFNOSUPPORT : r;
+}
+
+/* A send's Windows flags as Linux's (MSG_OOB, MSG_DONTROUTE), or
+ * WSAEOPNOTSUPP for a flag no send takes: one answer for the synchronous
+ * and the overlapped sends. */
+int ws2_send_flags(int flags)
+{
+    if (flags & ~(W2U_MSG_OOB | W2U_MSG_DONTROUTE))
+        return -W2U_WSAEOPNOTSUPP;
+    return (flags & W2U_MSG_OOB ? MSG_OOB : 0) | (flags & W2U_MSG_DONTROUTE ? MSG_DONTROUTE : 0);
+}
+
 /* send/sendto/WSASend(To) and WSASendMsg (control, Windows layout). */
 static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
                      const void *addr, int addrlen, const void *control, uint32_t control_len)
@@ -730,8 +743,9 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         msg.msg_control = cbuf;
         msg.msg_controllen = used;
     }
-    if (flags & ~(W2U_MSG_OOB | W2U_MSG_DONTROUTE)) {
-        r = -W2U_WSAEOPNOTSUPP;
+    int lflags = ws2_send_flags(flags);
+    if (lflags < 0) {
+        r = lflags;
         goto out;
     }
     if (s->shut_send) {
@@ -742,12 +756,8 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
      * on connected streams. */
     if (addr && s->type != SOCK_STREAM) {
         unsigned sl;
-        if ((r = ws2_addr_to_linux(addr, addrlen, &ss, &sl)) < 0)
+        if ((r = ws2_addr_for(s, addr, addrlen, &ss, &sl)) < 0)
             goto out;
-        if (ss.ss_family != s->family) {
-            r = -W2U_WSAEAFNOSUPPORT;
-            goto out;
-        }
         msg.msg_name = &ss;
         msg.msg_namelen = sl;
     }
@@ -757,8 +767,7 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         iov = &one;
         left = 1;
     }
-    int lflags = MSG_NOSIGNAL | (flags & W2U_MSG_OOB ? MSG_OOB : 0) |
-                 (flags & W2U_MSG_DONTROUTE ? MSG_DONTROUTE : 0);
+    lflags |= MSG_NOSIGNAL;
     for (;;) {
         size_t step;
         msg.msg_iov = iov;
