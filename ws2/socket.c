@@ -1307,8 +1307,9 @@ W2U_EXPORT int ws2uring_send_waits(uintptr_t h, uint64_t len, uint32_t *timeout_
 /* For a host that makes a blocking connect an alertable wait on its side
  * (the connect started non-blocking, then a wait for its end): 1 when a
  * connect on s would be a blocking one that may wait (an IP stream socket
- * in blocking mode, neither connected, connecting nor listening), else 0
- * (the plain call answers). */
+ * in blocking mode, neither connected, connecting nor listening), 2 for
+ * such a socket in non-blocking mode (whose connect WSAConnectByName
+ * waits for all the same), else 0 (the plain call answers). */
 W2U_EXPORT int ws2uring_connect_waits(uintptr_t h)
 {
     struct ws2_socket *s;
@@ -1316,7 +1317,9 @@ W2U_EXPORT int ws2uring_connect_waits(uintptr_t h)
         return 0;
     pthread_mutex_lock(&s->lock);
     int r = s->type == SOCK_STREAM && (s->family == AF_INET || s->family == AF_INET6) && !s->connected &&
-            !s->connecting && !s->listening && !atomic_load(&s->nonblocking) && !atomic_load(&s->closing);
+            !s->connecting && !s->listening && !atomic_load(&s->closing);
+    if (r && atomic_load(&s->nonblocking))
+        r = 2;
     pthread_mutex_unlock(&s->lock);
     ws2_socket_put(s);
     return r;

@@ -105,6 +105,12 @@ int ws2_connect(uintptr_t s, const void *addr, int len);
  * when its buffer is given).  0 or -WSA error. */
 int ws2_connect_by_name(uintptr_t s, const char *node, const char *service, uint32_t *local_len, void *local,
                         uint32_t *remote_len, void *remote, int64_t timeout_ms);
+/* One address to try, for a host that makes WSAConnectByName's connects
+ * itself (ws2uring_connect_by_name_targets, connect_name.c). */
+struct ws2_connect_target {
+    uint32_t len;
+    unsigned char addr[28];
+};
 /* WSAAccept's CF_DEFER: the next accept on the listener returns accepted
  * again (the listener keeps the handle until then). */
 int ws2_accept_defer(uintptr_t listener, uintptr_t accepted);

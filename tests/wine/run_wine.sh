@@ -38,8 +38,11 @@ declare -A wine_bugs=(
     [wine_doors:afd-recv-datagram-nonblocking]="Wine 8.0 does not serve IOCTL_AFD_RECEIVE_DATAGRAM (STATUS_INVALID_DEVICE_REQUEST)"
     [wine_basic:apc-blocked-send]="Wine 8.0's builtin waits for a blocking send without running the thread's APCs; its blocking receive runs them, as Windows does (sock.c test_WSARecv), and Windows' blocking calls share that alertable wait"
     [wine_basic:apc-blocked-send-dontroute]="Wine 8.0's builtin waits for a blocking send without running the thread's APCs, as in apc-blocked-send"
+    [wine_basic:apc-blocked-wsasendmsg]="Wine 8.0's builtin waits for a blocking WSASendMsg without running the thread's APCs, as in apc-blocked-send"
     [wine_basic:apc-blocked-connect]="Wine 8.0's builtin waits for a blocking connect without running the thread's APCs, as in apc-blocked-send"
     [wine_basic:apc-blocked-wsaconnect]="Wine 8.0's builtin waits for a blocking WSAConnect without running the thread's APCs, as in apc-blocked-send"
+    [wine_basic:apc-blocked-connect-by-name]="Wine 8.0's builtin waits for WSAConnectByName's connect without running the thread's APCs, as in apc-blocked-send"
+    [wine_basic:connect-by-name-limit]="Wine 8.0's builtin WSAConnectByName ignores its time limit: the connect waits for the kernel's SYN retries (here until the listener closes, WSAECONNREFUSED)"
     [wine_basic:closesocket-blocked-send]="Wine 8.0's builtin returns 0 (no error) from a blocking send whose socket another thread closed"
     [wine_doors:dll-wsaduplicatesocket]="Wine 8.0's builtin completes the receive cancelled by closing the socket's last handle with ERROR_HANDLES_CLOSED (676), not ERROR_OPERATION_ABORTED (995), as in wine_iocp close-in-flight"
 )

@@ -426,7 +426,7 @@ struct blocked_send {
     const char *buf;
     int len, sent, error;
     int how;                                    /* 0 send, 1 sendto, 2 WSASendTo (no address: a connection's),
-                                                   3 send with MSG_DONTROUTE */
+                                                   3 send with MSG_DONTROUTE, 4 WSASendMsg (no name, no control) */
 };
 
 static DWORD WINAPI blocked_send(void *arg)
@@ -434,6 +434,12 @@ static DWORD WINAPI blocked_send(void *arg)
     struct blocked_send *b = arg;
     WSABUF w = { (ULONG)b->len, (char *)b->buf };
     DWORD n = 0;
+    WSAMSG m = { .lpBuffers = &w, .dwBufferCount = 1 };
+    if (b->how == 4) {
+        b->sent = WSASendMsg(b->s, &m, 0, &n, NULL, NULL) ? SOCKET_ERROR : (int)n;
+        b->error = b->sent < 0 ? WSAGetLastError() : 0;
+        return 0;
+    }
     b->sent = b->how == 0 ? send(b->s, b->buf, b->len, 0)
               : b->how == 3 ? send(b->s, b->buf, b->len, MSG_DONTROUTE)
               : b->how == 1 ? sendto(b->s, b->buf, b->len, 0, NULL, 0)
@@ -476,6 +482,7 @@ static void blocking_sends(void)
     static const struct { int how; const char *name, *what; } apc_sends[] = {
         { 0, "apc-blocked-send", "an APC queued to a thread blocked in send runs, and the send goes on to send every byte" },
         { 3, "apc-blocked-send-dontroute", "the same with MSG_DONTROUTE: a send with flags is an alertable wait too" },
+        { 4, "apc-blocked-wsasendmsg", "the same with WSASendMsg: its blocking stream send is an alertable wait too" },
     };
     struct blocked_send b;
     HANDLE t;
@@ -535,32 +542,103 @@ struct blocked_connect {
     SOCKET s;
     struct sockaddr_storage *to;
     int len, r, error;
-    BOOL wsa;                                   /* WSAConnect, without connect data */
+    int how;                                    /* 0 connect, 1 WSAConnect (without connect data),
+                                                   2 WSAConnectByNameW ("127.0.0.1" and the port) */
+    struct timeval *limit;                      /* WSAConnectByNameW's */
+    BOOL named;                                 /* WSAConnectByNameW's result */
+    int local_port, remote_port;                /* and the ports it gave */
 };
 
 static DWORD WINAPI blocked_connect(void *arg)
 {
     struct blocked_connect *b = arg;
-    b->r = b->wsa ? WSAConnect(b->s, (struct sockaddr *)b->to, b->len, NULL, NULL, NULL, NULL)
-                  : connect(b->s, (struct sockaddr *)b->to, b->len);
+    WCHAR port[8];
+    wsprintfW(port, L"%u", ntohs(((struct sockaddr_in *)b->to)->sin_port));
+    DWORD ll = sizeof(struct sockaddr_in), rl = sizeof(struct sockaddr_in);
+    struct sockaddr_in local = { 0 }, remote = { 0 };
+    if (b->how == 2) {
+        b->named = WSAConnectByNameW(b->s, L"127.0.0.1", port, &ll, (struct sockaddr *)&local, &rl,
+                                     (struct sockaddr *)&remote, b->limit, NULL);
+        b->error = b->named ? 0 : WSAGetLastError();
+        b->local_port = ntohs(local.sin_port);
+        b->remote_port = ntohs(remote.sin_port);
+        /* Both ends' addresses given, as Windows gives them: the local
+         * one without its port (sock.c test_WSAConnectByName). */
+        b->r = b->named && remote.sin_port == ((struct sockaddr_in *)b->to)->sin_port && !local.sin_port &&
+               local.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+                       ll == sizeof(local) && rl == sizeof(remote)
+                   ? 0
+                   : SOCKET_ERROR;
+        return 0;
+    }
+    b->r = b->how == 1 ? WSAConnect(b->s, (struct sockaddr *)b->to, b->len, NULL, NULL, NULL, NULL)
+                       : connect(b->s, (struct sockaddr *)b->to, b->len);
     b->error = b->r ? WSAGetLastError() : 0;
     return 0;
 }
 
-static void blocking_connect(BOOL wsa, const char *name)
+/* A listener whose queue is full: a connect to it waits (the kernel drops
+ * the SYN and retries it a second later) until something is accepted. */
+static SOCKET full_listener(struct sockaddr_storage *a, int *len, SOCKET fill[3])
 {
-    struct sockaddr_storage a;
-    int len;
-    SOCKET l = listening(AF_INET, &a, &len), fill[3];
+    SOCKET l = listening(AF_INET, a, len);
     listen(l, 1);                               /* room for two waiting connections */
     u_long on = 1;
     for (int i = 0; i < 3; i++) {
         fill[i] = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
         ioctlsocket(fill[i], FIONBIO, &on);
-        connect(fill[i], (struct sockaddr *)&a, len);
+        connect(fill[i], (struct sockaddr *)a, *len);
     }
     Sleep(100);
-    struct blocked_connect b = { socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), &a, len, -2, 0, wsa };
+    return l;
+}
+
+static void close_all(SOCKET *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        closesocket(s[i]);
+}
+
+static DWORD WINAPI close_later(void *arg)
+{
+    Sleep(2000);
+    closesocket((SOCKET)arg);
+    return 0;
+}
+
+/* WSAConnectByName's time limit ends a connect that cannot go on:
+ * WSAETIMEDOUT.  (The listener closes after 2 s, so that a call that
+ * ignores the limit fails at the SYN's next retry, not after the
+ * kernel's two minutes.) */
+static void connect_by_name_limit(void)
+{
+    struct sockaddr_storage a;
+    int len;
+    SOCKET fill[3], l = full_listener(&a, &len, fill);
+    HANDLE closer = CreateThread(NULL, 0, close_later, (void *)l, 0, NULL);
+    struct timeval limit = { 0, 400000 };
+    struct blocked_connect b = { socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), &a, len, -2, 0, 2, &limit, FALSE, 0, 0 };
+    DWORD start = GetTickCount();
+    blocked_connect(&b);
+    DWORD took = GetTickCount() - start;
+    printf("# connect-by-name-limit: connect %d error %d after %lu ms\n", b.r, b.error, took);
+    check(b.r == SOCKET_ERROR && b.error == WSAETIMEDOUT && took >= 350 && took < 5000, "connect-by-name-limit",
+          "WSAConnectByName's time limit ends a connect to a listener whose queue is full with WSAETIMEDOUT");
+    closesocket(b.s);
+    close_all(fill, 3);
+    if (closer) {
+        WaitForSingleObject(closer, INFINITE);
+        CloseHandle(closer);
+    }
+}
+
+static void blocking_connect(int how, const char *name)
+{
+    struct sockaddr_storage a;
+    int len;
+    SOCKET fill[3], l = full_listener(&a, &len, fill);
+    u_long on = 1;
+    struct blocked_connect b = { socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), &a, len, -2, 0, how, NULL, FALSE, 0, 0 };
     HANDLE t = CreateThread(NULL, 0, blocked_connect, &b, 0, NULL);
     struct apc_probe p;
     apc_to_blocked(t, 50, &p);                  /* it blocks in connect by then */
@@ -580,15 +658,15 @@ static void blocking_connect(BOOL wsa, const char *name)
     }
     ioctlsocket(l, FIONBIO, &off);
     ok = ok && WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && b.r == 0;
-    printf("# %s: blocked %d runs %d still %d connect %d error %d\n", name, p.blocked, p.runs, p.still, b.r, b.error);
+    printf("# %s: blocked %d runs %d still %d connect %d error %d (by name: %d, ports %d %d)\n", name, p.blocked,
+           p.runs, p.still, b.r, b.error, b.named, b.local_port, b.remote_port);
     check(ok && p.runs == 1 && p.still, name,
-          "an APC queued to a thread blocked in connect (or WSAConnect) runs, and the connect goes on to succeed");
+          "an APC queued to a thread blocked in connect (WSAConnect, WSAConnectByName) runs, and the connect goes on "
+          "to succeed");
     if (t)
         CloseHandle(t);
-    for (int i = 0; i < n; i++)
-        closesocket(taken[i]);
-    for (int i = 0; i < 3; i++)
-        closesocket(fill[i]);
+    close_all(taken, n);
+    close_all(fill, 3);
     closesocket(b.s);
     closesocket(l);
 }
@@ -834,8 +912,10 @@ int main(int argc, char **argv)
     select_closed_meanwhile(TRUE, "select-closed-read");
     blocking_calls();
     blocking_sends();
-    blocking_connect(FALSE, "apc-blocked-connect");
-    blocking_connect(TRUE, "apc-blocked-wsaconnect");
+    blocking_connect(0, "apc-blocked-connect");
+    blocking_connect(1, "apc-blocked-wsaconnect");
+    blocking_connect(2, "apc-blocked-connect-by-name");
+    connect_by_name_limit();
     conditional_accept();
     duplicate_into_child(argv[0]);
     resolve();

@@ -766,7 +766,11 @@ BOOL w2u_pe_wait_ready(UINT64 s)
 extern const unsigned w2u_pe_index_send, w2u_pe_index_WSASend;
 BOOL WINAPI w2u_pe_WSAGetOverlappedResult(UINT64 s, WSAOVERLAPPED *ov, DWORD *bytes, BOOL wait, DWORD *flags);
 
-static BOOL send_alertably(UINT64 s, WSABUF *bufs, DWORD count, DWORD *sent, DWORD flags, int *result)
+extern const unsigned w2u_pe_index_WSASendMsg;
+
+/* msg: a WSASendMsg's (bufs and count are its buffers), else NULL. */
+static BOOL send_alertably(UINT64 s, WSAMSG *msg, WSABUF *bufs, DWORD count, DWORD *sent, DWORD flags,
+                           int *result)
 {
     UINT64 total = 0;
     if ((flags & ~(MSG_OOB | MSG_DONTROUTE)) || !sent || !is_socket((HANDLE)(ULONG_PTR)s) ||
@@ -786,8 +790,11 @@ static BOOL send_alertably(UINT64 s, WSABUF *bufs, DWORD count, DWORD *sent, DWO
     WSAOVERLAPPED ov = { .hEvent = (HANDLE)((ULONG_PTR)event | 1) };
     DWORD n = 0, f = 0, limit = p.args[1] ? (DWORD)p.args[1] : INFINITE, start = GetTickCount();
     *result = SOCKET_ERROR;
-    if ((int)w2u_pe_WSASend(s, (UINT64)(ULONG_PTR)bufs, count, (UINT64)(ULONG_PTR)&n, flags, (UINT64)(ULONG_PTR)&ov,
-                            0, 0, 0, 0, 0, 0) == 0) {
+    UINT64 started = msg ? w2u_pe_forward(w2u_pe_index_WSASendMsg, "WSASendMsg", s, (UINT64)(ULONG_PTR)msg, flags,
+                                          (UINT64)(ULONG_PTR)&n, (UINT64)(ULONG_PTR)&ov, 0, 0, 0, 0, 0, 0, 0)
+                         : w2u_pe_WSASend(s, (UINT64)(ULONG_PTR)bufs, count, (UINT64)(ULONG_PTR)&n, flags,
+                                          (UINT64)(ULONG_PTR)&ov, 0, 0, 0, 0, 0, 0);
+    if ((int)started == 0) {
         *sent = n;
         *result = 0;
         return TRUE;
@@ -825,7 +832,7 @@ static BOOL send_one_alertably(UINT64 s, UINT64 buf, UINT64 len, UINT64 flags, U
     WSABUF b = { (ULONG)len, (char *)(ULONG_PTR)buf };
     DWORD sent = 0;
     int r;
-    if ((int)len < 0 || !send_alertably(s, &b, 1, &sent, (DWORD)flags, &r))
+    if ((int)len < 0 || !send_alertably(s, NULL, &b, 1, &sent, (DWORD)flags, &r))
         return FALSE;
     *ret = r == 0 ? (UINT64)sent : (UINT64)(INT64)SOCKET_ERROR;
     return TRUE;
@@ -835,7 +842,8 @@ static BOOL send_bufs_alertably(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent
                                 UINT64 *ret)
 {
     int r;
-    if (ov || !send_alertably(s, (WSABUF *)(ULONG_PTR)bufs, (DWORD)count, (DWORD *)(ULONG_PTR)sent, (DWORD)flags, &r))
+    if (ov || !send_alertably(s, NULL, (WSABUF *)(ULONG_PTR)bufs, (DWORD)count, (DWORD *)(ULONG_PTR)sent,
+                              (DWORD)flags, &r))
         return FALSE;
     *ret = (UINT64)(INT64)r;
     return TRUE;
@@ -889,6 +897,26 @@ UINT64 WINAPI w2u_pe_WSASend(UINT64 s, UINT64 bufs, UINT64 count, UINT64 sent, U
                           a10, a11);
 }
 
+/* A blocking WSASendMsg without control data on a stream socket is the
+ * same alertable send (its own overlapped form, so that its checks stay
+ * WSASendMsg's).  A datagram send waits only for room in the socket's own
+ * buffer, which Linux frees as its packets leave, never for a peer: the
+ * plain call answers it. */
+UINT64 WINAPI w2u_pe_WSASendMsg(UINT64 s, UINT64 msg, UINT64 flags, UINT64 sent, UINT64 ov, UINT64 routine,
+                                UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11)
+{
+    WSAMSG *m = (WSAMSG *)(ULONG_PTR)msg;
+    int r;
+    if (routine)   /* a completion routine: it needs the calling thread */
+        return w2u_pe_forward_routine(w2u_pe_index_WSASendMsg, "WSASendMsg", s, msg, flags, sent, ov, routine, a6,
+                                      a7, a8, a9, a10, a11);
+    if (!ov && m && !IsBadReadPtr(m, sizeof(*m)) && !m->Control.len &&
+        send_alertably(s, m, m->lpBuffers, m->dwBufferCount, (DWORD *)(ULONG_PTR)sent, (DWORD)flags, &r))
+        return (UINT64)(INT64)r;
+    return w2u_pe_forward(w2u_pe_index_WSASendMsg, "WSASendMsg", s, msg, flags, sent, ov, routine, a6, a7, a8, a9,
+                          a10, a11);
+}
+
 /* A blocking connect is an alertable wait too: it starts non-blocking
  * (the socket's mode put back at once: the kernel's connect goes on
  * either way) and then waits in select, which runs the thread's APCs and
@@ -907,35 +935,61 @@ static BOOL set_nonblocking(UINT64 s, u_long on)
     return (int)w2u_pe_ioctlsocket(s, (UINT64)(LONG)FIONBIO, (UINT64)(ULONG_PTR)&on, 0, 0, 0, 0, 0, 0, 0, 0, 0) == 0;
 }
 
-static UINT64 connect_alertably(unsigned index, const char *name, UINT64 s, UINT64 addr, UINT64 len, UINT64 a3,
-                                UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10,
-                                UINT64 a11)
+/* The end of a connect started non-blocking on s, waited for alertably
+ * in select for up to limit ms (INFINITE: no limit): 0 connected, or the
+ * error: SO_ERROR's, WSAETIMEDOUT at the limit, WSAEINTR when another
+ * thread closed s meanwhile. */
+static DWORD connect_outcome(UINT64 s, DWORD limit)
 {
-    struct w2u_forward_params p = { .args = { s } };
-    if (!is_socket((HANDLE)(ULONG_PTR)s) || unix_call(unixlib, W2U_UNIX_CONNECT_WAITS, &p) || p.ret != 1 ||
-        !set_nonblocking(s, 1))
-        return w2u_pe_forward(index, name, s, addr, len, a3, a4, a5, a6, a7, a8, a9, a10, a11);
-    UINT64 r = w2u_pe_forward(index, name, s, addr, len, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    DWORD e = GetLastError();
-    set_nonblocking(s, 0);
-    if ((int)r == 0 || e != WSAEWOULDBLOCK) {
-        SetLastError((int)r == 0 ? 0 : e);
-        return r;
-    }
+    DWORD start = GetTickCount();
     int n;
     do {
+        DWORD waited = GetTickCount() - start;
+        if (limit != INFINITE && waited >= limit)
+            return WSAETIMEDOUT;
+        struct timeval left = { (long)((limit - waited) / 1000), (long)((limit - waited) % 1000 * 1000) };
         fd_set wr = { 1, { (SOCKET)s } }, ex = { 1, { (SOCKET)s } };
-        n = w2u_pe_select(0, NULL, &wr, &ex, NULL);
+        n = w2u_pe_select(0, NULL, &wr, &ex, limit == INFINITE ? NULL : &left);
     } while (n == 0);
     int err = 0, el = sizeof(err);
     if (n < 0 || (int)w2u_pe_getsockopt(s, SOL_SOCKET, SO_ERROR, (UINT64)(ULONG_PTR)&err, (UINT64)(ULONG_PTR)&el, 0,
                                         0, 0, 0, 0, 0, 0) != 0) {
-        e = GetLastError();
-        SetLastError(e == WSAENOTSOCK ? WSAEINTR : e);     /* closed by another thread meanwhile */
-        return (UINT64)(INT64)SOCKET_ERROR;
+        DWORD e = GetLastError();
+        return e == WSAENOTSOCK ? WSAEINTR : e;
     }
-    SetLastError(err);
-    return err ? (UINT64)(INT64)SOCKET_ERROR : 0;
+    return (DWORD)err;
+}
+
+/* A connect of s to addr (the plain call at index) started non-blocking,
+ * the socket's blocking mode put back at once when it had it, and its end
+ * waited for alertably within limit: 0 or the error. */
+static DWORD connect_within(unsigned index, const char *name, UINT64 s, UINT64 addr, UINT64 len, BOOL blocking,
+                            DWORD limit)
+{
+    UINT64 r = w2u_pe_forward(index, name, s, addr, len, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    DWORD e = (int)r == 0 ? 0 : GetLastError();
+    if (blocking)
+        set_nonblocking(s, 0);
+    return e == WSAEWOULDBLOCK ? connect_outcome(s, limit) : e;
+}
+
+/* ws2uring_connect_waits: 1 for a blocking connect that may wait, 2 for
+ * the same socket in non-blocking mode, 0 for the plain call. */
+static UINT64 connect_waits(UINT64 s)
+{
+    struct w2u_forward_params p = { .args = { s } };
+    return is_socket((HANDLE)(ULONG_PTR)s) && !unix_call(unixlib, W2U_UNIX_CONNECT_WAITS, &p) ? p.ret : 0;
+}
+
+static UINT64 connect_alertably(unsigned index, const char *name, UINT64 s, UINT64 addr, UINT64 len, UINT64 a3,
+                                UINT64 a4, UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10,
+                                UINT64 a11)
+{
+    if (connect_waits(s) != 1 || !set_nonblocking(s, 1))
+        return w2u_pe_forward(index, name, s, addr, len, a3, a4, a5, a6, a7, a8, a9, a10, a11);
+    DWORD e = connect_within(index, name, s, addr, len, TRUE, INFINITE);
+    SetLastError(e);
+    return e ? (UINT64)(INT64)SOCKET_ERROR : 0;
 }
 
 UINT64 WINAPI w2u_pe_connect(UINT64 s, UINT64 addr, UINT64 len, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
@@ -953,6 +1007,135 @@ UINT64 WINAPI w2u_pe_WSAConnect(UINT64 s, UINT64 addr, UINT64 len, UINT64 caller
         return w2u_pe_forward(w2u_pe_index_WSAConnect, "WSAConnect", s, addr, len, caller, callee, sqos, gqos, a7, a8,
                               a9, a10, a11);
     return connect_alertably(w2u_pe_index_WSAConnect, "WSAConnect", s, addr, len, 0, 0, 0, 0, a7, a8, a9, a10, a11);
+}
+
+/* WSAConnectByName's connects are alertable waits too (in the Unix call
+ * they would run no APC): ws2uring makes the call's checks and its lookup
+ * (ws2uring_connect_by_name_targets, as its own WSAConnectByName does),
+ * and the DLL tries each address in turn as connect does, within the
+ * call's time limit, then gives both ends' addresses.  A socket whose
+ * connect would not wait, or a pointer the DLL cannot use, takes the plain
+ * call, which answers at once. */
+extern const unsigned w2u_pe_index_WSAConnectByNameA, w2u_pe_index_WSAConnectByNameW,
+    w2u_pe_index_ws2uring_connect_by_name_targets;
+UINT64 WINAPI w2u_pe_getsockname(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                 UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+UINT64 WINAPI w2u_pe_getpeername(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                 UINT64 a7, UINT64 a8, UINT64 a9, UINT64 a10, UINT64 a11);
+
+struct connect_target {                 /* ws2uring's struct ws2_connect_target */
+    UINT32 len;
+    unsigned char addr[28];
+};
+
+typedef UINT64(WINAPI *name_call)(UINT64, UINT64, UINT64, UINT64, UINT64, UINT64, UINT64, UINT64, UINT64, UINT64,
+                                  UINT64, UINT64);
+
+/* One end's address: written if buf is given (its room was checked
+ * before), and *len set to its size either way; the local one without its
+ * port, as Windows gives it (and ws2uring's own call). */
+static void give_address(name_call get, UINT64 s, DWORD *len, SOCKADDR *buf)
+{
+    unsigned char tmp[28];
+    int n = sizeof(tmp);
+    if (!len || (int)get(s, (UINT64)(ULONG_PTR)tmp, (UINT64)(ULONG_PTR)&n, 0, 0, 0, 0, 0, 0, 0, 0, 0) != 0)
+        return;
+    if (get == w2u_pe_getsockname)
+        memset(tmp + 2, 0, 2);                  /* sin_port and sin6_port alike */
+    if (buf)
+        memcpy(buf, tmp, (size_t)n);
+    *len = (DWORD)n;
+}
+
+static BOOL usable_out(DWORD *len, SOCKADDR *buf)
+{
+    return !len || (!IsBadWritePtr(len, sizeof(*len)) && (!buf || !IsBadWritePtr(buf, *len)));
+}
+
+/* TRUE when it took the call, with the call's result in *result. */
+static BOOL connect_by_name_alertably(UINT64 s, const char *node, const char *service, DWORD *ll, SOCKADDR *la,
+                                      DWORD *rl, SOCKADDR *ra, const struct timeval *tv, BOOL *result)
+{
+    UINT64 waits = connect_waits(s);
+    if (!waits || (tv && IsBadReadPtr(tv, sizeof(*tv))) || !usable_out(ll, la) || !usable_out(rl, ra))
+        return FALSE;
+    struct connect_target to[16];
+    INT64 n = (INT64)w2u_pe_forward(w2u_pe_index_ws2uring_connect_by_name_targets,
+                                    "ws2uring_connect_by_name_targets", s, (UINT64)(ULONG_PTR)node,
+                                    (UINT64)(ULONG_PTR)service, ll && la ? *ll : 0xffffffff,
+                                    rl && ra ? *rl : 0xffffffff, (UINT64)(ULONG_PTR)to, sizeof(to) / sizeof(to[0]), 0, 0, 0, 0, 0);
+    *result = FALSE;
+    if (n < 0) {
+        if (n != (INT64)SOCKET_ERROR)           /* SOCKET_ERROR: a fault, its error set */
+            SetLastError((DWORD)-n);
+        return TRUE;
+    }
+    INT64 ms = tv ? (INT64)tv->tv_sec * 1000 + tv->tv_usec / 1000 : -1;
+    DWORD limit = ms < 0 ? INFINITE : ms >= INFINITE ? INFINITE - 1 : (DWORD)ms, start = GetTickCount();
+    DWORD e = WSAEHOSTUNREACH;
+    for (INT64 i = 0; i < n && e && e != WSAETIMEDOUT && e != WSAEINTR; i++) {
+        DWORD waited = GetTickCount() - start;
+        if (limit != INFINITE && waited >= limit)
+            e = WSAETIMEDOUT;
+        else if (waits == 1 && !set_nonblocking(s, 1))
+            e = GetLastError();
+        else
+            e = connect_within(w2u_pe_index_connect, "connect", s, (UINT64)(ULONG_PTR)to[i].addr, to[i].len,
+                               waits == 1, limit == INFINITE ? INFINITE : limit - waited);
+    }
+    SetLastError(e);
+    if (e)
+        return TRUE;
+    give_address(w2u_pe_getsockname, s, ll, la);
+    give_address(w2u_pe_getpeername, s, rl, ra);
+    SetLastError(0);
+    *result = TRUE;
+    return TRUE;
+}
+
+BOOL WINAPI w2u_pe_WSAConnectByNameA(UINT64 s, const char *node, const char *service, DWORD *ll, SOCKADDR *la,
+                                     DWORD *rl, SOCKADDR *ra, const struct timeval *tv, void *reserved)
+{
+    BOOL r;
+    if (!reserved && (!node || !IsBadStringPtrA(node, ~(UINT_PTR)0)) &&
+        (!service || !IsBadStringPtrA(service, ~(UINT_PTR)0)) &&
+        connect_by_name_alertably(s, node, service, ll, la, rl, ra, tv, &r))
+        return r;
+    return (BOOL)w2u_pe_forward(w2u_pe_index_WSAConnectByNameA, "WSAConnectByNameA", s, (UINT64)(ULONG_PTR)node,
+                                (UINT64)(ULONG_PTR)service, (UINT64)(ULONG_PTR)ll, (UINT64)(ULONG_PTR)la,
+                                (UINT64)(ULONG_PTR)rl, (UINT64)(ULONG_PTR)ra, (UINT64)(ULONG_PTR)tv,
+                                (UINT64)(ULONG_PTR)reserved, 0, 0, 0);
+}
+
+/* The text in UTF-8, as ws2uring's own WSAConnectByNameW gives it to the
+ * lookup; NULL for NULL, or when it cannot be read or made. */
+static char *utf8_of(const WCHAR *w)
+{
+    int n = w && !IsBadStringPtrW(w, ~(UINT_PTR)0) ? WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL) : 0;
+    char *s = n > 0 ? HeapAlloc(GetProcessHeap(), 0, (SIZE_T)n) : NULL;
+    if (s)
+        WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL);
+    return s;
+}
+
+BOOL WINAPI w2u_pe_WSAConnectByNameW(UINT64 s, const WCHAR *node, const WCHAR *service, DWORD *ll, SOCKADDR *la,
+                                     DWORD *rl, SOCKADDR *ra, const struct timeval *tv, void *reserved)
+{
+    char *n = utf8_of(node), *sv = utf8_of(service);
+    BOOL r;
+    BOOL taken = !reserved && !(node && !n) && !(service && !sv) &&
+                 connect_by_name_alertably(s, n, sv, ll, la, rl, ra, tv, &r);
+    DWORD e = GetLastError();
+    HeapFree(GetProcessHeap(), 0, n);
+    HeapFree(GetProcessHeap(), 0, sv);
+    if (taken) {
+        SetLastError(e);
+        return r;
+    }
+    return (BOOL)w2u_pe_forward(w2u_pe_index_WSAConnectByNameW, "WSAConnectByNameW", s, (UINT64)(ULONG_PTR)node,
+                                (UINT64)(ULONG_PTR)service, (UINT64)(ULONG_PTR)ll, (UINT64)(ULONG_PTR)la,
+                                (UINT64)(ULONG_PTR)rl, (UINT64)(ULONG_PTR)ra, (UINT64)(ULONG_PTR)tv,
+                                (UINT64)(ULONG_PTR)reserved, 0, 0, 0);
 }
 
 UINT64 w2u_pe_timed_out(void)
@@ -2296,13 +2479,12 @@ static UINT64 extension(enum w2u_extension which, UINT64 a0, UINT64 a1, UINT64 a
                         UINT64 a5, UINT64 a6, UINT64 a7, UINT64 a8)
 {
     struct w2u_forward_params p = { .index = which, .args = { a0, a1, a2, a3, a4, a5, a6, a7, a8 } };
-    /* WSARecvMsg and WSASendMsg take a completion routine (5th and 6th
-     * argument): its APC needs the calling thread. */
-    if ((which == W2U_EXT_WSARECVMSG && a4) || (which == W2U_EXT_WSASENDMSG && a5))
+    /* WSARecvMsg takes a completion routine (5th argument): its APC needs
+     * the calling thread.  (WSASendMsg's thunk is the export's.) */
+    if (which == W2U_EXT_WSARECVMSG && a4)
         p.thread = this_thread();
-    /* WSARecvMsg and WSASendMsg fail with SOCKET_ERROR, the others with
-     * FALSE. */
-    UINT64 failed = which == W2U_EXT_WSARECVMSG || which == W2U_EXT_WSASENDMSG ? (UINT64)(INT64)SOCKET_ERROR : 0;
+    /* WSARecvMsg fails with SOCKET_ERROR, the others with FALSE. */
+    UINT64 failed = which == W2U_EXT_WSARECVMSG ? (UINT64)(INT64)SOCKET_ERROR : 0;
     BOOL usable = TRUE;
     if (which == W2U_EXT_ACCEPTEX)      /* the first data, then the two addresses */
         usable = w2u_pe_probe_buffer(a2, (a3 & 0xffffffff) + (a4 & 0xffffffff) + (a5 & 0xffffffff));
@@ -2338,7 +2520,14 @@ EXTENSION(GetAcceptExSockaddrs, W2U_EXT_GETACCEPTEXSOCKADDRS)
 EXTENSION(TransmitFile, W2U_EXT_TRANSMITFILE)
 EXTENSION(TransmitPackets, W2U_EXT_TRANSMITPACKETS)
 EXTENSION(WSARecvMsg, W2U_EXT_WSARECVMSG)
-EXTENSION(WSASendMsg, W2U_EXT_WSASENDMSG)
+
+/* WSASendMsg's pointer is the export's function (ws2uring's is too), so
+ * that its blocking sends wait alertably as the export's do. */
+static UINT64 WINAPI ext_WSASendMsg(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                    UINT64 a7, UINT64 a8)
+{
+    return w2u_pe_WSASendMsg(a0, a1, a2, a3, a4, a5, a6, a7, a8, 0, 0, 0);
+}
 
 static void *const extension_thunks[W2U_EXTENSIONS] = {
     [W2U_EXT_ACCEPTEX] = ext_AcceptEx, [W2U_EXT_CONNECTEX] = ext_ConnectEx,
