@@ -8,6 +8,7 @@
  */
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <mswsock.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -534,6 +535,52 @@ static void blocking_sends(void)
     closesocket(l);
 }
 
+/* A blocking WSARecvMsg (the extension function; a UDP server's receive
+ * with IP_PKTINFO) is an alertable wait too: an APC queued to the thread
+ * runs, and the receive goes on to get its datagram. */
+struct blocked_msg {
+    SOCKET s;
+    LPFN_WSARECVMSG recv_msg;
+    int got;
+};
+
+static DWORD WINAPI blocked_recv_msg(void *arg)
+{
+    struct blocked_msg *b = arg;
+    char buf[16];
+    WSABUF w = { sizeof(buf), buf };
+    WSAMSG m = { .lpBuffers = &w, .dwBufferCount = 1 };
+    DWORD n = 0;
+    b->got = b->recv_msg && !b->recv_msg(b->s, &m, &n, NULL, NULL) ? (int)n : SOCKET_ERROR;
+    return 0;
+}
+
+static void blocking_recv_msg(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int len = sizeof(a);
+    SOCKET u = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP), c = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    GUID id = WSAID_WSARECVMSG;
+    DWORD n = 0;
+    struct blocked_msg b = { u, NULL, -2 };
+    bind(u, (struct sockaddr *)&a, len);
+    getsockname(u, (struct sockaddr *)&a, &len);
+    WSAIoctl(u, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof(id), &b.recv_msg, sizeof(b.recv_msg), &n, NULL,
+             NULL);
+    HANDLE t = b.recv_msg ? CreateThread(NULL, 0, blocked_recv_msg, &b, 0, NULL) : NULL;
+    struct apc_probe p;
+    apc_to_blocked(t, 100, &p);                 /* it blocks in WSARecvMsg by then */
+    BOOL ok = p.queued && sendto(c, "datagram", 8, 0, (struct sockaddr *)&a, len) == 8 &&
+              WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && b.got == 8;
+    printf("# apc-blocked-wsarecvmsg: blocked %d runs %d still %d got %d\n", p.blocked, p.runs, p.still, b.got);
+    check(ok && p.runs == 1 && p.still, "apc-blocked-wsarecvmsg",
+          "an APC queued to a thread blocked in WSARecvMsg runs, and the receive goes on to get its datagram");
+    if (t)
+        CloseHandle(t);
+    closesocket(c);
+    closesocket(u);
+}
+
 /* A blocking connect is an alertable wait too: with the listener's
  * queue full, the kernel drops the connection's first SYN and tries again
  * a second later, meanwhile an APC queued to the connecting thread runs
@@ -912,6 +959,7 @@ int main(int argc, char **argv)
     select_closed_meanwhile(TRUE, "select-closed-read");
     blocking_calls();
     blocking_sends();
+    blocking_recv_msg();
     blocking_connect(0, "apc-blocked-connect");
     blocking_connect(1, "apc-blocked-wsaconnect");
     blocking_connect(2, "apc-blocked-connect-by-name");

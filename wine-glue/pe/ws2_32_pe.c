@@ -2120,6 +2120,8 @@ BOOL WINAPI w2u_pe_WSAGetOverlappedResult(UINT64 s, WSAOVERLAPPED *ov, DWORD *by
  * Wine's). */
 static UINT64 WINAPI hook_WSARecvEx(UINT64 s, UINT64 buf, UINT64 len, UINT64 flags)
 {
+    if (!w2u_pe_wait_ready(s))          /* a blocking receive: alertably, as recv's */
+        return w2u_pe_timed_out();
     return w2u_pe_forward(w2u_pe_index_WSARecvEx, "WSARecvEx", s, buf, len, flags, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
@@ -2485,18 +2487,25 @@ static UINT64 extension(enum w2u_extension which, UINT64 a0, UINT64 a1, UINT64 a
         p.thread = this_thread();
     /* WSARecvMsg fails with SOCKET_ERROR, the others with FALSE. */
     UINT64 failed = which == W2U_EXT_WSARECVMSG ? (UINT64)(INT64)SOCKET_ERROR : 0;
-    BOOL usable = TRUE;
+    BOOL usable = TRUE, may_wait = FALSE;
     if (which == W2U_EXT_ACCEPTEX)      /* the first data, then the two addresses */
         usable = w2u_pe_probe_buffer(a2, (a3 & 0xffffffff) + (a4 & 0xffffffff) + (a5 & 0xffffffff));
     if (which == W2U_EXT_WSARECVMSG && a1 && !IsBadReadPtr((void *)(ULONG_PTR)a1, sizeof(WSAMSG))) {
         const WSAMSG *m = (const WSAMSG *)(ULONG_PTR)a1;
         usable = w2u_pe_probe_wsabufs((UINT64)(ULONG_PTR)m->lpBuffers, m->dwBufferCount) &&
                  w2u_pe_probe_buffer((UINT64)(ULONG_PTR)m->Control.buf, m->Control.len);
+        /* A blocking one waits here first, alertably, as recv does; a call
+         * that fails at once (ws2uring's checks of the WSAMSG and the count's
+         * pointer) does not wait. */
+        may_wait = !a3 && !(m->Control.len && !m->Control.buf) && !(m->namelen && !m->name) &&
+                   (!a2 || !IsBadWritePtr((void *)(ULONG_PTR)a2, sizeof(DWORD)));
     }
     if (!usable) {
         SetLastError(WSAEFAULT);
         return failed;
     }
+    if (may_wait && !w2u_pe_wait_ready(a0))
+        return failed;
     /* (a fault the Unix side did not catch: see forward) */
     if (unix_call(unixlib, W2U_UNIX_EXTENSION, &p)) {
         SetLastError(WSAEFAULT);
