@@ -40,6 +40,7 @@ declare -A wine_bugs=(
     [wine_basic:apc-blocked-send-dontroute]="Wine 8.0's builtin waits for a blocking send without running the thread's APCs, as in apc-blocked-send"
     [wine_basic:apc-blocked-wsasendmsg]="Wine 8.0's builtin waits for a blocking WSASendMsg without running the thread's APCs, as in apc-blocked-send"
     [wine_basic:apc-blocked-wsarecvmsg]="Wine 8.0's builtin runs the APC in a blocked WSARecvMsg but then, in about half the runs here, never returns with the datagram sent after it (the thread still waits 5 s later)"
+    [wine_basic:apc-blocked-transmitfile]="Wine 8.0's builtin waits for a blocking TransmitFile without running the thread's APCs, as in apc-blocked-send"
     [wine_basic:apc-blocked-connect]="Wine 8.0's builtin waits for a blocking connect without running the thread's APCs, as in apc-blocked-send"
     [wine_basic:apc-blocked-wsaconnect]="Wine 8.0's builtin waits for a blocking WSAConnect without running the thread's APCs, as in apc-blocked-send"
     [wine_basic:apc-blocked-connect-by-name]="Wine 8.0's builtin waits for WSAConnectByName's connect without running the thread's APCs, as in apc-blocked-send"

@@ -427,7 +427,9 @@ struct blocked_send {
     const char *buf;
     int len, sent, error;
     int how;                                    /* 0 send, 1 sendto, 2 WSASendTo (no address: a connection's),
-                                                   3 send with MSG_DONTROUTE, 4 WSASendMsg (no name, no control) */
+                                                   3 send with MSG_DONTROUTE, 4 WSASendMsg (no name, no control),
+                                                   5 TransmitFile of file (which holds buf) */
+    HANDLE file;
 };
 
 static DWORD WINAPI blocked_send(void *arg)
@@ -436,6 +438,11 @@ static DWORD WINAPI blocked_send(void *arg)
     WSABUF w = { (ULONG)b->len, (char *)b->buf };
     DWORD n = 0;
     WSAMSG m = { .lpBuffers = &w, .dwBufferCount = 1 };
+    if (b->how == 5) {
+        b->sent = TransmitFile(b->s, b->file, 0, 0, NULL, NULL, 0) ? b->len : SOCKET_ERROR;
+        b->error = b->sent < 0 ? WSAGetLastError() : 0;
+        return 0;
+    }
     if (b->how == 4) {
         b->sent = WSASendMsg(b->s, &m, 0, &n, NULL, NULL) ? SOCKET_ERROR : (int)n;
         b->error = b->sent < 0 ? WSAGetLastError() : 0;
@@ -484,12 +491,21 @@ static void blocking_sends(void)
         { 0, "apc-blocked-send", "an APC queued to a thread blocked in send runs, and the send goes on to send every byte" },
         { 3, "apc-blocked-send-dontroute", "the same with MSG_DONTROUTE: a send with flags is an alertable wait too" },
         { 4, "apc-blocked-wsasendmsg", "the same with WSASendMsg: its blocking stream send is an alertable wait too" },
+        { 5, "apc-blocked-transmitfile", "the same with TransmitFile of an 8 MiB file: a blocking TransmitFile is an alertable wait too" },
     };
+    char path[MAX_PATH], dir[MAX_PATH];
+    GetTempPathA(sizeof(dir), dir);
+    GetTempFileNameA(dir, "w2u", 0, path);
+    HANDLE file = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
+                              FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    DWORD written = 0;
+    WriteFile(file, out, BIG, &written, NULL);
     struct blocked_send b;
     HANDLE t;
     BOOL blocked, ok;
     for (size_t k = 0; k < sizeof(apc_sends) / sizeof(apc_sends[0]); k++) {
-        b = (struct blocked_send){ c, out, BIG, 0, 0, apc_sends[k].how };
+        SetFilePointer(file, 0, NULL, FILE_BEGIN);
+        b = (struct blocked_send){ c, out, BIG, 0, 0, apc_sends[k].how, file };
         t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_send, &b, 0, NULL) : NULL;
         struct apc_probe p;
         apc_to_blocked(t, 100, &p);             /* it blocks in send by then */
@@ -512,7 +528,7 @@ static void blocking_sends(void)
     /* SO_SNDTIMEO ends a blocking send that cannot go on. */
     DWORD limit = 300, start = GetTickCount();
     setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, (char *)&limit, sizeof(limit));
-    b = (struct blocked_send){ c, out, BIG, 0, 0, 1 };
+    b = (struct blocked_send){ c, out, BIG, 0, 0, 1, NULL };
     blocked_send(&b);
     DWORD took = GetTickCount() - start;
     printf("# sndtimeo-blocked-send: sent %d error %d after %lu ms\n", b.sent, b.error, took);
@@ -520,7 +536,7 @@ static void blocking_sends(void)
           "SO_SNDTIMEO ends a blocking sendto (no address) to a peer that does not read with WSAETIMEDOUT");
     limit = 0;
     setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, (char *)&limit, sizeof(limit));
-    b = (struct blocked_send){ c, out, BIG, 0, 0, 2 };
+    b = (struct blocked_send){ c, out, BIG, 0, 0, 2, NULL };
     t = s != INVALID_SOCKET ? CreateThread(NULL, 0, blocked_send, &b, 0, NULL) : NULL;
     Sleep(200);
     blocked = t && WaitForSingleObject(t, 0) == WAIT_TIMEOUT;
@@ -529,6 +545,7 @@ static void blocking_sends(void)
     check(ok, "closesocket-blocked-send", "closesocket from another thread ends a WSASendTo blocked on the socket");
     if (t)
         CloseHandle(t);
+    CloseHandle(file);
     free(in);
     free(out);
     closesocket(s);

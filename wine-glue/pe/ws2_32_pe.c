@@ -768,6 +768,50 @@ BOOL WINAPI w2u_pe_WSAGetOverlappedResult(UINT64 s, WSAOVERLAPPED *ov, DWORD *by
 
 extern const unsigned w2u_pe_index_WSASendMsg;
 
+/* The thread's own event for the overlapped forms of blocking calls, made
+ * once and reset for each; its low bit set in the OVERLAPPED keeps the
+ * completion off any port the socket joined.  NULL if none can be made. */
+static HANDLE own_event(void)
+{
+    HANDLE event = TlsGetValue(send_slot);
+    if (!event && (event = CreateEventW(NULL, TRUE, FALSE, NULL)))
+        TlsSetValue(send_slot, event);
+    if (event)
+        ResetEvent(event);
+    return event;
+}
+
+/* The end of a blocking call started as an overlapped one on s (at_once:
+ * it succeeded at once, *n already the call's; ov with the thread's own
+ * event), waited for alertably up to limit ms (INFINITE: none; then the
+ * call is cancelled, WSAETIMEDOUT): TRUE with *n, or FALSE with the error
+ * set (WSAEINTR when another thread closed s meanwhile). */
+static BOOL own_overlapped_end(UINT64 s, BOOL at_once, WSAOVERLAPPED *ov, HANDLE event, DWORD limit, DWORD *n)
+{
+    DWORD start = GetTickCount(), f = 0, w;
+    if (at_once)
+        return TRUE;
+    if (GetLastError() != WSA_IO_PENDING)
+        return FALSE;
+    do {
+        DWORD waited = GetTickCount() - start;
+        w = limit == INFINITE ? WaitForSingleObjectEx(event, INFINITE, TRUE)
+            : waited < limit  ? WaitForSingleObjectEx(event, limit - waited, TRUE)
+                              : WAIT_TIMEOUT;
+    } while (w == WAIT_IO_COMPLETION);          /* an APC ran: the call goes on */
+    BOOL timed_out = w == WAIT_TIMEOUT;
+    if (timed_out) {
+        CancelIoEx((HANDLE)(ULONG_PTR)s, ov);
+        WaitForSingleObject(event, INFINITE);
+    }
+    if (w2u_pe_WSAGetOverlappedResult(s, ov, n, FALSE, &f))
+        return TRUE;
+    DWORD e = GetLastError();
+    /* Cancelled by our limit, or the socket closed meanwhile. */
+    SetLastError(timed_out ? WSAETIMEDOUT : e == WSA_OPERATION_ABORTED || e == WSAENOTSOCK ? WSAEINTR : e);
+    return FALSE;
+}
+
 /* msg: a WSASendMsg's (bufs and count are its buffers), else NULL. */
 static BOOL send_alertably(UINT64 s, WSAMSG *msg, WSABUF *bufs, DWORD count, DWORD *sent, DWORD flags,
                            int *result)
@@ -781,46 +825,20 @@ static BOOL send_alertably(UINT64 s, WSAMSG *msg, WSABUF *bufs, DWORD count, DWO
     struct w2u_forward_params p = { .args = { s, total } };
     if (unix_call(unixlib, W2U_UNIX_SEND_WAITS, &p) || p.ret != 1)
         return FALSE;
-    HANDLE event = TlsGetValue(send_slot);
-    if (!event && (event = CreateEventW(NULL, TRUE, FALSE, NULL)))
-        TlsSetValue(send_slot, event);
+    HANDLE event = own_event();
     if (!event)
         return FALSE;
-    ResetEvent(event);
     WSAOVERLAPPED ov = { .hEvent = (HANDLE)((ULONG_PTR)event | 1) };
-    DWORD n = 0, f = 0, limit = p.args[1] ? (DWORD)p.args[1] : INFINITE, start = GetTickCount();
-    *result = SOCKET_ERROR;
+    DWORD n = 0;
     UINT64 started = msg ? w2u_pe_forward(w2u_pe_index_WSASendMsg, "WSASendMsg", s, (UINT64)(ULONG_PTR)msg, flags,
                                           (UINT64)(ULONG_PTR)&n, (UINT64)(ULONG_PTR)&ov, 0, 0, 0, 0, 0, 0, 0)
                          : w2u_pe_WSASend(s, (UINT64)(ULONG_PTR)bufs, count, (UINT64)(ULONG_PTR)&n, flags,
                                           (UINT64)(ULONG_PTR)&ov, 0, 0, 0, 0, 0, 0);
-    if ((int)started == 0) {
+    *result = SOCKET_ERROR;
+    if (own_overlapped_end(s, (int)started == 0, &ov, event, p.args[1] ? (DWORD)p.args[1] : INFINITE, &n)) {
         *sent = n;
         *result = 0;
-        return TRUE;
     }
-    if (GetLastError() != WSA_IO_PENDING)
-        return TRUE;
-    DWORD w;
-    do {
-        DWORD waited = GetTickCount() - start;
-        w = limit == INFINITE ? WaitForSingleObjectEx(event, INFINITE, TRUE)
-            : waited < limit  ? WaitForSingleObjectEx(event, limit - waited, TRUE)
-                              : WAIT_TIMEOUT;
-    } while (w == WAIT_IO_COMPLETION);          /* an APC ran: the send goes on */
-    BOOL timed_out = w == WAIT_TIMEOUT;
-    if (timed_out) {
-        CancelIoEx((HANDLE)(ULONG_PTR)s, &ov);
-        WaitForSingleObject(event, INFINITE);
-    }
-    if (!w2u_pe_WSAGetOverlappedResult(s, &ov, &n, FALSE, &f)) {
-        DWORD e = GetLastError();
-        /* Cancelled by our limit, or the socket closed meanwhile. */
-        SetLastError(timed_out ? WSAETIMEDOUT : e == WSA_OPERATION_ABORTED || e == WSAENOTSOCK ? WSAEINTR : e);
-        return TRUE;
-    }
-    *sent = n;
-    *result = 0;
     return TRUE;
 }
 
@@ -2526,8 +2544,48 @@ EXTENSION(AcceptEx, W2U_EXT_ACCEPTEX)
 EXTENSION(ConnectEx, W2U_EXT_CONNECTEX)
 EXTENSION(DisconnectEx, W2U_EXT_DISCONNECTEX)
 EXTENSION(GetAcceptExSockaddrs, W2U_EXT_GETACCEPTEXSOCKADDRS)
-EXTENSION(TransmitFile, W2U_EXT_TRANSMITFILE)
-EXTENSION(TransmitPackets, W2U_EXT_TRANSMITPACKETS)
+
+/* TransmitFile and TransmitPackets without an OVERLAPPED block until the
+ * end: the DLL makes them the overlapped call with the thread's own event
+ * and waits alertably, as a blocking send (own_overlapped_end); a blocking
+ * TransmitFile starts at the file's current position, as ws2uring's own
+ * blocking one does.  On anything else, the plain call. */
+static BOOL transmit_alertably(enum w2u_extension which, UINT64 s, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a5,
+                               UINT64 a6, BOOL *result)
+{
+    LARGE_INTEGER at = { .QuadPart = 0 }, none = { .QuadPart = 0 };
+    HANDLE event;
+    if (!is_socket((HANDLE)(ULONG_PTR)s) ||
+        (which == W2U_EXT_TRANSMITFILE && a1 && !SetFilePointerEx((HANDLE)(ULONG_PTR)a1, none, &at, FILE_CURRENT)) ||
+        !(event = own_event()))
+        return FALSE;
+    WSAOVERLAPPED ov = { .Offset = at.LowPart, .OffsetHigh = (DWORD)at.HighPart,
+                         .hEvent = (HANDLE)((ULONG_PTR)event | 1) };
+    UINT64 ovp = (UINT64)(ULONG_PTR)&ov;
+    BOOL started = which == W2U_EXT_TRANSMITFILE ? (BOOL)extension(which, s, a1, a2, a3, ovp, a5, a6, 0, 0)
+                                                 : (BOOL)extension(which, s, a1, a2, a3, ovp, a5, 0, 0, 0);
+    DWORD n = 0;
+    *result = own_overlapped_end(s, started, &ov, event, INFINITE, &n);
+    return TRUE;
+}
+
+static UINT64 WINAPI ext_TransmitFile(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5, UINT64 a6,
+                                      UINT64 a7, UINT64 a8)
+{
+    BOOL r;
+    if (!a4 && transmit_alertably(W2U_EXT_TRANSMITFILE, a0, a1, a2, a3, a5, a6, &r))
+        return (UINT64)r;
+    return extension(W2U_EXT_TRANSMITFILE, a0, a1, a2, a3, a4, a5, a6, a7, a8);
+}
+
+static UINT64 WINAPI ext_TransmitPackets(UINT64 a0, UINT64 a1, UINT64 a2, UINT64 a3, UINT64 a4, UINT64 a5,
+                                         UINT64 a6, UINT64 a7, UINT64 a8)
+{
+    BOOL r;
+    if (!a4 && transmit_alertably(W2U_EXT_TRANSMITPACKETS, a0, a1, a2, a3, a5, 0, &r))
+        return (UINT64)r;
+    return extension(W2U_EXT_TRANSMITPACKETS, a0, a1, a2, a3, a4, a5, a6, a7, a8);
+}
 EXTENSION(WSARecvMsg, W2U_EXT_WSARECVMSG)
 
 /* WSASendMsg's pointer is the export's function (ws2uring's is too), so
