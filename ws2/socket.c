@@ -1046,7 +1046,7 @@ static host_post_fn host_post;
 struct host_sink {
     struct iocp_port_sink sink;
     _Atomic int refs;
-    uintptr_t alias;
+    uintptr_t alias;            /* the host's handle the completions go under */
 };
 
 static void host_push(struct iocp_port_sink *sink, struct iocp_packet *p)
@@ -1187,8 +1187,10 @@ W2U_EXPORT int ws2uring_socket_alias(uintptr_t alias, uintptr_t s)
 }
 
 /* The program associated the socket alias names with a port of the host's
- * (a Wine port): its completions go there through the host's post. */
-W2U_EXPORT int ws2uring_socket_host_port(uintptr_t alias)
+ * (a Wine port) through the host's handle joined (the SOCKET itself, or a
+ * copy of it the host made): its completions go there through the host's
+ * post, under that handle. */
+W2U_EXPORT int ws2uring_socket_host_port(uintptr_t alias, uintptr_t joined)
 {
     struct ws2_socket *sock;
     int r = ws2_socket_get(alias, &sock);
@@ -1201,7 +1203,7 @@ W2U_EXPORT int ws2uring_socket_host_port(uintptr_t alias)
     }
     hs->sink.ops = &host_sink_ops;
     atomic_init(&hs->refs, 1);
-    hs->alias = alias;
+    hs->alias = joined;
     /* The binding takes its own reference (none if already bound). */
     uint32_t status = iocp_associate_sink(&sock->binding, &hs->sink, NULL, 0);
     host_unref(&hs->sink);

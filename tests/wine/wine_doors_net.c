@@ -223,6 +223,32 @@ static void duplicates(SOCKET a, SOCKET c)
     CloseHandle(p);
 }
 
+/* A DuplicateHandle copy joined to a port in the SOCKET's stead: a
+ * ReadFile on the copy completes there with the copy's key, as on
+ * Windows, where both name one file object.  (In ws2uring's compatible
+ * mode the port is Wine's, and the completion goes there through
+ * wineserver.) */
+static void duplicate_on_port(SOCKET a, SOCKET c)
+{
+    HANDLE copy = NULL, p = NULL;
+    char buf[16];
+    DWORD bytes = 0;
+    ULONG_PTR key = 0;
+    OVERLAPPED ov = { 0 }, *got = NULL;
+    int ok = DuplicateHandle(GetCurrentProcess(), (HANDLE)a, GetCurrentProcess(), &copy, 0, FALSE,
+                             DUPLICATE_SAME_ACCESS) &&
+             (p = CreateIoCompletionPort(copy, NULL, 43, 0)) && !ReadFile(copy, buf, sizeof(buf), NULL, &ov) &&
+             GetLastError() == ERROR_IO_PENDING && send(c, "port", 4, 0) == 4;
+    BOOL done = ok && GetQueuedCompletionStatus(p, &bytes, &key, &got, 5000);
+    printf("# dll-duplicatehandle-port: ok %d done %d key %lu bytes %lu\n", ok, done, (unsigned long)key, bytes);
+    check(done && key == 43 && got == &ov && bytes == 4 && !memcmp(buf, "port", 4), "dll-duplicatehandle-port",
+          "a DuplicateHandle copy joined to a port: a ReadFile on it completes there with its key");
+    if (copy)
+        CloseHandle(copy);
+    if (p)
+        CloseHandle(p);
+}
+
 /* WaitForMultipleObjects on an event and a SOCKET: the SOCKET's index
  * once its pending receive completes; the lowest index when both are. */
 static void wait_mixed(SOCKET a, SOCKET c)
@@ -544,6 +570,10 @@ __declspec(dllexport) int WINAPI net_checks(void)
     }
     if (connected_pair(&a, &c)) {
         wait_mixed(a, c);
+        close_pair(a, c);
+    }
+    if (connected_pair(&a, &c)) {
+        duplicate_on_port(a, c);
         close_pair(a, c);
     }
     if (connected_pair(&a, &c)) {

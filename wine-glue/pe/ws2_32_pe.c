@@ -1338,7 +1338,10 @@ static NTSTATUS join_port(HANDLE h, IO_STATUS_BLOCK *io, const struct completion
         struct completion_info copy = *info;
         NTSTATUS status = nt_set_info(h, io, &copy, len, FILE_COMPLETION_INFO_CLASS);
         if (!status && sock) {
-            struct w2u_forward_params p = { .args = { (UINT64)(ULONG_PTR)h } };
+            /* A copy's completions go there under the copy: ws2uring
+             * knows the socket by the copy's own name, wineserver the port
+             * by the Wine handle that joined it. */
+            struct w2u_forward_params p = { .args = { (UINT64)(ULONG_PTR)kernel_name(h), (UINT64)(ULONG_PTR)h } };
             unix_call(unixlib, W2U_UNIX_HOST_PORT, &p);
         }
         return status;

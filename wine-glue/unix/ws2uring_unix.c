@@ -45,7 +45,7 @@ static int (*wait_ready)(uint64_t s, uint32_t ms, uint32_t *timeout_ms);
 static int (*send_waits)(uint64_t s, uint64_t len, uint32_t *timeout_ms);
 static int (*connect_waits)(uint64_t s);
 static int (*winsock_started)(void);
-static int (*socket_host_port)(uint64_t alias);
+static int (*socket_host_port)(uint64_t alias, uint64_t joined);
 static uint32_t (*error_status)(uint32_t err);
 static uint32_t (*post_status)(uint64_t port, uint32_t status, uint64_t information, uint64_t key, void *ov);
 static void (*host_reap)(void);
@@ -130,7 +130,7 @@ static void init(void)
     send_waits = (int (*)(uint64_t, uint64_t, uint32_t *))find(lib, "ws2uring_send_waits");
     connect_waits = (int (*)(uint64_t))find(lib, "ws2uring_connect_waits");
     winsock_started = (int (*)(void))find(lib, "ws2uring_started");
-    socket_host_port = (int (*)(uint64_t))find(lib, "ws2uring_socket_host_port");
+    socket_host_port = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_socket_host_port");
     error_status = (uint32_t (*)(uint32_t))find(lib, "ws2uring_error_status");
     post_status = (uint32_t (*)(uint64_t, uint32_t, uint64_t, uint64_t, void *))find(lib, "ws2uring_post_status");
     host_reap = (void (*)(void))find(lib, "ws2uring_host_reap");
@@ -552,7 +552,7 @@ static NTSTATUS unix_connect_waits(void *args)
 static NTSTATUS unix_host_port(void *args)
 {
     struct w2u_forward_params *p = args;
-    p->ret = (uint64_t)(int64_t)socket_host_port(p->args[0]);
+    p->ret = (uint64_t)(int64_t)socket_host_port(p->args[0], p->args[1]);
     return 0;
 }
 
