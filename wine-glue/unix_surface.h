@@ -46,7 +46,7 @@ enum w2u_unix_call {
     W2U_UNIX_SEND_WAITS, /* struct w2u_forward_params: args SOCKET, bytes; ret 1 a blocking stream send that
                           * may wait, else 0; args[1] out: SO_SNDTIMEO in ms (0: none) */
     W2U_UNIX_CONNECT_WAITS, /* struct w2u_forward_params: args[0] a SOCKET; ret 1 a blocking IP stream connect,
-                             * else 0 */
+                             * 2 the same socket in non-blocking mode, else 0 */
     W2U_UNIX_CALLS
 };
 
@@ -72,6 +72,8 @@ struct w2u_afd_poll_params {
     uint64_t event, apc, apc_context, iosb;   /* in: NtDeviceIoControlFile's */
     uint64_t thread;              /* in: a handle of the calling thread, for the APC */
     uint64_t in, out;             /* in: the request and its answer (afd.sys's layout) */
+    uint64_t names;               /* in: ws2uring's name of each socket of the request, in its order
+                                   * (a DuplicateHandle copy's differs from its handle) */
     int64_t timeout_ns;           /* in: how long from now; -1: no limit */
     uint32_t immediate;           /* in: a timeout of 0: answer now, never pending */
     uint32_t thread_id;           /* in: the calling thread's id (CancelIo) */

@@ -390,6 +390,33 @@ static void afd_poll_own_handle(SOCKET a, SOCKET c)
         CloseHandle(afd);
 }
 
+/* A DuplicateHandle copy in a poll is polled as its socket and answered
+ * under its own handle, as afd.sys answers it. */
+static void afd_poll_copy(SOCKET a, SOCKET c)
+{
+    HANDLE copy = NULL, event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    IO_STATUS_BLOCK iosb;
+    struct afd_poll_info info = { .count = 1 };
+    info.timeout.QuadPart = 0x7fffffffffffffffLL;
+    info.handles[0].events = AFD_POLL_READ;
+    int ok = DuplicateHandle(GetCurrentProcess(), (HANDLE)a, GetCurrentProcess(), &copy, 0, FALSE,
+                             DUPLICATE_SAME_ACCESS) && send(c, "copy", 4, 0) == 4;
+    Sleep(50);
+    info.handles[0].socket = copy;
+    NTSTATUS r = ok ? nt_ioctl()(copy, event, NULL, NULL, &iosb, IOCTL_AFD_POLL, &info, sizeof(info), &info,
+                                 sizeof(info))
+                    : -1;
+    if (r == 0x103)
+        WaitForSingleObject(event, 5000);
+    ok = ok && (r == 0 || r == 0x103) && iosb.Status == 0 && info.count == 1 && info.handles[0].socket == copy &&
+         (info.handles[0].events & AFD_POLL_READ);
+    printf("# afd-poll-copy: r %#lx count %lu events %#lx\n", (unsigned long)r, info.count, info.handles[0].events);
+    check(ok, "afd-poll-copy", "IOCTL_AFD_POLL of a DuplicateHandle copy: readable, answered under the copy");
+    if (copy)
+        CloseHandle(copy);
+    CloseHandle(event);             /* (afd_poll_socket reads what was sent) */
+}
+
 /* libuv's way: the poll on the SOCKET itself, with an event; answered at
  * once when the socket is ready; CancelIoEx ends one that waits. */
 static void afd_poll_socket(SOCKET a)
@@ -408,7 +435,7 @@ static void afd_poll_socket(SOCKET a)
     check(ok, "afd-poll-socket-now", "IOCTL_AFD_POLL on a ready SOCKET answers at once and sets the event");
     ResetEvent(event);
     char buf[16];
-    recv(a, buf, sizeof(buf), 0);           /* what afd_poll_own_handle sent: nothing left to read */
+    recv(a, buf, sizeof(buf), 0);           /* what afd_poll_own_handle and afd_poll_copy sent: nothing left */
     info.count = 1;
     info.handles[0].socket = (HANDLE)a;
     info.handles[0].events = AFD_POLL_READ;
@@ -587,6 +614,7 @@ __declspec(dllexport) int WINAPI net_checks(void)
     afd_recv_datagram();
     if (connected_pair(&a, &c)) {
         afd_poll_own_handle(a, c);
+        afd_poll_copy(a, c);
         afd_poll_socket(a);
         close_pair(a, c);
     }

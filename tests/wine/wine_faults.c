@@ -216,7 +216,10 @@ int main(int argc, char **argv)
     check(done, "rounds", "50 rounds return (no lock left held)");
     int after = descriptors();
     printf("# descriptors before %d after %d\n", before, after);
-    check(done && before > 0 && after <= before + 2, "no-leak", "no descriptor left per faulted call");
+    /* Wine's own descriptors come and go by up to 8 between two counts
+     * here (its threads' and handles' fds); one left per faulted call
+     * would be 50 per case, one per round 50. */
+    check(done && before > 0 && after <= before + 20, "no-leak", "no descriptor left per faulted call");
     check(!WSACleanup(), "cleanup", "WSACleanup");
     return failures ? 1 : 0;
 }

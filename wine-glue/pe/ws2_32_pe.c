@@ -1623,29 +1623,40 @@ static NTSTATUS afd_poll(HANDLE h, HANDLE event, io_apc_fn apc, void *ctx, IO_ST
     memcpy(&count, in + 8, sizeof(count));
     if (!count || count > (in_size - AFD_HEAD) / AFD_SOCKET)
         return W2U_STATUS_INVALID_PARAMETER;
-    for (ULONG i = 0; i < count; i++) {
+    /* What ws2uring knows each socket by: a DuplicateHandle copy is polled
+     * as its socket, and answered under its own handle. */
+    UINT64 *names = HeapAlloc(GetProcessHeap(), 0, count * sizeof(*names));
+    NTSTATUS status = names ? W2U_STATUS_OK : W2U_STATUS_NO_MEMORY;
+    for (ULONG i = 0; i < count && !status; i++) {
         UINT64 sock;
         memcpy(&sock, in + AFD_HEAD + i * AFD_SOCKET, sizeof(sock));
         if (!is_socket((HANDLE)(ULONG_PTR)sock))
-            return W2U_STATUS_INVALID_HANDLE;
+            status = W2U_STATUS_INVALID_HANDLE;
+        else
+            names[i] = (UINT64)(ULONG_PTR)kernel_name((HANDLE)(ULONG_PTR)sock);
     }
-    if (!out || IsBadWritePtr(out, AFD_HEAD + count * AFD_SOCKET) || !io || IsBadWritePtr(io, sizeof(*io)))
-        return W2U_STATUS_ACCESS_VIOLATION;
-    if (!InitOnceExecuteOnce(&afd_once, afd_start, NULL, NULL))
-        return W2U_STATUS_NO_MEMORY;
+    if (!status && (!out || IsBadWritePtr(out, AFD_HEAD + count * AFD_SOCKET) || !io || IsBadWritePtr(io, sizeof(*io))))
+        status = W2U_STATUS_ACCESS_VIOLATION;
+    if (!status && !InitOnceExecuteOnce(&afd_once, afd_start, NULL, NULL))
+        status = W2U_STATUS_NO_MEMORY;
+    if (status) {
+        HeapFree(GetProcessHeap(), 0, names);
+        return status;
+    }
     memcpy(&timeout, in, sizeof(timeout));
     struct w2u_afd_poll_params p = {
         .handle = (UINT64)(ULONG_PTR)h, .event = (UINT64)(ULONG_PTR)event, .apc = (UINT64)(ULONG_PTR)apc,
         .apc_context = (UINT64)(ULONG_PTR)ctx, .iosb = (UINT64)(ULONG_PTR)io,
         .thread = apc ? this_thread() : 0, .in = (UINT64)(ULONG_PTR)in, .out = (UINT64)(ULONG_PTR)out,
         .timeout_ns = afd_timeout_ns(timeout), .immediate = timeout == 0, .thread_id = GetCurrentThreadId(),
+        .names = (UINT64)(ULONG_PTR)names,
     };
     InterlockedIncrement(&afd_polls);
     if (event)
         ResetEvent(event);
-    if (unix_call(unixlib, W2U_UNIX_AFD_POLL, &p))
-        return W2U_STATUS_INVALID_HANDLE;
-    return (NTSTATUS)p.status;
+    status = unix_call(unixlib, W2U_UNIX_AFD_POLL, &p) ? W2U_STATUS_INVALID_HANDLE : (NTSTATUS)p.status;
+    HeapFree(GetProcessHeap(), 0, names);       /* the Unix side keeps its own copy */
+    return status;
 }
 
 /* IOCTL_AFD_RECV: afd.sys's receive, the WSABUFs and flags in the

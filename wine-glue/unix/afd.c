@@ -63,7 +63,8 @@ struct poll {
     bool port_only;                   /* only a port packet reports it: it outlives its thread */
     unsigned count;
     struct {
-        struct entry e;
+        struct entry e;               /* e.socket: ws2uring's name of the socket */
+        uint64_t handle;              /* the program's, for the answer (a DuplicateHandle copy's own) */
         bool main;                    /* this poll is the socket's main poll */
     } s[];
 };
@@ -135,7 +136,7 @@ static void finish(struct poll *q, NTSTATUS status, bool synchronous)
     for (unsigned i = 0; i < q->count && status == STATUS_SUCCESS; i++) {
         if (!q->s[i].e.revents)
             continue;
-        to[n].socket = q->s[i].e.socket;
+        to[n].socket = q->s[i].handle;
         to[n].flags = q->s[i].e.revents;
         to[n].status = (int32_t)q->s[i].e.status;
         n++;
@@ -216,8 +217,10 @@ NTSTATUS w2u_afd_submit(void *args)
     q->port_only = p->apc_context && !p->event && !p->apc && (on_port == 1 || on_port < 0);
     q->deadline = p->timeout_ns < 0 ? FOREVER : now_ns() + p->timeout_ns;
     const struct afd_socket *from = (const struct afd_socket *)(in + HEAD_SIZE);
+    const uint64_t *names = (const uint64_t *)(uintptr_t)p->names;
     for (unsigned i = 0; i < count; i++) {
-        q->s[i].e.socket = from[i].socket;
+        q->s[i].handle = from[i].socket;
+        q->s[i].e.socket = names[i];
         q->s[i].e.events = (uint16_t)from[i].flags;
     }
     struct entry *now = calloc(count, sizeof(*now));
