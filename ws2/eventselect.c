@@ -41,14 +41,14 @@ static uint32_t interest(const struct ws2_socket *s)
     uint32_t want = s->es_mask & s->es_enabled, ev = 0;
     if (!s->es_mask)
         return 0;
-    if (s->listening) {
+    if (ws2_is(s, W2U_ST_LISTENING)) {
         /* A connection a pending AcceptEx will take is not FD_ACCEPT's. */
         if ((want & W2U_FD_ACCEPT) && !s->ov_others)
             ev |= EPOLLIN;
-    } else if (s->connecting) {
+    } else if (ws2_is(s, W2U_ST_CONNECTING)) {
         if (want & (W2U_FD_CONNECT | W2U_FD_WRITE))
             ev |= EPOLLOUT;
-    } else if (s->connected || s->type != SOCK_STREAM) {
+    } else if (ws2_is(s, W2U_ST_CONNECTED) || s->type != SOCK_STREAM) {
         /* Data a pending overlapped receive will take is not FD_READ's. */
         if ((want & W2U_FD_READ) && !s->es_eof && !s->ov_recvs)
             ev |= EPOLLIN;
@@ -108,16 +108,16 @@ static int socket_error(struct ws2_socket *s)
 /* What epoll reported, in Windows network events. With s->lock held. */
 static void process(struct ws2_socket *s, uint32_t rev)
 {
-    if (s->listening) {
+    if (ws2_is(s, W2U_ST_LISTENING)) {
         if ((rev & EPOLLIN) && !s->ov_others)
             record(s, W2U_FD_ACCEPT, 0);
-    } else if (s->connecting) {
+    } else if (ws2_is(s, W2U_ST_CONNECTING)) {
         int err = socket_error(s);
-        s->connecting = false;
+        ws2_state_change(s, 0, W2U_ST_CONNECTING);
         if (err) {
             record(s, W2U_FD_CONNECT, (int)w2u_errno_to_wsa(err));
         } else {
-            s->connected = true;
+            ws2_state_change(s, W2U_ST_CONNECTED, 0);
             record(s, W2U_FD_CONNECT, 0);
             record(s, W2U_FD_WRITE, 0);
         }
@@ -231,7 +231,7 @@ int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask)
         /* A stream connected before its first selection has had its
          * FD_CONNECT, as Windows records it at the connect. */
         ws2_refresh_connect_locked(s);
-        if (!message && s->type == SOCK_STREAM && s->connected && !s->accepted) {
+        if (!message && s->type == SOCK_STREAM && ws2_is(s, W2U_ST_CONNECTED) && !s->accepted) {
             s->es_pending = W2U_FD_CONNECT;
             s->es_enabled &= ~W2U_FD_CONNECT;
         }
@@ -305,7 +305,7 @@ void ws2_es_reenable(struct ws2_socket *s, uint32_t bits)
      * sees it; the epoll watcher would record it only later).  After the
      * peer's end of stream this is the only way: epoll cannot tell data
      * from the end (EPOLLIN stays up), so FD_READ is not watched. */
-    if ((bits & W2U_FD_READ) && (s->es_mask & W2U_FD_READ) && !s->listening && ws2_bytes_queued(s->fd))
+    if ((bits & W2U_FD_READ) && (s->es_mask & W2U_FD_READ) && !ws2_is(s, W2U_ST_LISTENING) && ws2_bytes_queued(s->fd))
         record(s, W2U_FD_READ, 0);
     sync_epoll(s);
     pthread_mutex_unlock(&s->lock);

@@ -364,7 +364,7 @@ static int set_special(struct ws2_socket *s, const struct option *o, uint32_t v)
 static int set_context(struct ws2_socket *s, int name, const void *val, int len)
 {
     if (name == W2U_SO_UPDATE_CONNECT_CONTEXT)
-        return s->connected ? 0 : -W2U_WSAENOTCONN;
+        return ws2_is(s, W2U_ST_CONNECTED) ? 0 : -W2U_WSAENOTCONN;
     uintptr_t listener;
     struct ws2_socket *l;
     if (!val || len < (int)sizeof(listener))
@@ -373,7 +373,7 @@ static int set_context(struct ws2_socket *s, int name, const void *val, int len)
     int r = ws2_socket_get(listener, &l);
     if (r < 0)
         return r;
-    r = l->listening && s->connected ? 0 : -W2U_WSAEINVAL;
+    r = ws2_is(l, W2U_ST_LISTENING) && ws2_is(s, W2U_ST_CONNECTED) ? 0 : -W2U_WSAEINVAL;
     ws2_socket_put(l);
     return r;
 }
@@ -388,7 +388,7 @@ int wsp_setsockopt(struct ws2_socket *s, int level, int name, const void *val, i
      * it changes nothing there (a value that is no integer still fails). */
     if (o->wlevel == W2U_IPPROTO_IPV6 && o->wname == W2U_IPV6_V6ONLY && s->family == AF_INET) {
         uint32_t ignored;
-        return s->bound ? -W2U_WSAEINVAL : read_value(o, val, len, &ignored);
+        return ws2_is(s, W2U_ST_BOUND) ? -W2U_WSAEINVAL : read_value(o, val, len, &ignored);
     }
     if ((r = applies(o, s)) < 0)
         return r;

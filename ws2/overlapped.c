@@ -647,11 +647,11 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     if ((r = ws2_make_iov(op->bufs, op->count, q->iov, &total)) < 0)
         goto fail;
     ws2_refresh_connect(s);
-    if (op->send ? s->shut_send : s->shut_recv) {
+    if (op->send ? ws2_is(s, W2U_ST_SHUT_SEND) : ws2_is(s, W2U_ST_SHUT_RECV)) {
         r = -W2U_WSAESHUTDOWN;
         goto fail;
     }
-    if (s->type == SOCK_STREAM && !s->connected) {
+    if (s->type == SOCK_STREAM && !ws2_is(s, W2U_ST_CONNECTED)) {
         r = -W2U_WSAENOTCONN;
         goto fail;
     }
@@ -691,12 +691,12 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
                 goto fail;
             q->msg.msg_name = &q->addr;
             q->msg.msg_namelen = sl;
-        } else if (s->type != SOCK_STREAM && !s->connected) {
+        } else if (s->type != SOCK_STREAM && !ws2_is(s, W2U_ST_CONNECTED)) {
             r = -W2U_WSAENOTCONN;
             goto fail;
         }
     } else {
-        if (s->type != SOCK_STREAM && !s->bound) {
+        if (s->type != SOCK_STREAM && !ws2_is(s, W2U_ST_BOUND)) {
             r = -W2U_WSAEINVAL;
             goto fail;
         }
@@ -735,7 +735,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
             }
         } else if (errno != EAGAIN && errno != EINTR) {
             /* Failed at once: an error, and no completion (as Windows). */
-            r = errno == EPIPE ? (s->shut_send ? -W2U_WSAESHUTDOWN : -W2U_WSAECONNRESET)
+            r = errno == EPIPE ? (ws2_is(s, W2U_ST_SHUT_SEND) ? -W2U_WSAESHUTDOWN : -W2U_WSAECONNRESET)
                                : -(int)w2u_errno_to_wsa(errno);
             goto unqueue;
         }
@@ -1059,14 +1059,14 @@ int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t da
     unsigned need = (l->family == AF_INET6 ? 28 : 16) + 16;
     if (!ov)
         r = -W2U_WSA_INVALID_PARAMETER;
-    else if (!l->listening)
+    else if (!ws2_is(l, W2U_ST_LISTENING))
         r = -W2U_WSAEINVAL;
     else if (!buf || !remotelen)
         r = -W2U_WSAEFAULT;
     if (r == 0) {
         /* A fresh stream socket of the family, and one AcceptEx at a time. */
         pthread_mutex_lock(&a->lock);
-        if (a->bound || a->connected || a->connecting || a->listening || a->accept_on ||
+        if (ws2_is(a, W2U_ST_BOUND) || ws2_is(a, W2U_ST_CONNECTED) || ws2_is(a, W2U_ST_CONNECTING) || ws2_is(a, W2U_ST_LISTENING) || a->accept_on ||
             a->family != l->family || a->type != SOCK_STREAM)
             r = -W2U_WSAEINVAL;
         else {
@@ -1145,7 +1145,7 @@ static void connect_done(struct ur_req *ur, int res, uint32_t flags)
         pthread_mutex_lock(&s->lock);
         s->connect_ex = false;
         if (res < 0)
-            s->connecting = false;
+            ws2_state_change(s, 0, W2U_ST_CONNECTING);
         pthread_mutex_unlock(&s->lock);
     }
     if (res < 0) {
@@ -1190,11 +1190,11 @@ int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, 
     ws2_refresh_connect(s);
     if (!ov)
         r = -W2U_WSA_INVALID_PARAMETER;
-    else if (s->type != SOCK_STREAM || s->listening || s->connecting || s->accept_on)
+    else if (s->type != SOCK_STREAM || ws2_is(s, W2U_ST_LISTENING) || ws2_is(s, W2U_ST_CONNECTING) || s->accept_on)
         r = -W2U_WSAEINVAL;
-    else if (s->connected)
+    else if (ws2_is(s, W2U_ST_CONNECTED))
         r = -W2U_WSAEISCONN;
-    else if (!s->bound)
+    else if (!ws2_is(s, W2U_ST_BOUND))
         r = -W2U_WSAEINVAL;          /* ConnectEx wants a bound socket */
     else if (!(q = ext_request(s, OV_CONNECT, ov, connect_done)))
         r = -W2U_WSAENOBUFS;
@@ -1222,7 +1222,8 @@ int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, 
         q->left = 1;
     }
     pthread_mutex_lock(&s->lock);
-    s->connecting = s->connect_ex = true;
+    s->connect_ex = true;
+    ws2_state_change(s, W2U_ST_CONNECTING, 0);
     pthread_mutex_unlock(&s->lock);
     return ext_start(q);
 }
@@ -1240,7 +1241,7 @@ int ws2_disconnect_ex(uintptr_t h, uint32_t flags, struct iocp_overlapped *ov)
         return -W2U_WSAEINVAL;
     }
     ws2_refresh_connect(s);
-    if (!s->connected) {
+    if (!ws2_is(s, W2U_ST_CONNECTED)) {
         ws2_socket_put(s);
         return -W2U_WSAENOTCONN;
     }
@@ -1278,15 +1279,15 @@ static void disconnect(struct ws2_socket *s, uint32_t flags)
             dup3(fd, s->fd, O_CLOEXEC);
             close(fd);
             pthread_mutex_lock(&s->lock);
-            s->bound = s->connected = s->connecting = s->listening = false;
-            s->shut_send = s->shut_recv = false;
+            ws2_state_change(s, 0, W2U_ST_BOUND | W2U_ST_CONNECTED | W2U_ST_CONNECTING | W2U_ST_LISTENING |
+                                       W2U_ST_SHUT_SEND | W2U_ST_SHUT_RECV);
             s->connect_time = 0;
             pthread_mutex_unlock(&s->lock);
         }
     } else {
         shutdown(s->fd, SHUT_WR);
         pthread_mutex_lock(&s->lock);
-        s->shut_send = true;
+        ws2_state_change(s, W2U_ST_SHUT_SEND, 0);
         pthread_mutex_unlock(&s->lock);
     }
 }
@@ -1562,8 +1563,8 @@ int ws2_transmit(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint
     /* A datagram socket sends to its connected peer, and has nothing to
      * disconnect. */
     int bad = !ov ? -W2U_WSAEFAULT
-            : s->shut_send ? -W2U_WSAESHUTDOWN
-            : !s->connected ? -W2U_WSAENOTCONN
+            : ws2_is(s, W2U_ST_SHUT_SEND) ? -W2U_WSAESHUTDOWN
+            : !ws2_is(s, W2U_ST_CONNECTED) ? -W2U_WSAENOTCONN
             : ((flags & W2U_TF_REUSE_SOCKET) && !(flags & W2U_TF_DISCONNECT)) ? -W2U_WSAEINVAL
             : (s->type != SOCK_STREAM && s->type != SOCK_DGRAM) ? -W2U_WSAEOPNOTSUPP
             : (s->type == SOCK_DGRAM && (flags & W2U_TF_DISCONNECT)) ? -W2U_WSAEOPNOTSUPP : 0;

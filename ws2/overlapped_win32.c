@@ -15,12 +15,20 @@ static BOOL fail_wsa(int err)
     return FALSE;
 }
 
+/* Internal with acquire ordering: the completing thread writes
+ * InternalHigh before it releases Internal, so a status seen here comes
+ * with its byte count. */
+static uint32_t status_of(OVERLAPPED *ov)
+{
+    return (uint32_t)atomic_load_explicit(&((struct iocp_overlapped *)ov)->internal, memory_order_acquire);
+}
+
 /* Waits as asked; 0 when ov is complete, or the WSA error. */
 static int wait_for(SOCKET s, OVERLAPPED *ov, int64_t deadline)
 {
     if (!ov)
         return -W2U_WSAEFAULT;
-    if (ov->Internal != STATUS_PENDING)
+    if (status_of(ov) != STATUS_PENDING)
         return 0;
     return ws2_overlapped_wait(s, (struct iocp_overlapped *)ov, deadline);
 }
@@ -41,7 +49,7 @@ W2U_EXPORT BOOL WINAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED ov, LPDW
         return fail_wsa(WSAEFAULT);
     if (wait && (r = wait_for(s, ov, W2U_FOREVER)) < 0)
         return fail_wsa(-r);
-    uint32_t status = atomic_load_explicit(&((struct iocp_overlapped *)ov)->internal, memory_order_acquire);
+    uint32_t status = status_of(ov);
     uint32_t error = w2u_status_to_wsa(status);
     if (status == STATUS_PENDING)
         return fail_wsa((int)error);            /* WSA_IO_INCOMPLETE, nothing written */
@@ -75,8 +83,8 @@ static BOOL overlapped_result(HANDLE h, OVERLAPPED *ov, DWORD *bytes, int64_t de
         w2u_set_error(timed && deadline != 0 ? WAIT_TIMEOUT : ERROR_IO_INCOMPLETE);
         return FALSE;
     }
+    uint32_t status = status_of(ov);
     *bytes = (DWORD)ov->InternalHigh;
-    uint32_t status = (uint32_t)ov->Internal;
     if (!w2u_nt_success(status)) {
         w2u_set_error(w2u_status_to_win32(status));
         return FALSE;

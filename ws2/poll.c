@@ -60,7 +60,7 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
 {
     struct ws2_socket *s = p->sock;
     bool failed_connect = p->connecting && (lrev & (POLLERR | POLLHUP));
-    bool idle_stream = s->type == SOCK_STREAM && !s->connected && !p->connecting && !s->listening;
+    bool idle_stream = s->type == SOCK_STREAM && !ws2_is(s, W2U_ST_CONNECTED) && !p->connecting && !ws2_is(s, W2U_ST_LISTENING);
     uint16_t r = 0;
 
     if (idle_stream)
@@ -69,7 +69,7 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
         /* Urgent data under SO_OOBINLINE is data: readable, not "except". */
         bool urgent = (lrev & POLLPRI) && !oob_inline(s->fd);
         if ((want & W2U_SEL_READ) && !p->connecting &&
-            (lrev & (POLLIN | (s->connected ? POLLHUP | POLLERR : 0))))
+            (lrev & (POLLIN | (ws2_is(s, W2U_ST_CONNECTED) ? POLLHUP | POLLERR : 0))))
             r |= W2U_SEL_READ;
         if ((want & W2U_SEL_WRITE) && (lrev & POLLOUT) && !failed_connect)
             r |= W2U_SEL_WRITE;
@@ -77,9 +77,9 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
             r |= W2U_SEL_EXCEPT;
         return r;
     }
-    bool peer_ended = false, data = (lrev & POLLIN) && !s->shut_recv, urgent = lrev & POLLPRI;
-    if (s->type == SOCK_STREAM && s->connected && (lrev & (POLLRDHUP | POLLHUP))) {
-        peer_ended = !s->shut_recv || peer_finished(s->fd);
+    bool peer_ended = false, data = (lrev & POLLIN) && !ws2_is(s, W2U_ST_SHUT_RECV), urgent = lrev & POLLPRI;
+    if (s->type == SOCK_STREAM && ws2_is(s, W2U_ST_CONNECTED) && (lrev & (POLLRDHUP | POLLHUP))) {
+        peer_ended = !ws2_is(s, W2U_ST_SHUT_RECV) || peer_finished(s->fd);
         data = data && ws2_bytes_queued(s->fd);     /* not only the end of stream */
     }
     if (urgent && oob_inline(s->fd)) {
@@ -94,7 +94,7 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
         r |= W2U_POLLWRNORM;
     if (failed_connect)
         r |= W2U_POLLERR | W2U_POLLHUP;
-    else if (s->connected || s->listening)
+    else if (ws2_is(s, W2U_ST_CONNECTED) || ws2_is(s, W2U_ST_LISTENING))
         r |= (lrev & POLLERR ? W2U_POLLERR : 0) | (peer_ended ? W2U_POLLHUP : 0);
     /* Linux reports a reset's error until a call takes it; Windows keeps
      * reporting the reset connection. */
@@ -117,7 +117,7 @@ static void settle_connect(struct probe *p, short lrev)
 {
     if (p->connecting && (lrev & POLLOUT) && !(lrev & (POLLERR | POLLHUP))) {
         ws2_refresh_connect(p->sock);
-        p->connecting = p->sock->connecting;
+        p->connecting = ws2_is(p->sock, W2U_ST_CONNECTING);
     }
 }
 
@@ -146,15 +146,15 @@ static uint16_t afd_revents(struct probe *p, short lrev, uint16_t want, uint32_t
         return W2U_AFD_POLL_CONNECT_ERR;
     }
     /* A stream never connected says nothing; Linux says writable, hung up. */
-    if (stream && !s->connected && !s->listening)
+    if (stream && !ws2_is(s, W2U_ST_CONNECTED) && !ws2_is(s, W2U_ST_LISTENING))
         return 0;
     uint16_t r = 0;
-    if (s->listening)     /* the same for a connection and a pending AcceptEx */
+    if (ws2_is(s, W2U_ST_LISTENING))     /* the same for a connection and a pending AcceptEx */
         return (lrev & POLLIN) && (want & W2U_AFD_POLL_ACCEPT) && !waiting_requests(s, true) ? W2U_AFD_POLL_ACCEPT
                                                                                               : 0;
-    bool data = (lrev & POLLIN) && !s->shut_recv, urgent = lrev & POLLPRI, peer_ended = false;
+    bool data = (lrev & POLLIN) && !ws2_is(s, W2U_ST_SHUT_RECV), urgent = lrev & POLLPRI, peer_ended = false;
     if (stream && (lrev & (POLLRDHUP | POLLHUP))) {
-        peer_ended = !s->shut_recv || peer_finished(s->fd);
+        peer_ended = !ws2_is(s, W2U_ST_SHUT_RECV) || peer_finished(s->fd);
         data = data && ws2_bytes_queued(s->fd);     /* not only the end of stream */
     }
     /* Data goes to a pending receive first: the poll sees only what is
@@ -168,7 +168,7 @@ static uint16_t afd_revents(struct probe *p, short lrev, uint16_t want, uint32_t
     r |= data ? W2U_AFD_POLL_READ : 0;
     r |= urgent ? W2U_AFD_POLL_OOB : 0;
     r |= lrev & POLLOUT ? W2U_AFD_POLL_WRITE : 0;
-    r |= s->connected ? W2U_AFD_POLL_CONNECT : 0;
+    r |= ws2_is(s, W2U_ST_CONNECTED) ? W2U_AFD_POLL_CONNECT : 0;
     r |= peer_ended && !reset ? W2U_AFD_POLL_HUP : 0;
     r |= reset ? W2U_AFD_POLL_RESET : 0;      /* (with status 0, as afd.sys reports it) */
     return r & want;
@@ -257,7 +257,7 @@ static int poll_sockets(struct ws2_poll_entry *e, unsigned n, int64_t deadline, 
             continue;
         }
         ws2_refresh_connect(probe[i].sock);
-        probe[i].connecting = probe[i].sock->connecting;
+        probe[i].connecting = ws2_is(probe[i].sock, W2U_ST_CONNECTING);
         pfd[i].fd = probe[i].sock->fd;
         pfd[i].events = linux_events(e[i].events, mode);
     }

@@ -166,12 +166,7 @@ void ws2_socket_state_get(struct ws2_socket *s, struct ws2_socket_state *st)
     *st = (struct ws2_socket_state){ .family = s->family, .type = s->type, .protocol = s->protocol,
                                      .flags = s->flags };
     pthread_mutex_lock(&s->lock);
-    st->bound = s->bound;
-    st->listening = s->listening;
-    st->connected = s->connected;
-    st->connecting = s->connecting;
-    st->shut_send = s->shut_send;
-    st->shut_recv = s->shut_recv;
+    st->state = atomic_load(&s->state);
     st->reuse = s->reuse;
     st->debug = s->debug;
     st->rcvbuf = s->rcvbuf;
@@ -189,12 +184,7 @@ int ws2_socket_adopt(int fd, const struct ws2_socket_state *st, uintptr_t *out, 
     if (r < 0)
         return r;
     /* Nobody else sees it yet: no lock needed. */
-    ns->bound = st->bound;
-    ns->listening = st->listening;
-    ns->connected = st->connected;
-    ns->connecting = st->connecting;
-    ns->shut_send = st->shut_send;
-    ns->shut_recv = st->shut_recv;
+    atomic_store(&ns->state, st->state);
     put_kept_options(ns, st);
     atomic_store(&ns->nonblocking, st->nonblocking);
     if (sock)
@@ -293,13 +283,13 @@ void ws2_refresh_connect_locked(struct ws2_socket *s)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    if (s->connecting && getpeername(s->fd, (struct sockaddr *)&ss, &sl) == 0)
+    if (ws2_is(s, W2U_ST_CONNECTING) && getpeername(s->fd, (struct sockaddr *)&ss, &sl) == 0)
         ws2_mark_connected_locked(s);
 }
 
 void ws2_refresh_connect(struct ws2_socket *s)
 {
-    if (!s->connecting)
+    if (!ws2_is(s, W2U_ST_CONNECTING))
         return;
     pthread_mutex_lock(&s->lock);
     ws2_refresh_connect_locked(s);
@@ -341,10 +331,10 @@ int wsp_bind(struct ws2_socket *s, const void *addr, int len)
     if (r == 0) {
         fill_link_scope(&ss);
         pthread_mutex_lock(&s->lock);
-        if (s->bound)
+        if (ws2_is(s, W2U_ST_BOUND))
             r = -W2U_WSAEINVAL;
         else if ((r = ws2_bind_checked(s, &ss, sl)) == 0)
-            s->bound = true;
+            ws2_state_change(s, W2U_ST_BOUND, 0);
         pthread_mutex_unlock(&s->lock);
     }
     return r;
@@ -356,14 +346,14 @@ int wsp_listen(struct ws2_socket *s, int backlog)
     pthread_mutex_lock(&s->lock);
     if (s->type != SOCK_STREAM)
         r = -W2U_WSAEOPNOTSUPP;
-    else if (s->connected)
+    else if (ws2_is(s, W2U_ST_CONNECTED))
         r = -W2U_WSAEISCONN;
-    else if (!s->bound)
+    else if (!ws2_is(s, W2U_ST_BOUND))
         r = -W2U_WSAEINVAL;      /* Linux would bind a port; Windows refuses */
     else if (listen(s->fd, backlog < 0 ? 0 : backlog > 4096 ? 4096 : backlog) < 0)
         r = ws2_errno();
     else
-        s->listening = true;
+        ws2_state_change(s, W2U_ST_LISTENING, 0);
     pthread_mutex_unlock(&s->lock);
     ws2_es_state_changed(s);
     return r;
@@ -375,7 +365,7 @@ int wsp_accept(struct ws2_socket *s, void *addr, int *len, uintptr_t *out)
     struct sockaddr_storage ss;
     socklen_t sl;
     int r = 0;
-    if (!s->listening) {
+    if (!ws2_is(s, W2U_ST_LISTENING)) {
         r = -W2U_WSAEINVAL;
         goto out;
     }
@@ -478,7 +468,7 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
             goto out;
         }
         pthread_mutex_lock(&s->lock);
-        s->connected = false;
+        ws2_state_change(s, 0, W2U_ST_CONNECTED);
         pthread_mutex_unlock(&s->lock);
         goto out;
     }
@@ -488,16 +478,16 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
         goto out;
     /* A listener, a socket an AcceptEx will accept into, or one a
      * ConnectEx is connecting. */
-    if (s->listening || s->accept_on || s->connect_ex) {
+    if (ws2_is(s, W2U_ST_LISTENING) || s->accept_on || s->connect_ex) {
         r = -W2U_WSAEINVAL;
         goto out;
     }
-    bool was_connected = s->type == SOCK_STREAM && s->connected;
+    bool was_connected = s->type == SOCK_STREAM && ws2_is(s, W2U_ST_CONNECTED);
     if (connect(s->fd, (struct sockaddr *)&ss, sl) == 0) {
         pthread_mutex_lock(&s->lock);
         /* Linux reports a finished non-blocking connect by answering the
          * next connect with 0; Windows says the socket is connected. */
-        if ((s->connecting || was_connected) && s->type == SOCK_STREAM)
+        if ((ws2_is(s, W2U_ST_CONNECTING) || was_connected) && s->type == SOCK_STREAM)
             r = -W2U_WSAEISCONN;
         ws2_mark_connected_locked(s);
         pthread_mutex_unlock(&s->lock);
@@ -513,7 +503,7 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
         goto out;
     }
     pthread_mutex_lock(&s->lock);
-    s->connecting = s->bound = true;
+    ws2_state_change(s, W2U_ST_CONNECTING | W2U_ST_BOUND, 0);
     pthread_mutex_unlock(&s->lock);
     if (atomic_load(&s->nonblocking)) {
         r = -W2U_WSAEWOULDBLOCK;
@@ -525,7 +515,7 @@ int wsp_connect(struct ws2_socket *s, const void *addr, int len)
     socklen_t el = sizeof(err);
     getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el);
     pthread_mutex_lock(&s->lock);
-    s->connecting = false;
+    ws2_state_change(s, 0, W2U_ST_CONNECTING);
     if (!err)
         ws2_mark_connected_locked(s);
     pthread_mutex_unlock(&s->lock);
@@ -542,7 +532,7 @@ int wsp_shutdown(struct ws2_socket *s, int how)
     static const int linux_how[] = { SHUT_RD, SHUT_WR, SHUT_RDWR };
     if (how < W2U_SD_RECEIVE || how > W2U_SD_BOTH) {
         r = -W2U_WSAEINVAL;
-    } else if (s->type == SOCK_STREAM && (ws2_refresh_connect(s), !s->connected)) {
+    } else if (s->type == SOCK_STREAM && (ws2_refresh_connect(s), !ws2_is(s, W2U_ST_CONNECTED))) {
         r = -W2U_WSAENOTCONN;
     } else {
         pthread_mutex_lock(&s->lock);
@@ -555,8 +545,7 @@ int wsp_shutdown(struct ws2_socket *s, int how)
         if (lhow >= 0 && shutdown(s->fd, lhow) < 0 && errno != ENOTCONN) {
             r = ws2_errno();
         } else {
-            s->shut_recv |= how != W2U_SD_SEND;
-            s->shut_send |= how != W2U_SD_RECEIVE;
+            ws2_state_change(s, (how != W2U_SD_SEND ? W2U_ST_SHUT_RECV : 0) | (how != W2U_SD_RECEIVE ? W2U_ST_SHUT_SEND : 0), 0);
         }
         pthread_mutex_unlock(&s->lock);
     }
@@ -748,7 +737,7 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         r = lflags;
         goto out;
     }
-    if (s->shut_send) {
+    if (ws2_is(s, W2U_ST_SHUT_SEND)) {
         r = -W2U_WSAESHUTDOWN;
         goto out;
     }
@@ -786,7 +775,7 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
             continue;
         if (errno != EAGAIN) {
             if (errno == EPIPE)
-                r = s->shut_send ? -W2U_WSAESHUTDOWN : -W2U_WSAECONNRESET;
+                r = ws2_is(s, W2U_ST_SHUT_SEND) ? -W2U_WSAESHUTDOWN : -W2U_WSAECONNRESET;
             else if (errno == EDESTADDRREQ)
                 r = -W2U_WSAENOTCONN;
             else
@@ -807,9 +796,9 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         r = sent > INT32_MAX ? INT32_MAX : (int)sent;
         /* A datagram sent from an unbound socket bound it (Linux picked
          * the port): it can receive now. */
-        if (s->type != SOCK_STREAM && !s->bound) {
+        if (s->type != SOCK_STREAM && !ws2_is(s, W2U_ST_BOUND)) {
             pthread_mutex_lock(&s->lock);
-            s->bound = true;
+            ws2_state_change(s, W2U_ST_BOUND, 0);
             pthread_mutex_unlock(&s->lock);
         }
     }
@@ -855,16 +844,16 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         r = -W2U_WSAEFAULT;
         goto out;
     }
-    if (s->shut_recv) {
+    if (ws2_is(s, W2U_ST_SHUT_RECV)) {
         r = -W2U_WSAESHUTDOWN;
         goto out;
     }
     ws2_refresh_connect(s);
-    if (s->type == SOCK_STREAM && !s->connected) {
+    if (s->type == SOCK_STREAM && !ws2_is(s, W2U_ST_CONNECTED)) {
         r = -W2U_WSAENOTCONN;
         goto out;
     }
-    if (s->type != SOCK_STREAM && !s->bound) {
+    if (s->type != SOCK_STREAM && !ws2_is(s, W2U_ST_BOUND)) {
         r = -W2U_WSAEINVAL;      /* nothing could ever arrive */
         goto out;
     }
@@ -978,7 +967,7 @@ static int sock_name(struct ws2_socket *s, void *addr, int *len, bool peer)
         ws2_refresh_connect(s);
     if (!addr || !len)
         return -W2U_WSAEFAULT;
-    if (peer ? !s->connected : !s->bound)
+    if (peer ? !ws2_is(s, W2U_ST_CONNECTED) : !ws2_is(s, W2U_ST_BOUND))
         return peer ? -W2U_WSAENOTCONN : -W2U_WSAEINVAL;
     if ((peer ? getpeername : getsockname)(s->fd, (struct sockaddr *)&ss, &sl) < 0)
         return ws2_errno();
@@ -1008,7 +997,7 @@ int wsp_ioctl(struct ws2_socket *s, uint32_t cmd, uint32_t *arg)
             atomic_store(&s->nonblocking, *arg != 0);
     } else if (cmd == W2U_FIONREAD) {
         int n = 0;
-        if (s->listening)
+        if (ws2_is(s, W2U_ST_LISTENING))
             r = -W2U_WSAEINVAL;
         else if (ioctl(s->fd, FIONREAD, &n) < 0)
             r = ws2_errno();
@@ -1261,8 +1250,8 @@ W2U_EXPORT int ws2uring_wait_ready(uintptr_t h, uint32_t ms, uint32_t *timeout_m
     int r = 1;
     pthread_mutex_lock(&s->lock);
     /* (A connection WSAAccept deferred is waiting, though not in the kernel's queue.) */
-    bool waits = !atomic_load(&s->nonblocking) && !atomic_load(&s->closing) && !s->shut_recv && !s->deferred &&
-                 (s->listening || s->connected || s->type != SOCK_STREAM);
+    bool waits = !atomic_load(&s->nonblocking) && !atomic_load(&s->closing) && !ws2_is(s, W2U_ST_SHUT_RECV) && !s->deferred &&
+                 (ws2_is(s, W2U_ST_LISTENING) || ws2_is(s, W2U_ST_CONNECTED) || s->type != SOCK_STREAM);
     *timeout_ms = s->rcvtimeo;
     pthread_mutex_unlock(&s->lock);
     if (waits) {
@@ -1294,7 +1283,7 @@ W2U_EXPORT int ws2uring_send_waits(uintptr_t h, uint64_t len, uint32_t *timeout_
     if (ws2_socket_get(h, &s) < 0)
         return 0;
     pthread_mutex_lock(&s->lock);
-    int r = s->type == SOCK_STREAM && s->connected && !s->shut_send && !atomic_load(&s->nonblocking) &&
+    int r = s->type == SOCK_STREAM && ws2_is(s, W2U_ST_CONNECTED) && !ws2_is(s, W2U_ST_SHUT_SEND) && !atomic_load(&s->nonblocking) &&
             !atomic_load(&s->closing);
     *timeout_ms = s->sndtimeo;
     pthread_mutex_unlock(&s->lock);
@@ -1318,8 +1307,8 @@ W2U_EXPORT int ws2uring_connect_waits(uintptr_t h)
     if (ws2_socket_get(h, &s) < 0)
         return 0;
     pthread_mutex_lock(&s->lock);
-    int r = s->type == SOCK_STREAM && (s->family == AF_INET || s->family == AF_INET6) && !s->connected &&
-            !s->connecting && !s->listening && !atomic_load(&s->closing);
+    int r = s->type == SOCK_STREAM && (s->family == AF_INET || s->family == AF_INET6) && !ws2_is(s, W2U_ST_CONNECTED) &&
+            !ws2_is(s, W2U_ST_CONNECTING) && !ws2_is(s, W2U_ST_LISTENING) && !atomic_load(&s->closing);
     if (r && atomic_load(&s->nonblocking))
         r = 2;
     pthread_mutex_unlock(&s->lock);

@@ -34,11 +34,17 @@ struct ws2_socket {
     _Atomic bool reset;            /* a receive saw the peer's reset: every later one fails so */
     _Atomic uint32_t names;        /* under a host, the program's handles of it (its own and
                                     * duplicates'): the socket closes with the last */
+    /* Connection state, W2U_ST_* bits: changed under lock (each change a
+     * read-modify-write there), read anywhere without it (ws2_is), so the
+     * overlapped and ConnectEx paths' checks need no lock.
+     * Lock order, outer first: this lock, then bindreg.c's reg_lock (bind
+     * checks Windows' rules under it) or a ring's submission lock
+     * (overlapped.c's put_in_ring submits under it); neither of those is
+     * held while a socket's lock is taken. */
+    _Atomic uint32_t state;
     pthread_mutex_t lock;          /* state below */
-    bool bound, listening, connected, connecting;
     bool connect_ex;               /* the connecting is a ConnectEx's */
     bool accepted;                 /* came from accept or AcceptEx (never has FD_CONNECT) */
-    bool shut_send, shut_recv;
     uint32_t rcvtimeo, sndtimeo;   /* ms, 0 = no limit */
     bool reuse, exclusive;         /* SO_REUSEADDR, SO_EXCLUSIVEADDRUSE */
     bool conditional_accept;       /* SO_CONDITIONAL_ACCEPT */
@@ -62,6 +68,29 @@ struct ws2_socket {
     bool es_eof;                   /* the peer closed: no more FD_READ */
     bool es_ever;                  /* selected once: es_enabled is kept from then on */
 };
+
+enum {
+    W2U_ST_BOUND = 1u << 0,
+    W2U_ST_LISTENING = 1u << 1,
+    W2U_ST_CONNECTED = 1u << 2,
+    W2U_ST_CONNECTING = 1u << 3,
+    W2U_ST_SHUT_SEND = 1u << 4,
+    W2U_ST_SHUT_RECV = 1u << 5,
+};
+
+/* Whether any of bits holds: an acquire load, so that what the thread that
+ * set them wrote before (under the lock) is seen too. */
+static inline bool ws2_is(const struct ws2_socket *s, uint32_t bits)
+{
+    return (atomic_load_explicit(&s->state, memory_order_acquire) & bits) != 0;
+}
+
+/* Under the socket's lock: sets the bits on, clears the bits off. */
+static inline void ws2_state_change(struct ws2_socket *s, uint32_t on, uint32_t off)
+{
+    uint32_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+    atomic_store_explicit(&s->state, (v & ~off) | on, memory_order_release);
+}
 
 /* ---- the transport provider interface ---------------------------------------------------
  * The shape of Windows' WSPPROC_TABLE (Wine 8's headers do not carry it):
@@ -178,7 +207,8 @@ struct ws2_socket_state {
     int32_t family, type, protocol;   /* Linux values */
     uint32_t flags;                   /* WSA_FLAG_* */
     uint32_t rcvbuf, sndbuf, rcvtimeo, sndtimeo;
-    uint8_t bound, listening, connected, connecting, shut_send, shut_recv, nonblocking, reuse, debug;
+    uint32_t state;                   /* W2U_ST_* */
+    uint8_t nonblocking, reuse, debug;
 };
 void ws2_socket_state_get(struct ws2_socket *s, struct ws2_socket_state *st);
 int ws2_socket_adopt(int fd, const struct ws2_socket_state *st, uintptr_t *out, struct ws2_socket **sock);
@@ -200,8 +230,7 @@ void ws2_bind_forget(const struct ws2_socket *s);
  * SO_CONNECT_TIME counts from here (a datagram socket has none). */
 static inline void ws2_mark_connected_locked(struct ws2_socket *s)
 {
-    s->bound = s->connected = true;
-    s->connecting = false;
+    ws2_state_change(s, W2U_ST_BOUND | W2U_ST_CONNECTED, W2U_ST_CONNECTING);
     if (!s->connect_time && s->type == W2U_SOCK_STREAM)     /* Linux shares the number */
         s->connect_time = w2u_now_ns();
 }
