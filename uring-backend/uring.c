@@ -234,77 +234,112 @@ static int sq_submit(struct ur_ring *ring, struct io_uring_sqe *sqe)
     return r;
 }
 
-/* Fills one SQE for req (PREP is called with sqe) and submits it, or queues
- * it for the reaper's or holder's flush when DEFERRABLE: only requests whose
- * arguments live until their CQE may wait (not ur_timeout's timespec). */
-#define SUBMIT_AS(ring, req, PREP, DEFERRABLE)                         \
-    do {                                                               \
-        pthread_mutex_lock(&(ring)->sq_lock);                          \
-        struct io_uring_sqe *sqe = sqe_get(ring);                      \
-        if (!sqe) {                                                    \
-            pthread_mutex_unlock(&(ring)->sq_lock);                    \
-            return -EBUSY;                                             \
-        }                                                              \
-        PREP;                                                          \
-        io_uring_sqe_set_data(sqe, (req));                             \
-        /* user_data 0 is internal: nobody waits for it */             \
-        unsigned counted_ = (req) != NULL;                             \
-        atomic_fetch_add_explicit(&(ring)->inflight, counted_, memory_order_seq_cst); \
-        int r_ = 0;                                                    \
-        if ((DEFERRABLE) && ((reaping_ring == (ring) && batching) || held_ring == (ring))) \
-            atomic_fetch_add_explicit(&(ring)->deferred, 1, memory_order_relaxed); \
-        else                                                           \
-            r_ = sq_submit((ring), sqe);                               \
-        if (r_ < 0)                                                    \
-            atomic_fetch_sub_explicit(&(ring)->inflight, counted_, memory_order_relaxed); \
-        pthread_mutex_unlock(&(ring)->sq_lock);                        \
-        return r_;                                                     \
-    } while (0)
-#define SUBMIT(ring, req, PREP) SUBMIT_AS(ring, req, PREP, true)
+/* A request's submission in two steps: sqe_begin takes the submission
+ * lock and a free SQE (NULL: the queue is full even after a flush, the lock
+ * already dropped), the caller fills the SQE, and sqe_end tags it with req,
+ * counts req in flight and submits it, or leaves it for the reaper's or
+ * holder's flush when deferrable (only requests whose arguments live until
+ * their CQE may wait: not ur_timeout's timespec), then drops the lock. */
+static struct io_uring_sqe *sqe_begin(struct ur_ring *ring)
+{
+    pthread_mutex_lock(&ring->sq_lock);
+    struct io_uring_sqe *sqe = sqe_get(ring);
+    if (!sqe)
+        pthread_mutex_unlock(&ring->sq_lock);
+    return sqe;
+}
+
+static int sqe_end(struct ur_ring *ring, struct io_uring_sqe *sqe, struct ur_req *req, bool deferrable)
+{
+    io_uring_sqe_set_data(sqe, req);
+    unsigned counted = req != NULL;      /* user_data 0 is internal: nobody waits for it */
+    atomic_fetch_add_explicit(&ring->inflight, counted, memory_order_seq_cst);
+    int r = 0;
+    if (deferrable && ((reaping_ring == ring && batching) || held_ring == ring))
+        atomic_fetch_add_explicit(&ring->deferred, 1, memory_order_relaxed);
+    else
+        r = sq_submit(ring, sqe);
+    if (r < 0)
+        atomic_fetch_sub_explicit(&ring->inflight, counted, memory_order_relaxed);
+    pthread_mutex_unlock(&ring->sq_lock);
+    return r;
+}
 
 int ur_nop(struct ur_ring *ring, struct ur_req *req)
 {
-    SUBMIT(ring, req, io_uring_prep_nop(sqe));
+    struct io_uring_sqe *sqe = sqe_begin(ring);
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_nop(sqe);
+    return sqe_end(ring, sqe, req, true);
 }
 
 int ur_poll(struct ur_ring *ring, struct ur_req *req, int fd, unsigned events)
 {
-    SUBMIT(ring, req, io_uring_prep_poll_add(sqe, fd, events));
+    struct io_uring_sqe *sqe = sqe_begin(ring);
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_poll_add(sqe, fd, events);
+    return sqe_end(ring, sqe, req, true);
 }
 
 int ur_readv(struct ur_ring *ring, struct ur_req *req, int fd,
              const struct iovec *iov, unsigned nr, uint64_t offset)
 {
-    SUBMIT(ring, req, io_uring_prep_readv(sqe, fd, iov, nr, offset));
+    struct io_uring_sqe *sqe = sqe_begin(ring);
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_readv(sqe, fd, iov, nr, offset);
+    return sqe_end(ring, sqe, req, true);
 }
 
 int ur_writev(struct ur_ring *ring, struct ur_req *req, int fd,
               const struct iovec *iov, unsigned nr, uint64_t offset)
 {
-    SUBMIT(ring, req, io_uring_prep_writev(sqe, fd, iov, nr, offset));
+    struct io_uring_sqe *sqe = sqe_begin(ring);
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_writev(sqe, fd, iov, nr, offset);
+    return sqe_end(ring, sqe, req, true);
 }
 
 int ur_recvmsg(struct ur_ring *ring, struct ur_req *req, int fd, struct msghdr *msg, unsigned flags)
 {
-    SUBMIT(ring, req, io_uring_prep_recvmsg(sqe, fd, msg, flags));
+    struct io_uring_sqe *sqe = sqe_begin(ring);
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_recvmsg(sqe, fd, msg, flags);
+    return sqe_end(ring, sqe, req, true);
 }
 
 int ur_sendmsg(struct ur_ring *ring, struct ur_req *req, int fd, const struct msghdr *msg,
                unsigned flags)
 {
-    SUBMIT(ring, req, io_uring_prep_sendmsg(sqe, fd, msg, flags));
+    struct io_uring_sqe *sqe = sqe_begin(ring);
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_sendmsg(sqe, fd, msg, flags);
+    return sqe_end(ring, sqe, req, true);
 }
 
 int ur_accept(struct ur_ring *ring, struct ur_req *req, int fd, struct sockaddr *addr,
               unsigned *addrlen, unsigned flags)
 {
-    SUBMIT(ring, req, io_uring_prep_accept(sqe, fd, addr, (socklen_t *)addrlen, (int)flags));
+    struct io_uring_sqe *sqe = sqe_begin(ring);
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_accept(sqe, fd, addr, (socklen_t *)addrlen, (int)flags);
+    return sqe_end(ring, sqe, req, true);
 }
 
 int ur_connect(struct ur_ring *ring, struct ur_req *req, int fd, const struct sockaddr *addr,
                unsigned addrlen)
 {
-    SUBMIT(ring, req, io_uring_prep_connect(sqe, fd, addr, addrlen));
+    struct io_uring_sqe *sqe = sqe_begin(ring);
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_connect(sqe, fd, addr, addrlen);
+    return sqe_end(ring, sqe, req, true);
 }
 
 int ur_timeout(struct ur_ring *ring, struct ur_req *req, uint64_t ns)
@@ -313,7 +348,11 @@ int ur_timeout(struct ur_ring *ring, struct ur_req *req, uint64_t ns)
      * here and now (never queued), a local is enough. */
     struct __kernel_timespec ts = { .tv_sec = (long long)(ns / 1000000000u),
                                     .tv_nsec = (long long)(ns % 1000000000u) };
-    SUBMIT_AS(ring, req, io_uring_prep_timeout(sqe, &ts, 0, 0), false);
+    struct io_uring_sqe *sqe = sqe_begin(ring);
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_timeout(sqe, &ts, 0, 0);
+    return sqe_end(ring, sqe, req, false);
 }
 
 /* ---- cancellation ---------------------------------------------------------- */
@@ -389,11 +428,8 @@ int ur_post(struct ur_ring *ring, struct ur_req *req)
     int r = ur_init();
     if (r < 0)
         return r;
-    if (!caps.msg_ring) {
-        if (req)
-            SUBMIT(ring, req, io_uring_prep_nop(sqe));
-        SUBMIT(ring, (struct ur_req *)NULL, io_uring_prep_nop(sqe));
-    }
+    if (!caps.msg_ring)     /* a NOP in the ring itself: its CQE (req's, or an untagged one) wakes it */
+        return ur_nop(ring, req);
 
     pthread_once(&sender_once, sender_create);
     if (sender_error < 0)

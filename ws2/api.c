@@ -4,17 +4,14 @@
  * entry, as ws2_32 calls a WSPPROC_TABLE. */
 #include "ws2_private.h"
 
-/* Resolves h, calls the provider's fn, drops the reference. */
-#define DISPATCH(h, fn, ...)                                              \
-    do {                                                                  \
-        struct ws2_socket *s_;                                            \
-        int r_ = ws2_socket_get((h), &s_);                               \
-        if (r_ < 0)                                                       \
-            return r_;                                                    \
-        r_ = s_->entry->provider->fn(s_, __VA_ARGS__);                    \
-        ws2_socket_put(s_);                                               \
-        return r_;                                                        \
-    } while (0)
+/* Each call below resolves its SOCKET (ws2_socket_get: a reference for the
+ * call, or the error), calls the socket's provider, and gives the result
+ * through done, which drops the reference. */
+static int done(struct ws2_socket *s, int r)
+{
+    ws2_socket_put(s);
+    return r;
+}
 
 /* Windows' socket(): zeros are filled from the first catalog entry that
  * serves what is given; then the order of its refusals (Wine's sock.c
@@ -53,54 +50,74 @@ int ws2_socket_create(int af, int type, int protocol, uint32_t flags, uintptr_t 
 
 int ws2_bind(uintptr_t h, const void *addr, int len)
 {
-    DISPATCH(h, bind, addr, len);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->bind(s, addr, len));
 }
 
 int ws2_listen(uintptr_t h, int backlog)
 {
-    DISPATCH(h, listen, backlog);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->listen(s, backlog));
 }
 
 int ws2_accept(uintptr_t h, void *addr, int *len, uintptr_t *out)
 {
-    DISPATCH(h, accept, addr, len, out);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->accept(s, addr, len, out));
 }
 
 int ws2_connect(uintptr_t h, const void *addr, int len)
 {
-    DISPATCH(h, connect, addr, len);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->connect(s, addr, len));
 }
 
 int ws2_shutdown(uintptr_t h, int how)
 {
-    DISPATCH(h, shutdown, how);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->shutdown(s, how));
 }
 
 int ws2_send(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int flags,
              const void *addr, int addrlen)
 {
-    DISPATCH(h, send, bufs, count, flags, addr, addrlen);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->send(s, bufs, count, flags, addr, addrlen));
 }
 
 int ws2_recv(uintptr_t h, const struct ws2_buf *bufs, unsigned count, int *flags,
              void *addr, int *addrlen)
 {
-    DISPATCH(h, recv, bufs, count, flags, addr, addrlen);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->recv(s, bufs, count, flags, addr, addrlen));
 }
 
 int ws2_getsockname(uintptr_t h, void *addr, int *len)
 {
-    DISPATCH(h, getsockname, addr, len);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->getsockname(s, addr, len));
 }
 
 int ws2_getpeername(uintptr_t h, void *addr, int *len)
 {
-    DISPATCH(h, getpeername, addr, len);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->getpeername(s, addr, len));
 }
 
 int ws2_ioctl(uintptr_t h, uint32_t cmd, uint32_t *arg)
 {
-    DISPATCH(h, ioctl, cmd, arg);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->ioctl(s, cmd, arg));
 }
 
 int ws2_getsockopt(uintptr_t h, int level, int name, void *val, int *len)
@@ -109,7 +126,9 @@ int ws2_getsockopt(uintptr_t h, int level, int name, void *val, int *len)
         int r = ws2_check_started();
         return r < 0 ? r : ws2_opentype_get(val, len);
     }
-    DISPATCH(h, getsockopt, level, name, val, len);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->getsockopt(s, level, name, val, len));
 }
 
 int ws2_setsockopt(uintptr_t h, int level, int name, const void *val, int len)
@@ -118,21 +137,27 @@ int ws2_setsockopt(uintptr_t h, int level, int name, const void *val, int len)
         int r = ws2_check_started();
         return r < 0 ? r : ws2_opentype_set(val, len);
     }
-    DISPATCH(h, setsockopt, level, name, val, len);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->setsockopt(s, level, name, val, len));
 }
 
 int ws2_event_select(uintptr_t h, uintptr_t event, uint32_t mask)
 {
     if (mask & W2U_ES_MESSAGE)
         return -W2U_WSAEINVAL;
-    DISPATCH(h, event_select, event, mask);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->event_select(s, event, mask));
 }
 
 int ws2_message_select(uintptr_t h, uintptr_t event, uint32_t mask)
 {
     if (mask & W2U_ES_MESSAGE)
         return -W2U_WSAEINVAL;
-    DISPATCH(h, event_select, event, mask | (mask ? W2U_ES_MESSAGE : 0));
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->event_select(s, event, mask | (mask ? W2U_ES_MESSAGE : 0)));
 }
 
 /* For a host that posts WSAAsyncSelect's messages itself (the Wine glue). */
@@ -143,12 +168,16 @@ W2U_EXPORT int ws2uring_message_select(uintptr_t s, uintptr_t event, uint32_t ma
 
 int ws2_enum_network_events(uintptr_t h, uintptr_t event, struct ws2_network_events *out)
 {
-    DISPATCH(h, enum_network_events, event, out);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->enum_network_events(s, event, out));
 }
 
 int ws2_duplicate_prepare(uintptr_t h, uint32_t pid, struct ws2_dup_token *token)
 {
-    DISPATCH(h, duplicate, pid, token);
+    struct ws2_socket *s;
+    int r = ws2_socket_get(h, &s);
+    return r < 0 ? r : done(s, s->entry->provider->duplicate(s, pid, token));
 }
 
 int ws2_poll(struct ws2_poll_entry *e, unsigned n, int64_t deadline, bool select_mode)

@@ -118,35 +118,48 @@ int ws2_win32_protocol_info(SOCKET s, int name, char *value, int *len)
 }
 
 /* WSADuplicateSocketA/W: the entry's info, carrying a one-use token.
- * Windows checks the socket, then the process id, then the buffer. */
-#define DUPLICATE_SOCKET(fill, s, pid, info)                                       \
-    do {                                                                    \
-        const struct ws2_catalog_entry *e_;                                 \
-        struct ws2_dup_token token_;                                        \
-        int r_ = ws2_socket_entry((s), &e_);                                \
-        if (r_ == 0 && !(pid))                                              \
-            r_ = -W2U_WSAEINVAL;                                            \
-        if (r_ == 0 && (!(info) || !user_out((info), sizeof(*(info)))))    \
-            r_ = -W2U_WSAEFAULT;                                            \
-        if (r_ == 0)                                                        \
-            r_ = ws2_duplicate_prepare((s), (pid), &token_);                \
-        if (r_ < 0)                                                         \
-            return result_error(-r_);                                       \
-        fill((info), e_);                                                   \
-        (info)->dwProviderReserved = token_.id;                             \
-        (info)->dwServiceFlags3 = token_.pid;                               \
-        (info)->dwServiceFlags4 = token_.nonce;                             \
-        return ws2_result(0);                                               \
-    } while (0)
+ * Windows checks the socket, then the process id, then the buffer
+ * (size bytes at info): 0, or the error. */
+static int duplicate_prepare(SOCKET s, DWORD pid, void *info, size_t size, const struct ws2_catalog_entry **e,
+                             struct ws2_dup_token *token)
+{
+    int r = ws2_socket_entry(s, e);
+    if (r == 0 && !pid)
+        r = -W2U_WSAEINVAL;
+    if (r == 0 && (!info || !user_out(info, size)))
+        r = -W2U_WSAEFAULT;
+    return r < 0 ? r : ws2_duplicate_prepare(s, pid, token);
+}
+
+/* The token in the fields a WSASocket given the info reads it from. */
+static int put_token(const struct ws2_dup_token *token, DWORD *reserved, DWORD *flags3, DWORD *flags4)
+{
+    *reserved = token->id;
+    *flags3 = token->pid;
+    *flags4 = token->nonce;
+    return ws2_result(0);
+}
 
 W2U_EXPORT int WINAPI WSADuplicateSocketA(SOCKET s, DWORD pid, WSAPROTOCOL_INFOA *info)
 {
-    DUPLICATE_SOCKET(fill_a, s, pid, info);
+    const struct ws2_catalog_entry *e;
+    struct ws2_dup_token token;
+    int r = duplicate_prepare(s, pid, info, sizeof(*info), &e, &token);
+    if (r < 0)
+        return result_error(-r);
+    fill_a(info, e);
+    return put_token(&token, &info->dwProviderReserved, &info->dwServiceFlags3, &info->dwServiceFlags4);
 }
 
 W2U_EXPORT int WINAPI WSADuplicateSocketW(SOCKET s, DWORD pid, WSAPROTOCOL_INFOW *info)
 {
-    DUPLICATE_SOCKET(fill_w, s, pid, info);
+    const struct ws2_catalog_entry *e;
+    struct ws2_dup_token token;
+    int r = duplicate_prepare(s, pid, info, sizeof(*info), &e, &token);
+    if (r < 0)
+        return result_error(-r);
+    fill_w(info, e);
+    return put_token(&token, &info->dwProviderReserved, &info->dwServiceFlags3, &info->dwServiceFlags4);
 }
 
 /* ---- WSCGetProviderPath, WSCGetProviderInfo ------------------------------------------ */
