@@ -1879,6 +1879,39 @@ START_TEST(test_overlapped_send_takes_the_synchronous_flags_and_checks)
 }
 END_TEST
 
+/* An overlapped receive takes the synchronous receive's flags and checks:
+ * a flag no receive takes (MSG_DONTROUTE) is WSAEOPNOTSUPP at once, with
+ * no completion, on both; MSG_PEEK leaves the data for the next one. */
+START_TEST(test_overlapped_recv_takes_the_synchronous_flags_and_checks)
+{
+    start();
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    OVERLAPPED ov;
+    event_ov(&ov);
+    char buf[8] = { 0 };
+    WSABUF b = { sizeof(buf), buf };
+    DWORD got = 0, flags = MSG_DONTROUTE;
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), MSG_DONTROUTE), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert_int_eq(WSARecv(s, &b, 1, &got, &flags, &ov, NULL), SOCKET_ERROR);
+    ck_assert_int_eq(WSAGetLastError(), WSAEOPNOTSUPP);
+    ck_assert_uint_eq(WaitForSingleObject(ov.hEvent, 0), WAIT_TIMEOUT);
+    ck_assert_int_eq(send(c, "peek", 4, 0), 4);
+    flags = MSG_PEEK;
+    int r = WSARecv(s, &b, 1, &got, &flags, &ov, NULL);
+    ck_assert(r == 0 || WSAGetLastError() == WSA_IO_PENDING);
+    ck_assert(WSAGetOverlappedResult(s, &ov, &got, TRUE, &flags));
+    ck_assert_uint_eq(got, 4);
+    ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 4);      /* still there after the peek */
+    ck_assert(!memcmp(buf, "peek", 4));
+    WSACloseEvent(ov.hEvent);
+    closesocket(c);
+    closesocket(s);
+    stop();
+}
+END_TEST
+
 /* udp_pair with packet information asked for on y; WSARecvMsg. */
 static LPFN_WSARECVMSG pktinfo_pair(int af, SOCKET *x, SOCKET *y, struct sockaddr_storage *ya, int *yl)
 {
@@ -2844,6 +2877,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_recv_completes_through_event);
     tcase_add_test(tc, test_overlapped_send_takes_the_synchronous_flags_and_checks);
+    tcase_add_test(tc, test_overlapped_recv_takes_the_synchronous_flags_and_checks);
     tcase_add_test(tc, test_recv_and_send_complete_through_port);
     tcase_add_test(tc, test_skip_completion_port_on_success);
     tcase_add_test(tc, test_wsarecv_completes_inline_when_data_waits);

@@ -696,6 +696,11 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
             goto fail;
         }
     } else {
+        int lflags = ws2_recv_flags(op->flags);   /* the synchronous receive's check and translation */
+        if (lflags < 0) {
+            r = lflags;
+            goto fail;
+        }
         if (s->type != SOCK_STREAM && !ws2_is(s, W2U_ST_BOUND)) {
             r = -W2U_WSAEINVAL;
             goto fail;
@@ -708,9 +713,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
         q->fromlen = op->fromlen;
         q->msg.msg_name = &q->addr;
         q->msg.msg_namelen = sizeof(q->addr);
-        q->msg.msg_flags = (op->flags & W2U_MSG_PEEK ? MSG_PEEK : 0) |
-                           (op->flags & W2U_MSG_OOB ? MSG_OOB : 0) |
-                           (op->flags & W2U_MSG_WAITALL ? MSG_WAITALL : 0);
+        q->msg.msg_flags = lflags;
         /* Zero bytes on a stream: Windows waits for data, recvmsg would not. */
         q->poll_only = total == 0 && s->type == SOCK_STREAM;
     }

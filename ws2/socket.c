@@ -711,6 +711,15 @@ int ws2_send_flags(int flags)
     return (flags & W2U_MSG_OOB ? MSG_OOB : 0) | (flags & W2U_MSG_DONTROUTE ? MSG_DONTROUTE : 0);
 }
 
+/* The same for a receive (MSG_OOB, MSG_PEEK, MSG_WAITALL). */
+int ws2_recv_flags(int flags)
+{
+    if (flags & ~(W2U_MSG_OOB | W2U_MSG_PEEK | W2U_MSG_WAITALL))
+        return -W2U_WSAEOPNOTSUPP;
+    return (flags & W2U_MSG_OOB ? MSG_OOB : 0) | (flags & W2U_MSG_PEEK ? MSG_PEEK : 0) |
+           (flags & W2U_MSG_WAITALL ? MSG_WAITALL : 0);
+}
+
 /* send/sendto/WSASend(To) and WSASendMsg (control, Windows layout). */
 static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned count, int flags,
                      const void *addr, int addrlen, const void *control, uint32_t control_len)
@@ -836,8 +845,9 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         return -W2U_WSAENOBUFS;
     if ((r = ws2_make_iov(bufs, count, iov, &total)) < 0)
         goto out;
-    if (in & ~(W2U_MSG_OOB | W2U_MSG_PEEK | W2U_MSG_WAITALL)) {
-        r = -W2U_WSAEOPNOTSUPP;
+    int lflags = ws2_recv_flags(in);
+    if (lflags < 0) {
+        r = lflags;
         goto out;
     }
     if ((addr && !addrlen) || (addrlen && *addrlen < (int)sizeof(struct sockaddr_in) && s->family != AF_UNIX)) {
@@ -867,8 +877,6 @@ static int recv_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         into = &one;
         calls = 1;
     }
-    int lflags = (in & W2U_MSG_OOB ? MSG_OOB : 0) | (in & W2U_MSG_PEEK ? MSG_PEEK : 0) |
-                 (in & W2U_MSG_WAITALL ? MSG_WAITALL : 0);
     for (;;) {
         struct msghdr msg = { .msg_name = &ss, .msg_namelen = sizeof(ss),
                               .msg_iov = into, .msg_iovlen = calls };

@@ -214,6 +214,7 @@ void ws2_socket_state_get(struct ws2_socket *s, struct ws2_socket_state *st);
 int ws2_socket_adopt(int fd, const struct ws2_socket_state *st, uintptr_t *out, struct ws2_socket **sock);
 int ws2_addr_for(const struct ws2_socket *s, const void *addr, int len, struct sockaddr_storage *ss, unsigned *sl);
 int ws2_send_flags(int flags);   /* Linux's send flags, or WSAEOPNOTSUPP */
+int ws2_recv_flags(int flags);   /* Linux's receive flags, or WSAEOPNOTSUPP */
 int ws2_errno(void);   /* errno of the last system call as a negative WSA error */
 
 /* overlapped.c: closesocket cancels what is in flight. */
