@@ -10,6 +10,7 @@
 
 #include "iocp_fixture.h"
 #include "suite_main.h"
+#include "linux_helper.h"
 
 static HANDLE new_port(DWORD threads)
 {
@@ -956,6 +957,8 @@ END_TEST
 
 int main(void)
 {
+    if (ws2_test_uring_missing())
+        return 77;
     Suite *s = suite_create("iocp");
     TCase *tc = tcase_create("port");
     tcase_set_timeout(tc, 120);

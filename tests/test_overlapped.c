@@ -2872,6 +2872,8 @@ END_TEST
 
 int main(void)
 {
+    if (ws2_test_uring_missing())
+        return 77;
     Suite *s = suite_create("overlapped");
     TCase *tc = tcase_create("overlapped");
     tcase_set_timeout(tc, 120);

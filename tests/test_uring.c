@@ -11,6 +11,7 @@
 #include "../common/w2u.h"
 #include "../uring-backend/uring.h"
 #include "suite_main.h"
+#include "linux_helper.h"
 
 struct rec {
     struct ur_req ur;
@@ -373,6 +374,8 @@ END_TEST
 
 int main(void)
 {
+    if (ws2_test_uring_missing())
+        return 77;
     Suite *s = suite_create("uring");
     TCase *tc = tcase_create("uring");
     tcase_set_timeout(tc, 120);

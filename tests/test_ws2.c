@@ -3366,6 +3366,8 @@ END_TEST
 
 int main(void)
 {
+    if (ws2_test_uring_missing())
+        return 77;
     Suite *s = suite_create("ws2");
     TCase *tc = tcase_create("ws2");
     tcase_set_timeout(tc, 120);

@@ -12,6 +12,7 @@
 #include "../ws2/ws2_private.h"
 #include "../ws2/ws2_resolve.h"
 #include "suite_main.h"
+#include "linux_helper.h"
 
 static unsigned calls;
 static const struct ws2_provider *real;
@@ -393,6 +394,8 @@ END_TEST
 
 int main(void)
 {
+    if (ws2_test_uring_missing())
+        return 77;
     Suite *s = suite_create("ws2core");
     TCase *tc = tcase_create("ws2core");
     tcase_add_test(tc, test_api_dispatches_through_provider_table);
