@@ -117,6 +117,31 @@ static void *post_later(void *arg)
     return NULL;
 }
 
+/* A finite timeout waits: a packet posted 50 ms later arrives within a
+ * 10 s limit (a finite timeout taken as 0 would fail here). */
+START_TEST(test_dequeue_timeout_finite_waits_for_a_later_packet)
+{
+    HANDLE port = new_port(1);
+    struct poster p = { port, 50 };
+    pthread_t th;
+    DWORD bytes = 0;
+    ULONG_PTR key = 0;
+    LPOVERLAPPED ov;
+    pthread_create(&th, NULL, post_later, &p);
+    ck_assert(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 10000));
+    ck_assert_uint_eq(key, 43);
+    pthread_join(th, NULL);
+    pthread_create(&th, NULL, post_later, &p);
+    OVERLAPPED_ENTRY e[2];
+    ULONG n = 0;
+    ck_assert(GetQueuedCompletionStatusEx(port, e, 2, &n, 10000, FALSE));
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(e[0].lpCompletionKey, 43);
+    pthread_join(th, NULL);
+    CloseHandle(port);
+}
+END_TEST
+
 START_TEST(test_dequeue_timeout_infinite)
 {
     HANDLE port = new_port(1);
@@ -263,6 +288,10 @@ START_TEST(test_concurrency_zero_means_cpu_count)
     int finished = atomic_load(&done), most = atomic_load(&max_running);
     ck_assert_int_eq(finished, 300);
     ck_assert_int_le(most, cpus);
+    /* 0 means the CPU count, not 1: with two CPUs or more, two workers
+     * ran at once at some point of 300 packets. */
+    if (cpus >= 2)
+        ck_assert_int_ge(most, 2);
     CloseHandle(port);
 }
 END_TEST
@@ -966,6 +995,7 @@ int main(void)
     tcase_add_test(tc, test_post_values_round_trip);
     tcase_add_test(tc, test_dequeue_timeout_zero);
     tcase_add_test(tc, test_dequeue_timeout_finite);
+    tcase_add_test(tc, test_dequeue_timeout_finite_waits_for_a_later_packet);
     tcase_add_test(tc, test_dequeue_timeout_infinite);
     tcase_add_test(tc, test_waiters_woken_lifo);
     tcase_add_test(tc, test_concurrency_limit_more_workers_than_limit);

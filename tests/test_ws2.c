@@ -1179,8 +1179,10 @@ START_TEST(test_options_receive_timeout_in_ms)
     SOCKET c, s;
     char buf[4];
     tcp_pair(AF_INET, &c, &s);
-    set_int(s, SOL_SOCKET, SO_RCVTIMEO, 40);
-    ck_assert_int_eq(get_int(s, SOL_SOCKET, SO_RCVTIMEO), 40);
+    /* 300 ms: taken as seconds, the receive would outlive the test's
+     * 120 s limit, so this fails rather than passes slowly. */
+    set_int(s, SOL_SOCKET, SO_RCVTIMEO, 300);
+    ck_assert_int_eq(get_int(s, SOL_SOCKET, SO_RCVTIMEO), 300);
     ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), SOCKET_ERROR);
     ck_assert_int_eq(WSAGetLastError(), WSAETIMEDOUT);
     set_int(s, SOL_SOCKET, SO_SNDTIMEO, 1000);
