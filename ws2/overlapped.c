@@ -647,7 +647,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     if ((r = ws2_make_iov(op->bufs, op->count, q->iov, &total)) < 0)
         goto fail;
     ws2_refresh_connect(s);
-    if (op->send ? ws2_is(s, W2U_ST_SHUT_SEND) : ws2_is(s, W2U_ST_SHUT_RECV)) {
+    if (ws2_is(s, op->send ? W2U_ST_SHUT_SEND : W2U_ST_SHUT_RECV)) {
         r = -W2U_WSAESHUTDOWN;
         goto fail;
     }
@@ -1069,7 +1069,7 @@ int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t da
     if (r == 0) {
         /* A fresh stream socket of the family, and one AcceptEx at a time. */
         pthread_mutex_lock(&a->lock);
-        if (ws2_is(a, W2U_ST_BOUND) || ws2_is(a, W2U_ST_CONNECTED) || ws2_is(a, W2U_ST_CONNECTING) || ws2_is(a, W2U_ST_LISTENING) || a->accept_on ||
+        if (ws2_is(a, W2U_ST_BOUND | W2U_ST_CONNECTED | W2U_ST_CONNECTING | W2U_ST_LISTENING) || a->accept_on ||
             a->family != l->family || a->type != SOCK_STREAM)
             r = -W2U_WSAEINVAL;
         else {
@@ -1193,7 +1193,7 @@ int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, 
     ws2_refresh_connect(s);
     if (!ov)
         r = -W2U_WSA_INVALID_PARAMETER;
-    else if (s->type != SOCK_STREAM || ws2_is(s, W2U_ST_LISTENING) || ws2_is(s, W2U_ST_CONNECTING) || s->accept_on)
+    else if (s->type != SOCK_STREAM || ws2_is(s, W2U_ST_LISTENING | W2U_ST_CONNECTING) || s->accept_on)
         r = -W2U_WSAEINVAL;
     else if (ws2_is(s, W2U_ST_CONNECTED))
         r = -W2U_WSAEISCONN;

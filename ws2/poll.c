@@ -60,7 +60,7 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
 {
     struct ws2_socket *s = p->sock;
     bool failed_connect = p->connecting && (lrev & (POLLERR | POLLHUP));
-    bool idle_stream = s->type == SOCK_STREAM && !ws2_is(s, W2U_ST_CONNECTED) && !p->connecting && !ws2_is(s, W2U_ST_LISTENING);
+    bool idle_stream = s->type == SOCK_STREAM && !ws2_is(s, W2U_ST_CONNECTED | W2U_ST_LISTENING) && !p->connecting;
     uint16_t r = 0;
 
     if (idle_stream)
@@ -94,7 +94,7 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
         r |= W2U_POLLWRNORM;
     if (failed_connect)
         r |= W2U_POLLERR | W2U_POLLHUP;
-    else if (ws2_is(s, W2U_ST_CONNECTED) || ws2_is(s, W2U_ST_LISTENING))
+    else if (ws2_is(s, W2U_ST_CONNECTED | W2U_ST_LISTENING))
         r |= (lrev & POLLERR ? W2U_POLLERR : 0) | (peer_ended ? W2U_POLLHUP : 0);
     /* Linux reports a reset's error until a call takes it; Windows keeps
      * reporting the reset connection. */
@@ -146,7 +146,7 @@ static uint16_t afd_revents(struct probe *p, short lrev, uint16_t want, uint32_t
         return W2U_AFD_POLL_CONNECT_ERR;
     }
     /* A stream never connected says nothing; Linux says writable, hung up. */
-    if (stream && !ws2_is(s, W2U_ST_CONNECTED) && !ws2_is(s, W2U_ST_LISTENING))
+    if (stream && !ws2_is(s, W2U_ST_CONNECTED | W2U_ST_LISTENING))
         return 0;
     uint16_t r = 0;
     if (ws2_is(s, W2U_ST_LISTENING))     /* the same for a connection and a pending AcceptEx */

@@ -545,7 +545,8 @@ int wsp_shutdown(struct ws2_socket *s, int how)
         if (lhow >= 0 && shutdown(s->fd, lhow) < 0 && errno != ENOTCONN) {
             r = ws2_errno();
         } else {
-            ws2_state_change(s, (how != W2U_SD_SEND ? W2U_ST_SHUT_RECV : 0) | (how != W2U_SD_RECEIVE ? W2U_ST_SHUT_SEND : 0), 0);
+            ws2_state_change(s, (how != W2U_SD_SEND ? W2U_ST_SHUT_RECV : 0) |
+                                    (how != W2U_SD_RECEIVE ? W2U_ST_SHUT_SEND : 0), 0);
         }
         pthread_mutex_unlock(&s->lock);
     }
@@ -1258,8 +1259,8 @@ W2U_EXPORT int ws2uring_wait_ready(uintptr_t h, uint32_t ms, uint32_t *timeout_m
     int r = 1;
     pthread_mutex_lock(&s->lock);
     /* (A connection WSAAccept deferred is waiting, though not in the kernel's queue.) */
-    bool waits = !atomic_load(&s->nonblocking) && !atomic_load(&s->closing) && !ws2_is(s, W2U_ST_SHUT_RECV) && !s->deferred &&
-                 (ws2_is(s, W2U_ST_LISTENING) || ws2_is(s, W2U_ST_CONNECTED) || s->type != SOCK_STREAM);
+    bool waits = !atomic_load(&s->nonblocking) && !atomic_load(&s->closing) && !ws2_is(s, W2U_ST_SHUT_RECV) &&
+                 !s->deferred && (ws2_is(s, W2U_ST_LISTENING | W2U_ST_CONNECTED) || s->type != SOCK_STREAM);
     *timeout_ms = s->rcvtimeo;
     pthread_mutex_unlock(&s->lock);
     if (waits) {
@@ -1291,8 +1292,8 @@ W2U_EXPORT int ws2uring_send_waits(uintptr_t h, uint64_t len, uint32_t *timeout_
     if (ws2_socket_get(h, &s) < 0)
         return 0;
     pthread_mutex_lock(&s->lock);
-    int r = s->type == SOCK_STREAM && ws2_is(s, W2U_ST_CONNECTED) && !ws2_is(s, W2U_ST_SHUT_SEND) && !atomic_load(&s->nonblocking) &&
-            !atomic_load(&s->closing);
+    int r = s->type == SOCK_STREAM && ws2_is(s, W2U_ST_CONNECTED) && !ws2_is(s, W2U_ST_SHUT_SEND) &&
+            !atomic_load(&s->nonblocking) && !atomic_load(&s->closing);
     *timeout_ms = s->sndtimeo;
     pthread_mutex_unlock(&s->lock);
     int sndbuf = 0, queued = 0;
@@ -1315,8 +1316,8 @@ W2U_EXPORT int ws2uring_connect_waits(uintptr_t h)
     if (ws2_socket_get(h, &s) < 0)
         return 0;
     pthread_mutex_lock(&s->lock);
-    int r = s->type == SOCK_STREAM && (s->family == AF_INET || s->family == AF_INET6) && !ws2_is(s, W2U_ST_CONNECTED) &&
-            !ws2_is(s, W2U_ST_CONNECTING) && !ws2_is(s, W2U_ST_LISTENING) && !atomic_load(&s->closing);
+    int r = s->type == SOCK_STREAM && (s->family == AF_INET || s->family == AF_INET6) &&
+            !ws2_is(s, W2U_ST_CONNECTED | W2U_ST_CONNECTING | W2U_ST_LISTENING) && !atomic_load(&s->closing);
     if (r && atomic_load(&s->nonblocking))
         r = 2;
     pthread_mutex_unlock(&s->lock);

@@ -1081,7 +1081,8 @@ static BOOL connect_by_name_alertably(UINT64 s, const char *node, const char *se
     INT64 n = (INT64)w2u_pe_forward(w2u_pe_index_ws2uring_connect_by_name_targets,
                                     "ws2uring_connect_by_name_targets", s, (UINT64)(ULONG_PTR)node,
                                     (UINT64)(ULONG_PTR)service, ll && la ? *ll : 0xffffffff,
-                                    rl && ra ? *rl : 0xffffffff, (UINT64)(ULONG_PTR)to, sizeof(to) / sizeof(to[0]), 0, 0, 0, 0, 0);
+                                    rl && ra ? *rl : 0xffffffff, (UINT64)(ULONG_PTR)to, sizeof(to) / sizeof(to[0]),
+                                    0, 0, 0, 0, 0);
     *result = FALSE;
     if (n < 0) {
         if (n != (INT64)SOCKET_ERROR)           /* SOCKET_ERROR: a fault, its error set */
@@ -2576,8 +2577,7 @@ static BOOL transmit_alertably(enum w2u_extension which, UINT64 s, UINT64 a1, UI
     WSAOVERLAPPED ov = { .Offset = at.LowPart, .OffsetHigh = (DWORD)at.HighPart,
                          .hEvent = (HANDLE)((ULONG_PTR)event | 1) };
     UINT64 ovp = (UINT64)(ULONG_PTR)&ov;
-    BOOL started = which == W2U_EXT_TRANSMITFILE ? (BOOL)extension(which, s, a1, a2, a3, ovp, a5, a6, 0, 0)
-                                                 : (BOOL)extension(which, s, a1, a2, a3, ovp, a5, 0, 0, 0);
+    BOOL started = (BOOL)extension(which, s, a1, a2, a3, ovp, a5, a6, 0, 0);   /* a6: 0 for TransmitPackets */
     DWORD n = 0;
     *result = own_overlapped_end(s, started, &ov, event, INFINITE, &n);
     return TRUE;
