@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,20 +23,27 @@ void w2u_user_set_guard(bool (*guard)(w2u_user_touch_fn *touch, void *p, size_t 
     host_guard = guard;
 }
 
-/* Plain loads and stores the sanitizers must not check first: the probe
- * exists to fault on memory nobody may touch. */
-__attribute__((no_sanitize("address", "undefined"), noinline))
+/* Loads and stores no sanitizer may check or instrument: the probe exists
+ * to fault on memory nobody may touch (ThreadSanitizer's runtime would take
+ * the fault itself), and touches no data.  Both are relaxed atomics (plain
+ * moves): the memory may be an OVERLAPPED that another thread is
+ * completing, which the probe must neither change nor race with; the
+ * write probe adds 0 atomically for the same reason. */
+__attribute__((no_sanitize("address", "undefined", "thread"), noinline))
 void w2u_user_touch(void *p, size_t n, bool write)
 {
-    static size_t page;
-    if (!page)
+    static _Atomic size_t page_size;
+    size_t page = atomic_load_explicit(&page_size, memory_order_relaxed);
+    if (!page) {
         page = (size_t)sysconf(_SC_PAGESIZE);
-    volatile unsigned char *c = p, *last = c + n - 1;
+        atomic_store_explicit(&page_size, page, memory_order_relaxed);
+    }
+    volatile unsigned char *c = p, *last = c + n - 1;   /* volatile: never elided */
     for (;;) {
         if (write)
-            __atomic_fetch_add((unsigned char *)c, 0, __ATOMIC_RELAXED);
+            __atomic_fetch_add(c, 0, __ATOMIC_RELAXED);
         else
-            (void)*c;
+            (void)__atomic_load_n(c, __ATOMIC_RELAXED);
         if (c == last)
             break;
         /* The next page's first byte, or the last byte. */
@@ -42,6 +51,38 @@ void w2u_user_touch(void *p, size_t n, bool write)
         c = next > (uintptr_t)last || next < (uintptr_t)c ? last : (volatile unsigned char *)next;
     }
 }
+
+#ifdef __SANITIZE_THREAD__
+/* ThreadSanitizer cannot take a fault and a siglongjmp out of the handler
+ * (it leaves the thread's signals blocked and the next fault kills the
+ * process: google/sanitizers#482 and llvm-project#94207), so its build
+ * asks the kernel's map instead: readable (and writable) pages from p to
+ * p + n, with no gap.  Slow, and only in that build. */
+static bool probe_by_maps(uintptr_t p, size_t n, bool write)
+{
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (!maps)
+        return true;                 /* cannot tell, as without a handler */
+    uintptr_t at = p, end = p + n;
+    bool ok = false;
+    char line[512];
+    while (fgets(line, sizeof(line), maps)) {
+        unsigned long lo, hi;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3 || hi <= at)
+            continue;
+        if (lo > at || perms[0] != 'r' || (write && perms[1] != 'w'))
+            break;                   /* a gap, or a page it may not touch */
+        at = hi;
+        if (at >= end) {
+            ok = true;
+            break;
+        }
+    }
+    fclose(maps);
+    return ok;
+}
+#endif
 
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
@@ -79,6 +120,9 @@ static bool probe(void *p, size_t n, bool write)
         return false;
     if (host_guard)
         return host_guard(w2u_user_touch, p, n, write);
+#ifdef __SANITIZE_THREAD__
+    return probe_by_maps((uintptr_t)p, n, write);
+#endif
     pthread_once(&installed, install);
     if (!handler_ready)
         return true;                 /* cannot tell: the call goes on as before */

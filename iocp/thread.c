@@ -114,8 +114,11 @@ void iocp_queue_apc(struct iocp_thread *t, struct iocp_apc *apc)
     struct ur_ring *ring = atomic_load_explicit(&t->leading_ring, memory_order_acquire);
     if (ring)
         ur_post(ring, NULL);    /* the thread is blocked in io_uring_enter */
-    pthread_mutex_unlock(&t->lock);
+    /* Woken under the lock: once it is dropped the thread may run the APC,
+     * exit and free t (thread_exit takes the lock before its last unref),
+     * and the caller need not hold a reference. */
     iocp_thread_wake(t);
+    pthread_mutex_unlock(&t->lock);
 }
 
 struct user_apc {

@@ -253,6 +253,8 @@ static int sqe_end(struct ur_ring *ring, struct io_uring_sqe *sqe, struct ur_req
 {
     io_uring_sqe_set_data(sqe, req);
     unsigned counted = req != NULL;      /* user_data 0 is internal: nobody waits for it */
+    if (req)
+        atomic_store_explicit(&req->submitted, 1, memory_order_release);
     atomic_fetch_add_explicit(&ring->inflight, counted, memory_order_seq_cst);
     int r = 0;
     if (deferrable && ((reaping_ring == ring && batching) || held_ring == ring))
@@ -538,6 +540,7 @@ int ur_reap(struct ur_ring *ring, int64_t deadline, unsigned max)
         if (!data)
             continue;
         struct ur_req *req = (struct ur_req *)(uintptr_t)data;
+        (void)atomic_load_explicit(&req->submitted, memory_order_acquire);
         bool more = flags & IORING_CQE_F_MORE;
         if (!more)
             atomic_fetch_sub_explicit(&ring->inflight, 1, memory_order_release);

@@ -45,6 +45,12 @@ typedef void (*ur_callback)(struct ur_req *req, int res, uint32_t flags);
 
 struct ur_req {
     ur_callback cb;
+    /* Released at each submission, acquired before each callback: what
+     * the submitter wrote before ur_* is visible to the callback on the
+     * reaper's thread.  The kernel orders the two already, but through a
+     * system call that ThreadSanitizer cannot see; this pair is the edge
+     * it can (plain moves on x86). */
+    _Atomic unsigned submitted;
 };
 
 #define UR_CQE_MORE  1u    /* more CQEs will come for this request (multishot) */

@@ -44,7 +44,7 @@ W2U_EXPORT BOOL WINAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED ov, LPDW
     int r = ws2_socket_entry(s, &entry);
     if (r < 0)
         return fail_wsa(-r);
-    if (!ov || !bytes || !user_out(ov, sizeof(*ov)) || !user_out(bytes, sizeof(*bytes)) ||
+    if (!ov || !bytes || !user_in(ov, sizeof(*ov)) || !user_out(bytes, sizeof(*bytes)) ||
         !user_out(flags, sizeof(*flags)))
         return fail_wsa(WSAEFAULT);
     if (wait && (r = wait_for(s, ov, W2U_FOREVER)) < 0)
