@@ -580,6 +580,59 @@ START_TEST(test_cancelioex_racing_completion_completes_once)
 }
 END_TEST
 
+/* closesocket ends the operations running in the kernel (a send the peer
+ * does not read, a receive, on the default ring through their events and
+ * on the port's ring with no thread waiting on the port) before it
+ * returns: each OVERLAPPED shows STATUS_CANCELLED and the port holds its
+ * packet at once, in every one of 20 rounds. */
+START_TEST(test_close_ends_running_operations_before_returning)
+{
+    start();
+    enum { BIG = 8 << 20 };
+    char *big = malloc(BIG);
+    memset(big, 'b', BIG);
+    for (int round = 0; round < 20; round++) {
+        HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0);
+        SOCKET c, s, pc, ps;
+        tcp_pair(&c, &s);
+        tcp_pair(&pc, &ps);
+        CreateIoCompletionPort((HANDLE)ps, port, 7, 0);
+        OVERLAPPED sov, rov, pov;
+        zero(&sov);
+        zero(&rov);
+        zero(&pov);
+        sov.hEvent = WSACreateEvent();
+        rov.hEvent = WSACreateEvent();
+        WSABUF wb = { BIG, big };
+        char in[8], pin[8];
+        WSABUF rb = { sizeof(in), in }, pb = { sizeof(pin), pin };
+        ck_assert_int_eq(WSASend(c, &wb, 1, NULL, 0, &sov, NULL), SOCKET_ERROR);
+        ck_assert_int_eq(WSAGetLastError(), WSA_IO_PENDING);
+        post_recv(c, &rb, &rov);
+        post_recv(ps, &pb, &pov);
+        ck_assert_int_eq(closesocket(c), 0);
+        ck_assert_int_eq(closesocket(ps), 0);
+        ck_assert(ov_completed(&sov) && ov_completed(&rov) && ov_completed(&pov));
+        ck_assert_uint_eq(sov.Internal, 0xC0000120u);     /* STATUS_CANCELLED */
+        ck_assert_uint_eq(rov.Internal, 0xC0000120u);
+        ck_assert_uint_eq(pov.Internal, 0xC0000120u);
+        DWORD bytes;
+        ULONG_PTR key;
+        LPOVERLAPPED got;
+        ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 0));
+        ck_assert_uint_eq(GetLastError(), ERROR_OPERATION_ABORTED);
+        ck_assert(got == &pov && key == 7);
+        WSACloseEvent(sov.hEvent);
+        WSACloseEvent(rov.hEvent);
+        closesocket(s);
+        closesocket(pc);
+        CloseHandle(port);
+    }
+    free(big);
+    stop();
+}
+END_TEST
+
 START_TEST(test_close_with_100_pending_completes_each_once)
 {
     start();
@@ -605,7 +658,8 @@ START_TEST(test_close_with_100_pending_completes_each_once)
         DWORD bytes;
         ULONG_PTR key;
         LPOVERLAPPED got;
-        ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 5000));
+        /* On the port when closesocket returned: no wait. */
+        ck_assert(!GetQueuedCompletionStatus(port, &bytes, &key, &got, 0));
         ck_assert_uint_eq(GetLastError(), ERROR_OPERATION_ABORTED);
         seen[(OVERLAPPED *)got - ov]++;
     }
@@ -2901,6 +2955,7 @@ int main(void)
     tcase_add_test(tc, test_cancelioex_one_and_not_found);
     tcase_add_test(tc, test_cancelioex_racing_completion_completes_once);
     tcase_add_test(tc, test_close_with_100_pending_completes_each_once);
+    tcase_add_test(tc, test_close_ends_running_operations_before_returning);
     tcase_add_test(tc, test_peer_reset_during_receive);
     tcase_add_test(tc, test_large_send_completes_in_full);
     tcase_add_test(tc, test_overlapped_ring_would_block_goes_again);

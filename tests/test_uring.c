@@ -331,47 +331,6 @@ START_TEST(test_many_threads_submit_at_once)
 }
 END_TEST
 
-START_TEST(test_timeout_request_fires)
-{
-    struct ur_ring *ring = ring_new();
-    struct rec r = { .ur.cb = rec_cb };
-    ck_assert_int_eq(ur_timeout(ring, &r.ur, 1000000), 0);
-    reap_until(ring, &r);
-    ck_assert_int_eq(r.res, -ETIME);
-    ur_ring_destroy(ring);
-}
-END_TEST
-
-/* A callback that arms a 50 ms timeout on the ring being reaped. */
-struct timer_chain {
-    struct rec first, timer;
-    struct ur_ring *ring;
-    int64_t armed;
-};
-
-static void arm_timer_cb(struct ur_req *req, int res, uint32_t flags)
-{
-    struct timer_chain *t = (struct timer_chain *)req;
-    rec_cb(req, res, flags);
-    t->armed = w2u_now_ns();
-    ck_assert_int_eq(ur_timeout(t->ring, &t->timer.ur, 50000000), 0);
-}
-
-/* Its timespec is a local of ur_timeout: a timeout is never queued for the
- * end of the batch, and fires after its delay even when armed there. */
-START_TEST(test_uring_timeout_from_callback_keeps_its_delay)
-{
-    struct timer_chain t = { .first.ur.cb = arm_timer_cb, .timer.ur.cb = rec_cb };
-    t.ring = ring_new();
-    ck_assert_int_eq(ur_nop(t.ring, &t.first.ur), 0);
-    reap_until(t.ring, &t.first);
-    reap_until(t.ring, &t.timer);
-    ck_assert_int_eq(t.timer.res, -ETIME);
-    ck_assert_int_ge(w2u_now_ns() - t.armed, 50000000);
-    ur_ring_destroy(t.ring);
-}
-END_TEST
-
 int main(void)
 {
     if (ws2_test_uring_missing())
@@ -388,8 +347,6 @@ int main(void)
     tcase_add_test(tc, test_post_from_other_thread_wakes_reaper);
     tcase_add_test(tc, test_second_reaper_gets_busy);
     tcase_add_test(tc, test_many_threads_submit_at_once);
-    tcase_add_test(tc, test_timeout_request_fires);
-    tcase_add_test(tc, test_uring_timeout_from_callback_keeps_its_delay);
     tcase_add_test(tc, test_uring_callback_submissions_flush_when_batch_ends);
     tcase_add_test(tc, test_uring_cancel_finds_request_queued_by_callback);
     suite_add_tcase(s, tc);

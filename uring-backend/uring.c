@@ -238,8 +238,8 @@ static int sq_submit(struct ur_ring *ring, struct io_uring_sqe *sqe)
  * lock and a free SQE (NULL: the queue is full even after a flush, the lock
  * already dropped), the caller fills the SQE, and sqe_end tags it with req,
  * counts req in flight and submits it, or leaves it for the reaper's or
- * holder's flush when deferrable (only requests whose arguments live until
- * their CQE may wait: not ur_timeout's timespec), then drops the lock. */
+ * holder's flush (every request's arguments live until its CQE, so any may
+ * wait), then drops the lock. */
 static struct io_uring_sqe *sqe_begin(struct ur_ring *ring)
 {
     pthread_mutex_lock(&ring->sq_lock);
@@ -249,7 +249,7 @@ static struct io_uring_sqe *sqe_begin(struct ur_ring *ring)
     return sqe;
 }
 
-static int sqe_end(struct ur_ring *ring, struct io_uring_sqe *sqe, struct ur_req *req, bool deferrable)
+static int sqe_end(struct ur_ring *ring, struct io_uring_sqe *sqe, struct ur_req *req)
 {
     io_uring_sqe_set_data(sqe, req);
     unsigned counted = req != NULL;      /* user_data 0 is internal: nobody waits for it */
@@ -257,7 +257,7 @@ static int sqe_end(struct ur_ring *ring, struct io_uring_sqe *sqe, struct ur_req
         atomic_store_explicit(&req->submitted, 1, memory_order_release);
     atomic_fetch_add_explicit(&ring->inflight, counted, memory_order_seq_cst);
     int r = 0;
-    if (deferrable && ((reaping_ring == ring && batching) || held_ring == ring))
+    if ((reaping_ring == ring && batching) || held_ring == ring)
         atomic_fetch_add_explicit(&ring->deferred, 1, memory_order_relaxed);
     else
         r = sq_submit(ring, sqe);
@@ -273,7 +273,7 @@ int ur_nop(struct ur_ring *ring, struct ur_req *req)
     if (!sqe)
         return -EBUSY;
     io_uring_prep_nop(sqe);
-    return sqe_end(ring, sqe, req, true);
+    return sqe_end(ring, sqe, req);
 }
 
 int ur_poll(struct ur_ring *ring, struct ur_req *req, int fd, unsigned events)
@@ -282,7 +282,7 @@ int ur_poll(struct ur_ring *ring, struct ur_req *req, int fd, unsigned events)
     if (!sqe)
         return -EBUSY;
     io_uring_prep_poll_add(sqe, fd, events);
-    return sqe_end(ring, sqe, req, true);
+    return sqe_end(ring, sqe, req);
 }
 
 int ur_readv(struct ur_ring *ring, struct ur_req *req, int fd,
@@ -292,17 +292,7 @@ int ur_readv(struct ur_ring *ring, struct ur_req *req, int fd,
     if (!sqe)
         return -EBUSY;
     io_uring_prep_readv(sqe, fd, iov, nr, offset);
-    return sqe_end(ring, sqe, req, true);
-}
-
-int ur_writev(struct ur_ring *ring, struct ur_req *req, int fd,
-              const struct iovec *iov, unsigned nr, uint64_t offset)
-{
-    struct io_uring_sqe *sqe = sqe_begin(ring);
-    if (!sqe)
-        return -EBUSY;
-    io_uring_prep_writev(sqe, fd, iov, nr, offset);
-    return sqe_end(ring, sqe, req, true);
+    return sqe_end(ring, sqe, req);
 }
 
 int ur_recvmsg(struct ur_ring *ring, struct ur_req *req, int fd, struct msghdr *msg, unsigned flags)
@@ -311,7 +301,7 @@ int ur_recvmsg(struct ur_ring *ring, struct ur_req *req, int fd, struct msghdr *
     if (!sqe)
         return -EBUSY;
     io_uring_prep_recvmsg(sqe, fd, msg, flags);
-    return sqe_end(ring, sqe, req, true);
+    return sqe_end(ring, sqe, req);
 }
 
 int ur_sendmsg(struct ur_ring *ring, struct ur_req *req, int fd, const struct msghdr *msg,
@@ -321,7 +311,7 @@ int ur_sendmsg(struct ur_ring *ring, struct ur_req *req, int fd, const struct ms
     if (!sqe)
         return -EBUSY;
     io_uring_prep_sendmsg(sqe, fd, msg, flags);
-    return sqe_end(ring, sqe, req, true);
+    return sqe_end(ring, sqe, req);
 }
 
 int ur_accept(struct ur_ring *ring, struct ur_req *req, int fd, struct sockaddr *addr,
@@ -331,7 +321,7 @@ int ur_accept(struct ur_ring *ring, struct ur_req *req, int fd, struct sockaddr 
     if (!sqe)
         return -EBUSY;
     io_uring_prep_accept(sqe, fd, addr, (socklen_t *)addrlen, (int)flags);
-    return sqe_end(ring, sqe, req, true);
+    return sqe_end(ring, sqe, req);
 }
 
 int ur_connect(struct ur_ring *ring, struct ur_req *req, int fd, const struct sockaddr *addr,
@@ -341,20 +331,7 @@ int ur_connect(struct ur_ring *ring, struct ur_req *req, int fd, const struct so
     if (!sqe)
         return -EBUSY;
     io_uring_prep_connect(sqe, fd, addr, addrlen);
-    return sqe_end(ring, sqe, req, true);
-}
-
-int ur_timeout(struct ur_ring *ring, struct ur_req *req, uint64_t ns)
-{
-    /* The kernel reads the timespec when the SQE is submitted: submitted
-     * here and now (never queued), a local is enough. */
-    struct __kernel_timespec ts = { .tv_sec = (long long)(ns / 1000000000u),
-                                    .tv_nsec = (long long)(ns % 1000000000u) };
-    struct io_uring_sqe *sqe = sqe_begin(ring);
-    if (!sqe)
-        return -EBUSY;
-    io_uring_prep_timeout(sqe, &ts, 0, 0);
-    return sqe_end(ring, sqe, req, false);
+    return sqe_end(ring, sqe, req);
 }
 
 /* ---- cancellation ---------------------------------------------------------- */
@@ -436,8 +413,10 @@ int ur_post(struct ur_ring *ring, struct ur_req *req)
     pthread_once(&sender_once, sender_create);
     if (sender_error < 0)
         return sender_error;
-    if (req)
+    if (req) {
         atomic_fetch_add_explicit(&ring->inflight, 1, memory_order_relaxed);
+        atomic_store_explicit(&req->submitted, 1, memory_order_release);   /* as sqe_end */
+    }
 
     pthread_mutex_lock(&sender->sq_lock);
     struct io_uring_sqe *sqe = sqe_get(sender);

@@ -90,9 +90,6 @@ int ur_nop(struct ur_ring *ring, struct ur_req *req);
 int ur_poll(struct ur_ring *ring, struct ur_req *req, int fd, unsigned events);
 int ur_readv(struct ur_ring *ring, struct ur_req *req, int fd,
              const struct iovec *iov, unsigned nr, uint64_t offset);
-int ur_writev(struct ur_ring *ring, struct ur_req *req, int fd,
-              const struct iovec *iov, unsigned nr, uint64_t offset);
-int ur_timeout(struct ur_ring *ring, struct ur_req *req, uint64_t ns);
 /* msg (and what it points to) must stay valid until the request's CQE. */
 struct msghdr;
 int ur_recvmsg(struct ur_ring *ring, struct ur_req *req, int fd, struct msghdr *msg, unsigned flags);

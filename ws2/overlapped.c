@@ -16,7 +16,7 @@
  * Every request is released exactly once: after iocp_complete has passed it
  * to the sinks (port packet dequeued, APC run, or nothing more to do). */
 #include <errno.h>
-#include <sched.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -77,7 +77,7 @@ struct ov_req {
     uint8_t fault_retries;           /* receives retried after EFAULT (retry_after_fault) */
     uint8_t orphan_retries;          /* resubmitted after their thread's exit cancelled them */
     _Atomic bool cancelled;          /* set by a cancel: a multi-part request stops at its next part */
-    _Atomic bool delivered;          /* its completion has been handed out (a canceller waits for it) */
+    _Atomic uint8_t end;             /* END_*: delivered, or awaited by a canceller (see end_request) */
     int phase;                       /* accept: 0 accepting, 1 first data; connect: 0, 1 sending */
     struct ws2_socket *peer;         /* AcceptEx's accept socket (a reference) */
     char *buf;                       /* AcceptEx's output buffer */
@@ -197,10 +197,22 @@ static int submit(struct ov_req *r);
 static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t thread_id);
 static int start(struct ov_req *r);
 
+/* A started request ends once: its delivery moves end from END_RUNNING to
+ * END_DELIVERED, or, when a canceller got there first (END_AWAITED, counted
+ * in the socket's cancel_waits), takes its count off and wakes the
+ * canceller when none is left (await_cancelled). */
+enum { END_RUNNING, END_DELIVERED, END_AWAITED };
+
+static void cancel_wait_done(struct ws2_socket *s)
+{
+    if (atomic_fetch_sub_explicit(&s->cancel_waits, 1, memory_order_release) == 1)
+        w2u_futex_wake(&s->cancel_waits, INT_MAX);
+}
+
 /* Hands r's completion to the sinks (iocp_complete), and its completion
  * routine to the host when a host runs routines; then drops the caller's
- * reference.  A canceller waits until this is done (cancel_matching); the
- * packet may free r meanwhile, hence the reference held across. */
+ * reference.  The packet may free r meanwhile, hence the reference held
+ * across (r->sock lives as long as r). */
 static void deliver(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchronous)
 {
     atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
@@ -209,7 +221,8 @@ static void deliver(struct ov_req *r, uint32_t status, uintptr_t bytes, bool syn
         ws2_host_nt_apc(r->host_thread, r->nt_apc, r->nt_apc_context, r->c.nt_iosb);
     else if (r->c.routine_elsewhere)
         ws2_host_apc(r->host_thread, (void *)r->routine, r->c.ov, w2u_status_to_wsa(status), bytes);
-    atomic_store_explicit(&r->delivered, true, memory_order_release);
+    if (atomic_exchange_explicit(&r->end, END_DELIVERED, memory_order_acq_rel) == END_AWAITED)
+        cancel_wait_done(r->sock);
     req_free(r);
 }
 
@@ -1302,13 +1315,56 @@ int64_t ws2_connect_time(struct ws2_socket *s)
 
 /* ---- cancellation -------------------------------------------------------------------------------- */
 
+/* Marks a started request cancelled and, unless it is delivered already,
+ * awaited (under the socket lock).  The count goes up first, so a delivery
+ * that wins the race never sees END_AWAITED without it. */
+static void await_request(struct ws2_socket *s, struct ov_req *r)
+{
+    atomic_store(&r->cancelled, true);
+    atomic_fetch_add_explicit(&s->cancel_waits, 1, memory_order_relaxed);
+    uint8_t running = END_RUNNING;
+    if (!atomic_compare_exchange_strong_explicit(&r->end, &running, END_AWAITED, memory_order_acq_rel,
+                                                 memory_order_acquire))
+        cancel_wait_done(s);    /* delivered, or another canceller awaits it */
+}
+
+/* Until every awaited request of s is delivered: as on Windows, a closed
+ * socket's aborted operations are on their port when closesocket returns
+ * (and a host may then close its handle).  Without a time limit: the
+ * cancels are in the kernel, each CQE comes.  On the port's ring with no
+ * leader nobody else would reap them, so this thread reaps between short
+ * sleeps; the default ring has its reaper. */
+static void await_cancelled(struct ws2_socket *s, struct iocp_port *port)
+{
+    for (;;) {
+        uint32_t n = atomic_load_explicit(&s->cancel_waits, memory_order_acquire);
+        if (n && port) {
+            iocp_port_drain(port);
+            n = atomic_load_explicit(&s->cancel_waits, memory_order_acquire);
+        }
+        if (!n)
+            return;
+        w2u_futex_wait(&s->cancel_waits, n, port ? w2u_now_ns() + 1000000 : W2U_FOREVER);
+    }
+}
+
+/* The rings a cancel of every request looks in: a socket's requests use
+ * its port's ring or the default ring, so two are enough. */
+#define CANCEL_RINGS 2
+
 /* Cancels the socket's requests that match (ov NULL: all; thread_id 0: any
- * thread).  Running ones are cancelled in the ring and complete from their
- * CQE; queued ones complete here.  Returns how many matched. */
+ * thread).  Running ones are cancelled in the kernel and complete from
+ * their CQE; queued ones complete here.  All of them: one cancel by
+ * descriptor per ring (IORING_ASYNC_CANCEL_FD | ALL), plus one each for
+ * the kinds whose operation may be on another descriptor (AcceptEx's
+ * first data, TransmitFile's file reads); some: one cancel each.  Returns
+ * how many matched, once every one of them is delivered. */
 static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t thread_id)
 {
     struct ov_req *waiting = NULL, **wtail = &waiting;
     struct ov_req *running = NULL;    /* linked through cancel_next */
+    struct ur_ring *rings[CANCEL_RINGS] = { NULL };
+    bool by_fd = !ov && !thread_id && ur_get_caps()->cancel_fd_all;   /* 5.19 has it */
     unsigned n = 0;
     void **lists[3] = { &s->ov_recvs, &s->ov_sends, &s->ov_others };
 
@@ -1323,41 +1379,41 @@ static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t t
                 continue;
             }
             n++;
-            if (r->started) {
-                atomic_store(&r->cancelled, true);
-                r->cancel_next = running;
-                running = r;
-                atomic_fetch_add(&r->refs, 1);   /* kept alive until cancelled */
-                p = &r->next;
-            } else {
+            if (!r->started) {
                 *p = r->next;          /* never started: complete it here */
                 r->next = NULL;
                 *wtail = r;
                 wtail = &r->next;
+                continue;
             }
+            await_request(s, r);
+            /* A request between two submissions (a send's next part) has a
+             * ring recorded all the same; its cancel finds nothing. */
+            int i = 0;
+            while (i < CANCEL_RINGS && rings[i] && rings[i] != r->ring)
+                i++;
+            bool listed = i < CANCEL_RINGS;    /* not: cannot happen, cancelled alone */
+            if (listed)
+                rings[i] = r->ring;
+            if (by_fd && listed && r->kind != OV_ACCEPT && r->kind != OV_TRANSMIT) {
+                p = &r->next;
+                continue;
+            }
+            r->cancel_next = running;
+            running = r;
+            atomic_fetch_add(&r->refs, 1);   /* kept alive until its cancel is in */
+            p = &r->next;
         }
     }
     pthread_mutex_unlock(&s->lock);
 
+    for (int i = 0; by_fd && i < CANCEL_RINGS && rings[i]; i++)
+        ur_cancel_fd(rings[i], s->fd);
     while (running) {
         struct ov_req *r = running;
         running = r->cancel_next;
-        /* A request between two submissions (a send's next part) has a
-         * ring recorded all the same; -ENOENT then is harmless. */
         if (r->ring)
             ur_cancel(r->ring, &r->ur);
-        /* The cancelled CQE is posted.  Wait until its completion is handed
-         * out (so that, as on Windows, a closed socket's aborted operations
-         * are on their port when closesocket returns, and a host may then
-         * close its handle): on a port ring with no leader nobody else
-         * would reap it, so reap here; the default ring has its reaper. */
-        int64_t give_up = w2u_now_ns() + 2000000000;
-        while (!atomic_load_explicit(&r->delivered, memory_order_acquire) && w2u_now_ns() < give_up) {
-            if (r->port)
-                iocp_port_drain(r->port);
-            else
-                sched_yield();
-        }
         req_free(r);
     }
     while (waiting) {
@@ -1365,6 +1421,7 @@ static unsigned cancel_matching(struct ws2_socket *s, const void *ov, uint32_t t
         waiting = r->next;
         deliver(r, W2U_STATUS_CANCELLED, 0, false);
     }
+    await_cancelled(s, s->binding.own_port);
     return n;
 }
 

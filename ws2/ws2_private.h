@@ -30,6 +30,7 @@ struct ws2_socket {
     uint32_t flags;                /* WSA_FLAG_* */
     _Atomic bool nonblocking;      /* Windows mode (FIONBIO) */
     _Atomic bool closing;
+    _Atomic uint32_t cancel_waits; /* overlapped.c: cancelled requests not yet delivered */
     _Atomic bool recv_ready;       /* the last receive filled its buffers: more likely waits */
     _Atomic bool reset;            /* a receive saw the peer's reset: every later one fails so */
     _Atomic uint32_t names;        /* under a host, the program's handles of it (its own and
