@@ -65,6 +65,25 @@
 #define W2U_ERROR_OPERATION_ABORTED    995u
 #define W2U_ERROR_IO_PENDING           997u
 
+/* WSA error numbers (winsock2.h's values), defined here once: this layer
+ * and those above it cannot include winsock2.h. */
+enum {
+    W2U_WSAEINTR = 10004, W2U_WSAEBADF = 10009, W2U_WSAEACCES = 10013, W2U_WSAEFAULT = 10014,
+    W2U_WSAEINVAL = 10022, W2U_WSAEMFILE = 10024, W2U_WSAEWOULDBLOCK = 10035,
+    W2U_WSAEINPROGRESS = 10036, W2U_WSAEALREADY = 10037, W2U_WSAENOTSOCK = 10038,
+    W2U_WSAEDESTADDRREQ = 10039, W2U_WSAEMSGSIZE = 10040, W2U_WSAEPROTOTYPE = 10041,
+    W2U_WSAENOPROTOOPT = 10042, W2U_WSAEPROTONOSUPPORT = 10043, W2U_WSAESOCKTNOSUPPORT = 10044,
+    W2U_WSAEOPNOTSUPP = 10045, W2U_WSAEPFNOSUPPORT = 10046, W2U_WSAEAFNOSUPPORT = 10047,
+    W2U_WSAEADDRINUSE = 10048, W2U_WSAEADDRNOTAVAIL = 10049, W2U_WSAENETDOWN = 10050,
+    W2U_WSAENETUNREACH = 10051, W2U_WSAENETRESET = 10052, W2U_WSAECONNABORTED = 10053,
+    W2U_WSAECONNRESET = 10054, W2U_WSAENOBUFS = 10055, W2U_WSAEISCONN = 10056,
+    W2U_WSAENOTCONN = 10057, W2U_WSAESHUTDOWN = 10058, W2U_WSAETIMEDOUT = 10060,
+    W2U_WSAECONNREFUSED = 10061, W2U_WSAEHOSTDOWN = 10064, W2U_WSAEHOSTUNREACH = 10065,
+    W2U_WSAEDISCON = 10101,
+    W2U_WSA_OPERATION_ABORTED = 995, W2U_WSA_IO_INCOMPLETE = 996, W2U_WSA_IO_PENDING = 997, W2U_WSA_INVALID_PARAMETER = 87,
+    W2U_WSASYSNOTREADY = 10091, W2U_WSAVERNOTSUPPORTED = 10092, W2U_WSANOTINITIALISED = 10093,
+};
+
 /* NT_SUCCESS: success and informational statuses. Warnings such as
  * STATUS_BUFFER_OVERFLOW count as failures, as they do for
  * GetQueuedCompletionStatus. */
@@ -87,10 +106,13 @@ struct w2u_error_row {
     uint32_t wsa;        /* WSA error for the synchronous API */
 };
 
-const struct w2u_error_row *w2u_error_table(size_t *count);
 uint32_t w2u_errno_to_status(int errnum);   /* errnum positive */
 uint32_t w2u_errno_to_wsa(int errnum);
 uint32_t w2u_status_to_win32(uint32_t status);
+/* The Win32 error a file call (CreateFile, ReadFile...) sets for errnum:
+ * the file rows first (ENOENT is ERROR_FILE_NOT_FOUND there, not a
+ * socket's STATUS_NOT_FOUND), then the table. */
+uint32_t w2u_errno_to_file_error(int errnum);
 /* The WSA error a completion routine or WSAGetOverlappedResult reports
  * for an operation's final NTSTATUS, as Windows maps it: 0 for a success,
  * WSAEINVAL for a failure Windows' table does not name. */

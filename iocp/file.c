@@ -8,12 +8,9 @@
 
 #include "iocp_internal.h"
 
-/* Win32 errors CreateFile and friends report. */
-enum {
-    ERR_FILE_NOT_FOUND = 2, ERR_PATH_NOT_FOUND = 3, ERR_TOO_MANY_OPEN = 4, ERR_ACCESS_DENIED = 5,
-    ERR_INVALID_HANDLE = 6, ERR_NOT_ENOUGH_MEMORY = 8, ERR_FILE_EXISTS = 80,
-    ERR_INVALID_PARAMETER = 87, ERR_DISK_FULL = 112, ERR_NEGATIVE_SEEK = 131,
-};
+/* Win32 errors CreateFile and friends report themselves (an errno's is
+ * w2u_errno_to_file_error's). */
+enum { ERR_NEGATIVE_SEEK = 131 };
 
 struct file_object {
     struct w2u_object obj;
@@ -33,41 +30,27 @@ static const struct w2u_object_ops file_ops = {
     .destroy = file_destroy,
 };
 
-static uint32_t file_error(int e)
-{
-    switch (e) {
-    case ENOENT: return ERR_FILE_NOT_FOUND;
-    case ENOTDIR: return ERR_PATH_NOT_FOUND;
-    case EEXIST: return ERR_FILE_EXISTS;
-    case EACCES: case EPERM: case EISDIR: case EROFS: return ERR_ACCESS_DENIED;
-    case EMFILE: case ENFILE: return ERR_TOO_MANY_OPEN;
-    case ENOSPC: return ERR_DISK_FULL;
-    case ENOMEM: return ERR_NOT_ENOUGH_MEMORY;
-    default: return w2u_status_to_win32(w2u_errno_to_status(e));
-    }
-}
-
 uint32_t iocp_file_open(const char *path, uint32_t access, uint32_t disposition, uintptr_t *handle)
 {
     /* CREATE_NEW, CREATE_ALWAYS, OPEN_EXISTING, OPEN_ALWAYS, TRUNCATE_EXISTING */
     static const int create_flags[] = { 0, O_CREAT | O_EXCL, O_CREAT | O_TRUNC, 0, O_CREAT, O_TRUNC };
     if (!path || disposition < 1 || disposition > 5)
-        return ERR_INVALID_PARAMETER;
+        return W2U_ERROR_INVALID_PARAMETER;
     bool rd = access & IOCP_GENERIC_READ, wr = access & IOCP_GENERIC_WRITE;
     int mode = rd && wr ? O_RDWR : wr ? O_WRONLY : O_RDONLY;
     struct file_object *f = calloc(1, sizeof(*f));
     if (!f)
-        return ERR_NOT_ENOUGH_MEMORY;
+        return W2U_ERROR_NOT_ENOUGH_MEMORY;
     f->fd = open(path, mode | create_flags[disposition] | O_CLOEXEC, 0666);
     if (f->fd < 0) {
-        uint32_t e = file_error(errno);
+        uint32_t e = w2u_errno_to_file_error(errno);
         free(f);
         return e;
     }
     if (w2u_handle_alloc(&f->obj, &file_ops, handle) < 0) {
         close(f->fd);
         free(f);
-        return ERR_TOO_MANY_OPEN;
+        return w2u_errno_to_file_error(EMFILE);
     }
     return 0;
 }
@@ -86,14 +69,14 @@ static uint32_t file_io(uintptr_t h, void *buf, uint32_t n, uint32_t *done, bool
     int fd;
     struct w2u_object *obj = iocp_file_get(h, &fd);
     if (!obj)
-        return ERR_INVALID_HANDLE;
+        return W2U_ERROR_INVALID_HANDLE;
     uint32_t e = 0, got = 0;
     while (got < n) {
         ssize_t r = writing ? write(fd, (char *)buf + got, n - got) : read(fd, (char *)buf + got, n - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            e = file_error(errno);
+            e = w2u_errno_to_file_error(errno);
             break;
         }
         if (r == 0)
@@ -120,14 +103,14 @@ uint32_t iocp_file_seek(uintptr_t h, int64_t distance, uint32_t whence, uint64_t
 {
     int fd;
     if (whence > 2)
-        return ERR_INVALID_PARAMETER;
+        return W2U_ERROR_INVALID_PARAMETER;
     struct w2u_object *obj = iocp_file_get(h, &fd);
     if (!obj)
-        return ERR_INVALID_HANDLE;
+        return W2U_ERROR_INVALID_HANDLE;
     off_t r = lseek(fd, (off_t)distance, (int)whence);   /* SEEK_SET/CUR/END are 0/1/2 too */
     w2u_object_unref(obj);
     if (r < 0)
-        return errno == EINVAL ? ERR_NEGATIVE_SEEK : file_error(errno);
+        return errno == EINVAL ? ERR_NEGATIVE_SEEK : w2u_errno_to_file_error(errno);
     if (pos)
         *pos = (uint64_t)r;
     return 0;
@@ -139,11 +122,11 @@ uint32_t iocp_file_size(uintptr_t h, uint64_t *size)
     struct stat st;
     struct w2u_object *obj = iocp_file_get(h, &fd);
     if (!obj)
-        return ERR_INVALID_HANDLE;
+        return W2U_ERROR_INVALID_HANDLE;
     int r = fstat(fd, &st);
     w2u_object_unref(obj);
     if (r < 0)
-        return file_error(errno);
+        return w2u_errno_to_file_error(errno);
     *size = (uint64_t)st.st_size;
     return 0;
 }

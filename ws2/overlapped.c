@@ -751,8 +751,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
             }
         } else if (errno != EAGAIN && errno != EINTR) {
             /* Failed at once: an error, and no completion (as Windows). */
-            r = errno == EPIPE ? (ws2_is(s, W2U_ST_SHUT_SEND) ? -W2U_WSAESHUTDOWN : -W2U_WSAECONNRESET)
-                               : -(int)w2u_errno_to_wsa(errno);
+            r = ws2_send_errno(s, errno);
             goto unqueue;
         }
     } else if (recv_inline_now(q, &status)) {

@@ -23,6 +23,15 @@ int ws2_errno(void)
     return -(int)w2u_errno_to_wsa(errno);
 }
 
+int ws2_send_errno(struct ws2_socket *s, int e)
+{
+    /* EPIPE is the table's WSAESHUTDOWN only after our own shutdown; a
+     * peer that reset or closed is WSAECONNRESET on Windows. */
+    if (e == EPIPE && !ws2_is(s, W2U_ST_SHUT_SEND))
+        return -W2U_WSAECONNRESET;
+    return -(int)w2u_errno_to_wsa(e);
+}
+
 /* ---- object life ------------------------------------------------------------ */
 
 static void socket_close(struct w2u_object *obj)
@@ -784,12 +793,7 @@ static int send_core(struct ws2_socket *s, const struct ws2_buf *bufs, unsigned 
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN) {
-            if (errno == EPIPE)
-                r = ws2_is(s, W2U_ST_SHUT_SEND) ? -W2U_WSAESHUTDOWN : -W2U_WSAECONNRESET;
-            else if (errno == EDESTADDRREQ)
-                r = -W2U_WSAENOTCONN;
-            else
-                r = ws2_errno();
+            r = errno == EDESTADDRREQ ? -W2U_WSAENOTCONN : ws2_send_errno(s, errno);
             break;
         }
         if (atomic_load(&s->nonblocking)) {

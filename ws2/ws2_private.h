@@ -217,6 +217,8 @@ int ws2_addr_for(const struct ws2_socket *s, const void *addr, int len, struct s
 int ws2_send_flags(int flags);   /* Linux's send flags, or WSAEOPNOTSUPP */
 int ws2_recv_flags(int flags);   /* Linux's receive flags, or WSAEOPNOTSUPP */
 int ws2_errno(void);   /* errno of the last system call as a negative WSA error */
+/* A send's errno e as a negative WSA error (EPIPE depends on who shut down). */
+int ws2_send_errno(struct ws2_socket *s, int e);
 
 /* overlapped.c: closesocket cancels what is in flight. */
 void ws2_cancel_all(struct ws2_socket *s);
