@@ -108,6 +108,13 @@ void iocp_port_drain(struct iocp_port *port);
  * a background thread of its own. NULL and *status set if io_uring is
  * unavailable. */
 struct ur_ring *iocp_default_ring(uint32_t *status);
+/* The ring policy: where I/O on a handle bound by b goes.  Its port's ring
+ * when the handle is on one of ours and the port is the only place the
+ * completion goes (*port set); otherwise (waited_elsewhere: an event or a
+ * completion routine waits for it, or no port of ours) the default ring,
+ * whose reaper always runs (the port still gets its packet; *port NULL). */
+struct ur_ring *iocp_binding_ring(const struct iocp_binding *b, bool waited_elsewhere,
+                                  struct iocp_port **port, uint32_t *status);
 /* For a host that must deliver completions from threads of its own (Wine):
  * called before any I/O, the default ring gets no reaper thread, and the
  * host's thread runs it in iocp_host_reap, which does not return. */

@@ -652,3 +652,10 @@ struct ur_ring *iocp_default_ring(uint32_t *status)
         *status = default_error == -ENOMEM ? W2U_STATUS_NO_MEMORY : W2U_STATUS_NOT_SUPPORTED;
     return default_ring;
 }
+
+struct ur_ring *iocp_binding_ring(const struct iocp_binding *b, bool waited_elsewhere,
+                                  struct iocp_port **port, uint32_t *status)
+{
+    *port = waited_elsewhere ? NULL : b->own_port;
+    return *port ? iocp_port_ring(*port, status) : iocp_default_ring(status);
+}

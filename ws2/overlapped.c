@@ -436,18 +436,12 @@ static void send_done(struct ur_req *ur, int res, uint32_t flags)
 
 /* ---- submission ------------------------------------------------------------------------------- */
 
-/* Which ring serves r.  The port's, if the socket has one and the port is
- * the only place the completion goes; a request with an event or a
- * completion routine is waited for elsewhere, so it goes to the default
- * ring, whose reaper always runs (the port still gets its packet). */
+/* Which ring serves r (iocp's policy): a request with an event or a
+ * completion routine is waited for elsewhere than on the port. */
 static struct ur_ring *ring_for(struct ov_req *r, struct iocp_port **port, uint32_t *status)
 {
-    *port = r->sock->binding.own_port;
     bool waited_elsewhere = r->routine || (r->c.ov->event & ~(uintptr_t)1);
-    if (*port && !waited_elsewhere)
-        return iocp_port_ring(*port, status);
-    *port = NULL;
-    return iocp_default_ring(status);
+    return iocp_binding_ring(&r->sock->binding, waited_elsewhere, port, status);
 }
 
 /* WS2URING_TEST_DONTWAIT=N (for tests): every Nth send or receive put in
