@@ -11,17 +11,11 @@
 
 #include "w2u.h"
 
-static bool (*host_guard)(w2u_user_touch_fn *touch, void *p, size_t n, bool write);
 static struct sigaction previous[2];            /* SIGSEGV's, SIGBUS's */
 static pthread_once_t installed = PTHREAD_ONCE_INIT;
 static bool handler_ready;
 /* Set only while this thread probes: a fault then is the probe's. */
 static W2U_TLS sigjmp_buf *probing;
-
-void w2u_user_set_guard(bool (*guard)(w2u_user_touch_fn *touch, void *p, size_t n, bool write))
-{
-    host_guard = guard;
-}
 
 /* Loads and stores no sanitizer may check or instrument: the probe exists
  * to fault on memory nobody may touch (ThreadSanitizer's runtime would take
@@ -118,8 +112,9 @@ static bool probe(void *p, size_t n, bool write)
         return true;
     if (!p || (uintptr_t)p + n < (uintptr_t)p)
         return false;
-    if (host_guard)
-        return host_guard(w2u_user_touch, p, n, write);
+    bool (*guard)(ws2uring_touch_fn *, void *, size_t, bool) = w2u_host()->probe;
+    if (guard)
+        return guard(w2u_user_touch, p, n, write);
 #ifdef __SANITIZE_THREAD__
     return probe_by_maps((uintptr_t)p, n, write);
 #endif

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../include/ws2uring_host.h"
+
 #define W2U_EXPORT __attribute__((visibility("default")))
 
 /* ---- NTSTATUS values (Windows' numbers) ---------------------------------- */
@@ -260,10 +262,8 @@ uint32_t w2u_thread_id(void);
  * is always fine. */
 bool w2u_user_readable(const void *p, size_t n);
 bool w2u_user_writable(void *p, size_t n);
-/* The host's guard: runs touch(p, n, write) and returns true, or false
- * if it faulted. */
-typedef void w2u_user_touch_fn(void *p, size_t n, bool write);
-void w2u_user_set_guard(bool (*guard)(w2u_user_touch_fn *touch, void *p, size_t n, bool write));
+/* Under a host, its ops->probe guards the touch (see ws2uring_host.h). */
+typedef ws2uring_touch_fn w2u_user_touch_fn;
 /* Touches the range as above; faults are the caller's to catch. */
 void w2u_user_touch(void *p, size_t n, bool write);
 
@@ -291,5 +291,16 @@ void w2u_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define W2U_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define W2U_CONTAINER_OF(ptr, type, member) \
     ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* ---- the host's operations (host.c) --------------------------------------
+ * The table a host installed once (ws2uring_host_install), or one whose
+ * entries are all NULL: never NULL itself, read with one acquire load. */
+extern _Atomic(const struct ws2uring_host_ops *) w2u_host_table;
+static inline const struct ws2uring_host_ops *w2u_host(void)
+{
+    return atomic_load_explicit(&w2u_host_table, memory_order_acquire);
+}
+/* Installs ops once: false if ops is NULL or a table is installed already. */
+bool w2u_host_install(const struct ws2uring_host_ops *ops);
 
 #endif

@@ -68,14 +68,7 @@ __attribute__((ms_abi)) int WSASendMsg(unsigned long s, struct _WSAMSG *msg, uns
 #define TCP_KEEPINTVL 17
 #endif
 
-/* For hosts that give each socket a handle of their own (ws2uring's Wine
- * glue gives each a Wine handle): from ws2uring_socket_alias on, every call
- * accepts alias for s.  alias is a non-zero multiple of 4 below 2^24.
- * 0, or a negative WSA error. */
-int ws2uring_socket_alias(unsigned long long alias, unsigned long long s);
-/* Forgets alias: the socket it stood for, or 0. */
-unsigned long long ws2uring_socket_unalias(unsigned long long alias);
-/* Non-zero while WSAStartup is in effect. */
-int ws2uring_started(void);
+/* What a host (ws2uring's Wine glue) calls and provides is in
+ * <ws2uring/ws2uring_host.h>, not here: a native program needs none of it. */
 
 #endif

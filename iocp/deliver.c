@@ -173,12 +173,14 @@ uint32_t iocp_binding_post(struct iocp_binding *b, uint32_t status, uintptr_t in
     return W2U_STATUS_SUCCESS;
 }
 
-static void native_set_event(uintptr_t event)
+void iocp_signal_event(uintptr_t event)
 {
-    iocp_event_set(event);
+    void (*host_set)(uintptr_t) = w2u_host()->set_event;
+    if (host_set)
+        host_set(event);         /* the host's event (under Wine: a Wine event) */
+    else
+        iocp_event_set(event);
 }
-
-void (*iocp_event_sink)(uintptr_t event) = native_set_event;
 
 void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t information,
                    bool synchronous)
@@ -233,5 +235,5 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
      * is used here; the request may be gone.  With a completion routine
      * hEvent is the program's to use as it likes: Windows leaves it. */
     if (!routine && (event & ~(uintptr_t)1))
-        iocp_event_sink(event & ~(uintptr_t)1);
+        iocp_signal_event(event & ~(uintptr_t)1);
 }

@@ -222,9 +222,9 @@ struct iocp_completion {
 void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t information,
                    bool synchronous);
 
-/* Event sink for OVERLAPPED.hEvent. Native builds set ws2uring events;
- * wine-glue replaces it with NtSetEvent. */
-extern void (*iocp_event_sink)(uintptr_t event);
+/* Sets an OVERLAPPED's hEvent or a WSAEventSelect event: ws2uring's own
+ * event, or the host's (ops->set_event: under Wine, NtSetEvent). */
+void iocp_signal_event(uintptr_t event);
 
 /* ---- events (manual or auto reset) ------------------------------------------ */
 uint32_t iocp_event_create(bool manual_reset, bool initial, uintptr_t *handle);

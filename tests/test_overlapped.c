@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "linux_helper.h"
+#include "../include/ws2uring_host.h"
 #include "suite_main.h"
 
 /* HasOverlappedIoCompleted while the operation may be completing on the
@@ -1263,16 +1264,16 @@ END_TEST
 
 #define ADDR_BLOCK ((DWORD)sizeof(struct sockaddr_in) + 16)
 
-/* The host interface (ws2/socket.c): under Wine, the glue's writer of
- * program memory that the kernel faulted on. */
-void ws2uring_host_kernel_write(bool (*fn)(void *dst, const void *src, size_t n));
-
 static atomic_int host_writes;
+static atomic_bool host_refuses;
+static void install_test_host(void);
 
 /* A host that writes a read-only page as Windows' kernel writes a
- * write-watched one: past the protection, which stays. */
+ * write-watched one: past the protection, which stays; or refuses. */
 static bool write_past_protection(void *dst, const void *src, size_t n)
 {
+    if (atomic_load(&host_refuses))
+        return false;
     char *page = (char *)((uintptr_t)dst & ~(uintptr_t)4095);
     size_t span = (size_t)((char *)dst + n - page);
     if (mprotect(page, span, PROT_READ | PROT_WRITE))
@@ -1295,7 +1296,7 @@ START_TEST(test_recv_into_protected_page_goes_through_host)
     ck_assert_int_eq(send(c, "one", 3, 0), 3);
     ck_assert_int_eq(recv(s, page, 16, 0), SOCKET_ERROR);
     ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
-    ws2uring_host_kernel_write(write_past_protection);
+    install_test_host();
     /* A synchronous receive: the queued data lands through the host. */
     ck_assert_int_eq(recv(s, page, 16, 0), 3);
     ck_assert_int_eq(memcmp(page, "one", 3), 0);
@@ -1347,7 +1348,7 @@ START_TEST(test_recv_into_protected_page_goes_through_host)
     closesocket(l);
     munmap(two, 8192);
     /* Memory the host refuses stays a fault. */
-    ws2uring_host_kernel_write(NULL);
+    atomic_store(&host_refuses, true);
     ck_assert_int_eq(send(c, "x", 1, 0), 1);
     ck_assert_int_eq(recv(s, page, 16, 0), SOCKET_ERROR);
     ck_assert_int_eq(WSAGetLastError(), WSAEFAULT);
@@ -2336,16 +2337,29 @@ START_TEST(test_transmitfile_sends_10mib_file_with_head_and_tail)
 }
 END_TEST
 
-/* The host interface (ws2/socket.c): under Wine, a descriptor for one of
- * Wine's file handles. */
-void ws2uring_host_file_fd(int (*fn)(uintptr_t file));
-
+/* The host interface (ws2uring_host.h): under Wine, a descriptor for one
+ * of Wine's file handles. */
 static char host_file_path[64];
 #define HOST_FILE ((HANDLE)(uintptr_t)0x7ff0)   /* no handle of ws2uring's */
 
 static int host_file_fd(uintptr_t file)
 {
     return file == (uintptr_t)HOST_FILE ? open(host_file_path, O_RDONLY | O_CLOEXEC) : -1;
+}
+
+/* A host of the two operations these tests need (no post, no apc: the
+ * library still reaps and runs routines itself), installed once per test
+ * process; a second table is refused. */
+static const struct ws2uring_host_ops test_host = {
+    .kernel_write = write_past_protection,
+    .file_fd = host_file_fd,
+};
+
+static void install_test_host(void)
+{
+    static const struct ws2uring_host_ops other = { 0 };
+    ck_assert_int_eq(ws2uring_host_install(&test_host), 0);
+    ck_assert_int_eq(ws2uring_host_install(&other), -WSAEINVAL);
 }
 
 /* A file the host owns is sent from its descriptor, from its current
@@ -2360,7 +2374,7 @@ START_TEST(test_transmitfile_sends_host_file_synchronously)
     HANDLE port = CreateIoCompletionPort((HANDLE)c, NULL, 7, 0);
     ck_assert(!TransmitFile(c, HOST_FILE, 0, 0, NULL, NULL, 0));     /* no host: not a file */
     ck_assert_uint_eq(WSAGetLastError(), WSAEINVAL);
-    ws2uring_host_file_fd(host_file_fd);
+    install_test_host();
     char head[] = "head", tail[] = "tail";
     TRANSMIT_FILE_BUFFERS tb = { head, 4, tail, 4 };
     ck_assert(TransmitFile(c, HOST_FILE, 0, 0, NULL, &tb, 0));
@@ -2386,7 +2400,6 @@ START_TEST(test_transmitfile_sends_host_file_synchronously)
     recv_all(s, got, 10);
     for (size_t i = 0; i < 10; i++)
         ck_assert_uint_eq((unsigned char)got[i], pattern_byte(4990 + i));
-    ws2uring_host_file_fd(NULL);
     close_all(c, s, port, f, host_file_path);
 }
 END_TEST

@@ -405,7 +405,7 @@ int ws2_duplicate_open(const struct ws2_dup_token *token, uintptr_t *out)
     /* Under a host whose program holds aliases (Wine), the duplicate is
      * the same socket under a name of its own, as on Windows: the host
      * gives it its own alias, and the socket closes with its last name. */
-    if (ws2_host_reset_event && !atomic_load(&s->closing)) {
+    if (w2u_host()->reset_event && !atomic_load(&s->closing)) {
         atomic_fetch_add(&s->names, 1);
         *out = s->obj.handle;
         ws2_socket_put(s);

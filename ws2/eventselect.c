@@ -94,7 +94,7 @@ static void record(struct ws2_socket *s, uint32_t bits, int error)
     s->es_pending |= bits;
     s->es_enabled &= ~bits;
     if (s->es_event && (bits & s->es_mask))
-        iocp_event_sink(s->es_event);
+        iocp_signal_event(s->es_event);
 }
 
 static int socket_error(struct ws2_socket *s)
@@ -170,7 +170,7 @@ static void start_watcher(void)
         epfd_error = -(int)w2u_errno_to_wsa(errno);
         return;
     }
-    if (ws2_host_reset_event)
+    if (w2u_host()->reset_event)
         return;                     /* the host's own thread watches (ws2_host_watch) */
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -203,8 +203,8 @@ int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask)
     if (mask) {
         /* The event must be one the sink can set (a host's events are the
          * host's to check). */
-        struct w2u_object *ev = ws2_host_reset_event ? NULL : w2u_handle_get(event, W2U_OBJ_EVENT);
-        if (!ev && !ws2_host_reset_event) {
+        struct w2u_object *ev = w2u_host()->reset_event ? NULL : w2u_handle_get(event, W2U_OBJ_EVENT);
+        if (!ev && !w2u_host()->reset_event) {
             r = -W2U_WSAEINVAL;
             goto out;
         }
@@ -238,7 +238,7 @@ int wsp_event_select(struct ws2_socket *s, uintptr_t event, uint32_t mask)
     }
     s->es_ever = true;
     if ((s->es_pending & mask) && s->es_event)
-        iocp_event_sink(s->es_event);
+        iocp_signal_event(s->es_event);
     ws2_refresh_connect_locked(s);
     sync_epoll(s);
     /* What holds now is recorded now, as Windows does it in the call (a
@@ -274,8 +274,8 @@ int wsp_enum_network_events(struct ws2_socket *s, uintptr_t event, struct ws2_ne
         out->errors[i] = (taken & (1u << i)) ? s->es_errors[i] : 0;
     s->es_pending &= ~taken;
     /* Reset under the lock: a record made after it sets the event again. */
-    if (event && ws2_host_reset_event)
-        ws2_host_reset_event(event);
+    if (event && w2u_host()->reset_event)
+        w2u_host()->reset_event(event);
     else if (event && iocp_event_reset(event) != W2U_STATUS_SUCCESS)
         r = -W2U_WSAEINVAL;
     pthread_mutex_unlock(&s->lock);

@@ -52,7 +52,7 @@ static int file_descriptor(uintptr_t file, struct w2u_object **obj, int *fd)
 {
     if ((*obj = iocp_file_get(file, fd)))
         return 0;
-    if (!ws2_host_file_fd || (*fd = ws2_host_file_fd(file)) < 0)
+    if (!w2u_host()->file_fd || (*fd = w2u_host()->file_fd(file)) < 0)
         return -W2U_WSAEINVAL;
     return 0;
 }
@@ -85,9 +85,9 @@ struct ov_req {
     unsigned addrlen;
     uint32_t thread_id;              /* issuer, for CancelIo */
     w2u_completion_routine routine;
-    uintptr_t host_thread;           /* a host's handle of the issuing thread (see ws2_host_apc) */
+    uintptr_t host_thread;           /* a host's handle of the issuing thread (see w2u_host()->apc) */
     struct iocp_overlapped shadow;   /* an NT request's own OVERLAPPED (its event: c.nt_iosb) */
-    void *nt_apc, *nt_apc_context;   /* an NT request's APC (see ws2_host_nt_apc) */
+    void *nt_apc, *nt_apc_context;   /* an NT request's APC (see w2u_host()->nt_apc) */
     bool try_now;                    /* see ws2_overlapped_op */
     struct msghdr msg;
     struct iovec *iov;               /* iov_inline, after ctl for more buffers, or a transmit's own */
@@ -184,8 +184,8 @@ static void mark_pending(struct ws2_socket *s, struct iocp_overlapped *ov)
     iocp_binding_io_start(&s->binding);
     uintptr_t event = ov->event & ~(uintptr_t)1;
     if (event) {
-        if (ws2_host_reset_event)
-            ws2_host_reset_event(event);
+        if (w2u_host()->reset_event)
+            w2u_host()->reset_event(event);
         else
             iocp_event_reset(event);
     }
@@ -218,9 +218,9 @@ static void deliver(struct ov_req *r, uint32_t status, uintptr_t bytes, bool syn
     atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
     iocp_complete(&r->c, status, bytes, synchronous);
     if (r->c.routine_elsewhere && r->nt_apc)
-        ws2_host_nt_apc(r->host_thread, r->nt_apc, r->nt_apc_context, r->c.nt_iosb);
+        w2u_host()->nt_apc(r->host_thread, r->nt_apc, r->nt_apc_context, r->c.nt_iosb);
     else if (r->c.routine_elsewhere)
-        ws2_host_apc(r->host_thread, (void *)r->routine, r->c.ov, w2u_status_to_wsa(status), bytes);
+        w2u_host()->apc(r->host_thread, (void *)r->routine, r->c.ov, w2u_status_to_wsa(status), bytes);
     if (atomic_exchange_explicit(&r->end, END_DELIVERED, memory_order_acq_rel) == END_AWAITED)
         cancel_wait_done(r->sock);
     req_free(r);
@@ -234,7 +234,7 @@ static void set_routine(struct ov_req *q, w2u_completion_routine routine)
     if (!routine)
         return;
     q->routine = routine;
-    if (ws2_host_apc) {
+    if (w2u_host()->apc) {
         q->host_thread = ws2_host_thread;
         q->c.routine_elsewhere = true;
         return;
@@ -343,7 +343,7 @@ static uint32_t recv_outcome(struct ov_req *r, int res)
  * again (a few times, so no race can loop forever). */
 static bool retry_after_fault(struct ov_req *r, int *res)
 {
-    if (*res != -EFAULT || !ws2_host_kernel_write || r->fault_retries >= 4)
+    if (*res != -EFAULT || !w2u_host()->kernel_write || r->fault_retries >= 4)
         return false;
     r->fault_retries++;
     int fd = r->kind == OV_ACCEPT ? r->peer->fd : r->sock->fd;     /* AcceptEx's first data */
@@ -606,7 +606,7 @@ static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uin
     if (r < 0)
         return r;
     *wait_here = !(s->flags & W2U_FLAG_OVERLAPPED);
-    if (op->nt ? !op->nt->iosb || (op->nt->apc && !ws2_host_nt_apc) : !op->ov) {
+    if (op->nt ? !op->nt->iosb || (op->nt->apc && !w2u_host()->nt_apc) : !op->ov) {
         ws2_socket_put(s);
         return -W2U_WSAEFAULT;
     }

@@ -616,7 +616,7 @@ ssize_t ws2_recvmsg_bounced(int fd, struct msghdr *msg, int flags)
 ssize_t ws2_recvmsg(int fd, struct msghdr *msg, int flags)
 {
     ssize_t n = recvmsg(fd, msg, flags);
-    if (n >= 0 || errno != EFAULT || !ws2_host_kernel_write)
+    if (n >= 0 || errno != EFAULT || !w2u_host()->kernel_write)
         return n;
     return ws2_recvmsg_bounced(fd, msg, flags);
 }
@@ -668,8 +668,8 @@ bool ws2_iov_scatter(const struct iovec *iov, size_t count, const char *flat, si
 {
     for (size_t i = 0; i < count && n; i++) {
         size_t part = iov[i].iov_len < n ? iov[i].iov_len : n;
-        if (ws2_host_kernel_write) {
-            if (!ws2_host_kernel_write(iov[i].iov_base, flat, part))
+        if (w2u_host()->kernel_write) {
+            if (!w2u_host()->kernel_write(iov[i].iov_base, flat, part))
                 return false;
         } else if (w2u_user_writable(iov[i].iov_base, part)) {
             memcpy(iov[i].iov_base, flat, part);
@@ -1041,10 +1041,7 @@ int wsp_ioctl(struct ws2_socket *s, uint32_t cmd, uint32_t *arg)
 
 /* The host's delivery: a completion of a socket it named goes to the
  * host's own completion port for that handle (under Wine: the program's
- * port, through wineserver), and events are the host's events. */
-typedef void (*host_post_fn)(uintptr_t alias, void *ov, uint32_t status, uintptr_t information, int synchronous);
-static host_post_fn host_post;
-
+ * port, through wineserver), through its ops->post. */
 struct host_sink {
     struct iocp_port_sink sink;
     _Atomic int refs;
@@ -1054,7 +1051,7 @@ struct host_sink {
 static void host_push(struct iocp_port_sink *sink, struct iocp_packet *p)
 {
     struct host_sink *hs = W2U_CONTAINER_OF(sink, struct host_sink, sink);
-    host_post(hs->alias, p->overlapped, p->status, p->information, p->synchronous);
+    w2u_host()->post(hs->alias, p->overlapped, p->status, p->information, p->synchronous);
     p->release(p);
 }
 
@@ -1072,31 +1069,15 @@ static void host_unref(struct iocp_port_sink *sink)
 
 static const struct iocp_port_sink_ops host_sink_ops = { host_push, host_ref, host_unref };
 
-void (*ws2_host_apc)(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error, uintptr_t bytes);
 W2U_TLS uintptr_t ws2_host_thread;
-void (*ws2_host_reset_event)(uintptr_t event);
 
-/* Before any I/O: post, set_event and apc deliver completions (called on
- * the completing thread: the program's, or the one running
- * ws2uring_host_reap), and no thread of ws2uring's own reaps. */
-W2U_EXPORT void ws2uring_host_set(host_post_fn post, void (*set_event)(uintptr_t event),
-                                  void (*reset_event)(uintptr_t event),
-                                  void (*apc)(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error,
-                                              uintptr_t bytes))
+W2U_EXPORT int ws2uring_host_install(const struct ws2uring_host_ops *ops)
 {
-    host_post = post;
-    iocp_event_sink = set_event;
-    ws2_host_reset_event = reset_event;
-    ws2_host_apc = apc;
-    iocp_host_runs_reaper();
-}
-
-void (*ws2_host_nt_apc)(uintptr_t thread, void *apc, void *context, void *iosb);
-
-/* Under Wine: fn queues an NT request's APC (see ws2uring_nt_io). */
-W2U_EXPORT void ws2uring_host_nt_apc(void (*fn)(uintptr_t thread, void *apc, void *context, void *iosb))
-{
-    ws2_host_nt_apc = fn;
+    if (!w2u_host_install(ops))
+        return -W2U_WSAEINVAL;
+    if (ops->post)
+        iocp_host_runs_reaper();
+    return 0;
 }
 
 /* A receive or send as an NT request (NtReadFile, NtWriteFile,
@@ -1127,34 +1108,9 @@ W2U_EXPORT uint32_t __attribute__((ms_abi)) ws2uring_nt_io(uintptr_t s, int send
     return r == -W2U_WSA_IO_PENDING ? W2U_STATUS_PENDING : w2u_wsa_to_status((uint32_t)-r);
 }
 
-bool (*ws2_host_kernel_write)(void *dst, const void *src, size_t n);
-
-/* Under Wine: fn writes program memory the kernel faulted on (see
- * ws2_recvmsg_bounced). */
-W2U_EXPORT void ws2uring_host_kernel_write(bool (*fn)(void *dst, const void *src, size_t n))
-{
-    ws2_host_kernel_write = fn;
-}
-
-/* Under Wine: fn checks program memory with Wine's exception jump buffer
- * (see w2u_user_readable): no Linux signal handler may be installed there. */
-W2U_EXPORT void ws2uring_host_probe(bool (*fn)(w2u_user_touch_fn *touch, void *p, size_t n, bool write))
-{
-    w2u_user_set_guard(fn);
-}
-
-int (*ws2_host_file_fd)(uintptr_t file);
-
-/* Under Wine: fn gives a descriptor of the caller's own for a Wine file
- * handle (TransmitFile's file), or -1. */
-W2U_EXPORT void ws2uring_host_file_fd(int (*fn)(uintptr_t file))
-{
-    ws2_host_file_fd = fn;
-}
-
 bool ws2_hosted(void)
 {
-    return ws2_host_apc != NULL;
+    return w2u_host()->apc != NULL;
 }
 
 /* The host's thread for WSAEventSelect: watches sockets, sets the host's
@@ -1198,10 +1154,10 @@ W2U_EXPORT int ws2uring_socket_host_port(uintptr_t alias, uintptr_t joined)
     int r = ws2_socket_get(alias, &sock);
     if (r < 0)
         return r;
-    struct host_sink *hs = host_post ? calloc(1, sizeof(*hs)) : NULL;
+    struct host_sink *hs = w2u_host()->post ? calloc(1, sizeof(*hs)) : NULL;
     if (!hs) {
         ws2_socket_put(sock);
-        return host_post ? -W2U_WSAENOBUFS : -W2U_WSAEINVAL;
+        return w2u_host()->post ? -W2U_WSAENOBUFS : -W2U_WSAEINVAL;
     }
     hs->sink.ops = &host_sink_ops;
     atomic_init(&hs->refs, 1);
@@ -1331,9 +1287,13 @@ W2U_EXPORT int ws2uring_connect_waits(uintptr_t h)
 
 /* An AFD poll's wait (ws2_afd_poll) for a host that serves IOCTL_AFD_POLL;
  * deadline_ns: CLOCK_MONOTONIC, 0 or W2U_FOREVER. */
-W2U_EXPORT int ws2uring_afd_poll(struct ws2_poll_entry *e, unsigned n, int wake_fd, int64_t deadline_ns)
+_Static_assert(sizeof(struct ws2uring_poll_entry) == sizeof(struct ws2_poll_entry) &&
+               offsetof(struct ws2uring_poll_entry, status) == offsetof(struct ws2_poll_entry, status),
+               "the host's poll entry is ws2's");
+
+W2U_EXPORT int ws2uring_afd_poll(struct ws2uring_poll_entry *e, unsigned n, int wake_fd, int64_t deadline_ns)
 {
-    return ws2_afd_poll(e, n, wake_fd, deadline_ns);
+    return ws2_afd_poll((struct ws2_poll_entry *)e, n, wake_fd, deadline_ns);
 }
 
 /* The NTSTATUS for the error a call set: for a host that serves the NT

@@ -375,7 +375,7 @@ int ws2_opentype_get(void *val, int *len);
 int ws2_opentype_set(const void *val, int len);
 bool ws2_opentype_synchronous(void);
 
-/* True under Wine (a host set its sinks with ws2uring_host_set): threads
+/* True under Wine (a host installed ops with an apc, ws2uring_host_install): threads
  * that run the program's code or set its events must be the host's. */
 bool ws2_hosted(void);
 

@@ -161,7 +161,7 @@ size_t ws2_iov_per_call(const struct iovec *iov, size_t count, size_t *bytes);
 int ws2_iov_flatten(const struct iovec *iov, size_t count, size_t total, bool send, struct iovec *one);
 bool ws2_iov_scatter(const struct iovec *iov, size_t count, const char *flat, size_t n);
 /* recvmsg(2), except that a fault on memory the host says the program may
- * write (ws2_host_kernel_write) is retried through a bounce buffer, as
+ * write (w2u_host()->kernel_write) is retried through a bounce buffer, as
  * ws2_recvmsg_bounced does; -1 and errno as recvmsg. */
 struct msghdr;
 ssize_t ws2_recvmsg(int fd, struct msghdr *msg, int flags);
@@ -256,27 +256,17 @@ void ws2_es_sync_locked(struct ws2_socket *s);
 void ws2_es_inherit(struct ws2_socket *from, struct ws2_socket *to);
 void ws2_es_detach(struct ws2_socket *s);
 
-/* Set by a host that runs completion routines itself (socket.c,
- * ws2uring_host_set): queues routine(error, bytes, ov) as an APC to the
- * thread the host named when the operation started (ws2_host_thread, the
- * calling thread's, set by the host around each call). */
-extern void (*ws2_host_apc)(uintptr_t thread, void *routine, void *ov, uint32_t wsa_error, uintptr_t bytes);
+/* A host's operations are w2u_host()'s (ws2uring_host.h): apc queues a
+ * completion routine to the thread the host named when the operation
+ * started (ws2_host_thread, the calling thread's, set by the host around
+ * each call); nt_apc an NT request's APC (NULL: NT requests with an APC
+ * are refused); reset_event resets a host's event (WSAEnumNetworkEvents),
+ * and the host's thread then runs the WSAEventSelect watcher
+ * (ws2_host_watch); kernel_write writes program memory the kernel faulted
+ * on though the program may write it (Wine write-protects MEM_WRITE_WATCH
+ * pages until the first write, which it records); file_fd gives a new
+ * descriptor for a host file handle (TransmitFile), -1 if none. */
 extern W2U_TLS uintptr_t ws2_host_thread;
-/* An NT request's APC, apc(context, iosb, 0) on the host's thread handle
- * (NULL: no host runs them, and NT requests with an APC are refused). */
-extern void (*ws2_host_nt_apc)(uintptr_t thread, void *apc, void *context, void *iosb);
-/* Set with them: resets a host's event (WSAEnumNetworkEvents); the host's
- * thread then runs the WSAEventSelect watcher (ws2_host_watch). */
-extern void (*ws2_host_reset_event)(uintptr_t event);
-/* Set by a host whose memory the kernel may fault on though the program
- * may write it (Wine write-protects MEM_WRITE_WATCH pages until the
- * program's first write, which it records): writes n bytes at dst as the
- * kernel would (no write recorded); false if dst is not the program's to
- * write. */
-extern bool (*ws2_host_kernel_write)(void *dst, const void *src, size_t n);
-/* Set by a host whose file handles are its own (Wine's): a new descriptor
- * for the file behind handle, which the caller closes; -1 if none. */
-extern int (*ws2_host_file_fd)(uintptr_t file);
 void ws2_host_watch(void);
 
 #endif

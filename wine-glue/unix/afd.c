@@ -41,12 +41,6 @@
 #define FOREVER INT64_MAX
 
 /* libws2uring's ws2_poll_entry. */
-struct entry {
-    uint64_t socket;
-    uint16_t events, revents;
-    uint32_t status;
-};
-
 struct afd_socket {                   /* one socket of a request, as the program lays it out */
     uint64_t socket;
     int32_t flags;
@@ -63,15 +57,15 @@ struct poll {
     bool port_only;                   /* only a port packet reports it: it outlives its thread */
     unsigned count;
     struct {
-        struct entry e;               /* e.socket: ws2uring's name of the socket */
+        struct ws2uring_poll_entry e;               /* e.socket: ws2uring's name of the socket */
         uint64_t handle;              /* the program's, for the answer (a DuplicateHandle copy's own) */
         bool main;                    /* this poll is the socket's main poll */
     } s[];
 };
 
-static int (*afd_wait)(struct entry *e, unsigned n, int wake_fd, int64_t deadline);
-static uint32_t (*socket_post)(uintptr_t alias, void *value, uint32_t status, uintptr_t information, int sync);
-static int (*socket_has_port)(uintptr_t alias);
+static __typeof__(&ws2uring_afd_poll) afd_wait;
+static __typeof__(&ws2uring_socket_post) socket_post;
+static __typeof__(&ws2uring_socket_has_port) socket_has_port;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct poll *pending;          /* under lock, oldest first */
 static struct poll *done;             /* finished while the engine looked: freed by it */
@@ -79,9 +73,9 @@ static int wake_fd = -1;
 
 NTSTATUS w2u_afd_init(void)
 {
-    afd_wait = (int (*)(struct entry *, unsigned, int, int64_t))w2u_unix_find("ws2uring_afd_poll");
-    socket_post = (uint32_t (*)(uintptr_t, void *, uint32_t, uintptr_t, int))w2u_unix_find("ws2uring_socket_post");
-    socket_has_port = (int (*)(uintptr_t))w2u_unix_find("ws2uring_socket_has_port");
+    afd_wait = (__typeof__(afd_wait))w2u_unix_find("ws2uring_afd_poll");
+    socket_post = (__typeof__(socket_post))w2u_unix_find("ws2uring_socket_post");
+    socket_has_port = (__typeof__(socket_has_port))w2u_unix_find("ws2uring_socket_has_port");
     wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     return afd_wait && socket_post && socket_has_port && wake_fd >= 0 ? STATUS_SUCCESS : STATUS_NO_MEMORY;
 }
@@ -223,7 +217,7 @@ NTSTATUS w2u_afd_submit(void *args)
         q->s[i].e.socket = names[i];
         q->s[i].e.events = (uint16_t)from[i].flags;
     }
-    struct entry *now = calloc(count, sizeof(*now));
+    struct ws2uring_poll_entry *now = calloc(count, sizeof(*now));
     if (!now) {
         free(q);
         p->status = (uint32_t)STATUS_NO_MEMORY;
@@ -289,7 +283,7 @@ NTSTATUS w2u_afd_cancel(void *args)
 NTSTATUS w2u_afd_run(void *args)
 {
     (void)args;
-    struct entry *e = NULL;
+    struct ws2uring_poll_entry *e = NULL;
     struct poll **owner = NULL;
     unsigned *index = NULL;
     unsigned room = 0;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "unix_private.h"
+
 /* include/wine/unixlib.h's __wine_jmp_buf on x86_64. */
 typedef struct {
     __attribute__((aligned(16))) struct { uint64_t part[2]; } reg[16];
@@ -23,11 +25,8 @@ extern int __attribute__((ms_abi)) __wine_setjmpex(wine_jmp_buf *buf, void *fram
     __attribute__((returns_twice, nothrow));
 extern void ntdll_set_exception_jmp_buf(wine_jmp_buf *jmp);
 
-typedef void touch_fn(void *p, size_t n, bool write);
-bool w2u_wine_guard(touch_fn *touch, void *p, size_t n, bool write);
-
 /* Runs libws2uring's touch of the range with faults caught. */
-bool w2u_wine_guard(touch_fn *touch, void *p, size_t n, bool write)
+bool w2u_wine_guard(ws2uring_touch_fn *touch, void *p, size_t n, bool write)
 {
     wine_jmp_buf jump;
     if (__wine_setjmpex(&jump, NULL))

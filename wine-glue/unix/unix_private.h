@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../../include/ws2uring_host.h"
+
 typedef int32_t NTSTATUS;
 
 /* A function of libws2uring.so.0 by name, or NULL; after init. */
@@ -16,6 +18,9 @@ NTSTATUS w2u_unix_queue_apc(uint64_t thread, uint64_t func, uint64_t a1, uint64_
 void w2u_unix_post_completion(uintptr_t handle, void *value, uint32_t status, uintptr_t information,
                               int synchronous);
 extern bool w2u_unix_trace;
+
+/* probe.c: ops->probe, libws2uring's touch with Wine's fault guard. */
+bool w2u_wine_guard(ws2uring_touch_fn *touch, void *p, size_t n, bool write);
 
 /* afd.c: IOCTL_AFD_POLL on ws2uring's SOCKETs. */
 NTSTATUS w2u_afd_init(void);

@@ -37,27 +37,25 @@ enum { CLOSES_SOCKET = 1, IOCTL = 2 };
 
 static native_fn *natives;
 static uint8_t *effects;
-static int (*socket_alias)(uint64_t alias, uint64_t s);
-static uint64_t (*socket_unalias)(uint64_t alias);
-static uint64_t (*socket_close_name)(uint64_t alias, int *others);
-static int (*socket_copy)(uint64_t existing, uint64_t *raw);
-static int (*wait_ready)(uint64_t s, uint32_t ms, uint32_t *timeout_ms);
-static int (*send_waits)(uint64_t s, uint64_t len, uint32_t *timeout_ms);
-static int (*connect_waits)(uint64_t s);
-static int (*winsock_started)(void);
-static int (*socket_host_port)(uint64_t alias, uint64_t joined);
-static uint32_t (*error_status)(uint32_t err);
-static uint32_t (*post_status)(uint64_t port, uint32_t status, uint64_t information, uint64_t key, void *ov);
-static void (*host_reap)(void);
-static void (*host_process_id)(uint32_t pid);
-static int (*accept_defer)(uint64_t listener, uint64_t accepted);
-static int (*message_select)(uint64_t s, uint64_t event, uint32_t mask);
-static int (*lookup_settle)(uintptr_t id, uintptr_t *event, uintptr_t *routine, uintptr_t *ov);
+static __typeof__(&ws2uring_socket_alias) socket_alias;
+static __typeof__(&ws2uring_socket_unalias) socket_unalias;
+static __typeof__(&ws2uring_socket_close_name) socket_close_name;
+static __typeof__(&ws2uring_socket_copy) socket_copy;
+static __typeof__(&ws2uring_wait_ready) wait_ready;
+static __typeof__(&ws2uring_send_waits) send_waits;
+static __typeof__(&ws2uring_connect_waits) connect_waits;
+static __typeof__(&ws2uring_started) winsock_started;
+static __typeof__(&ws2uring_socket_host_port) socket_host_port;
+static __typeof__(&ws2uring_error_status) error_status;
+static __typeof__(&ws2uring_post_status) post_status;
+static __typeof__(&ws2uring_host_reap) host_reap;
+static __typeof__(&ws2uring_host_process_id) host_process_id;
+static __typeof__(&ws2uring_accept_defer) accept_defer;
+static __typeof__(&ws2uring_message_select) message_select;
+static __typeof__(&ws2uring_lookup_settle) lookup_settle;
 static native_fn extensions[W2U_EXTENSIONS];   /* ws2uring's, learnt from WSAIoctl */
 
 /* probe.c */
-typedef void touch_fn(void *p, size_t n, bool write);
-bool w2u_wine_guard(touch_fn *touch, void *p, size_t n, bool write);
 
 static bool host_init(void *lib);
 static void learn_extension(const uint64_t *a, int ret);
@@ -122,22 +120,22 @@ static void init(void)
     effects = calloc(w2u_unix_count, 1);
     get_error = (get_error_fn)find(lib, "GetLastError");
     set_error = (set_error_fn)find(lib, "SetLastError");
-    socket_alias = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_socket_alias");
-    socket_unalias = (uint64_t (*)(uint64_t))find(lib, "ws2uring_socket_unalias");
-    socket_close_name = (uint64_t (*)(uint64_t, int *))find(lib, "ws2uring_socket_close_name");
-    socket_copy = (int (*)(uint64_t, uint64_t *))find(lib, "ws2uring_socket_copy");
-    wait_ready = (int (*)(uint64_t, uint32_t, uint32_t *))find(lib, "ws2uring_wait_ready");
-    send_waits = (int (*)(uint64_t, uint64_t, uint32_t *))find(lib, "ws2uring_send_waits");
-    connect_waits = (int (*)(uint64_t))find(lib, "ws2uring_connect_waits");
-    winsock_started = (int (*)(void))find(lib, "ws2uring_started");
-    socket_host_port = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_socket_host_port");
-    error_status = (uint32_t (*)(uint32_t))find(lib, "ws2uring_error_status");
-    post_status = (uint32_t (*)(uint64_t, uint32_t, uint64_t, uint64_t, void *))find(lib, "ws2uring_post_status");
-    host_reap = (void (*)(void))find(lib, "ws2uring_host_reap");
-    host_process_id = (void (*)(uint32_t))find(lib, "ws2uring_host_process_id");
-    accept_defer = (int (*)(uint64_t, uint64_t))find(lib, "ws2uring_accept_defer");
-    message_select = (int (*)(uint64_t, uint64_t, uint32_t))find(lib, "ws2uring_message_select");
-    lookup_settle = (int (*)(uintptr_t, uintptr_t *, uintptr_t *, uintptr_t *))find(lib, "ws2uring_lookup_settle");
+    socket_alias = (__typeof__(socket_alias))find(lib, "ws2uring_socket_alias");
+    socket_unalias = (__typeof__(socket_unalias))find(lib, "ws2uring_socket_unalias");
+    socket_close_name = (__typeof__(socket_close_name))find(lib, "ws2uring_socket_close_name");
+    socket_copy = (__typeof__(socket_copy))find(lib, "ws2uring_socket_copy");
+    wait_ready = (__typeof__(wait_ready))find(lib, "ws2uring_wait_ready");
+    send_waits = (__typeof__(send_waits))find(lib, "ws2uring_send_waits");
+    connect_waits = (__typeof__(connect_waits))find(lib, "ws2uring_connect_waits");
+    winsock_started = (__typeof__(winsock_started))find(lib, "ws2uring_started");
+    socket_host_port = (__typeof__(socket_host_port))find(lib, "ws2uring_socket_host_port");
+    error_status = (__typeof__(error_status))find(lib, "ws2uring_error_status");
+    post_status = (__typeof__(post_status))find(lib, "ws2uring_post_status");
+    host_reap = (__typeof__(host_reap))find(lib, "ws2uring_host_reap");
+    host_process_id = (__typeof__(host_process_id))find(lib, "ws2uring_host_process_id");
+    accept_defer = (__typeof__(accept_defer))find(lib, "ws2uring_accept_defer");
+    message_select = (__typeof__(message_select))find(lib, "ws2uring_message_select");
+    lookup_settle = (__typeof__(lookup_settle))find(lib, "ws2uring_lookup_settle");
     if (!natives || !effects || !get_error || !set_error || !socket_alias || !socket_unalias ||
         !winsock_started || !socket_host_port || !post_status || !host_reap || !host_process_id || !accept_defer ||
         !lookup_settle || !message_select || !error_status || !socket_close_name || !socket_copy || !wait_ready ||
@@ -199,8 +197,8 @@ static unsigned (__attribute__((ms_abi)) *server_call)(void *request);
 static NTSTATUS (__attribute__((ms_abi)) *nt_set_event)(void *event, int32_t *previous);
 static NTSTATUS (__attribute__((ms_abi)) *nt_queue_apc)(void *thread, void *func, uintptr_t a1, uintptr_t a2,
                                                          uintptr_t a3);
-static void (*host_thread)(uintptr_t thread);
-static void (*host_watch)(void);
+static __typeof__(&ws2uring_host_thread) host_thread;
+static __typeof__(&ws2uring_host_watch) host_watch;
 static NTSTATUS (__attribute__((ms_abi)) *nt_reset_event)(void *event, int32_t *previous);
 static uint64_t apc_trampoline;
 
@@ -291,7 +289,7 @@ static bool kernel_write(void *dst, const void *src, size_t n)
     uintptr_t at = (uintptr_t)dst, end = at + n;
     if (!n)
         return true;
-    if (end < at || !program_writable(at & ~(uintptr_t)4095, end))
+    if (!nt_query_vm || end < at || !program_writable(at & ~(uintptr_t)4095, end))
         return false;
     int fd = __atomic_load_n(&mem_fd, __ATOMIC_ACQUIRE);
     if (fd == -2) {
@@ -319,7 +317,7 @@ static unsigned (__attribute__((ms_abi)) *handle_to_fd)(void *handle, unsigned a
 static int file_fd(uintptr_t handle)
 {
     int fd = -1;
-    if (handle_to_fd((void *)handle, 1 /* FILE_READ_DATA */, &fd, NULL))
+    if (!handle_to_fd || handle_to_fd((void *)handle, 1 /* FILE_READ_DATA */, &fd, NULL))
         return -1;
     return fd;
 }
@@ -344,46 +342,39 @@ static void queue_nt_apc(uintptr_t thread, void *apc, void *context, void *iosb)
         fprintf(stderr, "ws2uring: NtQueueApcThread failed: %#x\n", (unsigned)st);
 }
 
+/* What this host provides: one table, installed once (ws2uring_host.h). */
+static const struct ws2uring_host_ops wine_host = {
+    .post = post_completion,
+    .set_event = set_event,
+    .reset_event = reset_event,
+    .apc = queue_routine,
+    .nt_apc = queue_nt_apc,
+    .kernel_write = kernel_write,
+    .probe = w2u_wine_guard,
+    .file_fd = file_fd,
+};
+
 static bool host_init(void *lib)
 {
     void *ntdll = dlopen("ntdll.so", RTLD_NOW | RTLD_NOLOAD);
     void *from = ntdll ? ntdll : RTLD_DEFAULT;
-    typedef void (*post_fn)(uintptr_t, void *, uint32_t, uintptr_t, int);
-    typedef void (*apc_fn)(uintptr_t, void *, void *, uint32_t, uintptr_t);
-    void (*host_set)(post_fn, void (*)(uintptr_t), void (*)(uintptr_t), apc_fn) =
-        (void (*)(post_fn, void (*)(uintptr_t), void (*)(uintptr_t), apc_fn))find(lib, "ws2uring_host_set");
-    host_watch = (void (*)(void))find(lib, "ws2uring_host_watch");
+    __typeof__(&ws2uring_host_install) host_install = (__typeof__(host_install))find(lib, "ws2uring_host_install");
+    host_watch = (__typeof__(host_watch))find(lib, "ws2uring_host_watch");
     nt_reset_event = (NTSTATUS (__attribute__((ms_abi)) *)(void *, int32_t *))dlsym(from, "NtResetEvent");
-    host_thread = (void (*)(uintptr_t))find(lib, "ws2uring_host_thread");
+    host_thread = (__typeof__(host_thread))find(lib, "ws2uring_host_thread");
     server_call = (unsigned (__attribute__((ms_abi)) *)(void *))dlsym(from, "wine_server_call");
     nt_set_event = (NTSTATUS (__attribute__((ms_abi)) *)(void *, int32_t *))dlsym(from, "NtSetEvent");
     nt_queue_apc = (NTSTATUS (__attribute__((ms_abi)) *)(void *, void *, uintptr_t, uintptr_t, uintptr_t))
         dlsym(from, "NtQueueApcThread");
-    if (!host_set || !host_thread || !host_watch || !server_call || !nt_set_event || !nt_reset_event ||
-        !nt_queue_apc)
-        return false;
-    host_set(post_completion, set_event, reset_event, queue_routine);
-    void (*host_nt_apc)(void (*)(uintptr_t, void *, void *, void *)) =
-        (void (*)(void (*)(uintptr_t, void *, void *, void *)))find(lib, "ws2uring_host_nt_apc");
-    if (!host_nt_apc)
-        return false;
-    host_nt_apc(queue_nt_apc);
-    void (*host_writes)(bool (*)(void *, const void *, size_t)) =
-        (void (*)(bool (*)(void *, const void *, size_t)))find(lib, "ws2uring_host_kernel_write");
+    /* Optional: without them kernel_write and file_fd refuse. */
     nt_query_vm = (NTSTATUS (__attribute__((ms_abi)) *)(void *, const void *, int, void *, size_t, size_t *))
         dlsym(from, "NtQueryVirtualMemory");
-    if (host_writes && nt_query_vm)
-        host_writes(kernel_write);
-    void (*host_probe)(bool (*)(touch_fn *, void *, size_t, bool)) =
-        (void (*)(bool (*)(touch_fn *, void *, size_t, bool)))find(lib, "ws2uring_host_probe");
-    if (host_probe)
-        host_probe(w2u_wine_guard);
-    void (*host_files)(int (*)(uintptr_t)) = (void (*)(int (*)(uintptr_t)))find(lib, "ws2uring_host_file_fd");
     handle_to_fd = (unsigned (__attribute__((ms_abi)) *)(void *, unsigned, int *, unsigned *))
         dlsym(from, "wine_server_handle_to_fd");
-    if (host_files && handle_to_fd)
-        host_files(file_fd);
-    return true;
+    if (!host_install || !host_thread || !host_watch || !server_call || !nt_set_event || !nt_reset_event ||
+        !nt_queue_apc)
+        return false;
+    return host_install(&wine_host) == 0;
 }
 
 #define W2U_SIO_GET_EXTENSION_FUNCTION_POINTER 0xc8000006u
