@@ -18,6 +18,7 @@
  * AFD_POLL_RESET for a reset connection, AFD_POLL_CLOSE for a socket
  * closed under the poll. */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -209,25 +210,17 @@ static uint16_t entry_revents(struct probe *p, const struct pollfd *pfd, struct 
     return pfd->revents ? windows_revents(p, pfd->revents, e->events, mode == MODE_SELECT) : 0;
 }
 
-/* poll(2) over the sockets; once it would block, each socket's wake
- * descriptor (which closesocket signals) is watched too, in pfd[n + i],
- * and the caller's wake_fd (if >= 0) in pfd[2n]. */
-static int poll_sockets(struct ws2_poll_entry *e, unsigned n, int64_t deadline, enum poll_mode mode, int wake_fd)
+/* poll_prepare's answer when the entries are fine: go on and wait. */
+#define POLL_WAIT INT_MAX
+
+/* Resolves each entry's socket into probe[i] and pfd[i] (pfd[n + i], the
+ * socket's wake descriptor, and pfd[2n], wake_fd, start unwatched), and
+ * counts in *invalid the entries with no socket.  Returns POLL_WAIT, the
+ * count to answer at once (an AFD poll's closed socket ends it), or a
+ * -WSA error. */
+static int poll_prepare(struct ws2_poll_entry *e, unsigned n, struct pollfd *pfd, struct probe *probe,
+                        enum poll_mode mode, int wake_fd, unsigned *invalid)
 {
-    bool select_mode = mode == MODE_SELECT;
-    struct pollfd pfd_stack[2 * STACK_ENTRIES + 1], *pfd = pfd_stack;
-    struct probe probe_stack[STACK_ENTRIES], *probe = probe_stack;
-    int r = 0;
-    if (n > STACK_ENTRIES) {
-        pfd = calloc(2 * (size_t)n + 1, sizeof(*pfd));
-        probe = calloc(n, sizeof(*probe));
-        if (!pfd || !probe) {
-            free(pfd);
-            free(probe);
-            return -W2U_WSAENOBUFS;
-        }
-    }
-    unsigned invalid = 0, watched = n;
     pfd[2 * n].fd = wake_fd;
     pfd[2 * n].events = POLLIN;
     pfd[2 * n].revents = 0;
@@ -240,20 +233,15 @@ static int poll_sockets(struct ws2_poll_entry *e, unsigned n, int64_t deadline, 
         pfd[n + i].events = POLLIN;
         pfd[i].revents = pfd[n + i].revents = 0;
     }
+    *invalid = 0;
     for (unsigned i = 0; i < n; i++) {
         if (ws2_socket_get(e[i].socket, &probe[i].sock) < 0) {
-            if (mode == MODE_AFD) {
-                e[i].revents = W2U_AFD_POLL_CLOSE;      /* gone since the poll began */
-                invalid++;
-                continue;
-            }
-            if (select_mode) {
-                r = -W2U_WSAENOTSOCK;
-                goto out;
-            }
-            /* WSAPoll: POLLNVAL, not counted; with no socket at all, an error. */
-            e[i].revents = W2U_POLLNVAL;
-            invalid++;
+            if (mode == MODE_SELECT)
+                return -W2U_WSAENOTSOCK;
+            /* AFD: gone since the poll began; WSAPoll: POLLNVAL, not
+             * counted, and with no socket at all an error. */
+            e[i].revents = mode == MODE_AFD ? W2U_AFD_POLL_CLOSE : W2U_POLLNVAL;
+            (*invalid)++;
             continue;
         }
         ws2_refresh_connect(probe[i].sock);
@@ -261,29 +249,31 @@ static int poll_sockets(struct ws2_poll_entry *e, unsigned n, int64_t deadline, 
         pfd[i].fd = probe[i].sock->fd;
         pfd[i].events = linux_events(e[i].events, mode);
     }
-    if (mode == MODE_AFD && invalid) {
-        r = (int)invalid;                       /* a closed socket ends the poll */
-        goto out;
-    }
-    if (n && invalid == n) {
-        r = -W2U_WSAENOTSOCK;
-        goto out;
-    }
+    if (mode == MODE_AFD && *invalid)
+        return (int)*invalid;
+    if (n && *invalid == n)
+        return -W2U_WSAENOTSOCK;
     /* WSAPoll: an event Windows does not know, on any entry but an
      * INVALID_SOCKET one, fails the call with every revents cleared. */
     for (unsigned i = 0; i < n && mode == MODE_WSAPOLL; i++)
         if (e[i].socket != (uintptr_t)-1 && (e[i].events & ~POLL_KNOWN)) {
             for (unsigned j = 0; j < n; j++)
                 e[j].revents = 0;
-            r = -W2U_WSAEINVAL;
-            goto out;
+            return -W2U_WSAEINVAL;
         }
+    return POLL_WAIT;
+}
 
-    /* An invalid entry is an answer already: look, but do not wait. */
-    int64_t until = invalid ? 0 : deadline;
-    bool blocked = false;
-    int ready = 0;
-    bool muted = false;
+/* poll(2) rounds until an entry is ready, the deadline passes (until: 0
+ * looks once) or wake_fd (pfd[2n]) fires; once a round would block, each
+ * socket's wake descriptor (which closesocket signals) is watched too.
+ * Returns how many entries are ready, or a -WSA error. */
+static int poll_rounds(struct ws2_poll_entry *e, unsigned n, struct pollfd *pfd, struct probe *probe,
+                       enum poll_mode mode, int64_t until)
+{
+    unsigned watched = n;
+    bool blocked = false, muted = false;
+    int ready = 0, r;
     for (;;) {
         int ms = 0;
         if (until == W2U_FOREVER) {
@@ -340,7 +330,29 @@ static int poll_sockets(struct ws2_poll_entry *e, unsigned n, int64_t deadline, 
     }
     if (blocked)
         iocp_block_end();
-out:
+    return r;
+}
+
+/* poll(2) over the sockets (see poll_prepare and poll_rounds), and the
+ * caller's wake_fd (if >= 0). */
+static int poll_sockets(struct ws2_poll_entry *e, unsigned n, int64_t deadline, enum poll_mode mode, int wake_fd)
+{
+    struct pollfd pfd_stack[2 * STACK_ENTRIES + 1], *pfd = pfd_stack;
+    struct probe probe_stack[STACK_ENTRIES], *probe = probe_stack;
+    if (n > STACK_ENTRIES) {
+        pfd = calloc(2 * (size_t)n + 1, sizeof(*pfd));
+        probe = calloc(n, sizeof(*probe));
+        if (!pfd || !probe) {
+            free(pfd);
+            free(probe);
+            return -W2U_WSAENOBUFS;
+        }
+    }
+    unsigned invalid;
+    int r = poll_prepare(e, n, pfd, probe, mode, wake_fd, &invalid);
+    /* An invalid entry is an answer already: look, but do not wait. */
+    if (r == POLL_WAIT)
+        r = poll_rounds(e, n, pfd, probe, mode, invalid ? 0 : deadline);
     for (unsigned i = 0; i < n; i++)
         if (probe[i].sock)
             ws2_socket_put(probe[i].sock);

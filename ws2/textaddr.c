@@ -199,6 +199,35 @@ static void put_group(unsigned char *b, int at, uint32_t v)
     b[at + 1] = (unsigned char)v;
 }
 
+/* RtlIpv6StringToAddressEx's tail after the address: "%scope", and with
+ * the opening bracket "]" and ":port" (into network order); false where
+ * it is wrong, *sp there. */
+static bool ipv6_ex_tail(const char **sp, bool bracket, uint32_t *scope, uint32_t *port)
+{
+    const char *s = *sp;
+    bool ok = false;
+    if (*s == '%') {
+        s++;
+        if (!ipv4_part(&s, true, scope))
+            goto out;
+    }
+    if (bracket) {
+        if (*s != ']')
+            goto out;
+        s++;
+        if (*s == ':') {
+            s++;
+            if (!ipv4_part(&s, false, port) || !*port || *port > 0xffff || *s)
+                goto out;
+            *port = (*port >> 8 | *port << 8) & 0xffff;
+        }
+    }
+    ok = true;
+out:
+    *sp = s;
+    return ok;
+}
+
 int ws2_ipv6_from_text(const char *s, bool ex, const char **end, void *addr, uint32_t *scope, uint16_t *port)
 {
     unsigned char *b = addr;
@@ -291,26 +320,8 @@ fill:
         memmove(b + 16 - (n - gap), b + gap, (size_t)(n - gap));
         memset(b + gap, 0, (size_t)(16 - n));
     }
-    if (ex) {
-        if (has_0x)
-            goto fail;
-        if (*s == '%') {
-            s++;
-            if (!ipv4_part(&s, true, &scope_v))
-                goto fail;
-        }
-        if (bracket) {
-            if (*s != ']')
-                goto fail;
-            s++;
-            if (*s == ':') {
-                s++;
-                if (!ipv4_part(&s, false, &port_v) || !port_v || port_v > 0xffff || *s)
-                    goto fail;
-                port_v = (port_v >> 8 | port_v << 8) & 0xffff;
-            }
-        }
-    }
+    if (ex && (has_0x || !ipv6_ex_tail(&s, bracket, &scope_v, &port_v)))
+        goto fail;
     if (!end && *s)
         return -1;
     if (scope)

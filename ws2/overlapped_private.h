@@ -1,0 +1,109 @@
+/* What the files of ws2/'s overlapped requests share (overlapped.c: the
+ * request's life, submission, completion and cancellation;
+ * overlapped_ext.c: AcceptEx, ConnectEx, DisconnectEx and the operations
+ * that end in the call; transmit.c: TransmitFile and TransmitPackets). */
+#ifndef W2U_OVERLAPPED_PRIVATE_H
+#define W2U_OVERLAPPED_PRIVATE_H
+
+#include <sys/socket.h>
+
+#include "../uring-backend/uring.h"
+#include "ws2_private.h"
+
+/* A TransmitFile / TransmitPackets element: a buffer, or a file range
+ * (left UINT64_MAX: to the end of the file). */
+struct tx_part {
+    void *buf;
+    size_t len;
+    struct w2u_object *file;         /* a reference */
+    int fd;
+    bool own_fd;                     /* fd is the host's file, ours to close */
+    uint64_t off, left;
+    bool eop;                        /* nothing after it joins its send */
+};
+
+/* Buffers kept inside the request: most calls pass one or two, and a
+ * request small enough for malloc's per-thread cache is cheaper per
+ * operation than one sized for many. */
+#define INLINE_BUFS 4
+
+struct ov_req {
+    _Atomic int refs;                /* 1, plus a canceller's while it works */
+    struct ur_req ur;
+    struct iocp_completion c;
+    struct ws2_socket *sock;         /* a reference while the request lives */
+    struct ov_req *next;             /* the socket's FIFO */
+    struct ov_req *cancel_next;      /* cancel_matching's own list */
+    struct ur_ring *ring;            /* where it was last submitted */
+    struct iocp_port *port;          /* the port owning that ring, if any */
+    enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT, OV_TRANSMIT, OV_NOW, OV_PARKED } kind;
+    bool send, poll_only, started;
+    bool too_small;                  /* AcceptEx's address space: completes BUFFER_TOO_SMALL, accepts nothing */
+    uint8_t fault_retries;           /* receives retried after EFAULT (retry_after_fault) */
+    uint8_t orphan_retries;          /* resubmitted after their thread's exit cancelled them */
+    _Atomic bool cancelled;          /* set by a cancel: a multi-part request stops at its next part */
+    _Atomic uint8_t end;             /* END_*: delivered, or awaited by a canceller (see end_request) */
+    int phase;                       /* accept: 0 accepting, 1 first data; connect: 0, 1 sending */
+    struct ws2_socket *peer;         /* AcceptEx's accept socket (a reference) */
+    char *buf;                       /* AcceptEx's output buffer */
+    uint32_t datalen, locallen, remotelen;
+    unsigned addrlen;
+    uint32_t thread_id;              /* issuer, for CancelIo */
+    w2u_completion_routine routine;
+    uintptr_t host_thread;           /* a host's handle of the issuing thread (see w2u_host()->apc) */
+    struct iocp_overlapped shadow;   /* an NT request's own OVERLAPPED (its event: c.nt_iosb) */
+    void *nt_apc, *nt_apc_context;   /* an NT request's APC (see w2u_host()->nt_apc) */
+    bool try_now;                    /* see ws2_overlapped_op */
+    struct msghdr msg;
+    struct iovec *iov;               /* iov_inline, after ctl for more buffers, or a transmit's own */
+    unsigned iov_cap;                /* a transmit's: how many buffers one send may gather */
+    struct iovec iov_inline[INLINE_BUFS];
+    unsigned nbufs;                  /* the program's buffers (iov's entries) */
+    char *flat;                      /* a datagram of more than IOV_PER_CALL buffers: its one copy */
+    struct iovec flat_iov;           /* ... as the message's iovec (advanced by sends, so not the owner) */
+    struct iovec *pos;               /* sends: what is left */
+    size_t left;
+    size_t done;
+    size_t want;                     /* a receive's buffer space */
+    struct sockaddr_storage addr;
+    void *from;                      /* WSARecvFrom's lpFrom / lpFromlen */
+    int *fromlen;
+    struct tx_part *parts;           /* TransmitFile / TransmitPackets: what to send, */
+    unsigned nparts, part;           /* and the part in progress */
+    uint32_t chunk, tflags;
+    int send_flags;                  /* a send's MSG_OOB / MSG_DONTROUTE, Linux's */
+    char *chunk_buf;                 /* file data on its way from read to send */
+    struct iovec fiov;
+    void *uctl;                      /* WSARecvMsg's control buffer, length and flags */
+    uint32_t uctl_len, *uctl_out, *uflags;
+    _Alignas(struct cmsghdr) char ctl[];   /* the Linux control data, sized per request */
+};
+
+/* glibc's per-thread cache serves blocks up to about 1 KiB. */
+_Static_assert(sizeof(struct ov_req) <= 1024, "ov_req outgrew malloc's thread cache");
+
+/* Shared by the three files; each is described where it is defined. */
+/* overlapped.c: a request's life, queues, submission and completion. */
+void ov_req_free(struct ov_req *r);
+void ov_req_release(struct iocp_packet *p);
+void ov_deliver(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchronous);
+void ov_finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchronous);
+void ov_set_routine(struct ov_req *q, w2u_completion_routine routine);
+void ov_mark_pending(struct ws2_socket *s, struct iocp_overlapped *ov);
+bool ov_enqueue(struct ov_req *r);
+struct ov_req **ov_list_of(struct ws2_socket *s, const struct ov_req *r);
+int ov_submit(struct ov_req *r);
+bool ov_sent_all(struct ov_req *r, size_t n);
+bool ov_resubmit_unfinished(struct ov_req *r, int *res);
+bool ov_retry_after_fault(struct ov_req *r, int *res);
+bool ov_step_ended(struct ov_req *r, int *res);
+int ov_wait_outcome(uintptr_t h, struct iocp_overlapped *ov, uint32_t *bytes);
+unsigned ov_cancel_matching(struct ws2_socket *s, const void *ov, uint32_t thread_id);
+/* overlapped_ext.c */
+struct ov_req *ov_ext_request(struct ws2_socket *s, int kind, struct iocp_overlapped *ov, ur_callback cb);
+void ov_disconnect(struct ws2_socket *s, uint32_t flags);
+/* transmit.c */
+int ov_transmit_next(struct ov_req *r);
+void ov_transmit_finish(struct ov_req *r, bool synchronous);
+
+#endif
