@@ -43,14 +43,14 @@ static uint32_t interest(const struct ws2_socket *s)
         return 0;
     if (ws2_is(s, W2U_ST_LISTENING)) {
         /* A connection a pending AcceptEx will take is not FD_ACCEPT's. */
-        if ((want & W2U_FD_ACCEPT) && !s->ov_others)
+        if ((want & W2U_FD_ACCEPT) && ws2_queue_empty(&s->ov_others))
             ev |= EPOLLIN;
     } else if (ws2_is(s, W2U_ST_CONNECTING)) {
         if (want & (W2U_FD_CONNECT | W2U_FD_WRITE))
             ev |= EPOLLOUT;
     } else if (ws2_is(s, W2U_ST_CONNECTED) || s->type != SOCK_STREAM) {
         /* Data a pending overlapped receive will take is not FD_READ's. */
-        if ((want & W2U_FD_READ) && !s->es_eof && !s->ov_recvs)
+        if ((want & W2U_FD_READ) && !s->es_eof && ws2_queue_empty(&s->ov_recvs))
             ev |= EPOLLIN;
         if ((want & W2U_FD_OOB) && !s->es_eof)
             ev |= EPOLLPRI;
@@ -109,7 +109,7 @@ static int socket_error(struct ws2_socket *s)
 static void process(struct ws2_socket *s, uint32_t rev)
 {
     if (ws2_is(s, W2U_ST_LISTENING)) {
-        if ((rev & EPOLLIN) && !s->ov_others)
+        if ((rev & EPOLLIN) && ws2_queue_empty(&s->ov_others))
             record(s, W2U_FD_ACCEPT, 0);
     } else if (ws2_is(s, W2U_ST_CONNECTING)) {
         int err = socket_error(s);
@@ -123,7 +123,7 @@ static void process(struct ws2_socket *s, uint32_t rev)
         }
     } else {
         /* At the end of a stream, EPOLLIN means EOF, not data. */
-        if ((rev & EPOLLIN) && !s->ov_recvs && (s->type != SOCK_STREAM || ws2_bytes_queued(s->fd)))
+        if ((rev & EPOLLIN) && ws2_queue_empty(&s->ov_recvs) && (s->type != SOCK_STREAM || ws2_bytes_queued(s->fd)))
             record(s, W2U_FD_READ, 0);
         if (rev & EPOLLPRI)
             record(s, W2U_FD_OOB, 0);

@@ -79,13 +79,13 @@ static bool serialized(const struct ov_req *r)
     return r->kind == OV_RECV || r->kind == OV_SEND || r->kind == OV_TRANSMIT;
 }
 
-struct ov_req **ov_list_of(struct ws2_socket *s, const struct ov_req *r)
+struct ws2_queue *ov_queue_of(struct ws2_socket *s, const struct ov_req *r)
 {
     if (r->kind == OV_SEND || r->kind == OV_TRANSMIT)
-        return (struct ov_req **)&s->ov_sends;
+        return &s->ov_sends;
     if (r->kind == OV_RECV)
-        return (struct ov_req **)&s->ov_recvs;
-    return (struct ov_req **)&s->ov_others;
+        return &s->ov_recvs;
+    return &s->ov_others;
 }
 
 /* From here on the operation exists for Windows: it is pending, and its
@@ -180,20 +180,18 @@ static const void *req_identity(const struct ov_req *r)
     return r->c.nt_iosb ? r->c.nt_iosb : (const void *)r->c.ov;
 }
 
-/* The head of a queue finished: unlink it, start the next, deliver. */
-void ov_finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchronous)
+/* The head of a queue finished: unlink it and deliver it.  Returns the
+ * request that is now its queue's head and is to start (marked started),
+ * or NULL. */
+static struct ov_req *finish_one(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchronous)
 {
     struct ws2_socket *s = r->sock;
     struct ov_req *next;
 
     pthread_mutex_lock(&s->lock);
-    struct ov_req **q = ov_list_of(s, r);
-    for (struct ov_req **p = q; *p; p = &(*p)->next)
-        if (*p == r) {
-            *p = r->next;
-            break;
-        }
-    next = serialized(r) ? *q : NULL;
+    struct ws2_queue *q = ov_queue_of(s, r);
+    ws2_queue_unlink(&r->link);
+    next = serialized(r) ? ov_of(ws2_queue_first(q)) : NULL;
     if (next && next->started)
         next = NULL;               /* already running */
     else if (next)
@@ -207,13 +205,32 @@ void ov_finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchron
     else if (r->kind == OV_ACCEPT)
         ws2_es_state_changed(s);      /* connections are FD_ACCEPT's again */
     ov_deliver(r, status, bytes, synchronous);
-    /* Start the next request; one that cannot start completes with the
-     * error instead (and starts its own successor). */
-    if (next) {
+    return next;
+}
+
+/* Starts next, the new head of its queue.  One that cannot start
+ * completes with the error, and one that ends at once (a transmit with
+ * nothing to send) with success; either hands the queue on to its own
+ * successor: a loop, so a long queue of failing requests is no deep
+ * recursion. */
+static void hand_on(struct ov_req *next)
+{
+    while (next) {
         int e = start(next);
-        if (e < 0)
-            ov_finish(next, w2u_errno_to_status(-e), 0, false);
+        if (e == 0)
+            return;
+        uintptr_t bytes = 0;
+        if (e == 1) {
+            ov_transmit_ended(next);
+            bytes = next->done;
+        }
+        next = finish_one(next, e == 1 ? W2U_STATUS_SUCCESS : w2u_errno_to_status(-e), bytes, false);
     }
+}
+
+void ov_finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchronous)
+{
+    hand_on(finish_one(r, status, bytes, synchronous));
 }
 
 static uint32_t recv_status(struct ov_req *r, int res)
@@ -508,11 +525,9 @@ bool ov_enqueue(struct ov_req *r)
 {
     struct ws2_socket *s = r->sock;
     pthread_mutex_lock(&s->lock);
-    struct ov_req **p = ov_list_of(s, r);
-    bool head = !*p || !serialized(r);
-    while (*p)
-        p = &(*p)->next;
-    *p = r;
+    struct ws2_queue *q = ov_queue_of(s, r);
+    bool head = ws2_queue_empty(q) || !serialized(r);
+    ws2_queue_push(q, &r->link);
     r->started = head;
     if (head && (r->kind == OV_RECV || r->kind == OV_ACCEPT))
         ws2_es_sync_locked(s);        /* incoming data (a connection) is the request's, not FD_READ's (FD_ACCEPT's) */
@@ -677,16 +692,14 @@ static int try_in_call(struct ov_req *q, struct ws2_socket *s, const struct ws2_
 static void unqueue(struct ov_req *q, struct ws2_socket *s, int r)
 {
     pthread_mutex_lock(&s->lock);
-    struct ov_req **p = ov_list_of(s, q);
-    *p = q->next;                     /* it was the head */
-    struct ov_req *next = *p;
+    ws2_queue_unlink(&q->link);       /* it was the head */
+    struct ov_req *next = ov_of(ws2_queue_first(ov_queue_of(s, q)));
     if (next)
         next->started = true;
     ws2_es_sync_locked(s);
     pthread_mutex_unlock(&s->lock);
     atomic_store_explicit(&q->c.ov->internal, (uintptr_t)w2u_wsa_to_status((uint32_t)-r), memory_order_relaxed);
-    if (next && start(next) < 0)
-        ov_finish(next, W2U_STATUS_CANCELLED, 0, false);
+    hand_on(next);
 }
 
 static int start_overlapped(uintptr_t h, const struct ws2_overlapped_op *op, uint32_t *bytes_now, bool *wait_here)
@@ -808,29 +821,28 @@ static void await_cancelled(struct ws2_socket *s, struct iocp_port *port)
  * how many matched, once every one of them is delivered. */
 unsigned ov_cancel_matching(struct ws2_socket *s, const void *ov, uint32_t thread_id)
 {
-    struct ov_req *waiting = NULL, **wtail = &waiting;
-    struct ov_req *running = NULL;    /* linked through cancel_next */
+    struct ov_req *waiting = NULL, **wtail = &waiting;   /* both linked through cancel_next */
+    struct ov_req *running = NULL;
     struct ur_ring *rings[CANCEL_RINGS] = { NULL };
     bool by_fd = !ov && !thread_id && ur_get_caps()->cancel_fd_all;   /* 5.19 has it */
     unsigned n = 0;
-    void **lists[3] = { &s->ov_recvs, &s->ov_sends, &s->ov_others };
+    struct ws2_queue *queues[] = { &s->ov_recvs, &s->ov_sends, &s->ov_others };
 
     pthread_mutex_lock(&s->lock);
-    for (int d = 0; d < 3; d++) {
-        struct ov_req **p = (struct ov_req **)lists[d];
-        while (*p) {
-            struct ov_req *r = *p;
+    for (size_t d = 0; d < W2U_ARRAY_SIZE(queues); d++) {
+        struct ws2_link *at = &queues[d]->head, *l, *after;
+        for (l = at->next; l != at; l = after) {
+            after = l->next;
+            struct ov_req *r = ov_of(l);
             bool match = (!ov || req_identity(r) == ov) && (!thread_id || r->thread_id == thread_id);
-            if (!match) {
-                p = &r->next;
+            if (!match)
                 continue;
-            }
             n++;
             if (!r->started) {
-                *p = r->next;          /* never started: complete it here */
-                r->next = NULL;
+                ws2_queue_unlink(l);   /* never started: complete it here */
+                r->cancel_next = NULL;
                 *wtail = r;
-                wtail = &r->next;
+                wtail = &r->cancel_next;
                 continue;
             }
             await_request(s, r);
@@ -842,14 +854,11 @@ unsigned ov_cancel_matching(struct ws2_socket *s, const void *ov, uint32_t threa
             bool listed = i < CANCEL_RINGS;    /* not: cannot happen, cancelled alone */
             if (listed)
                 rings[i] = r->ring;
-            if (by_fd && listed && r->kind != OV_ACCEPT && r->kind != OV_TRANSMIT) {
-                p = &r->next;
+            if (by_fd && listed && r->kind != OV_ACCEPT && r->kind != OV_TRANSMIT)
                 continue;
-            }
             r->cancel_next = running;
             running = r;
             atomic_fetch_add(&r->refs, 1);   /* kept alive until its cancel is in */
-            p = &r->next;
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -865,7 +874,7 @@ unsigned ov_cancel_matching(struct ws2_socket *s, const void *ov, uint32_t threa
     }
     while (waiting) {
         struct ov_req *r = waiting;
-        waiting = r->next;
+        waiting = r->cancel_next;
         ov_deliver(r, W2U_STATUS_CANCELLED, 0, false);
     }
     await_cancelled(s, s->binding.own_port);
@@ -909,14 +918,10 @@ int ws2_overlapped_wait(uintptr_t h, struct iocp_overlapped *ov, int64_t deadlin
     return r;
 }
 
-/* A queued request's turn: a transmit begins with its first part (and may
- * have nothing to send at all); others are submitted as they are. */
+/* A queued request's turn: a transmit begins with its first part; others
+ * are submitted as they are.  0, -errno, or 1: a transmit with nothing to
+ * send at all, done (hand_on completes it). */
 static int start(struct ov_req *r)
 {
-    if (r->kind != OV_TRANSMIT)
-        return ov_submit(r);
-    int e = ov_transmit_next(r);
-    if (e == 1)
-        ov_transmit_finish(r, false);
-    return e == 1 ? 0 : e;
+    return r->kind == OV_TRANSMIT ? ov_transmit_next(r) : ov_submit(r);
 }

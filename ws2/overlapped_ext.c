@@ -175,11 +175,7 @@ static int ext_start(struct ov_req *q)
         return -W2U_WSA_IO_PENDING;
     struct ws2_socket *s = q->sock;
     pthread_mutex_lock(&s->lock);
-    for (struct ov_req **p = ov_list_of(s, q); *p; p = &(*p)->next)
-        if (*p == q) {
-            *p = q->next;
-            break;
-        }
+    ws2_queue_unlink(&q->link);
     pthread_mutex_unlock(&s->lock);
     ov_req_free(q);
     return -(int)w2u_errno_to_wsa(-e);
@@ -228,8 +224,7 @@ int ws2_park(uintptr_t h, struct iocp_overlapped *ov, w2u_completion_routine rou
         return r;
     struct ws2_socket *s = q->sock;
     pthread_mutex_lock(&s->lock);
-    q->next = s->ov_others;           /* not started: a cancel completes it */
-    s->ov_others = q;
+    ws2_queue_push(&s->ov_others, &q->link);   /* not started: a cancel completes it */
     pthread_mutex_unlock(&s->lock);
     return -W2U_WSA_IO_PENDING;
 }

@@ -32,8 +32,8 @@ struct ov_req {
     struct ur_req ur;
     struct iocp_completion c;
     struct ws2_socket *sock;         /* a reference while the request lives */
-    struct ov_req *next;             /* the socket's FIFO */
-    struct ov_req *cancel_next;      /* cancel_matching's own list */
+    struct ws2_link link;            /* in one of the socket's queues (ov_queue_of) */
+    struct ov_req *cancel_next;      /* cancel_matching's own lists */
     struct ur_ring *ring;            /* where it was last submitted */
     struct iocp_port *port;          /* the port owning that ring, if any */
     enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT, OV_TRANSMIT, OV_NOW, OV_PARKED } kind;
@@ -82,6 +82,12 @@ struct ov_req {
 /* glibc's per-thread cache serves blocks up to about 1 KiB. */
 _Static_assert(sizeof(struct ov_req) <= 1024, "ov_req outgrew malloc's thread cache");
 
+/* The request a queue link belongs to, or NULL. */
+static inline struct ov_req *ov_of(struct ws2_link *l)
+{
+    return l ? W2U_CONTAINER_OF(l, struct ov_req, link) : NULL;
+}
+
 /* Shared by the three files; each is described where it is defined. */
 /* overlapped.c: a request's life, queues, submission and completion. */
 void ov_req_free(struct ov_req *r);
@@ -91,7 +97,7 @@ void ov_finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchron
 void ov_set_routine(struct ov_req *q, w2u_completion_routine routine);
 void ov_mark_pending(struct ws2_socket *s, struct iocp_overlapped *ov);
 bool ov_enqueue(struct ov_req *r);
-struct ov_req **ov_list_of(struct ws2_socket *s, const struct ov_req *r);
+struct ws2_queue *ov_queue_of(struct ws2_socket *s, const struct ov_req *r);
 int ov_submit(struct ov_req *r);
 bool ov_sent_all(struct ov_req *r, size_t n);
 bool ov_resubmit_unfinished(struct ov_req *r, int *res);
@@ -104,6 +110,7 @@ struct ov_req *ov_ext_request(struct ws2_socket *s, int kind, struct iocp_overla
 void ov_disconnect(struct ws2_socket *s, uint32_t flags);
 /* transmit.c */
 int ov_transmit_next(struct ov_req *r);
+void ov_transmit_ended(struct ov_req *r);
 void ov_transmit_finish(struct ov_req *r, bool synchronous);
 
 #endif

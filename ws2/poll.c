@@ -108,7 +108,7 @@ static uint16_t windows_revents(const struct probe *p, short lrev, uint16_t want
 static bool waiting_requests(struct ws2_socket *s, bool accepts)
 {
     pthread_mutex_lock(&s->lock);
-    bool any = accepts ? s->ov_others != NULL : s->ov_recvs != NULL;
+    bool any = !ws2_queue_empty(accepts ? &s->ov_others : &s->ov_recvs);
     pthread_mutex_unlock(&s->lock);
     return any;
 }

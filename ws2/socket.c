@@ -146,6 +146,9 @@ static int socket_new(int fd, int family, int type, int protocol, uint32_t flags
     s->entry = ws2_catalog_find(ws2_af_from_linux(family), type,
                                 family == AF_UNIX ? 0 : protocol);
     pthread_mutex_init(&s->lock, NULL);
+    ws2_queue_init(&s->ov_recvs);
+    ws2_queue_init(&s->ov_sends);
+    ws2_queue_init(&s->ov_others);
     iocp_binding_init(&s->binding);
     s->obj.binding = &s->binding;
     if (w2u_handle_alloc(&s->obj, &socket_ops, out) < 0) {

@@ -84,11 +84,17 @@ int ov_transmit_next(struct ov_req *r)
     return 1;
 }
 
-/* Everything sent: the disconnect it asked for, then the completion. */
-void ov_transmit_finish(struct ov_req *r, bool synchronous)
+/* Everything sent: the disconnect it asked for (its completion follows). */
+void ov_transmit_ended(struct ov_req *r)
 {
     if (r->tflags & W2U_TF_DISCONNECT)
         ov_disconnect(r->sock, r->tflags);
+}
+
+/* ... and the completion. */
+void ov_transmit_finish(struct ov_req *r, bool synchronous)
+{
+    ov_transmit_ended(r);
     ov_finish(r, W2U_STATUS_SUCCESS, r->done, synchronous);
 }
 

@@ -20,6 +20,50 @@
 #define BOUNCE_MAX (1u << 20)
 #define MAX_CONTROL 1024 /* Linux control bytes a WSARecvMsg may need */
 
+/* An intrusive FIFO (overlapped.c's request queues): the link lives in the
+ * member, and any member leaves in O(1).  Circular through head; a link
+ * that is in no queue has next NULL. */
+struct ws2_link {
+    struct ws2_link *prev, *next;
+};
+struct ws2_queue {
+    struct ws2_link head;
+};
+
+static inline void ws2_queue_init(struct ws2_queue *q)
+{
+    q->head.prev = q->head.next = &q->head;
+}
+
+static inline bool ws2_queue_empty(const struct ws2_queue *q)
+{
+    return q->head.next == &q->head;
+}
+
+/* The first member's link, or NULL. */
+static inline struct ws2_link *ws2_queue_first(const struct ws2_queue *q)
+{
+    return ws2_queue_empty(q) ? NULL : q->head.next;
+}
+
+static inline void ws2_queue_push(struct ws2_queue *q, struct ws2_link *l)
+{
+    l->prev = q->head.prev;
+    l->next = &q->head;
+    q->head.prev->next = l;
+    q->head.prev = l;
+}
+
+/* Takes l out of its queue; nothing if it is in none. */
+static inline void ws2_queue_unlink(struct ws2_link *l)
+{
+    if (!l->next)
+        return;
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = NULL;
+}
+
 struct ws2_socket {
     struct w2u_object obj;
     struct iocp_binding binding;
@@ -56,8 +100,10 @@ struct ws2_socket {
     uintptr_t deferred;            /* a connection WSAAccept deferred (CF_DEFER) */
     uintptr_t accept_on;           /* an AcceptEx into this socket waits on that listener, */
     const void *accept_ov;         /* with this OVERLAPPED; 0 / NULL: none */
-    void *ov_recvs, *ov_sends;     /* overlapped.c's request FIFOs, under lock */
-    void *ov_others;               /* its accepts and connects (all running) */
+    /* overlapped.c's requests, under lock: receives and sends each run in
+     * order (the head is running); accepts, connects and parked ones all
+     * run at once. */
+    struct ws2_queue ov_recvs, ov_sends, ov_others;
     int64_t connect_time;          /* CLOCK_MONOTONIC ns when connected, 0 before */
     /* WSAEventSelect state (eventselect.c), under lock. */
     uintptr_t es_event;
