@@ -72,20 +72,64 @@ static void drop_routine(struct iocp_apc *apc)
     ov_req_free(W2U_CONTAINER_OF(apc, struct ov_req, c.apc));
 }
 
-/* Receives and sends are FIFOs served one at a time; accepts and connects
- * carry no order among themselves and all run at once. */
+/* ---- each kind's operations ------------------------------------------------------------------- */
+
+static int put_io(struct ov_req *r, struct ur_ring *ring);
+static int put_accept(struct ov_req *r, struct ur_ring *ring);
+static int put_connect(struct ov_req *r, struct ur_ring *ring);
+static int put_transmit(struct ov_req *r, struct ur_ring *ring);
+
+static void reenable_read(struct ws2_socket *s)
+{
+    ws2_es_reenable(s, W2U_FD_READ);
+}
+
+static void reenable_write(struct ws2_socket *s)
+{
+    ws2_es_reenable(s, W2U_FD_WRITE);
+}
+
+/* The kinds' operations, one row each (the shape of the kernel's
+ * io_uring/opdef.c): the socket queue a request waits in and whether that
+ * queue runs one at a time (receives and sends are FIFOs; accepts and
+ * connects carry no order and all run at once); how its current step goes
+ * into the ring (NULL: never); whether a started one takes incoming data
+ * (a connection) from WSAEventSelect (ws2_es_sync_locked); and what
+ * WSAEventSelect re-enables once it ended. */
+enum ov_queue { Q_RECVS, Q_SENDS, Q_OTHERS };
+static const struct ov_kind_ops {
+    enum ov_queue queue;
+    bool serialized, takes_incoming;
+    int (*put)(struct ov_req *r, struct ur_ring *ring);
+    void (*ended)(struct ws2_socket *s);
+} ov_kinds[OV_KINDS] = {
+    [OV_RECV]       = { .queue = Q_RECVS, .serialized = true, .takes_incoming = true, .put = put_io,
+                        .ended = reenable_read },
+    [OV_SEND]       = { .queue = Q_SENDS, .serialized = true, .put = put_io, .ended = reenable_write },
+    [OV_TRANSMIT]   = { .queue = Q_SENDS, .serialized = true, .put = put_transmit, .ended = reenable_write },
+    [OV_ACCEPT]     = { .queue = Q_OTHERS, .takes_incoming = true, .put = put_accept,
+                        .ended = ws2_es_state_changed },    /* connections are FD_ACCEPT's again */
+    [OV_CONNECT]    = { .queue = Q_OTHERS, .put = put_connect },
+    [OV_DISCONNECT] = { .queue = Q_OTHERS },
+    [OV_NOW]        = { .queue = Q_OTHERS },
+    [OV_PARKED]     = { .queue = Q_OTHERS },
+};
+
 static bool serialized(const struct ov_req *r)
 {
-    return r->kind == OV_RECV || r->kind == OV_SEND || r->kind == OV_TRANSMIT;
+    return ov_kinds[r->kind].serialized;
 }
 
 struct ws2_queue *ov_queue_of(struct ws2_socket *s, const struct ov_req *r)
 {
-    if (r->kind == OV_SEND || r->kind == OV_TRANSMIT)
-        return &s->ov_sends;
-    if (r->kind == OV_RECV)
+    switch (ov_kinds[r->kind].queue) {
+    case Q_RECVS:
         return &s->ov_recvs;
-    return &s->ov_others;
+    case Q_SENDS:
+        return &s->ov_sends;
+    default:
+        return &s->ov_others;
+    }
 }
 
 /* From here on the operation exists for Windows: it is pending, and its
@@ -198,12 +242,8 @@ static struct ov_req *finish_one(struct ov_req *r, uint32_t status, uintptr_t by
         next->started = true;
     pthread_mutex_unlock(&s->lock);
 
-    if (r->kind == OV_SEND || r->kind == OV_TRANSMIT)
-        ws2_es_reenable(s, W2U_FD_WRITE);
-    else if (r->kind == OV_RECV)
-        ws2_es_reenable(s, W2U_FD_READ);
-    else if (r->kind == OV_ACCEPT)
-        ws2_es_state_changed(s);      /* connections are FD_ACCEPT's again */
+    if (ov_kinds[r->kind].ended)
+        ov_kinds[r->kind].ended(s);
     ov_deliver(r, status, bytes, synchronous);
     return next;
 }
@@ -405,28 +445,53 @@ static unsigned test_dontwait(void)
     return atomic_fetch_add_explicit(&dontwait_count, 1, memory_order_relaxed) % dontwait_every ? 0 : MSG_DONTWAIT;
 }
 
+/* The put operations (ov_kinds), with the socket locked.  A send or a
+ * receive (also a connect's data and a transmit's send steps). */
+static int put_io(struct ov_req *r, struct ur_ring *ring)
+{
+    int fd = r->sock->fd;
+    if (r->poll_only)
+        return ur_poll(ring, &r->ur, fd, POLLIN);
+    if (r->send)
+        return ur_sendmsg(ring, &r->ur, fd, &r->msg, (unsigned)r->send_flags | MSG_NOSIGNAL | test_dontwait());
+    return ur_recvmsg(ring, &r->ur, fd, &r->msg, (unsigned)r->msg.msg_flags | test_dontwait());
+}
+
+/* AcceptEx: the connection (only waited for, left queued, when the
+ * address space is too small), then the first data on the accepted one. */
+static int put_accept(struct ov_req *r, struct ur_ring *ring)
+{
+    int fd = r->sock->fd;
+    if (r->phase == 1)
+        return ur_recvmsg(ring, &r->ur, r->peer->fd, &r->msg, 0);
+    if (r->too_small)
+        return ur_poll(ring, &r->ur, fd, POLLIN);
+    return ur_accept(ring, &r->ur, fd, (struct sockaddr *)&r->addr, &r->addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+/* ConnectEx: the connection, then the data it carries. */
+static int put_connect(struct ov_req *r, struct ur_ring *ring)
+{
+    if (r->phase == 0)
+        return ur_connect(ring, &r->ur, r->sock->fd, (struct sockaddr *)&r->addr, r->addrlen);
+    return put_io(r, ring);
+}
+
+/* TransmitFile/TransmitPackets: a file part's read, or a send step. */
+static int put_transmit(struct ov_req *r, struct ur_ring *ring)
+{
+    if (r->phase == 1)
+        return ur_readv(ring, &r->ur, r->parts[r->part].fd, &r->fiov, 1, r->parts[r->part].off);
+    return put_io(r, ring);
+}
+
 /* With the socket locked: puts r into its ring. */
 static int put_in_ring(struct ov_req *r, struct ur_ring *ring, struct iocp_port *port)
 {
-    struct ws2_socket *s = r->sock;
     r->ring = ring;
     r->port = port;
-    if (r->kind == OV_ACCEPT && r->phase == 0 && r->too_small)
-        return ur_poll(ring, &r->ur, s->fd, POLLIN);      /* a connection, left queued */
-    if (r->kind == OV_ACCEPT && r->phase == 0)
-        return ur_accept(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, &r->addrlen,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (r->kind == OV_ACCEPT)
-        return ur_recvmsg(ring, &r->ur, r->peer->fd, &r->msg, 0);     /* the first data */
-    if (r->kind == OV_CONNECT && r->phase == 0)
-        return ur_connect(ring, &r->ur, s->fd, (struct sockaddr *)&r->addr, r->addrlen);
-    if (r->kind == OV_TRANSMIT && r->phase == 1)
-        return ur_readv(ring, &r->ur, r->parts[r->part].fd, &r->fiov, 1, r->parts[r->part].off);
-    if (r->poll_only)
-        return ur_poll(ring, &r->ur, s->fd, POLLIN);
-    if (r->send)
-        return ur_sendmsg(ring, &r->ur, s->fd, &r->msg, (unsigned)r->send_flags | MSG_NOSIGNAL | test_dontwait());
-    return ur_recvmsg(ring, &r->ur, s->fd, &r->msg, (unsigned)r->msg.msg_flags | test_dontwait());
+    int (*put)(struct ov_req *, struct ur_ring *) = ov_kinds[r->kind].put;
+    return put ? put(r, ring) : -EINVAL;
 }
 
 /* Puts r (the head of its queue) into the ring: 0 or -errno (-ECANCELED
@@ -529,7 +594,7 @@ bool ov_enqueue(struct ov_req *r)
     bool head = ws2_queue_empty(q) || !serialized(r);
     ws2_queue_push(q, &r->link);
     r->started = head;
-    if (head && (r->kind == OV_RECV || r->kind == OV_ACCEPT))
+    if (head && ov_kinds[r->kind].takes_incoming)
         ws2_es_sync_locked(s);        /* incoming data (a connection) is the request's, not FD_READ's (FD_ACCEPT's) */
     pthread_mutex_unlock(&s->lock);
     return head;

@@ -148,7 +148,7 @@ static void accept_done(struct ur_req *ur, int res, uint32_t flags)
 }
 
 /* A request on s for the extension calls (not a receive or send). */
-struct ov_req *ov_ext_request(struct ws2_socket *s, int kind, struct iocp_overlapped *ov, ur_callback cb)
+struct ov_req *ov_ext_request(struct ws2_socket *s, enum ov_kind kind, struct iocp_overlapped *ov, ur_callback cb)
 {
     struct ov_req *q = calloc(1, sizeof(*q));
     if (!q)
@@ -453,7 +453,7 @@ int ws2_disconnect_ex(uintptr_t h, uint32_t flags, struct iocp_overlapped *ov)
         return -W2U_WSAENOTCONN;
     }
     struct ov_req *q = NULL;
-    if (ov && !(q = ov_ext_request(s, OV_CONNECT, ov, connect_done))) {
+    if (ov && !(q = ov_ext_request(s, OV_DISCONNECT, ov, NULL))) {   /* done in the call: never in the ring */
         ws2_socket_put(s);
         return -W2U_WSAENOBUFS;
     }

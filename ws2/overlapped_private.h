@@ -27,6 +27,14 @@ struct tx_part {
  * operation than one sized for many. */
 #define INLINE_BUFS 4
 
+/* The kinds of request; ov_kinds (overlapped.c) has each one's operations. */
+enum ov_kind {
+    OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT, OV_DISCONNECT, OV_TRANSMIT,
+    OV_NOW,          /* ends inside the call (ws2_complete_now) */
+    OV_PARKED,       /* waits for a cancel or closesocket (ws2_park) */
+    OV_KINDS
+};
+
 struct ov_req {
     _Atomic int refs;                /* 1, plus a canceller's while it works */
     struct ur_req ur;
@@ -36,7 +44,7 @@ struct ov_req {
     struct ov_req *cancel_next;      /* cancel_matching's own lists */
     struct ur_ring *ring;            /* where it was last submitted */
     struct iocp_port *port;          /* the port owning that ring, if any */
-    enum { OV_RECV, OV_SEND, OV_ACCEPT, OV_CONNECT, OV_TRANSMIT, OV_NOW, OV_PARKED } kind;
+    enum ov_kind kind;               /* what it is: ov_kinds[kind] says how it runs */
     bool send, poll_only, started;
     bool too_small;                  /* AcceptEx's address space: completes BUFFER_TOO_SMALL, accepts nothing */
     uint8_t fault_retries;           /* receives retried after EFAULT (retry_after_fault) */
@@ -106,7 +114,7 @@ bool ov_step_ended(struct ov_req *r, int *res);
 int ov_wait_outcome(uintptr_t h, struct iocp_overlapped *ov, uint32_t *bytes);
 unsigned ov_cancel_matching(struct ws2_socket *s, const void *ov, uint32_t thread_id);
 /* overlapped_ext.c */
-struct ov_req *ov_ext_request(struct ws2_socket *s, int kind, struct iocp_overlapped *ov, ur_callback cb);
+struct ov_req *ov_ext_request(struct ws2_socket *s, enum ov_kind kind, struct iocp_overlapped *ov, ur_callback cb);
 void ov_disconnect(struct ws2_socket *s, uint32_t flags);
 /* transmit.c */
 int ov_transmit_next(struct ov_req *r);
