@@ -455,6 +455,67 @@ static void lead(struct iocp_port *port, struct iocp_thread *t, int64_t deadline
     atomic_store_explicit(&port->leader, false, memory_order_seq_cst);
 }
 
+/* With the port locked: what a waiter gets without waiting, if anything
+ * (true, *status and *n set): a completion it reaped before a close, the
+ * port's end, a packet the concurrency limit lets it take, an APC, or its
+ * timeout. */
+static bool answer_now(struct iocp_port *port, struct iocp_thread *t, struct iocp_entry *entries, unsigned max,
+                       int64_t deadline, bool alertable, uint32_t *status, unsigned *n)
+{
+    *status = W2U_STATUS_SUCCESS;
+    if (t->kept) {                   /* still this thread's own */
+        struct iocp_packet *p = t->kept;
+        t->kept = NULL;
+        take(port, p, &entries[0]);
+        *n = take_more(port, entries, 1, max);
+        return true;
+    }
+    if (port->closed) {
+        *status = W2U_STATUS_ABANDONED_WAIT_0;
+        return true;
+    }
+    if (port->queued && port->active < port->limit) {
+        port->active++;
+        take(port, dequeue(port), &entries[0]);
+        *n = take_more(port, entries, 1, max);
+        return true;
+    }
+    if (alertable && atomic_load(&t->apc_pending)) {
+        *status = W2U_STATUS_USER_APC;
+        return true;
+    }
+    if (deadline == 0 || (deadline != W2U_FOREVER && deadline <= w2u_now_ns())) {
+        *status = W2U_STATUS_TIMEOUT;
+        return true;
+    }
+    return false;
+}
+
+/* A waiter pushed on the port (locked) sleeps, unlocked, until it is
+ * handed something (a packet, the lead, the port's end), an APC comes
+ * (alertable) or the deadline; then locks the port again.  Returns its
+ * state: still W_WAITING when nothing was handed (*timed_out says why). */
+static int sleep_as_waiter(struct iocp_port *port, struct iocp_thread *t, struct waiter *w, int64_t deadline,
+                           bool alertable, bool *timed_out)
+{
+    atomic_store_explicit(&w->state, W_WAITING, memory_order_relaxed);
+    port_unlock(port);
+    *timed_out = false;
+    for (;;) {
+        uint32_t seq = atomic_load_explicit(&t->wake, memory_order_acquire);
+        if (atomic_load_explicit(&w->state, memory_order_acquire) != W_WAITING)
+            break;
+        if (alertable && atomic_load_explicit(&t->apc_pending, memory_order_acquire))
+            break;
+        if (iocp_thread_sleep(t, seq, deadline) == -ETIMEDOUT) {
+            *timed_out = true;
+            break;
+        }
+    }
+    w2u_mutex_lock(&port->lock);
+    return atomic_load_explicit(&w->state, memory_order_acquire);
+}
+
 uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
                      unsigned *removed, int64_t deadline, bool alertable)
 {
@@ -496,34 +557,8 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
         dispatch(port);
     }
     for (;;) {
-        /* A completion this thread reaped before a close is still its own. */
-        if (t->kept) {
-            struct iocp_packet *p = t->kept;
-            t->kept = NULL;
-            take(port, p, &entries[0]);
-            n = take_more(port, entries, 1, max);
-            status = W2U_STATUS_SUCCESS;
+        if (answer_now(port, t, entries, max, deadline, alertable, &status, &n))
             break;
-        }
-        if (port->closed) {
-            status = W2U_STATUS_ABANDONED_WAIT_0;
-            break;
-        }
-        if (port->queued && port->active < port->limit) {
-            port->active++;
-            take(port, dequeue(port), &entries[0]);
-            n = take_more(port, entries, 1, max);
-            status = W2U_STATUS_SUCCESS;
-            break;
-        }
-        if (alertable && atomic_load(&t->apc_pending)) {
-            status = W2U_STATUS_USER_APC;
-            break;
-        }
-        if (deadline == 0 || (deadline != W2U_FOREVER && deadline <= w2u_now_ns())) {
-            status = W2U_STATUS_TIMEOUT;
-            break;
-        }
         /* Announce ourselves before looking at the ring (see
          * iocp_port_submitted). */
         waiter_push(port, &w);
@@ -532,26 +567,8 @@ uint32_t iocp_remove(uintptr_t handle, struct iocp_entry *entries, unsigned max,
             lead(port, t, deadline, alertable);
             continue;
         }
-        atomic_store_explicit(&w.state, W_WAITING, memory_order_relaxed);
-        port_unlock(port);
-
-        int state;
-        bool timed_out = false;
-        for (;;) {
-            uint32_t seq = atomic_load_explicit(&t->wake, memory_order_acquire);
-            state = atomic_load_explicit(&w.state, memory_order_acquire);
-            if (state != W_WAITING)
-                break;
-            if (alertable && atomic_load_explicit(&t->apc_pending, memory_order_acquire))
-                break;
-            if (iocp_thread_sleep(t, seq, deadline) == -ETIMEDOUT) {
-                timed_out = true;
-                break;
-            }
-        }
-
-        w2u_mutex_lock(&port->lock);
-        state = atomic_load_explicit(&w.state, memory_order_acquire);
+        bool timed_out;
+        int state = sleep_as_waiter(port, t, &w, deadline, alertable, &timed_out);
         if (state == W_WAITING) {
             waiter_pop(port, &w);
             if (timed_out) {
