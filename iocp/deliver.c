@@ -173,6 +173,15 @@ uint32_t iocp_binding_post(struct iocp_binding *b, uint32_t status, uintptr_t in
     return W2U_STATUS_SUCCESS;
 }
 
+uint32_t iocp_clear_event(uintptr_t event)
+{
+    void (*host_reset)(uintptr_t) = w2u_host()->reset_event;
+    if (!host_reset)
+        return iocp_event_reset(event);
+    host_reset(event);
+    return W2U_STATUS_SUCCESS;
+}
+
 void iocp_signal_event(uintptr_t event)
 {
     void (*host_set)(uintptr_t) = w2u_host()->set_event;

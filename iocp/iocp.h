@@ -225,6 +225,9 @@ void iocp_complete(struct iocp_completion *c, uint32_t status, uintptr_t informa
 /* Sets an OVERLAPPED's hEvent or a WSAEventSelect event: ws2uring's own
  * event, or the host's (ops->set_event: under Wine, NtSetEvent). */
 void iocp_signal_event(uintptr_t event);
+/* Resets such an event, the host's (ops->reset_event) or ws2uring's own:
+ * the status of the reset (a host's always succeeds). */
+uint32_t iocp_clear_event(uintptr_t event);
 
 /* ---- events (manual or auto reset) ------------------------------------------ */
 uint32_t iocp_event_create(bool manual_reset, bool initial, uintptr_t *handle);

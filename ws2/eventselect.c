@@ -274,9 +274,7 @@ int wsp_enum_network_events(struct ws2_socket *s, uintptr_t event, struct ws2_ne
         out->errors[i] = (taken & (1u << i)) ? s->es_errors[i] : 0;
     s->es_pending &= ~taken;
     /* Reset under the lock: a record made after it sets the event again. */
-    if (event && w2u_host()->reset_event)
-        w2u_host()->reset_event(event);
-    else if (event && iocp_event_reset(event) != W2U_STATUS_SUCCESS)
+    if (event && iocp_clear_event(event) != W2U_STATUS_SUCCESS)
         r = -W2U_WSAEINVAL;
     pthread_mutex_unlock(&s->lock);
 done:

@@ -139,12 +139,8 @@ void ov_mark_pending(struct ws2_socket *s, struct iocp_overlapped *ov)
 {
     iocp_binding_io_start(&s->binding);
     uintptr_t event = ov->event & ~(uintptr_t)1;
-    if (event) {
-        if (w2u_host()->reset_event)
-            w2u_host()->reset_event(event);
-        else
-            iocp_event_reset(event);
-    }
+    if (event)
+        iocp_clear_event(event);
     /* InternalHigh stays as it was until the end, as on Windows. */
     atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
 }
