@@ -29,25 +29,72 @@
 #include "ws2_private.h"
 #include "overlapped_private.h"
 
+/* ---- each kind's operations ------------------------------------------------------------------- */
+
+static void recv_done(struct ur_req *ur, int res, uint32_t flags);
+static void send_done(struct ur_req *ur, int res, uint32_t flags);
+static int put_io(struct ov_req *r, struct ur_ring *ring);
+static int put_accept(struct ov_req *r, struct ur_ring *ring);
+static int put_connect(struct ov_req *r, struct ur_ring *ring);
+static int put_transmit(struct ov_req *r, struct ur_ring *ring);
+
+static void reenable_read(struct ws2_socket *s)
+{
+    ws2_es_reenable(s, W2U_FD_READ);
+}
+
+static void reenable_write(struct ws2_socket *s)
+{
+    ws2_es_reenable(s, W2U_FD_WRITE);
+}
+
+/* The kinds' operations, one row each (the shape of the kernel's
+ * io_uring/opdef.c): the socket queue a request waits in and whether that
+ * queue runs one at a time (receives and sends are FIFOs; accepts and
+ * connects carry no order and all run at once); how a queued one starts
+ * when it becomes its queue's head (0, -errno, or 1: it ended at once,
+ * successfully, with io.done bytes), how its current step goes into the
+ * ring and what ends each step (NULL: it never enters the ring); whether a
+ * started one takes incoming data (a connection) from WSAEventSelect
+ * (ws2_es_sync_locked); what WSAEventSelect re-enables once it ended; and
+ * what of its own part it releases.  (Each kind's request is prepared by
+ * its own call, from that call's own arguments.) */
+enum ov_queue { Q_RECVS, Q_SENDS, Q_OTHERS };
+static const struct ov_kind_ops {
+    enum ov_queue queue;
+    bool serialized, takes_incoming;
+    int (*start)(struct ov_req *r);
+    int (*put)(struct ov_req *r, struct ur_ring *ring);
+    ur_callback done;
+    void (*ended)(struct ws2_socket *s);
+    void (*release)(struct ov_req *r);
+} ov_kinds[OV_KINDS] = {
+    [OV_RECV]       = { .queue = Q_RECVS, .serialized = true, .takes_incoming = true, .start = ov_submit,
+                        .put = put_io, .done = recv_done, .ended = reenable_read },
+    [OV_SEND]       = { .queue = Q_SENDS, .serialized = true, .start = ov_submit, .put = put_io,
+                        .done = send_done, .ended = reenable_write },
+    [OV_TRANSMIT]   = { .queue = Q_SENDS, .serialized = true, .start = ov_transmit_start, .put = put_transmit,
+                        .done = ov_transmit_done, .ended = reenable_write, .release = ov_transmit_release },
+    [OV_ACCEPT]     = { .queue = Q_OTHERS, .takes_incoming = true, .start = ov_submit, .put = put_accept,
+                        .done = ov_accept_done,
+                        .ended = ws2_es_state_changed,    /* connections are FD_ACCEPT's again */
+                        .release = ov_accept_release },
+    [OV_CONNECT]    = { .queue = Q_OTHERS, .start = ov_submit, .put = put_connect, .done = ov_connect_done,
+                        .release = ov_connect_release },
+    [OV_DISCONNECT] = { .queue = Q_OTHERS },
+    [OV_NOW]        = { .queue = Q_OTHERS },
+    [OV_PARKED]     = { .queue = Q_OTHERS },
+};
+
 /* ---- release and completion -------------------------------------------------------------- */
 
 void ov_req_free(struct ov_req *r)
 {
     if (atomic_fetch_sub(&r->refs, 1) != 1)
         return;
-    if (r->peer)
-        ws2_socket_put(r->peer);
-    for (unsigned i = 0; i < r->nparts; i++) {
-        if (r->parts[i].file)
-            w2u_object_unref(r->parts[i].file);
-        if (r->parts[i].own_fd)
-            close(r->parts[i].fd);
-    }
-    free(r->parts);
-    free(r->chunk_buf);
-    free(r->flat);
-    if (r->kind == OV_TRANSMIT && r->iov != r->iov_inline)
-        free(r->iov);
+    if (ov_kinds[r->kind].release)
+        ov_kinds[r->kind].release(r);
+    free(r->io.flat);
     if (r->c.apc_thread)
         iocp_thread_unref(r->c.apc_thread);
     ws2_socket_put(r->sock);
@@ -71,49 +118,6 @@ static void drop_routine(struct iocp_apc *apc)
 {
     ov_req_free(W2U_CONTAINER_OF(apc, struct ov_req, c.apc));
 }
-
-/* ---- each kind's operations ------------------------------------------------------------------- */
-
-static int put_io(struct ov_req *r, struct ur_ring *ring);
-static int put_accept(struct ov_req *r, struct ur_ring *ring);
-static int put_connect(struct ov_req *r, struct ur_ring *ring);
-static int put_transmit(struct ov_req *r, struct ur_ring *ring);
-
-static void reenable_read(struct ws2_socket *s)
-{
-    ws2_es_reenable(s, W2U_FD_READ);
-}
-
-static void reenable_write(struct ws2_socket *s)
-{
-    ws2_es_reenable(s, W2U_FD_WRITE);
-}
-
-/* The kinds' operations, one row each (the shape of the kernel's
- * io_uring/opdef.c): the socket queue a request waits in and whether that
- * queue runs one at a time (receives and sends are FIFOs; accepts and
- * connects carry no order and all run at once); how its current step goes
- * into the ring (NULL: never); whether a started one takes incoming data
- * (a connection) from WSAEventSelect (ws2_es_sync_locked); and what
- * WSAEventSelect re-enables once it ended. */
-enum ov_queue { Q_RECVS, Q_SENDS, Q_OTHERS };
-static const struct ov_kind_ops {
-    enum ov_queue queue;
-    bool serialized, takes_incoming;
-    int (*put)(struct ov_req *r, struct ur_ring *ring);
-    void (*ended)(struct ws2_socket *s);
-} ov_kinds[OV_KINDS] = {
-    [OV_RECV]       = { .queue = Q_RECVS, .serialized = true, .takes_incoming = true, .put = put_io,
-                        .ended = reenable_read },
-    [OV_SEND]       = { .queue = Q_SENDS, .serialized = true, .put = put_io, .ended = reenable_write },
-    [OV_TRANSMIT]   = { .queue = Q_SENDS, .serialized = true, .put = put_transmit, .ended = reenable_write },
-    [OV_ACCEPT]     = { .queue = Q_OTHERS, .takes_incoming = true, .put = put_accept,
-                        .ended = ws2_es_state_changed },    /* connections are FD_ACCEPT's again */
-    [OV_CONNECT]    = { .queue = Q_OTHERS, .put = put_connect },
-    [OV_DISCONNECT] = { .queue = Q_OTHERS },
-    [OV_NOW]        = { .queue = Q_OTHERS },
-    [OV_PARKED]     = { .queue = Q_OTHERS },
-};
 
 static bool serialized(const struct ov_req *r)
 {
@@ -145,9 +149,7 @@ void ov_mark_pending(struct ws2_socket *s, struct iocp_overlapped *ov)
     atomic_store_explicit(&ov->internal, W2U_STATUS_PENDING, memory_order_relaxed);
 }
 
-int ov_submit(struct ov_req *r);
 unsigned ov_cancel_matching(struct ws2_socket *s, const void *ov, uint32_t thread_id);
-static int start(struct ov_req *r);
 
 /* A started request ends once: its delivery moves end from END_RUNNING to
  * END_DELIVERED, or, when a canceller got there first (END_AWAITED, counted
@@ -159,6 +161,25 @@ static void cancel_wait_done(struct ws2_socket *s)
 {
     if (atomic_fetch_sub_explicit(&s->cancel_waits, 1, memory_order_release) == 1)
         w2u_futex_wake(&s->cancel_waits, INT_MAX);
+}
+
+/* A request of kind on s (whose reference it takes) for ov, with extra
+ * bytes after it (ctl); NULL when out of memory. */
+struct ov_req *ov_request_new(struct ws2_socket *s, enum ov_kind kind, struct iocp_overlapped *ov, size_t extra)
+{
+    struct ov_req *q = calloc(1, sizeof(*q) + extra);
+    if (!q)
+        return NULL;
+    atomic_init(&q->refs, 1);
+    q->sock = s;
+    q->kind = kind;
+    q->ur.cb = ov_kinds[kind].done;
+    q->io.iov = q->io.iov_inline;
+    q->c.binding = &s->binding;
+    q->c.ov = ov;
+    q->c.packet.release = ov_req_release;
+    q->thread_id = w2u_thread_id();
+    return q;
 }
 
 /* Hands r's completion to the sinks (iocp_complete), and its completion
@@ -252,15 +273,12 @@ static struct ov_req *finish_one(struct ov_req *r, uint32_t status, uintptr_t by
 static void hand_on(struct ov_req *next)
 {
     while (next) {
-        int e = start(next);
+        int (*start)(struct ov_req *) = ov_kinds[next->kind].start;
+        int e = start ? start(next) : -EINVAL;
         if (e == 0)
             return;
-        uintptr_t bytes = 0;
-        if (e == 1) {
-            ov_transmit_ended(next);
-            bytes = next->done;
-        }
-        next = finish_one(next, e == 1 ? W2U_STATUS_SUCCESS : w2u_errno_to_status(-e), bytes, false);
+        next = finish_one(next, e == 1 ? W2U_STATUS_SUCCESS : w2u_errno_to_status(-e), e == 1 ? next->io.done : 0,
+                          false);
     }
 }
 
@@ -271,10 +289,10 @@ void ov_finish(struct ov_req *r, uint32_t status, uintptr_t bytes, bool synchron
 
 static uint32_t recv_status(struct ov_req *r, int res)
 {
-    res = ws2_sticky_reset(r->sock, res, r->want);
+    res = ws2_sticky_reset(r->sock, res, r->io.want);
     if (res < 0)
         return w2u_errno_to_status(-res);
-    if (r->sock->type != SOCK_STREAM && (r->msg.msg_flags & MSG_TRUNC))
+    if (r->sock->type != SOCK_STREAM && (r->io.msg.msg_flags & MSG_TRUNC))
         return W2U_STATUS_BUFFER_OVERFLOW;     /* WSAEMSGSIZE, as Windows */
     return W2U_STATUS_SUCCESS;
 }
@@ -285,17 +303,17 @@ static uint32_t recv_status(struct ov_req *r, int res)
 static uint32_t recv_outcome(struct ov_req *r, int res)
 {
     uint32_t status = recv_status(r, res);
-    if (res >= 0 && r->flat && !ws2_iov_scatter(r->iov, r->nbufs, r->flat, (size_t)res))
+    if (res >= 0 && r->io.flat && !ws2_iov_scatter(r->io.iov, r->io.nbufs, r->io.flat, (size_t)res))
         return W2U_STATUS_ACCESS_VIOLATION;
-    if (res >= 0 && r->from && r->fromlen)
-        ws2_addr_from_linux(&r->addr, r->msg.msg_namelen, r->from, r->fromlen);
-    if (res >= 0 && r->uflags) {
-        *r->uflags = ws2_cmsg_to_windows(&r->msg, r->uctl, r->uctl_len, r->uctl_out);
-        if (*r->uflags & W2U_MSG_CTRUNC)
+    if (res >= 0 && r->io.from && r->io.fromlen)
+        ws2_addr_from_linux(&r->io.addr, r->io.msg.msg_namelen, r->io.from, r->io.fromlen);
+    if (res >= 0 && r->io.uflags) {
+        *r->io.uflags = ws2_cmsg_to_windows(&r->io.msg, r->io.uctl, r->io.uctl_len, r->io.uctl_out);
+        if (*r->io.uflags & W2U_MSG_CTRUNC)
             status = W2U_STATUS_BUFFER_OVERFLOW;   /* control data cut: WSAEMSGSIZE */
     }
     if (r->sock->type == SOCK_STREAM)
-        atomic_store_explicit(&r->sock->recv_ready, res > 0 && (size_t)res == r->want,
+        atomic_store_explicit(&r->sock->recv_ready, res > 0 && (size_t)res == r->io.want,
                               memory_order_relaxed);
     return status;
 }
@@ -311,8 +329,8 @@ bool ov_retry_after_fault(struct ov_req *r, int *res)
     if (*res != -EFAULT || !w2u_host()->kernel_write || r->fault_retries >= 4)
         return false;
     r->fault_retries++;
-    int fd = r->kind == OV_ACCEPT ? r->peer->fd : r->sock->fd;     /* AcceptEx's first data */
-    ssize_t n = ws2_recvmsg_bounced(fd, &r->msg, (r->msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
+    int fd = r->kind == OV_ACCEPT ? r->acc.peer->fd : r->sock->fd;     /* AcceptEx's first data */
+    ssize_t n = ws2_recvmsg_bounced(fd, &r->io.msg, (r->io.msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
     if (n >= 0 || errno != EAGAIN) {
         *res = n >= 0 ? (int)n : -errno;
         return false;
@@ -359,7 +377,7 @@ static void recv_done(struct ur_req *ur, int res, uint32_t flags)
         return;
     if (ov_retry_after_fault(r, &res))
         return;
-    if (r->poll_only) {
+    if (r->io.poll_only) {
         /* A zero-byte receive: readable now, nothing read. */
         ov_finish(r, res < 0 ? w2u_errno_to_status(-res) : W2U_STATUS_SUCCESS, 0, false);
         return;
@@ -371,11 +389,11 @@ static void recv_done(struct ur_req *ur, int res, uint32_t flags)
  * the message now covers what is left, ready to submit again. */
 bool ov_sent_all(struct ov_req *r, size_t n)
 {
-    r->done += n;
-    ws2_iov_advance(&r->pos, &r->left, n);
-    r->msg.msg_iov = r->pos;
-    r->msg.msg_iovlen = ws2_iov_step(r->left);
-    return !r->left;
+    r->io.done += n;
+    ws2_iov_advance(&r->io.pos, &r->io.left, n);
+    r->io.msg.msg_iov = r->io.pos;
+    r->io.msg.msg_iovlen = ws2_iov_step(r->io.left);
+    return !r->io.left;
 }
 
 /* The start of a send step's callback (a send's, a transmit's): true when
@@ -386,7 +404,7 @@ bool ov_step_ended(struct ov_req *r, int *res)
     if (ov_resubmit_unfinished(r, res))
         return true;
     if (*res < 0) {
-        ov_finish(r, w2u_errno_to_status(-*res), r->done, false);
+        ov_finish(r, w2u_errno_to_status(-*res), r->io.done, false);
         return true;
     }
     return false;
@@ -401,12 +419,12 @@ static void send_done(struct ur_req *ur, int res, uint32_t flags)
     /* A stream send completes in full: send what is left, unless a cancel
      * came in meanwhile.  A datagram is one message, sent or not. */
     if (ov_sent_all(r, (size_t)res) || r->sock->type != SOCK_STREAM) {
-        ov_finish(r, W2U_STATUS_SUCCESS, r->done, false);
+        ov_finish(r, W2U_STATUS_SUCCESS, r->io.done, false);
         return;
     }
     int e = ov_submit(r);
     if (e < 0)
-        ov_finish(r, w2u_errno_to_status(-e), r->done, false);
+        ov_finish(r, w2u_errno_to_status(-e), r->io.done, false);
 }
 
 /* ---- submission ------------------------------------------------------------------------------- */
@@ -446,11 +464,11 @@ static unsigned test_dontwait(void)
 static int put_io(struct ov_req *r, struct ur_ring *ring)
 {
     int fd = r->sock->fd;
-    if (r->poll_only)
+    if (r->io.poll_only)
         return ur_poll(ring, &r->ur, fd, POLLIN);
-    if (r->send)
-        return ur_sendmsg(ring, &r->ur, fd, &r->msg, (unsigned)r->send_flags | MSG_NOSIGNAL | test_dontwait());
-    return ur_recvmsg(ring, &r->ur, fd, &r->msg, (unsigned)r->msg.msg_flags | test_dontwait());
+    if (r->io.send)
+        return ur_sendmsg(ring, &r->ur, fd, &r->io.msg, (unsigned)r->io.send_flags | MSG_NOSIGNAL | test_dontwait());
+    return ur_recvmsg(ring, &r->ur, fd, &r->io.msg, (unsigned)r->io.msg.msg_flags | test_dontwait());
 }
 
 /* AcceptEx: the connection (only waited for, left queued, when the
@@ -459,17 +477,17 @@ static int put_accept(struct ov_req *r, struct ur_ring *ring)
 {
     int fd = r->sock->fd;
     if (r->phase == 1)
-        return ur_recvmsg(ring, &r->ur, r->peer->fd, &r->msg, 0);
-    if (r->too_small)
+        return ur_recvmsg(ring, &r->ur, r->acc.peer->fd, &r->io.msg, 0);
+    if (r->acc.too_small)
         return ur_poll(ring, &r->ur, fd, POLLIN);
-    return ur_accept(ring, &r->ur, fd, (struct sockaddr *)&r->addr, &r->addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    return ur_accept(ring, &r->ur, fd, (struct sockaddr *)&r->io.addr, &r->io.addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
 /* ConnectEx: the connection, then the data it carries. */
 static int put_connect(struct ov_req *r, struct ur_ring *ring)
 {
     if (r->phase == 0)
-        return ur_connect(ring, &r->ur, r->sock->fd, (struct sockaddr *)&r->addr, r->addrlen);
+        return ur_connect(ring, &r->ur, r->sock->fd, (struct sockaddr *)&r->io.addr, r->io.addrlen);
     return put_io(r, ring);
 }
 
@@ -477,7 +495,7 @@ static int put_connect(struct ov_req *r, struct ur_ring *ring)
 static int put_transmit(struct ov_req *r, struct ur_ring *ring)
 {
     if (r->phase == 1)
-        return ur_readv(ring, &r->ur, r->parts[r->part].fd, &r->fiov, 1, r->parts[r->part].off);
+        return ur_readv(ring, &r->ur, r->tx.parts[r->tx.part].fd, &r->tx.fiov, 1, r->tx.parts[r->tx.part].off);
     return put_io(r, ring);
 }
 
@@ -531,39 +549,39 @@ static void inline_recv_read(void)
  * Go's runtime does, and reads again at once after each): one non-blocking
  * recvmsg instead of a trip through the ring, as Windows completes a
  * receive at once when data is there.  True when it got data or end of
- * stream (*status and q->done set); false to go to the ring, as when
+ * stream (*status and q->io.done set); false to go to the ring, as when
  * nothing is waiting after all.  A pure IOCP server, whose receives mostly
  * wait, pays no failed recvmsg per receive. */
 static bool recv_inline_now(struct ov_req *q, uint32_t *status)
 {
     struct ws2_socket *s = q->sock;
     pthread_once(&inline_recv_once, inline_recv_read);
-    if (q->poll_only && s->type == SOCK_STREAM) {
+    if (q->io.poll_only && s->type == SOCK_STREAM) {
         /* A zero-byte receive on a stream with data (or its end) waiting
          * is done now, as Windows completes it. */
         struct pollfd p = { .fd = s->fd, .events = POLLIN };
         if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
             return false;
         *status = W2U_STATUS_SUCCESS;
-        q->done = 0;
+        q->io.done = 0;
         return true;
     }
-    if (!inline_recv || (s->type != SOCK_STREAM && !q->try_now) || q->poll_only ||
-        (q->msg.msg_flags & (MSG_OOB | MSG_WAITALL)) ||
+    if (!inline_recv || (s->type != SOCK_STREAM && !q->try_now) || q->io.poll_only ||
+        (q->io.msg.msg_flags & (MSG_OOB | MSG_WAITALL)) ||
         !(q->try_now || atomic_load_explicit(&s->recv_ready, memory_order_relaxed) ||
           atomic_load_explicit(&s->nonblocking, memory_order_relaxed) ||
           (atomic_load_explicit(&s->binding.modes, memory_order_relaxed) & IOCP_SKIP_PORT_ON_SUCCESS)))
         return false;
-    struct msghdr saved = q->msg;            /* recvmsg writes lengths and flags back */
-    ssize_t n = ws2_recvmsg(s->fd, &q->msg, (q->msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
+    struct msghdr saved = q->io.msg;            /* recvmsg writes lengths and flags back */
+    ssize_t n = ws2_recvmsg(s->fd, &q->io.msg, (q->io.msg.msg_flags & MSG_PEEK) | MSG_DONTWAIT);
     if (n < 0) {
-        q->msg = saved;
+        q->io.msg = saved;
         if (errno == EAGAIN)
             atomic_store_explicit(&s->recv_ready, false, memory_order_relaxed);
         return false;                        /* errors too: the ring reports them */
     }
     *status = recv_outcome(q, (int)n);
-    q->done = (size_t)n;
+    q->io.done = (size_t)n;
     return true;
 }
 
@@ -572,12 +590,12 @@ static bool recv_inline_now(struct ov_req *q, uint32_t *status)
  * buffers at the end (recv_outcome). */
 static int flatten(struct ov_req *q, size_t total)
 {
-    int r = ws2_iov_flatten(q->iov, q->nbufs, total, q->send, &q->flat_iov);
+    int r = ws2_iov_flatten(q->io.iov, q->io.nbufs, total, q->io.send, &q->io.flat_iov);
     if (r < 0)
         return r;
-    q->flat = q->flat_iov.iov_base;
-    q->msg.msg_iov = q->pos = &q->flat_iov;
-    q->msg.msg_iovlen = q->left = 1;
+    q->io.flat = q->io.flat_iov.iov_base;
+    q->io.msg.msg_iov = q->io.pos = &q->io.flat_iov;
+    q->io.msg.msg_iovlen = q->io.left = 1;
     return 0;
 }
 
@@ -621,19 +639,12 @@ static int op_refused(struct ws2_socket *s, const struct ws2_overlapped_op *op)
 static struct ov_req *io_request(struct ws2_socket *s, const struct ws2_overlapped_op *op, size_t ctl_space)
 {
     size_t iov_space = op->count > INLINE_BUFS ? op->count * sizeof(struct iovec) : 0;
-    struct ov_req *q = calloc(1, sizeof(*q) + ctl_space + iov_space);
+    struct ov_req *q = ov_request_new(s, op->send ? OV_SEND : OV_RECV, op->ov, ctl_space + iov_space);
     if (!q)
         return NULL;
-    q->iov = iov_space ? (struct iovec *)(void *)(q->ctl + ctl_space) : q->iov_inline;
-    atomic_init(&q->refs, 1);
-    q->sock = s;
-    q->send = op->send;
-    q->kind = op->send ? OV_SEND : OV_RECV;
-    q->ur.cb = op->send ? send_done : recv_done;
-    q->c.binding = &s->binding;
-    q->c.ov = op->ov;
-    q->c.packet.release = ov_req_release;
-    q->thread_id = w2u_thread_id();
+    if (iov_space)
+        q->io.iov = (struct iovec *)(void *)(q->ctl + ctl_space);
+    q->io.send = op->send;
     q->try_now = op->try_now;
     if (op->nt)
         set_nt_target(q, op->nt);
@@ -647,15 +658,15 @@ static struct ov_req *io_request(struct ws2_socket *s, const struct ws2_overlapp
  * data stays urgent. */
 static int prepare_send(struct ov_req *q, struct ws2_socket *s, const struct ws2_overlapped_op *op)
 {
-    if ((q->send_flags = ws2_send_flags(op->flags)) < 0)
-        return q->send_flags;
+    if ((q->io.send_flags = ws2_send_flags(op->flags)) < 0)
+        return q->io.send_flags;
     if (op->addr && s->type != SOCK_STREAM) {
         unsigned sl;
-        int r = ws2_addr_for(s, op->addr, op->addrlen, &q->addr, &sl);
+        int r = ws2_addr_for(s, op->addr, op->addrlen, &q->io.addr, &sl);
         if (r < 0)
             return r;
-        q->msg.msg_name = &q->addr;
-        q->msg.msg_namelen = sl;
+        q->io.msg.msg_name = &q->io.addr;
+        q->io.msg.msg_namelen = sl;
     } else if (s->type != SOCK_STREAM && !ws2_is(s, W2U_ST_CONNECTED)) {
         return -W2U_WSAENOTCONN;
     }
@@ -673,13 +684,13 @@ static int prepare_recv(struct ov_req *q, struct ws2_socket *s, const struct ws2
         return -W2U_WSAEINVAL;
     if (op->from && (!op->fromlen || *op->fromlen < (int)sizeof(struct sockaddr_in)))
         return -W2U_WSAEFAULT;
-    q->from = op->from;
-    q->fromlen = op->fromlen;
-    q->msg.msg_name = &q->addr;
-    q->msg.msg_namelen = sizeof(q->addr);
-    q->msg.msg_flags = lflags;
+    q->io.from = op->from;
+    q->io.fromlen = op->fromlen;
+    q->io.msg.msg_name = &q->io.addr;
+    q->io.msg.msg_namelen = sizeof(q->io.addr);
+    q->io.msg.msg_flags = lflags;
     /* Zero bytes on a stream: Windows waits for data, recvmsg would not. */
-    q->poll_only = total == 0 && s->type == SOCK_STREAM;
+    q->io.poll_only = total == 0 && s->type == SOCK_STREAM;
     return 0;
 }
 
@@ -688,7 +699,7 @@ static int prepare_recv(struct ov_req *q, struct ws2_socket *s, const struct ws2
 static int prepare_io(struct ov_req *q, struct ws2_socket *s, const struct ws2_overlapped_op *op, size_t ctl_space)
 {
     size_t total = 0;
-    int r = ws2_make_iov(op->bufs, op->count, q->iov, &total);
+    int r = ws2_make_iov(op->bufs, op->count, q->io.iov, &total);
     if (r < 0)
         return r;
     ws2_refresh_connect(s);
@@ -696,27 +707,27 @@ static int prepare_io(struct ov_req *q, struct ws2_socket *s, const struct ws2_o
         return -W2U_WSAESHUTDOWN;
     if (s->type == SOCK_STREAM && !ws2_is(s, W2U_ST_CONNECTED))
         return -W2U_WSAENOTCONN;
-    q->nbufs = op->count;
-    q->msg.msg_iov = q->iov;
-    q->msg.msg_iovlen = ws2_iov_step(op->count);
-    q->want = total;
-    q->pos = q->iov;
-    q->left = op->count;
+    q->io.nbufs = op->count;
+    q->io.msg.msg_iov = q->io.iov;
+    q->io.msg.msg_iovlen = ws2_iov_step(op->count);
+    q->io.want = total;
+    q->io.pos = q->io.iov;
+    q->io.left = op->count;
     if (s->type != SOCK_STREAM && op->count > IOV_PER_CALL && (r = flatten(q, total)) < 0)
         return r;
     if (op->control_len && op->send) {
         size_t used;
         if ((r = ws2_cmsg_from_windows(op->control, op->control_len, q->ctl, ctl_space, &used)) < 0)
             return r;
-        q->msg.msg_control = q->ctl;
-        q->msg.msg_controllen = used;
+        q->io.msg.msg_control = q->ctl;
+        q->io.msg.msg_controllen = used;
     } else if (op->msg_flags) {
-        q->msg.msg_control = ctl_space ? q->ctl : NULL;
-        q->msg.msg_controllen = ctl_space;
-        q->uctl = op->control;
-        q->uctl_len = op->control_len;
-        q->uctl_out = op->control_out;
-        q->uflags = op->msg_flags;
+        q->io.msg.msg_control = ctl_space ? q->ctl : NULL;
+        q->io.msg.msg_controllen = ctl_space;
+        q->io.uctl = op->control;
+        q->io.uctl_len = op->control_len;
+        q->io.uctl_out = op->control_out;
+        q->io.uflags = op->msg_flags;
     }
     return op->send ? prepare_send(q, s, op) : prepare_recv(q, s, op, total);
 }
@@ -730,17 +741,17 @@ static int try_in_call(struct ov_req *q, struct ws2_socket *s, const struct ws2_
     uint32_t status;
     if (op->send) {
         /* Nothing before it: most sends complete here. */
-        ssize_t n = sendmsg(s->fd, &q->msg, q->send_flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n = sendmsg(s->fd, &q->io.msg, q->io.send_flags | MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0 && (ov_sent_all(q, (size_t)n) || s->type != SOCK_STREAM)) {
-            *bytes_now = (uint32_t)q->done;
-            ov_finish(q, W2U_STATUS_SUCCESS, q->done, true);
+            *bytes_now = (uint32_t)q->io.done;
+            ov_finish(q, W2U_STATUS_SUCCESS, q->io.done, true);
             return 0;
         }
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             return ws2_send_errno(s, errno);
     } else if (recv_inline_now(q, &status)) {
-        *bytes_now = (uint32_t)q->done;
-        ov_finish(q, status, q->done, true);
+        *bytes_now = (uint32_t)q->io.done;
+        ov_finish(q, status, q->io.done, true);
         return 0;
     } else if (op->now_or_fail && atomic_load_explicit(&s->nonblocking, memory_order_relaxed)) {
         return -W2U_WSAEWOULDBLOCK;
@@ -982,7 +993,3 @@ int ws2_overlapped_wait(uintptr_t h, struct iocp_overlapped *ov, int64_t deadlin
 /* A queued request's turn: a transmit begins with its first part; others
  * are submitted as they are.  0, -errno, or 1: a transmit with nothing to
  * send at all, done (hand_on completes it). */
-static int start(struct ov_req *r)
-{
-    return r->kind == OV_TRANSMIT ? ov_transmit_next(r) : ov_submit(r);
-}

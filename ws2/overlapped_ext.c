@@ -32,9 +32,9 @@ static void write_addresses(struct ov_req *r)
     struct sockaddr_storage local;
     socklen_t ll = sizeof(local);
     memset(&local, 0, sizeof(local));
-    getsockname(r->peer->fd, (struct sockaddr *)&local, &ll);
-    put_address(r->buf + r->datalen, &local, ll);
-    put_address(r->buf + r->datalen + r->locallen, &r->addr, r->addrlen);
+    getsockname(r->acc.peer->fd, (struct sockaddr *)&local, &ll);
+    put_address(r->acc.buf + r->acc.datalen, &local, ll);
+    put_address(r->acc.buf + r->acc.datalen + r->acc.locallen, &r->io.addr, r->io.addrlen);
 }
 
 static void mark_connected(struct ws2_socket *s, bool accepted)
@@ -57,10 +57,17 @@ static void release_acceptor(struct ws2_socket *a, const void *ov)
     pthread_mutex_unlock(&a->lock);
 }
 
+/* The accept socket's reference goes with the request. */
+void ov_accept_release(struct ov_req *r)
+{
+    if (r->acc.peer)
+        ws2_socket_put(r->acc.peer);
+}
+
 /* An AcceptEx ends. */
 static void accept_finish(struct ov_req *r, uint32_t status, uintptr_t bytes)
 {
-    release_acceptor(r->peer, r->c.ov);
+    release_acceptor(r->acc.peer, r->c.ov);
     ov_finish(r, status, bytes, false);
 }
 
@@ -90,24 +97,24 @@ void ws2_accept_socket_closing(struct ws2_socket *a)
  * as it was; then the first data, if asked for, or the end. */
 static void accepted(struct ov_req *r, int fd)
 {
-    if (dup3(fd, r->peer->fd, O_CLOEXEC) < 0) {
+    if (dup3(fd, r->acc.peer->fd, O_CLOEXEC) < 0) {
         int e = errno;
         close(fd);
         accept_finish(r, w2u_errno_to_status(e), 0);
         return;
     }
     close(fd);
-    mark_connected(r->peer, true);
-    if (r->datalen) {
+    mark_connected(r->acc.peer, true);
+    if (r->acc.datalen) {
         r->phase = 1;
-        r->iov[0].iov_base = r->buf;
-        r->iov[0].iov_len = r->datalen;
-        memset(&r->msg, 0, sizeof(r->msg));
-        r->msg.msg_iov = r->iov;
-        r->msg.msg_iovlen = 1;
+        r->io.iov[0].iov_base = r->acc.buf;
+        r->io.iov[0].iov_len = r->acc.datalen;
+        memset(&r->io.msg, 0, sizeof(r->io.msg));
+        r->io.msg.msg_iov = r->io.iov;
+        r->io.msg.msg_iovlen = 1;
         /* The first data is often there with the connection: take it now
          * (end of stream too: a connection closed at once gives 0 bytes). */
-        ssize_t n = ws2_recvmsg(r->peer->fd, &r->msg, MSG_DONTWAIT);
+        ssize_t n = ws2_recvmsg(r->acc.peer->fd, &r->io.msg, MSG_DONTWAIT);
         if (n >= 0) {
             write_addresses(r);
             accept_finish(r, W2U_STATUS_SUCCESS, (uintptr_t)n);
@@ -122,7 +129,7 @@ static void accepted(struct ov_req *r, int fd)
     accept_finish(r, W2U_STATUS_SUCCESS, 0);
 }
 
-static void accept_done(struct ur_req *ur, int res, uint32_t flags)
+void ov_accept_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
@@ -134,7 +141,7 @@ static void accept_done(struct ur_req *ur, int res, uint32_t flags)
         accept_finish(r, w2u_errno_to_status(-res), 0);
         return;
     }
-    if (r->phase == 0 && r->too_small) {
+    if (r->phase == 0 && r->acc.too_small) {
         /* A connection came; Windows leaves it queued for another accept. */
         accept_finish(r, W2U_STATUS_BUFFER_TOO_SMALL, 0);
         return;
@@ -145,24 +152,6 @@ static void accept_done(struct ur_req *ur, int res, uint32_t flags)
     }
     write_addresses(r);
     accept_finish(r, W2U_STATUS_SUCCESS, (uintptr_t)res);
-}
-
-/* A request on s for the extension calls (not a receive or send). */
-struct ov_req *ov_ext_request(struct ws2_socket *s, enum ov_kind kind, struct iocp_overlapped *ov, ur_callback cb)
-{
-    struct ov_req *q = calloc(1, sizeof(*q));
-    if (!q)
-        return NULL;
-    atomic_init(&q->refs, 1);
-    q->iov = q->iov_inline;
-    q->sock = s;
-    q->kind = kind;
-    q->ur.cb = cb;
-    q->c.binding = &s->binding;
-    q->c.ov = ov;
-    q->c.packet.release = ov_req_release;
-    q->thread_id = w2u_thread_id();
-    return q;
 }
 
 /* Enqueues and submits; -WSA_IO_PENDING, or the error (no completion). */
@@ -188,14 +177,14 @@ static int ext_start(struct ov_req *q)
  * change ws2uring does not watch: it stays queued, not started, until a
  * cancel or closesocket completes it. */
 
-static int now_request(uintptr_t h, struct iocp_overlapped *ov, w2u_completion_routine routine, int kind,
+static int now_request(uintptr_t h, struct iocp_overlapped *ov, w2u_completion_routine routine, enum ov_kind kind,
                        struct ov_req **out)
 {
     struct ws2_socket *s;
     int r = ws2_socket_get(h, &s);
     if (r < 0)
         return r;
-    struct ov_req *q = ov ? ov_ext_request(s, kind, ov, NULL) : NULL;
+    struct ov_req *q = ov ? ov_request_new(s, kind, ov, 0) : NULL;
     if (!q) {
         ws2_socket_put(s);
         return ov ? -W2U_WSAENOBUFS : -W2U_WSAEFAULT;
@@ -240,10 +229,10 @@ static int take_deferred(struct ws2_socket *l, struct ov_req *q)
     struct ws2_socket *ds;
     if (!d || ws2_socket_get(d, &ds) < 0)
         return -1;
-    socklen_t al = sizeof(q->addr);
+    socklen_t al = sizeof(q->io.addr);
     int fd = fcntl(ds->fd, F_DUPFD_CLOEXEC, 0);
-    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&q->addr, &al) == 0)
-        q->addrlen = al;
+    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&q->io.addr, &al) == 0)
+        q->io.addrlen = al;
     ws2_socket_put(ds);
     w2u_handle_close(d);
     return fd;
@@ -282,7 +271,7 @@ int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t da
         }
         pthread_mutex_unlock(&a->lock);
     }
-    struct ov_req *q = r == 0 ? ov_ext_request(l, OV_ACCEPT, ov, accept_done) : NULL;
+    struct ov_req *q = r == 0 ? ov_request_new(l, OV_ACCEPT, ov, 0) : NULL;
     if (r == 0 && !q) {
         release_acceptor(a, ov);
         r = -W2U_WSAENOBUFS;
@@ -292,16 +281,16 @@ int ws2_accept_ex(uintptr_t listener, uintptr_t acceptor, void *buf, uint32_t da
         ws2_socket_put(l);
         return r;
     }
-    q->peer = a;                     /* both references pass to the request */
-    q->buf = buf;
-    q->datalen = datalen;
-    q->locallen = locallen;
-    q->remotelen = remotelen;
-    q->addrlen = sizeof(q->addr);
+    q->acc.peer = a;                     /* both references pass to the request */
+    q->acc.buf = buf;
+    q->acc.datalen = datalen;
+    q->acc.locallen = locallen;
+    q->acc.remotelen = remotelen;
+    q->io.addrlen = sizeof(q->io.addr);
     /* A local length of 0 asks for no local address; any other too small
      * fails when a connection comes, as does a small remote one. */
-    q->too_small = (locallen && locallen < need) || remotelen < need;
-    int fd = q->too_small ? -1 : take_deferred(l, q);
+    q->acc.too_small = (locallen && locallen < need) || remotelen < need;
+    int fd = q->acc.too_small ? -1 : take_deferred(l, q);
     if (fd < 0) {
         w2u_object_ref(&a->obj);     /* the request may be gone when this returns */
         r = ext_start(q);
@@ -341,7 +330,12 @@ int ws2_accept_addresses(const void *buf, uint32_t datalen, uint32_t locallen, v
     return 0;
 }
 
-static void connect_done(struct ur_req *ur, int res, uint32_t flags)
+void ov_connect_release(struct ov_req *r)
+{
+    free(r->con.data);
+}
+
+void ov_connect_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
@@ -356,30 +350,30 @@ static void connect_done(struct ur_req *ur, int res, uint32_t flags)
         pthread_mutex_unlock(&s->lock);
     }
     if (res < 0) {
-        ov_finish(r, w2u_errno_to_status(-res), r->done, false);
+        ov_finish(r, w2u_errno_to_status(-res), r->io.done, false);
         return;
     }
     if (r->phase == 0) {
         mark_connected(s, false);
         ws2_es_state_changed(s);
-        if (!r->left) {
+        if (!r->io.left) {
             ov_finish(r, W2U_STATUS_SUCCESS, 0, false);
             return;
         }
         r->phase = 1;                /* then the optional first data, in full */
-        r->send = true;
+        r->io.send = true;
     } else {
         if (ov_sent_all(r, (size_t)res)) {
-            ov_finish(r, W2U_STATUS_SUCCESS, r->done, false);
+            ov_finish(r, W2U_STATUS_SUCCESS, r->io.done, false);
             return;
         }
     }
-    memset(&r->msg, 0, sizeof(r->msg));
-    r->msg.msg_iov = r->pos;
-    r->msg.msg_iovlen = ws2_iov_step(r->left);
+    memset(&r->io.msg, 0, sizeof(r->io.msg));
+    r->io.msg.msg_iov = r->io.pos;
+    r->io.msg.msg_iovlen = ws2_iov_step(r->io.left);
     int e = ov_submit(r);
     if (e < 0)
-        ov_finish(r, w2u_errno_to_status(-e), r->done, false);
+        ov_finish(r, w2u_errno_to_status(-e), r->io.done, false);
 }
 
 int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, uint32_t buflen,
@@ -403,10 +397,10 @@ int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, 
         r = -W2U_WSAEISCONN;
     else if (!ws2_is(s, W2U_ST_BOUND))
         r = -W2U_WSAEINVAL;          /* ConnectEx wants a bound socket */
-    else if (!(q = ov_ext_request(s, OV_CONNECT, ov, connect_done)))
+    else if (!(q = ov_request_new(s, OV_CONNECT, ov, 0)))
         r = -W2U_WSAENOBUFS;
-    else if ((r = ws2_addr_for(s, addr, addrlen, &q->addr, &sl)) == 0)
-        r = ws2_addr_check_peer(&q->addr);
+    else if ((r = ws2_addr_for(s, addr, addrlen, &q->io.addr, &sl)) == 0)
+        r = ws2_addr_check_peer(&q->io.addr);
     if (r < 0) {
         if (q)
             ov_req_free(q);             /* drops the socket reference with it */
@@ -414,19 +408,19 @@ int ws2_connect_ex(uintptr_t h, const void *addr, int addrlen, const void *buf, 
             ws2_socket_put(s);
         return r;
     }
-    q->addrlen = sl;
+    q->io.addrlen = sl;
     if (buf && buflen) {
         /* Windows takes the data with the call: the program may reuse its
          * buffer at once. */
-        if (!(q->chunk_buf = malloc(buflen))) {
+        if (!(q->con.data = malloc(buflen))) {
             ov_req_free(q);
             return -W2U_WSAENOBUFS;
         }
-        memcpy(q->chunk_buf, buf, buflen);
-        q->iov[0].iov_base = q->chunk_buf;
-        q->iov[0].iov_len = buflen;
-        q->pos = q->iov;
-        q->left = 1;
+        memcpy(q->con.data, buf, buflen);
+        q->io.iov[0].iov_base = q->con.data;
+        q->io.iov[0].iov_len = buflen;
+        q->io.pos = q->io.iov;
+        q->io.left = 1;
     }
     pthread_mutex_lock(&s->lock);
     s->connect_ex = true;
@@ -453,7 +447,7 @@ int ws2_disconnect_ex(uintptr_t h, uint32_t flags, struct iocp_overlapped *ov)
         return -W2U_WSAENOTCONN;
     }
     struct ov_req *q = NULL;
-    if (ov && !(q = ov_ext_request(s, OV_DISCONNECT, ov, NULL))) {   /* done in the call: never in the ring */
+    if (ov && !(q = ov_request_new(s, OV_DISCONNECT, ov, 0))) {   /* done in the call: never in the ring */
         ws2_socket_put(s);
         return -W2U_WSAENOBUFS;
     }

@@ -41,43 +41,43 @@ static int file_descriptor(uintptr_t file, struct w2u_object **obj, int *fd)
 /* The next step to send is one buffer. */
 static void send_one(struct ov_req *r, void *buf, size_t len)
 {
-    r->iov[0] = (struct iovec){ buf, len };
-    r->pos = r->iov;
-    r->left = 1;
-    r->msg.msg_iov = r->iov;
-    r->msg.msg_iovlen = 1;
+    r->io.iov[0] = (struct iovec){ buf, len };
+    r->io.pos = r->io.iov;
+    r->io.left = 1;
+    r->io.msg.msg_iov = r->io.iov;
+    r->io.msg.msg_iovlen = 1;
 }
 
 /* Starts the next step: 0, -errno, or 1 when everything is sent. */
-int ov_transmit_next(struct ov_req *r)
+static int transmit_next(struct ov_req *r)
 {
-    for (; r->part < r->nparts; r->part++) {
-        struct tx_part *p = &r->parts[r->part];
+    for (; r->tx.part < r->tx.nparts; r->tx.part++) {
+        struct tx_part *p = &r->tx.parts[r->tx.part];
         if (!part_is_file(p) && p->len) {
             /* Consecutive buffers go out in one send (on a stream the same
              * bytes in the same order, for one system call; on a datagram
              * socket one datagram) up to an element marked end of packet. */
             unsigned k = 0;
-            while (r->part < r->nparts && !part_is_file(&r->parts[r->part]) && k < r->iov_cap) {
-                struct tx_part *b = &r->parts[r->part++];
+            while (r->tx.part < r->tx.nparts && !part_is_file(&r->tx.parts[r->tx.part]) && k < r->io.iov_cap) {
+                struct tx_part *b = &r->tx.parts[r->tx.part++];
                 if (b->len) {
-                    r->iov[k++] = (struct iovec){ b->buf, b->len };
+                    r->io.iov[k++] = (struct iovec){ b->buf, b->len };
                     b->len = 0;                     /* in the iovec now */
                 }
                 if (b->eop)
                     break;
             }
             r->phase = 0;
-            r->pos = r->iov;
-            r->left = k;
-            r->msg.msg_iov = r->iov;
-            r->msg.msg_iovlen = k;
+            r->io.pos = r->io.iov;
+            r->io.left = k;
+            r->io.msg.msg_iov = r->io.iov;
+            r->io.msg.msg_iovlen = k;
             return ov_submit(r);
         }
         if (part_is_file(p) && p->left) {
             r->phase = 1;
-            r->fiov.iov_base = r->chunk_buf;
-            r->fiov.iov_len = p->left < r->chunk ? (size_t)p->left : r->chunk;
+            r->tx.fiov.iov_base = r->tx.chunk_buf;
+            r->tx.fiov.iov_len = p->left < r->tx.chunk ? (size_t)p->left : r->tx.chunk;
             return ov_submit(r);
         }
     }
@@ -85,49 +85,74 @@ int ov_transmit_next(struct ov_req *r)
 }
 
 /* Everything sent: the disconnect it asked for (its completion follows). */
-void ov_transmit_ended(struct ov_req *r)
+static void transmit_ended(struct ov_req *r)
 {
-    if (r->tflags & W2U_TF_DISCONNECT)
-        ov_disconnect(r->sock, r->tflags);
+    if (r->tx.tflags & W2U_TF_DISCONNECT)
+        ov_disconnect(r->sock, r->tx.tflags);
 }
 
 /* ... and the completion. */
-void ov_transmit_finish(struct ov_req *r, bool synchronous)
+static void transmit_finish(struct ov_req *r, bool synchronous)
 {
-    ov_transmit_ended(r);
-    ov_finish(r, W2U_STATUS_SUCCESS, r->done, synchronous);
+    transmit_ended(r);
+    ov_finish(r, W2U_STATUS_SUCCESS, r->io.done, synchronous);
 }
 
-static void transmit_done(struct ur_req *ur, int res, uint32_t flags)
+/* A transmit queued behind other sends starts: 1 when it had nothing to
+ * send (ended, its disconnect made). */
+int ov_transmit_start(struct ov_req *r)
+{
+    int e = transmit_next(r);
+    if (e == 1)
+        transmit_ended(r);
+    return e;
+}
+
+/* Its files' references and descriptors, its buffers. */
+void ov_transmit_release(struct ov_req *r)
+{
+    for (unsigned i = 0; i < r->tx.nparts; i++) {
+        if (r->tx.parts[i].file)
+            w2u_object_unref(r->tx.parts[i].file);
+        if (r->tx.parts[i].own_fd)
+            close(r->tx.parts[i].fd);
+    }
+    free(r->tx.parts);
+    free(r->tx.chunk_buf);
+    if (r->io.iov != r->io.iov_inline)
+        free(r->io.iov);
+}
+
+void ov_transmit_done(struct ur_req *ur, int res, uint32_t flags)
 {
     struct ov_req *r = W2U_CONTAINER_OF(ur, struct ov_req, ur);
     (void)flags;
     if (ov_step_ended(r, &res))
         return;
     if (atomic_load(&r->cancelled)) {
-        ov_finish(r, W2U_STATUS_CANCELLED, r->done, false);
+        ov_finish(r, W2U_STATUS_CANCELLED, r->io.done, false);
         return;
     }
     int e;
     if (r->phase == 1) {
         /* A chunk read: send it.  End of file ends the range early. */
-        struct tx_part *p = &r->parts[r->part];
+        struct tx_part *p = &r->tx.parts[r->tx.part];
         p->off += (uint64_t)res;
         p->left = res ? p->left - (uint64_t)res : 0;
         if (res) {
             r->phase = 2;
-            send_one(r, r->chunk_buf, (size_t)res);
+            send_one(r, r->tx.chunk_buf, (size_t)res);
             e = ov_submit(r);
         } else {
-            e = ov_transmit_next(r);
+            e = transmit_next(r);
         }
     } else {
-        e = ov_sent_all(r, (size_t)res) ? ov_transmit_next(r) : ov_submit(r);
+        e = ov_sent_all(r, (size_t)res) ? transmit_next(r) : ov_submit(r);
     }
     if (e == 1)
-        ov_transmit_finish(r, false);
+        transmit_finish(r, false);
     else if (e < 0)
-        ov_finish(r, w2u_errno_to_status(-e), r->done, false);
+        ov_finish(r, w2u_errno_to_status(-e), r->io.done, false);
 }
 
 
@@ -136,12 +161,12 @@ static int transmit_parts(struct ov_req *q, const struct ws2_tx_element *els, un
 {
     if (n && !els)
         return -W2U_WSAEFAULT;
-    if (!(q->parts = calloc(n ? n : 1, sizeof(*q->parts))))
+    if (!(q->tx.parts = calloc(n ? n : 1, sizeof(*q->tx.parts))))
         return -W2U_WSAENOBUFS;
     bool files = false;
     unsigned bufs = 0;
-    for (unsigned i = 0; i < n; i++, q->nparts++) {
-        struct tx_part *p = &q->parts[i];
+    for (unsigned i = 0; i < n; i++, q->tx.nparts++) {
+        struct tx_part *p = &q->tx.parts[i];
         if (els[i].file) {
             if (file_descriptor(els[i].file, &p->file, &p->fd) < 0)
                 return -W2U_WSAEINVAL;
@@ -158,15 +183,15 @@ static int transmit_parts(struct ov_req *q, const struct ws2_tx_element *els, un
             bufs++;
         }
     }
-    q->iov_cap = INLINE_BUFS;
+    q->io.iov_cap = INLINE_BUFS;
     if (bufs > INLINE_BUFS) {
-        q->iov_cap = bufs < INLINE_IOVS ? bufs : INLINE_IOVS;
-        if (!(q->iov = calloc(q->iov_cap, sizeof(*q->iov)))) {
-            q->iov = q->iov_inline;
+        q->io.iov_cap = bufs < INLINE_IOVS ? bufs : INLINE_IOVS;
+        if (!(q->io.iov = calloc(q->io.iov_cap, sizeof(*q->io.iov)))) {
+            q->io.iov = q->io.iov_inline;
             return -W2U_WSAENOBUFS;
         }
     }
-    if (files && !(q->chunk_buf = malloc(q->chunk)))
+    if (files && !(q->tx.chunk_buf = malloc(q->tx.chunk)))
         return -W2U_WSAENOBUFS;
     return 0;
 }
@@ -191,14 +216,14 @@ int ws2_transmit(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint
         ws2_socket_put(s);
         return bad;
     }
-    struct ov_req *q = ov_ext_request(s, OV_TRANSMIT, ov, transmit_done);
+    struct ov_req *q = ov_request_new(s, OV_TRANSMIT, ov, 0);
     if (!q) {
         ws2_socket_put(s);
         return -W2U_WSAENOBUFS;
     }
-    q->send = true;
-    q->tflags = flags;
-    q->chunk = per_send ? (per_send < (1u << 20) ? per_send : 1u << 20) : 65536;
+    q->io.send = true;
+    q->tx.tflags = flags;
+    q->tx.chunk = per_send ? (per_send < (1u << 20) ? per_send : 1u << 20) : 65536;
     if ((r = transmit_parts(q, els, n)) < 0) {
         ov_req_free(q);
         return r;
@@ -206,9 +231,9 @@ int ws2_transmit(uintptr_t h, const struct ws2_tx_element *els, unsigned n, uint
     ov_mark_pending(s, ov);
     if (!ov_enqueue(q))
         return -W2U_WSA_IO_PENDING;    /* after the sends before it */
-    int e = ov_transmit_next(q);
+    int e = transmit_next(q);
     if (e == 1) {
-        ov_transmit_finish(q, true);      /* nothing to send at all: done now */
+        transmit_finish(q, true);      /* nothing to send at all: done now */
         return 0;
     }
     if (e < 0)
